@@ -1,0 +1,29 @@
+"""Gravity Flyer's simulation: numpy only, no window. Importing it registers the envs."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from game.arcade import ArcadeBatch, ArcadeWorld, Course, make_course
+from game.classic import ClassicBatch, ClassicWorld
+from game.physics import FALL, JUMP, PHYSICS, PHYSICS_VERSION, Physics
+
+LEVELS = ("classic", "arcade")
+
+for _name, _entry in (("flyer/Classic-v0", "game.envs:ClassicEnv"),
+                      ("flyer/Arcade-v0", "game.envs:ArcadeEnv")):
+    if _name not in gym.registry:
+        gym.register(id=_name, entry_point=_entry)
+
+
+def make_world(level: str, seed: int | None = None):
+    """A scalar world for ``level`` ('classic' or 'arcade'); arcade is endless here."""
+    if level == "classic":
+        return ClassicWorld(seed)
+    if level == "arcade":
+        return ArcadeWorld(seed, n_gates=None)
+    raise ValueError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
+
+
+__all__ = ["FALL", "JUMP", "LEVELS", "PHYSICS", "PHYSICS_VERSION", "ArcadeBatch", "ArcadeWorld",
+           "ClassicBatch", "ClassicWorld", "Course", "Physics", "make_course", "make_world"]

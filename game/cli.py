@@ -1,0 +1,127 @@
+"""Command line: ``play`` (the default), ``train`` and ``evaluate``.
+
+Parsing lives here; the work is done by ``game.app`` (the window, imported only
+when playing) and ``ai.commands`` (headless), so ``--help`` and bad flags answer
+without loading pyglet or torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+LEVELS = ("classic", "arcade")
+COMMANDS = ("play", "train", "evaluate")
+
+
+class CliError(Exception):
+    """A user mistake on the command line or in a file they named: one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of usage + message
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63-1, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gravity-flyer",
+        description="Gravity Flyer: fly with SPACE, or hand the controls to a learning autopilot.",
+        epilog="Commands: play (default), train, evaluate. "
+               "'python main.py train --help' shows a command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    play = sub.add_parser("play", help="open the game window (the default)")
+    _add_play_options(play)
+    _add_play_options(parser)
+
+    train = sub.add_parser("train", help="train an autopilot headless and write a pilot file")
+    train.add_argument("--level", choices=LEVELS, default="classic")
+    train.add_argument("--steps", type=_positive_int, default=20_000,
+                       help="environment steps to train for (default: 20000)")
+    train.add_argument("--seed", type=_seed, default=0)
+    train.add_argument("--envs", type=_positive_int, default=1,
+                       help="flyers stepped together in the vectorised world (default: 1)")
+    train.add_argument("--out", type=Path, required=True, help="pilot file to write (.safetensors)")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    ev = sub.add_parser("evaluate", help="fly a pilot greedily and report how well it does")
+    ev.add_argument("path", help="pilot file, or 'pretrained'")
+    ev.add_argument("--level", choices=LEVELS, default=None,
+                    help="level to fly (default: the pilot's own)")
+    ev.add_argument("--episodes", type=_positive_int, default=1000)
+    ev.add_argument("--seed", type=_seed, default=12345)
+    ev.add_argument("--json", action="store_true", help="print one JSON line")
+    return parser
+
+
+def _add_play_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--level", choices=LEVELS, default="arcade")
+    p.add_argument("--tick-rate", type=_positive_float, default=None, metavar="HZ",
+                   help="simulation ticks per second (default: 10; the seed used 20)")
+    p.add_argument("--seed", type=_seed, default=None, help="seed for a repeatable game")
+    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="where best scores and the learner's memory are kept")
+    p.add_argument("--autopilot", default=None, metavar="PATH",
+                   help="start with this pilot file loaded, or 'pretrained'")
+    p.add_argument("--pilot", choices=("human", "autopilot"), default="human",
+                   help="who flies first (default: human)")
+    p.add_argument("--learn", action=argparse.BooleanOptionalAction, default=True,
+                   help="let the autopilot learn while you play (default: on)")
+    p.add_argument("--fresh", action="store_true",
+                   help="start a new learner; the old memory is moved aside, never deleted")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for ``python main.py`` and the ``gravity-flyer`` script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0] not in COMMANDS + ("-h", "--help"):
+        argv = ["play", *argv]
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            from ai.commands import train
+            return train(args)
+        if args.command == "evaluate":
+            from ai.commands import evaluate
+            return evaluate(args)
+        from game.app import run
+        return run(args)
+    except CliError as exc:
+        print(f"gravity-flyer: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
