@@ -96,9 +96,8 @@ class ClassicBatch:
         self.v_y = physics.v_y_sigma * self.rng.standard_normal(n)
         self.t = np.zeros(n, dtype=np.int64)
         self.final_obs = np.zeros((n, 2), dtype=np.float32)
-        self._reward = np.zeros(n, dtype=np.float32)
         self._out = np.zeros(n, dtype=bool)
-        self._tmp = np.zeros(n, dtype=bool)
+        self._abs = np.zeros(n)
 
     def reset(self, v_y: np.ndarray | None = None) -> np.ndarray:
         """Starts every flight again; ``v_y`` gives the initial speeds, else drawn."""
@@ -117,17 +116,15 @@ class ClassicBatch:
         y += v
         self.t += 1
         right = x > p.edge
-        out = np.less(y, -p.edge, out=self._out)
-        out |= np.greater(y, p.edge, out=self._tmp)
-        out &= ~right
-        reward = self._reward
-        reward.fill(0.0)
-        reward[right] = 1.0
-        reward[out] = -1.0
-        jump = np.asarray(actions) == JUMP
+        # |y| > edge is exactly "y < -edge or y > edge" (abs is exact), in one pass.
+        out = np.greater(np.abs(y, out=self._abs), p.edge, out=self._out)
+        out &= ~right  # the right edge is judged first
+        reward = right.astype(np.float32)
+        reward -= out
         v -= p.gravity
-        v[jump] = p.v_jump
-        terminated = right | out
+        np.copyto(v, p.v_jump, where=np.asarray(actions) == JUMP)
+        terminated = right
+        terminated |= out
         if self.autoreset and terminated.any():
             self.final_obs[:, 0] = y
             self.final_obs[:, 1] = v
@@ -136,8 +133,11 @@ class ClassicBatch:
             y[idx] = 0.0
             v[idx] = p.v_y_sigma * self.rng.standard_normal(idx.size)
             self.t[idx] = 0
-        return self.observation(), reward.copy(), terminated
+        return self.observation(), reward, terminated
 
     def observation(self) -> np.ndarray:
         """The float32 observations, shape ``(n, 2)``."""
-        return np.stack((self.y, self.v_y), axis=1).astype(np.float32)
+        obs = np.empty((self.n, 2), dtype=np.float32)
+        obs[:, 0] = self.y
+        obs[:, 1] = self.v_y
+        return obs

@@ -43,6 +43,10 @@ class ArcadeEnv(gym.Env):
 
     +1 per gate passed, -1 on a crash (which terminates); passing the last of
     ``n_gates`` gates also terminates. ``info['score']`` is the gates passed so far.
+
+    ``reset`` takes ``options={"course_seed": int, "v_y": float}`` to fly a given course
+    from a given initial speed; its info also holds the run's ``course_seed`` and
+    ``v_y0``, which is what ``game.oracle.oracle_scores`` needs for this run's ceiling.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
@@ -58,8 +62,10 @@ class ArcadeEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.world.rng = self.np_random
-        course_seed = (options or {}).get("course_seed")
-        return self.world.reset(course_seed=course_seed), {"score": 0}
+        options = options or {}
+        obs = self.world.reset(course_seed=options.get("course_seed"), v_y=options.get("v_y"))
+        info = {"score": 0, "course_seed": self.world.course_seed, "v_y0": self.world.v_y}
+        return obs, info
 
     def step(self, action):
         reward, terminated = self.world.step(int(action))
