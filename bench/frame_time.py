@@ -1,0 +1,185 @@
+"""Frame pacing of the real window with the autopilot flying and learning.
+
+Starts its own Xvfb (unless DISPLAY is set), runs ``python main.py --pilot
+autopilot --learn`` and presses real keys with xdotool: 20 s at 1x, then 20 s
+at max (after a short settling time for each), then 20 s more at max once the
+learner's early phase (a high replay ratio for its first env steps) is over.
+The game logs every frame's start, interval, work time (simulation + learning
++ drawing, up to the flip) and ticks through ``GRAVITY_FLYER_FRAME_LOG``; this
+script cuts the log into the phases and reports frame interval and work
+p50/p99 and env steps/s.
+
+Goals (issue 3): frame interval p99 <= 20 ms and work p99 <= 12 ms in both
+modes; at max, >= 5000 env steps/s with learning on.
+
+    python bench/frame_time.py [--level classic] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "frame_time.json"
+
+
+def _free_display() -> int:
+    for n in range(90, 400):
+        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+def _wait(what: str, check, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise SystemExit(f"frame_time: timed out waiting for {what}")
+
+
+def _phase(log: dict, t0: float, t1: float) -> dict:
+    start = np.asarray(log["start"])
+    sel = (start >= t0) & (start < t1)
+    iv = np.asarray(log["interval"])[sel] * 1e3
+    wk = np.asarray(log["work"])[sel] * 1e3
+    ticks = np.asarray(log["ticks"])[sel]
+    sim = np.asarray(log["sim"])[sel] * 1e3
+    draw = wk - sim
+    span = t1 - t0
+    return {
+        "seconds": round(span, 2),
+        "frames": int(sel.sum()),
+        "fps": round(sel.sum() / span, 1),
+        "frame_interval_ms_p50": round(float(np.percentile(iv, 50)), 2),
+        "frame_interval_ms_p99": round(float(np.percentile(iv, 99)), 2),
+        "frame_interval_ms_max": round(float(iv.max()), 2),
+        "work_ms_p50": round(float(np.percentile(wk, 50)), 2),
+        "work_ms_p99": round(float(np.percentile(wk, 99)), 2),
+        "work_ms_max": round(float(wk.max()), 2),
+        "sim_ms_p50": round(float(np.percentile(sim, 50)), 2),
+        "sim_ms_p99": round(float(np.percentile(sim, 99)), 2),
+        "draw_ms_p50": round(float(np.percentile(draw, 50)), 2),
+        "draw_ms_p99": round(float(np.percentile(draw, 99)), 2),
+        "env_steps_per_s": round(float(ticks.sum()) / span, 1),
+        "speeds_seen": sorted(set(np.asarray(log["speed"])[sel].tolist())),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--level", choices=("classic", "arcade"), default="classic")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds ignored after a switch")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    for tool in ("xdotool",) + (() if os.environ.get("DISPLAY") else ("Xvfb",)):
+        if not shutil.which(tool):
+            raise SystemExit(f"frame_time: {tool} is needed (apt install xvfb xdotool)")
+
+    xvfb = None
+    display = os.environ.get("DISPLAY")
+    if not display:
+        n = _free_display()
+        xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten",
+                                 "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait("Xvfb", lambda: Path(f"/tmp/.X11-unix/X{n}").exists(), 20)
+        display = f":{n}"
+    tmp = Path(tempfile.mkdtemp(prefix="gf-frame-"))
+    state_file, log_file = tmp / "state.json", tmp / "frames.json"
+    env = {**os.environ, "DISPLAY": display, "GRAVITY_FLYER_STATE_FILE": str(state_file),
+           "GRAVITY_FLYER_FRAME_LOG": str(log_file)}
+
+    def xdo(*a: str) -> str:
+        return subprocess.run(["xdotool", *a], env=env, capture_output=True, text=True,
+                              timeout=20).stdout.strip()
+
+    def state() -> dict | None:
+        try:
+            return json.loads(state_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    game = subprocess.Popen([sys.executable, "main.py", "--level", args.level, "--seed",
+                             str(args.seed), "--pilot", "autopilot", "--learn", "--data-dir",
+                             str(tmp / "data")], cwd=ROOT, env=env, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        _wait("the window", lambda: (s := state()) is not None and s["frames"] > 10, 120)
+        wid = _wait("the window id", lambda: xdo("search", "--name", "^Gravity Flyer$"), 30)
+        xdo("windowfocus", "--sync", wid.split()[0])
+        xdo("key", "f")  # the FPS and watch-it-learn panels: what a player would look at
+        xdo("key", "h")
+        phases = {}
+        for name, key in (("1x", "1"), ("max", "4")):
+            xdo("key", key)
+            _wait(f"speed {name}", lambda n=name: (s := state()) is not None and s["speed"] == n,
+                  10)
+            time.sleep(args.settle)  # let the new speed settle before measuring
+            t0 = time.perf_counter()  # CLOCK_MONOTONIC: the same clock as the game's log
+            time.sleep(args.seconds)
+            phases[name] = (t0, time.perf_counter())
+        # The learner's first early_steps run a high replay ratio (many gradient steps per
+        # env step); a third phase measures max speed in the steady state that follows.
+        sys.path.insert(0, str(ROOT))
+        from ai import default_config
+
+        early = default_config(args.level).early_steps
+        _wait("the learner's early phase to end",
+              lambda: (s := state()) is not None and s.get("env_steps", 0) >= early + 200, 600)
+        time.sleep(args.settle)
+        t0 = time.perf_counter()
+        time.sleep(args.seconds)
+        phases["max_after_early_phase"] = (t0, time.perf_counter())
+        final = state()
+        xdo("key", "Escape")
+        code = game.wait(timeout=60)
+        if code != 0:
+            raise SystemExit(f"frame_time: the game exited with {code}: {game.stderr.read()}")
+        log = json.loads(log_file.read_text())
+    finally:
+        if game.poll() is None:
+            game.kill()
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(timeout=10)
+
+    result = {
+        "bench": "frame_time",
+        "level": args.level,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "goals": {"frame_interval_ms_p99": 20.0, "work_ms_p99": 12.0,
+                  "env_steps_per_s_at_max": 5000},
+        "phases": {name: _phase(log, *span) for name, span in phases.items()},
+        "learner_at_end": {k: final.get(k) for k in ("env_steps", "episodes", "epsilon")}
+        if final else None,
+    }
+    for name, p in result["phases"].items():
+        print(f"{name:>21}: fps {p['fps']:5.1f}  frame p50/p99 {p['frame_interval_ms_p50']:5.2f}/"
+              f"{p['frame_interval_ms_p99']:5.2f} ms  work p50/p99 {p['work_ms_p50']:5.2f}/"
+              f"{p['work_ms_p99']:5.2f} ms (sim {p['sim_ms_p50']:.2f}/{p['sim_ms_p99']:.2f}, "
+              f"draw {p['draw_ms_p50']:.2f}/{p['draw_ms_p99']:.2f})  "
+              f"env steps/s {p['env_steps_per_s']:8.1f}")
+    print(f"load average (1 min) at the end: {result['load_average_1min']}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

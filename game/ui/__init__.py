@@ -1,0 +1,1 @@
+"""Window-side code: drawing, HUD and sound (imports pyglet; only game.app uses it)."""

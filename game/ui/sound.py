@@ -1,0 +1,44 @@
+"""Jump, score and crash sounds; silent (never a crash) when there is no audio device."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+NAMES = ("jump", "score", "crash")
+MIN_GAP_S = 0.06
+"""The same sound never starts twice within this many seconds (fast-forward stays calm)."""
+
+
+class Sounds:
+    """Static (preloaded) pyglet sources; any audio failure turns sound off quietly."""
+
+    def __init__(self, folder: Path) -> None:
+        self.sources: dict[str, object] = {}
+        self.last: dict[str, float] = {}
+        self.error: str | None = None
+        try:
+            import pyglet.media
+
+            for name in NAMES:
+                self.sources[name] = pyglet.media.load(str(folder / f"{name}.wav"),
+                                                       streaming=False)
+        except Exception as exc:  # no driver, no file, a broken codec: play silently
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.error = f"sound off: {reason}"
+            self.sources = {}
+
+    def play(self, name: str) -> None:
+        """Plays ``name`` unless it just played or sound is off."""
+        source = self.sources.get(name)
+        if source is None:
+            return
+        now = time.perf_counter()
+        if now - self.last.get(name, -1.0) < MIN_GAP_S:
+            return
+        self.last[name] = now
+        try:
+            source.play()
+        except Exception as exc:  # a driver that fails later: go silent, keep playing
+            self.error = f"sound off: {type(exc).__name__}"
+            self.sources = {}

@@ -1,0 +1,338 @@
+"""The game loop, headless: accumulator, catch-up cap, pause, speeds, pilots, data flow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from game import make_world
+from game.physics import FALL, JUMP
+from game.scores import ScoreBook
+from game.session import SPEEDS, TICK_RATES, Session, SessionConfig
+
+
+class FakeLearner:
+    """Records every call; flies by a fixed rule so outcomes are predictable."""
+
+    def __init__(self, action: int = FALL) -> None:
+        self.learn_enabled = True
+        self.action = action
+        self.acts: list[tuple[np.ndarray, bool]] = []
+        self.transitions: list[tuple] = []
+        self.episodes: list[float] = []
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> int:
+        self.acts.append((obs.copy(), explore))
+        return self.action
+
+    def observe(self, obs, action, reward, next_obs, terminated, truncated, human=False):
+        self.transitions.append((obs.copy(), action, reward, next_obs.copy(), terminated,
+                                 truncated, human))
+
+    def end_episode(self, score: float) -> None:
+        self.episodes.append(score)
+
+
+class FakeClock:
+    """A clock that advances by ``step`` seconds each time it is read."""
+
+    def __init__(self, step: float = 0.0) -> None:
+        self.now = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+class Hover(FakeLearner):
+    """Holds level flight: jumps whenever the next height would be below 0."""
+
+    def act(self, obs, explore=True):
+        self.acts.append((obs.copy(), explore))
+        return JUMP if obs[0] + obs[1] < 0 else FALL
+
+
+def make(level="classic", seed=1, learner=None, clock=None, pilot="human", **cfg) -> Session:
+    return Session(level, seed=seed, config=SessionConfig(**cfg), learner=learner,
+                   clock=clock or FakeClock(), pilot=pilot)
+
+
+def test_default_tick_rate_is_playable():
+    assert Session("classic", seed=0).tick_rate == 10.0
+
+
+def test_accumulator_runs_whole_ticks_and_keeps_the_fraction():
+    s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
+    assert s.advance(0.05) == 0
+    assert s.alpha() == pytest.approx(0.5)
+    assert s.advance(0.06) == 1  # 0.5 + 0.6 = 1.1 ticks
+    assert s.alpha() == pytest.approx(0.1)
+    total = 1 + sum(s.advance(1 / 60) for _ in range(60))
+    assert total == 11  # 1.1 + 10 ticks of wall time, whatever the frame split
+    assert s.ticks == total
+
+
+def test_catch_up_is_capped_after_a_stall():
+    s = make(tick_rate=10.0, max_frame_dt=0.25, learner=Hover(), pilot="autopilot")
+    assert s.advance(5.0) == 2  # a 5 s stall counts as 0.25 s: 2.5 ticks, not 50
+    assert s.alpha() == pytest.approx(0.5)
+
+
+def test_work_budget_drops_the_backlog_instead_of_spiralling():
+    clock = FakeClock(step=0.004)  # every tick looks like 4 ms of work
+    s = make(tick_rate=60.0, clock=clock, work_budget_s=0.008, learner=Hover(),
+             pilot="autopilot")
+    s.set_speed(2)  # 16x: 960 ticks/s, 4 ticks due in a 1/240 s frame... use a long frame
+    ran = s.advance(0.1)  # 96 ticks due
+    assert 1 <= ran <= 3
+    assert s.dropped_ticks > 90
+    assert s.alpha() < 1.0
+
+
+def test_pause_stops_time_and_resume_does_not_burst():
+    s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
+    s.advance(0.09)
+    s.toggle_pause()
+    assert s.paused
+    assert sum(s.advance(0.1) for _ in range(50)) == 0
+    s.toggle_pause()
+    assert s.alpha() == 0.0  # accumulator emptied
+    assert s.advance(0.05) == 0
+
+
+def test_focus_loss_pauses_and_return_has_no_burst():
+    clock = FakeClock()
+    s = make(tick_rate=10.0, learner=Hover(), clock=clock)
+    s.press_jump()  # the player's run starts
+    assert s.advance(0.1) == 1
+    s.focus_lost()
+    s.focus_gained()  # a flicker (X moving focus) resumes by itself
+    assert not s.paused
+    s.focus_lost()
+    assert s.paused and s.pause_reason == "focus"
+    assert s.advance(3.0) == 0
+    clock.now += 3.0
+    s.focus_gained()  # the player was away: stays paused until they press a key
+    assert s.paused
+    s.press_jump()  # resumes, does not jump
+    assert not s.paused and not s.pending_jump
+    assert s.advance(1 / 60) == 0  # no ticks owed for the time away
+    s.toggle_pilot()
+    s.focus_lost()
+    s.focus_gained()  # the autopilot carries on by itself
+    assert not s.paused
+    assert s.advance(1 / 60) == 0
+
+
+def test_minimized_window_never_spirals():
+    s = make(tick_rate=60.0, learner=Hover(), pilot="autopilot")
+    s.hidden()
+    assert s.paused and s.pause_reason == "hidden"
+    assert sum(s.advance(10.0) for _ in range(100)) == 0
+    s.focus_lost()
+    assert s.pause_reason == "hidden"
+    s.toggle_pause()
+    assert s.advance(10.0) <= 15  # even a giant frame is capped at max_frame_dt
+
+
+def test_a_players_pause_survives_minimize_and_focus():
+    s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
+    s.toggle_pause()
+    s.hidden()
+    s.focus_lost()
+    s.focus_gained()
+    assert s.paused and s.pause_reason == "user"
+
+
+def test_tick_rate_ladder_and_change_keeps_the_phase():
+    s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
+    s.advance(0.05)
+    assert s.faster() == 12
+    assert s.alpha() == pytest.approx(0.5)
+    assert s.advance(1 / 24) == 1  # 0.5 + 0.5 ticks at 12 Hz
+    s.set_tick_rate(13)
+    assert s.slower() == 12 and s.slower() == 10
+    for _ in range(30):
+        s.slower()
+    assert s.tick_rate == TICK_RATES[0]
+    for _ in range(30):
+        s.faster()
+    assert s.tick_rate == TICK_RATES[-1]
+    with pytest.raises(ValueError):
+        s.set_tick_rate(0)
+
+
+def test_speed_multipliers_scale_ticks():
+    for index, mult in enumerate(SPEEDS[:3]):
+        s = make("classic", learner=Hover(), pilot="autopilot", tick_rate=8.0)
+        s.set_speed(index)
+        assert s.advance(1 / 16) + s.advance(1 / 16) == mult  # 1 tick of wall time
+
+
+def test_max_speed_fills_the_work_budget_and_draws_the_latest():
+    clock = FakeClock(step=0.0001)  # 0.1 ms per clock read
+    learner = FakeLearner()
+    s = make("classic", learner=learner, clock=clock, work_budget_s=0.008, tick_rate=10.0)
+    s.toggle_pilot()
+    s.set_speed(3)
+    ran = s.advance(1 / 60)
+    assert 70 <= ran <= 80  # one clock read per tick after the first
+    assert s.alpha() == 1.0
+    # crashes start the next flight at once at max: many flights inside one frame
+    assert s.flights >= 10 and len(learner.episodes) == s.flights
+
+
+def test_space_queues_one_jump_for_the_next_tick():
+    s = make("classic", seed=3, tick_rate=10.0)
+    s.press_jump()
+    s.press_jump()
+    assert s.pending_jump
+    s.advance(0.1)
+    assert s.world.v_y == 0.2 and s.human_jumps == 1
+    assert not s.pending_jump
+    s.advance(0.1)
+    assert s.jump_rise == pytest.approx(0.2)
+
+
+def test_one_tick_matches_the_world_and_tags_human_transitions():
+    learner = FakeLearner(action=JUMP)
+    s = make("classic", seed=7, learner=learner, tick_rate=10.0)
+    ref = make_world("classic", 7)
+    actions = []
+    for k in range(6):
+        if k == 3:
+            s.toggle_pilot()  # autopilot takes over mid-flight: no reset
+            assert s.world.t == 3
+        if s.pilot == "human" and k % 2 == 0:
+            s.press_jump()
+        s.advance(0.1)
+        actions.append(learner.transitions[-1][1])
+    for a in actions:
+        ref.step(a)
+    assert (s.world.t, s.world.y, s.world.v_y) == (ref.t, ref.y, ref.v_y)
+    tags = [tr[6] for tr in learner.transitions]
+    assert tags == [True, True, True, False, False, False]
+    assert actions[:3] == [JUMP, FALL, JUMP] and actions[3:] == [JUMP] * 3
+    # each transition chains: next_obs of one is obs of the next
+    for a, b in zip(learner.transitions, learner.transitions[1:], strict=False):
+        np.testing.assert_array_equal(a[3], b[0])
+    assert len(learner.acts) == 3  # the learner is asked only while it flies
+    s.toggle_pilot()
+    assert s.pilot == "human" and s.world.t == 6
+
+
+def test_autopilot_explores_only_while_learning():
+    learner = FakeLearner(action=JUMP)
+    s = make("classic", learner=learner, pilot="autopilot")
+    s.advance(0.1)
+    s.toggle_learning()
+    assert learner.learn_enabled is False
+    s.advance(0.1)
+    assert [e for _, e in learner.acts] == [True, False]
+
+
+def test_classic_streak_stage_and_best(tmp_path):
+    book = ScoreBook(tmp_path)
+    learner = Hover()
+    s = Session("classic", seed=2, learner=learner, scores=book, pilot="autopilot",
+                config=SessionConfig(tick_rate=10.0), clock=FakeClock())
+    for _ in range(100):
+        s.advance(1.0 / 10)
+    assert s.flights == 2 and s.score == 2 and s.stage == 2
+    assert learner.episodes == [1.0, 1.0]
+    assert book.get("classic", "autopilot") == 2 and book.get("classic", "human") == 0
+    # the player takes over and falls: streak resets, crash holds, next flight starts
+    s.toggle_pilot()
+    while s.phase == "flying":
+        s.advance(0.1)
+    assert s.score == 0 and s.stage == 2 and learner.episodes[-1] == 0.0
+    assert s.view().phase == "crashed"
+    assert s.advance(0.25) + s.advance(0.25) == 0 and s.phase == "crashed"  # 0.6 s hold
+    s.advance(0.2)
+    assert s.phase == "flying" and s.world.t <= 1
+    assert s.run_kind == "human"
+
+
+def test_arcade_game_over_waits_for_the_player_and_autopilot_restarts_itself():
+    learner = FakeLearner(action=FALL)
+    s = make("arcade", seed=4, learner=learner, tick_rate=10.0)
+    s.press_jump()  # the player's run starts with SPACE
+    for _ in range(30):
+        s.advance(0.1)
+    assert s.phase == "game_over" and learner.episodes == [0.0]
+    assert sum(s.advance(0.5) for _ in range(10)) == 0  # waits for the player
+    s.press_jump()  # SPACE restarts, it does not jump
+    assert s.phase == "flying" and s.world.t == 0 and not s.pending_jump
+    s.toggle_pilot()
+    while s.phase == "flying":
+        s.advance(0.1)
+    assert sum(s.advance(0.24) for _ in range(4)) == 0  # the game-over screen shows 1 s
+    s.advance(0.1)
+    assert s.phase == "flying" and s.world.t <= 1
+
+
+def test_restart_key_resets_the_run():
+    s = make("arcade", seed=5, tick_rate=10.0, learner=FakeLearner())
+    s.press_jump()
+    s.advance(0.1)
+    s.restart()
+    assert s.world.t == 0 and s.score == 0 and s.stage == 0 and s.phase == "ready"
+    s.toggle_pilot()
+    s.restart()
+    assert s.world.t == 0 and s.phase == "flying"  # the autopilot needs no SPACE
+
+
+def test_the_players_run_waits_for_space():
+    s = make("arcade", seed=6, tick_rate=10.0, learner=FakeLearner())
+    assert s.phase == "ready"
+    assert sum(s.advance(0.2) for _ in range(20)) == 0 and s.world.t == 0
+    s.press_jump()  # starts the run and is its first jump
+    assert s.phase == "flying" and s.pending_jump
+    s.advance(0.1)
+    assert s.world.t == 1 and s.world.v_y == 0.2
+    s.restart()
+    s.toggle_pilot()  # handing over also starts the run
+    assert s.phase == "flying"
+    assert s.advance(0.1) == 1
+
+
+def test_interpolation_moves_smoothly_between_ticks():
+    s = make("classic", seed=0, tick_rate=10.0)
+    s.press_jump()
+    s.advance(0.1)
+    y0 = s.world.y
+    s.advance(0.1)  # now between tick 1 (y0) and tick 2
+    y1 = s.world.y
+    s.advance(0.05)
+    v = s.view()
+    assert v.t == pytest.approx(1.5)
+    assert v.y == pytest.approx((y0 + y1) / 2)
+    assert v.x == pytest.approx(-1 + 0.05 * 1.5)
+
+
+def test_arcade_view_wraps_at_each_stage():
+    s = make("arcade", seed=0, learner=FakeLearner(), pilot="autopilot")
+    s._prev, s._cur = (39, 0.0, 0.0), (40, 0.0, 0.0)
+    s.acc = 0.5
+    v = s.view()
+    assert v.x == pytest.approx(0.975) and v.stage == 0
+    s.acc = 0.0
+    s._prev = s._cur
+    assert s.view().x == pytest.approx(-1.0) and s.view().stage == 1
+
+
+def test_autopilot_needs_a_learner():
+    s = make("classic")
+    with pytest.raises(RuntimeError):
+        s.toggle_pilot()
+    with pytest.raises(ValueError):
+        Session("classic", pilot="autopilot")
+
+
+def test_events_are_drained():
+    s = make("classic", seed=1)
+    s.press_jump()
+    s.advance(0.1)
+    assert s.take_events()["jump"] == 1
+    assert s.take_events()["jump"] == 0
