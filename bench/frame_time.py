@@ -5,14 +5,25 @@ autopilot --learn`` and presses real keys with xdotool: 20 s at 1x, then 20 s
 at max (after a short settling time for each), then 20 s more at max once the
 learner's early phase (a high replay ratio for its first env steps) is over.
 The game logs every frame's start, interval, work time (simulation + learning
-+ drawing, up to the flip) and ticks through ``GRAVITY_FLYER_FRAME_LOG``; this
-script cuts the log into the phases and reports frame interval and work
-p50/p99 and env steps/s.
++ drawing up to the flip, plus an autosave's snapshot after it) and ticks
+through ``GRAVITY_FLYER_FRAME_LOG``; this script cuts the log into the phases
+and reports frame interval and work p50/p99 and env steps/s.
 
 Goals (issue 3): frame interval p99 <= 20 ms and work p99 <= 12 ms in both
 modes; at max, >= 5000 env steps/s with learning on.
 
     python bench/frame_time.py [--level classic] [--seconds 20]
+
+With ``--autosave-s S`` the game autosaves its learner every S seconds of play
+(``GRAVITY_FLYER_AUTOSAVE_S``; the game's default is 60) and each phase also
+reports the frames that ran while a save was in progress: the frame that took
+the snapshot (``learner.state`` + ``Store.prepare``, on the frame thread) and the
+frames during which the background thread wrote it to disk, with the longest
+frame interval and work among them (issue 4: an autosave must not stutter the
+game). Those results go to ``bench/results/frame_time_autosave.json``, one entry
+per level.
+
+    python bench/frame_time.py --autosave-s 1 [--level arcade]
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "frame_time.json"
+RESULTS_AUTOSAVE = ROOT / "bench" / "results" / "frame_time_autosave.json"
 
 
 def _free_display() -> int:
@@ -60,7 +72,7 @@ def _phase(log: dict, t0: float, t1: float) -> dict:
     sim = np.asarray(log["sim"])[sel] * 1e3
     draw = wk - sim
     span = t1 - t0
-    return {
+    out = {
         "seconds": round(span, 2),
         "frames": int(sel.sum()),
         "fps": round(sel.sum() / span, 1),
@@ -77,6 +89,32 @@ def _phase(log: dict, t0: float, t1: float) -> dict:
         "env_steps_per_s": round(float(ticks.sum()) / span, 1),
         "speeds_seen": sorted(set(np.asarray(log["speed"])[sel].tolist())),
     }
+    if "saving" in log:
+        saving = np.asarray(log["saving"])[sel]
+        out["autosave"] = _saving(iv, wk, saving)
+    return out
+
+
+def _saving(iv: np.ndarray, wk: np.ndarray, saving: np.ndarray) -> dict:
+    """Frames during an autosave (snapshot frame or a write running) against the others."""
+
+    def stats(mask: np.ndarray) -> dict:
+        if not mask.any():
+            return {"frames": 0}
+        return {"frames": int(mask.sum()),
+                "frame_interval_ms_p99": round(float(np.percentile(iv[mask], 99)), 2),
+                "frame_interval_ms_max": round(float(iv[mask].max()), 2),
+                "work_ms_p99": round(float(np.percentile(wk[mask], 99)), 2),
+                "work_ms_max": round(float(wk[mask].max()), 2)}
+
+    # A frame's interval ends when it starts, so the write's effect shows in the frame
+    # after each busy one too: count it as a saving frame.
+    busy = saving > 0
+    during = busy | np.concatenate(([False], busy[:-1]))
+    return {"saves_started": int((saving == 2).sum()),
+            "snapshot_frames": stats(saving == 2),
+            "frames_during_save": stats(during),
+            "other_frames": stats(~during)}
 
 
 def main() -> int:
@@ -85,6 +123,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds ignored after a switch")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--autosave-s", type=float, default=None,
+                        help="autosave the learner this often (seconds of play) and report "
+                             "the frames during saves; skips the after-early-phase run")
     args = parser.parse_args()
     for tool in ("xdotool",) + (() if os.environ.get("DISPLAY") else ("Xvfb",)):
         if not shutil.which(tool):
@@ -102,6 +143,8 @@ def main() -> int:
     state_file, log_file = tmp / "state.json", tmp / "frames.json"
     env = {**os.environ, "DISPLAY": display, "GRAVITY_FLYER_STATE_FILE": str(state_file),
            "GRAVITY_FLYER_FRAME_LOG": str(log_file)}
+    if args.autosave_s is not None:
+        env["GRAVITY_FLYER_AUTOSAVE_S"] = str(args.autosave_s)
 
     def xdo(*a: str) -> str:
         return subprocess.run(["xdotool", *a], env=env, capture_output=True, text=True,
@@ -138,12 +181,14 @@ def main() -> int:
         from ai import default_config
 
         early = default_config(args.level).early_steps
-        _wait("the learner's early phase to end",
-              lambda: (s := state()) is not None and s.get("env_steps", 0) >= early + 200, 600)
-        time.sleep(args.settle)
-        t0 = time.perf_counter()
-        time.sleep(args.seconds)
-        phases["max_after_early_phase"] = (t0, time.perf_counter())
+        if args.autosave_s is None:
+            _wait("the learner's early phase to end",
+                  lambda: (s := state()) is not None and s.get("env_steps", 0) >= early + 200,
+                  600)
+            time.sleep(args.settle)
+            t0 = time.perf_counter()
+            time.sleep(args.seconds)
+            phases["max_after_early_phase"] = (t0, time.perf_counter())
         final = state()
         xdo("key", "Escape")
         code = game.wait(timeout=60)
@@ -168,16 +213,38 @@ def main() -> int:
         "learner_at_end": {k: final.get(k) for k in ("env_steps", "episodes", "epsilon")}
         if final else None,
     }
+    if args.autosave_s is not None:
+        result["autosave_s"] = args.autosave_s
+        result["autosaves_at_end"] = final.get("persistence") if final else None
     for name, p in result["phases"].items():
         print(f"{name:>21}: fps {p['fps']:5.1f}  frame p50/p99 {p['frame_interval_ms_p50']:5.2f}/"
               f"{p['frame_interval_ms_p99']:5.2f} ms  work p50/p99 {p['work_ms_p50']:5.2f}/"
               f"{p['work_ms_p99']:5.2f} ms (sim {p['sim_ms_p50']:.2f}/{p['sim_ms_p99']:.2f}, "
               f"draw {p['draw_ms_p50']:.2f}/{p['draw_ms_p99']:.2f})  "
               f"env steps/s {p['env_steps_per_s']:8.1f}")
+        a = p.get("autosave")
+        if args.autosave_s is not None and a:
+            for part in ("snapshot_frames", "frames_during_save", "other_frames"):
+                q = a[part]
+                if q["frames"]:
+                    print(f"{'':>21}  {part:>18}: {q['frames']:5d} frames, interval p99/max "
+                          f"{q['frame_interval_ms_p99']:6.2f}/{q['frame_interval_ms_max']:6.2f} "
+                          f"ms, work p99/max {q['work_ms_p99']:6.2f}/{q['work_ms_max']:6.2f} ms")
     print(f"load average (1 min) at the end: {result['load_average_1min']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    if args.autosave_s is None:
+        out, data = RESULTS, result
+    else:  # one entry per level, so a run of each level fills the file
+        out = RESULTS_AUTOSAVE
+        try:
+            data = json.loads(out.read_text())
+        except (OSError, ValueError):
+            data = {}
+        if not isinstance(data, dict) or data.get("bench") != "frame_time_autosave":
+            data = {"bench": "frame_time_autosave", "levels": {}}
+        data["levels"][args.level] = result
+    out.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
     return 0
 
 

@@ -6,9 +6,16 @@ it. Frames are paced at 60 Hz by re-scheduling against a fixed timeline, so
 intervals stay even without vsync; each frame runs the ticks that are due,
 interpolates, draws and flips.
 
-Two environment variables exist for tests and benches:
-``GRAVITY_FLYER_STATE_FILE`` (a JSON summary rewritten ten times a second) and
-``GRAVITY_FLYER_FRAME_LOG`` (every frame's timing, written as JSON at exit).
+At start-up the level's learner is resumed from the data folder (``ai.store``;
+``--fresh`` moves the old one aside first). While playing it is autosaved every
+``SessionConfig.autosave_s`` seconds of play, and once more on every way out
+(Esc, closing the window, Ctrl-C, SIGTERM) before the process ends: the
+snapshot is taken on the frame, the disk write runs on a background thread.
+
+Three environment variables exist for tests and benches:
+``GRAVITY_FLYER_STATE_FILE`` (a JSON summary rewritten ten times a second),
+``GRAVITY_FLYER_FRAME_LOG`` (every frame's timing, written as JSON at exit) and
+``GRAVITY_FLYER_AUTOSAVE_S`` (the autosave interval in seconds, default 60).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import signal
 import sys
 import time
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +37,18 @@ import numpy as np
 from game.atomic import sweep_temp_files
 from game.cli import CliError
 from game.scores import ScoreBook, default_data_dir
-from game.session import DEFAULT_TICK_RATE, Session, SessionConfig
+from game.session import DEFAULT_TICK_RATE, Autosave, Session, SessionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 PILOTS_DIR = ASSETS / "pilots"
 STATE_ENV = "GRAVITY_FLYER_STATE_FILE"
 FRAME_LOG_ENV = "GRAVITY_FLYER_FRAME_LOG"
+AUTOSAVE_ENV = "GRAVITY_FLYER_AUTOSAVE_S"
+FINAL_SAVE_TIMEOUT_S = 30.0
+"""How long quitting waits for the last save to reach the disk."""
+NOTICE_S = 8.0
+"""How long a message about the saved learner stays on screen."""
 FRAME_HZ = 60.0
 """Frames drawn per second."""
 WINDOW_SIZE = (1080, 620)
@@ -92,24 +105,100 @@ def _pilot_path(spec: str, level: str) -> Path:
     return path
 
 
-def _make_learner(args: argparse.Namespace) -> tuple[Any | None, str | None]:
-    """The live learner (and the pilot it starts from), or None and why not."""
+@dataclass
+class LearnerSetup:
+    """The learner the game starts with, where it is saved, and what to tell the player."""
+
+    learner: Any | None = None
+    """The live learner, or None when the autopilot is unavailable."""
+    store: Any | None = None
+    """The level's ``ai.store.Store``, or None when the data folder cannot be used."""
+    messages: list[str] = field(default_factory=list)
+    """One line each, for the terminal and the HUD."""
+    unavailable: str | None = None
+    """Why there is no learner."""
+    resumed: tuple[int, int] | None = None
+    """``(episodes, env_steps)`` carried over from the loaded save."""
+    generation: int | None = None
+    """The save the learner was resumed from."""
+    from_pilot: bool = False
+    """A fresh learner that starts from the ``--autopilot`` pilot's weights."""
+
+
+def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetup:
+    """Resumes the level's saved learner (or starts a fresh one) and loads ``--autopilot``.
+
+    A saved learner wins over ``--autopilot``: it is the continuation of the learning
+    that may have started from that pilot; ``--fresh`` starts again from the pilot.
+    The pilot file is only ever read.
+    """
     try:
         import ai
+        from ai.store import Store
     except Exception as exc:
         if args.autopilot:
             raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
-        return None, f"autopilot unavailable ({type(exc).__name__})"
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
-    learner = ai.Learner(level=args.level, config=ai.default_config(args.level), seed=seed)
+        return LearnerSetup(unavailable=f"autopilot unavailable ({type(exc).__name__})")
+    level = args.level
+    setup = LearnerSetup()
+    pilot = None
     if args.autopilot:
-        try:
-            pilot = ai.Autopilot.load(_pilot_path(args.autopilot, args.level), level=args.level)
-            learner.load_pilot(pilot)
+        try:  # read (and checked) even when a saved learner wins: a bad file is an error
+            pilot = ai.Autopilot.load(_pilot_path(args.autopilot, level), level=level)
         except ai.PilotError as exc:
             raise CliError(str(exc)) from None
+    learner = None
+    if data_dir is None:
+        setup.messages.append("learning will not be saved: the data folder cannot be used")
+    else:
+        store = setup.store = Store.for_data_dir(data_dir, level)
+        if args.fresh:
+            try:
+                moved = store.move_aside_all()
+            except OSError as exc:
+                setup.messages.append(f"--fresh: could not move the old {level} learner aside "
+                                      f"({exc.strerror or exc}); it stays, not loaded")
+            else:
+                setup.messages.append(f"fresh {level} learner; the old one was moved to {moved}"
+                                      if moved else f"fresh {level} learner (none was saved)")
+        else:
+            result = store.load(build=ai.Learner.from_state)
+            setup.messages.extend(result.messages)
+            if result.built is not None:
+                learner = result.built
+                setup.resumed = (int(learner.episodes), int(learner.env_steps))
+                setup.generation = result.generation
+                if pilot is not None:
+                    setup.messages.append(f"resumed the saved {level} learner; the pilot "
+                                          f"{args.autopilot!r} is not loaded over it "
+                                          "(--fresh starts again from the pilot)")
+    if learner is None:
+        seed = (args.seed if args.seed is not None
+                else int(np.random.SeedSequence().entropy % 2**63))
+        learner = ai.Learner(level=level, config=ai.default_config(level), seed=seed)
+        if pilot is not None:
+            try:
+                learner.load_pilot(pilot)
+            except ai.PilotError as exc:
+                raise CliError(str(exc)) from None
+            setup.from_pilot = True
     learner.learn_enabled = bool(args.learn)
-    return learner, None
+    setup.learner = learner
+    return setup
+
+
+def _autosave_interval() -> float:
+    """``GRAVITY_FLYER_AUTOSAVE_S`` if set (tests and benches), else the default."""
+    text = os.environ.get(AUTOSAVE_ENV, "").strip()
+    if not text:
+        return SessionConfig.autosave_s
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise CliError(f"{AUTOSAVE_ENV} must be a positive number of seconds, got {text!r}")
+    return value
 
 
 class FrameStats:
@@ -146,7 +235,8 @@ class FrameStats:
 class App:
     """Wires the window's events to the session and paces the frames."""
 
-    def __init__(self, window: Any, session: Session, scores: ScoreBook, info: str | None) -> None:
+    def __init__(self, window: Any, session: Session, scores: ScoreBook, info: str | None,
+                 autosave: Autosave | None = None) -> None:
         import pyglet
 
         from game.ui.render import Renderer
@@ -156,15 +246,21 @@ class App:
         self.window = window
         self.session = session
         self.scores = scores
+        self.autosave = autosave
         self.renderer = Renderer(window, ASSETS, session.level)
         self.renderer.info_line = info or ""
+        self.renderer.autosave = autosave
+        self.final_saves: list[Any] = []
+        self._failure_told: str | None = None
+        self.learner_source: str | None = None
+        """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
         self.sounds = Sounds(ASSETS)
         self.stats = FrameStats()
         self.hidden = False
         self.stop_signal: int | None = None
         self.period = 1.0 / FRAME_HZ
         self.state_path = os.environ.get(STATE_ENV) or None
-        self.frame_log: list[tuple[float, float, float, int, str, float]] | None = (
+        self.frame_log: list[tuple[float, float, float, int, str, float, int]] | None = (
             [] if os.environ.get(FRAME_LOG_ENV) else None)
         self.draw_times: deque[float] = deque([0.004] * 30, maxlen=60)
         self.frames = 0
@@ -270,19 +366,27 @@ class App:
         draw_est = sorted(self.draw_times)[int(len(self.draw_times) * 0.9)]
         lo, hi = SIM_BUDGET_S
         s.config.work_budget_s = min(max(WORK_TARGET_S - draw_est, lo), hi)
+        play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
+        if self.autosave is not None and self.autosave.due(play):
+            # this frame ends with the autosave's snapshot: its ticks leave room for it
+            s.config.work_budget_s = max(s.config.work_budget_s
+                                         - self.autosave.snapshot_estimate_s(), lo / 2)
         s.advance(interval)
         sim_end = time.perf_counter()
         self._handle_events(s.take_events())
         if not self.hidden:
             self.renderer.update(s, s.view(), self.stats.summary)
             self.window.draw(interval)
+        drawn = time.perf_counter()
+        self.draw_times.append(drawn - sim_end)
+        # After the flip: a snapshot uses the frame's slack instead of delaying what is shown.
+        saving = self._autosave(play)
         end = time.perf_counter()
-        self.draw_times.append(end - sim_end)
         self.frames += 1
         self.stats.add(end, interval, end - start, s.ticks)
         if self.frame_log is not None:
             self.frame_log.append((start, interval, end - start, s.last_ticks, s.speed_name,
-                                   sim_end - start))
+                                   sim_end - start, saving))
         if end >= self._score_due:
             self._score_due = end + SCORE_SAVE_S
             self._save_scores()
@@ -300,6 +404,34 @@ class App:
         # pyglet measures a delay from its last tick unless that is > 0.2 s old
         base = clock.last_ts if clock.last_ts and now - clock.last_ts <= 0.2 else now
         self.pyglet.clock.schedule_once(self.frame, max(0.0, self._next_due - base))
+
+    def _autosave(self, play: float) -> int:
+        """Counts ``play`` seconds of play, starts a due autosave, shows finished ones.
+
+        Returns 2 if this frame took a snapshot, 1 if a write is running on the saver
+        thread, else 0 (for the frame log).
+        """
+        autosave = self.autosave
+        if autosave is None:
+            return 0
+        started = autosave.play(play)
+        for info in autosave.poll():
+            if info.ok:
+                self.renderer.flash_saved()
+                self._failure_told = None
+            elif info.message != self._failure_told:
+                self._tell(info.message)
+                self._failure_told = info.message
+            else:  # the same problem again (every autosave): on screen, not the terminal
+                self.renderer.notice(info.message, NOTICE_S)
+        if started:
+            return 2
+        return 1 if autosave.busy else 0
+
+    def _tell(self, line: str, seconds: float = NOTICE_S) -> None:
+        """A one-line message in the terminal and, briefly, on screen."""
+        print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
+        self.renderer.notice(line, seconds)
 
     def _handle_events(self, ev: dict[str, int]) -> None:
         s = self.session
@@ -335,22 +467,42 @@ class App:
         if learner is not None:
             state.update(env_steps=int(learner.env_steps), episodes=int(learner.episodes),
                          epsilon=float(learner.epsilon))
+        state["persistence"] = None if self.autosave is None else self.autosave.summary()
+        state["learner_source"] = self.learner_source
+        state["notices"] = self.renderer.notices_shown()
+        state["saved_flash"] = self.renderer.saved_flash_live()
+        state["toast"] = self.renderer.toast_text if self.renderer.toast_live() else None
+        state["final_saves"] = [{"ok": bool(i.ok), "message": i.message,
+                                 "generation": i.generation} for i in self.final_saves]
         path = Path(self.state_path)
         tmp = path.with_name(path.name + ".part")
         tmp.write_text(json.dumps(state))
         os.replace(tmp, path)
 
+    def final_save(self) -> None:
+        """After the loop: the learner's last save, waited for (up to a timeout)."""
+        if self.autosave is None:
+            return
+        self.final_saves = self.autosave.close(FINAL_SAVE_TIMEOUT_S)
+        for info in self.final_saves:
+            print(f"gravity-flyer: {info.message}", file=sys.stderr, flush=True)
+        if self.autosave.unfinished:
+            print(f"gravity-flyer: the last save did not finish within "
+                  f"{FINAL_SAVE_TIMEOUT_S:.0f} s; the previous save is kept", file=sys.stderr,
+                  flush=True)
+
     def finish(self) -> None:
-        """After the loop: final save of scores and the frame log."""
+        """After the loop: final saves of the learner and scores, state and frame log."""
+        self.final_save()
         self._save_scores()
         if self.state_path:
             self._write_state()
         log_path = os.environ.get(FRAME_LOG_ENV)
         if log_path and self.frame_log is not None:
-            cols = list(zip(*self.frame_log, strict=True)) if self.frame_log else [[]] * 6
+            cols = list(zip(*self.frame_log, strict=True)) if self.frame_log else [[]] * 7
             Path(log_path).write_text(json.dumps({
                 "start": cols[0], "interval": cols[1], "work": cols[2], "ticks": cols[3],
-                "speed": cols[4], "sim": cols[5]}))
+                "speed": cols[4], "sim": cols[5], "saving": cols[6]}))
 
 
 def _splash(window: Any, text: str) -> None:
@@ -367,8 +519,14 @@ def _splash(window: Any, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Opens the window and plays until Esc; returns the process exit code."""
-    data_dir = Path(args.data_dir) if args.data_dir is not None else default_data_dir()
+    """Opens the window and plays until Esc; returns the process exit code.
+
+    0 after Esc or closing the window, ``128 + signal`` after Ctrl-C (130) or SIGTERM
+    (143); the learner is saved before the process ends in every one of these cases.
+    """
+    autosave_s = _autosave_interval()
+    data_dir: Path | None = (Path(args.data_dir) if args.data_dir is not None
+                             else default_data_dir())
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         sweep_temp_files(data_dir)
@@ -377,6 +535,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"gravity-flyer: cannot use the data folder {data_dir} ({exc.strerror}); "
               "best scores will not be saved", file=sys.stderr)
         scores = ScoreBook(None)
+        data_dir = None
     if scores.message:
         print(f"gravity-flyer: {scores.message}", file=sys.stderr)
     if args.autopilot:
@@ -390,21 +549,40 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         _splash(window, "Loading the autopilot…")
-        learner, info = _make_learner(args)
+        setup = _make_learner(args, data_dir)
     except BaseException:
         window.close()
         raise
+    for line in setup.messages:
+        print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
+    learner = setup.learner
     pilot = args.pilot
     if learner is None:
-        if info:
-            print(f"gravity-flyer: {info}; you fly alone", file=sys.stderr)
+        if setup.unavailable:
+            print(f"gravity-flyer: {setup.unavailable}; you fly alone", file=sys.stderr)
         pilot = "human"
-    config = SessionConfig(tick_rate=args.tick_rate if args.tick_rate else DEFAULT_TICK_RATE)
+    config = SessionConfig(tick_rate=args.tick_rate if args.tick_rate else DEFAULT_TICK_RATE,
+                           autosave_s=autosave_s)
     session = Session(args.level, seed=args.seed, config=config, learner=learner, scores=scores,
                       pilot=pilot)
-    app = App(window, session, scores, info)
+    autosave = None
+    if learner is not None and setup.store is not None:
+        from ai.store import BackgroundSaver
+
+        autosave = Autosave(learner, setup.store, BackgroundSaver(setup.store),
+                            interval_s=config.autosave_s, dirty=setup.from_pilot,
+                            resumed=setup.resumed, generation=setup.generation)
+    app = App(window, session, scores, setup.unavailable, autosave)
+    if learner is not None:
+        app.learner_source = ("saved" if setup.resumed is not None
+                              else "pilot" if setup.from_pilot else "new")
     if scores.message:
         app.renderer.say(scores.message, 6.0)
+    for line in setup.messages:
+        app.renderer.notice(line, NOTICE_S)
+    if setup.resumed is not None:
+        episodes, steps = setup.resumed
+        app.renderer.say(f"Resumed: {episodes:,} episodes, {steps:,} steps", 5.0)
 
     gc.collect()
     gc.freeze()  # the long-lived setup objects need no more cyclic-GC scans during play
@@ -412,18 +590,25 @@ def run(args: argparse.Namespace) -> int:
     def request_stop(signum: int, _frame: Any) -> None:
         app.stop_signal = signum
 
-    old = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop_signals = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGHUP"):  # the terminal was closed: save like any other way out
+        stop_signals.append(signal.SIGHUP)
+    old = {sig: signal.signal(sig, request_stop) for sig in stop_signals}
     try:
         app.start()
         pyglet.app.run(None)
     finally:
+        # A second Ctrl-C while the last save is written interrupts the wait; the write
+        # is atomic, so the disk keeps the old save or the new one.
         for sig, handler in old.items():
             signal.signal(sig, handler)
-        app.finish()
         try:
-            window.close()
-        except Exception:  # already closed by the window system; nothing left to free
-            pass
+            app.finish()
+        finally:
+            try:
+                window.close()
+            except Exception:  # already closed by the window system; nothing left to free
+                pass
     if app.stop_signal is not None:
         return 128 + app.stop_signal
     return 0

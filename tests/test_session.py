@@ -8,7 +8,7 @@ import pytest
 from game import make_world
 from game.physics import FALL, JUMP
 from game.scores import ScoreBook
-from game.session import SPEEDS, TICK_RATES, Session, SessionConfig
+from game.session import SPEEDS, TICK_RATES, Autosave, Session, SessionConfig
 
 
 class FakeLearner:
@@ -336,3 +336,141 @@ def test_events_are_drained():
     s.advance(0.1)
     assert s.take_events()["jump"] == 1
     assert s.take_events()["jump"] == 0
+
+
+# ---------------------------------------------------------------- autosave (fakes)
+class Counting:
+    """A learner stand-in with the counters ``Autosave`` watches."""
+
+    def __init__(self) -> None:
+        self.env_steps = self.episodes = self.updates = 0
+        self.states = 0
+
+    def state(self) -> dict:
+        self.states += 1
+        return {"env_steps": self.env_steps}
+
+
+class FakeStore:
+    def prepare(self, state, copy=True):
+        if state.get("nan"):
+            raise ValueError("not saving: tensor 'net' holds NaN or Inf")
+        return ("snapshot", state["env_steps"])
+
+
+class FakeSaver:
+    """Records submits; ``finish`` makes the pending ones come back from ``poll``."""
+
+    def __init__(self) -> None:
+        self.submitted: list = []
+        self.done: list = []
+        self.closed_with: float | None = None
+        self.busy = False
+
+    def submit(self, snapshot) -> None:
+        self.submitted.append(snapshot)
+
+    def finish(self, ok: bool, now: float, message: str = "") -> None:
+        gen = len(self.submitted) if ok else None
+        self.done.append(SaveInfo(ok, message or ("saved" if ok else "could not save: No space "
+                                                  "left on device"), gen, now))
+
+    def poll(self) -> list:
+        done, self.done = self.done, []
+        return done
+
+    def close(self, timeout=None) -> list:
+        self.closed_with = timeout
+        if self.submitted:
+            self.finish(True, 0.0)
+        return self.poll()
+
+
+class SaveInfo:
+    def __init__(self, ok: bool, message: str, generation, finished_at: float) -> None:
+        self.ok, self.message, self.generation, self.finished_at = (ok, message, generation,
+                                                                      finished_at)
+
+
+def make_autosave(dirty=False, interval=60.0):
+    learner, saver = Counting(), FakeSaver()
+    now = [1000.0]
+    a = Autosave(learner, FakeStore(), saver, interval_s=interval, dirty=dirty,
+                 clock=lambda: now[0])
+    return a, learner, saver, now
+
+
+def test_autosave_runs_after_the_interval_of_play_and_only_when_something_changed():
+    a, learner, saver, _ = make_autosave()
+    assert not a.play(59.0)
+    learner.env_steps = 10
+    assert not a.play(0.5)  # 59.5 s: not yet
+    assert a.play(0.5)  # 60 s of play: snapshot taken now, written by the saver
+    assert saver.submitted == [("snapshot", 10)] and a.play_s == 0.0
+    assert not a.play(60.0)  # nothing learned since: no second copy of the same state
+    assert saver.submitted == [("snapshot", 10)] and learner.states == 1
+    learner.episodes = 1
+    assert a.play(60.0) and saver.submitted[-1] == ("snapshot", 10)
+
+
+def test_autosave_reports_finished_saves_and_the_time_since_the_last():
+    a, learner, saver, now = make_autosave()
+    assert a.seconds_since_save() is None
+    learner.env_steps = 5
+    a.play(60.0)
+    saver.finish(True, now[0])
+    now[0] += 12.0
+    (info,) = a.poll()
+    assert info.ok and a.saves_ok == 1 and a.seconds_since_save() == pytest.approx(12.0)
+    assert a.summary()["last_generation"] == 1 and not a.dirty
+
+
+def test_a_failed_save_is_retried_at_the_next_autosave_even_without_new_learning():
+    a, learner, saver, now = make_autosave()
+    learner.env_steps = 5
+    a.play(60.0)
+    saver.finish(False, now[0])
+    (info,) = a.poll()
+    assert not info.ok and a.saves_failed == 1 and a.dirty
+    assert a.summary()["last_ok"] is False and "No space" in a.summary()["last_message"]
+    assert a.play(60.0) and len(saver.submitted) == 2  # the learner is not on disk yet
+
+
+def test_an_unsaveable_learner_is_reported_not_raised():
+    a, learner, saver, _ = make_autosave()
+    learner.env_steps = 5
+    learner.state = lambda: {"env_steps": 5, "nan": True}
+    assert not a.play(60.0)
+    assert saver.submitted == [] and a.saves_failed == 1
+    assert "NaN" in a.last.message and "\n" not in a.last.message
+
+
+def test_final_save_snapshots_a_changed_learner_and_waits_for_the_saver():
+    a, learner, saver, _ = make_autosave()
+    assert a.close(5.0) == [] and saver.submitted == []  # nothing learned: nothing to write
+    a, learner, saver, _ = make_autosave()
+    learner.env_steps = 3
+    infos = a.close(5.0)
+    assert saver.submitted == [("snapshot", 3)] and saver.closed_with == 5.0
+    assert [i.ok for i in infos] == [True] and not a.unfinished
+
+
+def test_a_fresh_learner_from_a_pilot_is_saved_before_its_first_step():
+    a, learner, saver, _ = make_autosave(dirty=True)
+    a.close(1.0)
+    assert saver.submitted == [("snapshot", 0)]
+
+
+def test_autosave_interval_must_be_positive():
+    with pytest.raises(ValueError):
+        Autosave(Counting(), FakeStore(), FakeSaver(), interval_s=0.0)
+
+
+def test_autosave_says_in_advance_when_the_next_frame_takes_a_snapshot():
+    a, learner, saver, _ = make_autosave(interval=1.0)
+    assert not a.due(2.0)  # unchanged learner: no snapshot, however long the play
+    learner.env_steps = 1
+    assert not a.due(0.5) and a.due(1.0)
+    assert a.snapshot_estimate_s() == pytest.approx(0.003)  # before any snapshot: a guess
+    a.play(1.0)
+    assert a.snapshot_estimate_s() == pytest.approx(a.snapshot_ms / 1e3)

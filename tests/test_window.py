@@ -67,12 +67,22 @@ def xdo(display: str, *args: str) -> str:
 
 
 class Game:
-    """A running ``python main.py`` and its state file."""
+    """A running ``python main.py`` and its state file.
 
-    def __init__(self, display: str, tmp: Path, *args: str) -> None:
+    Args:
+        display: the X display.
+        tmp: holds the state file and the data folder (``tmp / "data"``).
+        args: command-line arguments.
+        env: extra environment variables (e.g. ``GRAVITY_FLYER_AUTOSAVE_S``).
+    """
+
+    def __init__(self, display: str, tmp: Path, *args: str,
+                 env: dict[str, str] | None = None) -> None:
         self.display = display
         self.state_file = tmp / "state.json"
-        env = {**os.environ, "DISPLAY": display, "GRAVITY_FLYER_STATE_FILE": str(self.state_file)}
+        self.state_file.unlink(missing_ok=True)  # a previous game's state is not this one's
+        env = {**os.environ, **(env or {}), "DISPLAY": display,
+               "GRAVITY_FLYER_STATE_FILE": str(self.state_file)}
         self.proc = subprocess.Popen([sys.executable, "main.py", *args, "--data-dir",
                                       str(tmp / "data")], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -94,6 +104,24 @@ class Game:
     def key(self, name: str) -> None:
         xdo(self.display, "key", name)
 
+    def focus(self, timeout: float = 30.0) -> None:
+        """Waits for the window and gives it the keyboard focus."""
+        wid = wait_for("the window to appear",
+                       lambda: xdo(self.display, "search", "--name", "^Gravity Flyer$"),
+                       timeout=timeout)
+        xdo(self.display, "windowfocus", "--sync", str(wid).split()[0])
+
+    def wait_exit(self, timeout: float = 60.0) -> tuple[int, str]:
+        """Waits for the game to end; returns its exit code and stderr."""
+        code = self.proc.wait(timeout=timeout)
+        return code, self.proc.stderr.read()
+
+    def final_state(self) -> dict:
+        """The state file as the game left it at exit."""
+        s = self.state()
+        assert s is not None, "the game left no state file"
+        return s
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
@@ -104,9 +132,7 @@ def test_keys_drive_the_real_window(display, tmp_path):
     game = Game(display, tmp_path, "--level", "classic", "--seed", "1")
     try:
         game.until("the window to draw frames", lambda s: s["frames"] > 5, timeout=90)
-        wid = wait_for("the window to appear",
-                       lambda: xdo(display, "search", "--name", "^Gravity Flyer$"), timeout=30)
-        xdo(display, "windowfocus", "--sync", str(wid).split()[0])
+        game.focus()
         start = game.state()
         assert start["pilot"] == "human" and start["tick_rate"] == 10.0
 

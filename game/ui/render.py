@@ -164,6 +164,12 @@ class Renderer:
         self.toast_text = ""
         self.toast_until = 0.0
         self.info_line = ""
+        self.autosave: Any = None
+        """The game's ``game.session.Autosave`` (read for the panel), or None."""
+        self.notices: list[tuple[str, float]] = []
+        """Messages about the saved learner and their expiry times (``perf_counter``)."""
+        self._notice_key: tuple[str, ...] = ()
+        self.saved_until = 0.0
 
         def image(name: str, center: bool = False) -> pyglet.image.AbstractImage:
             img = pyglet.image.load(str(assets / name))
@@ -205,6 +211,18 @@ class Renderer:
         self.banner = ShadowLabel(self.batch, g[6], g[7], 26, anchor_x="center",
                                   anchor_y="center")
         self.banner_sub = _label(self.batch, g[7], 13, anchor_x="center", anchor_y="center")
+        # messages about the learner's memory (load problems, failed saves): bottom of the field
+        self.notice_bg = shapes.Rectangle(0, 0, 1, 1, color=(10, 18, 32, 200), batch=self.batch,
+                                          group=g[6])
+        self.notice_bg.visible = False
+        self.notice_label = _label(self.batch, g[7], 10.5, multiline=True, width=100,
+                                   anchor_y="bottom")
+        # the small "Saved" flash: top-left corner of the field
+        self.saved_bg = shapes.Rectangle(0, 0, 1, 1, color=(10, 18, 32, 190), batch=self.batch,
+                                         group=g[6])
+        self.saved_bg.visible = False
+        self.saved = _label(self.batch, g[7], 10.5, color=(150, 235, 160, 255), bold=True,
+                            anchor_y="top")
         self._build_hud()
         from pyglet import gl
 
@@ -230,6 +248,8 @@ class Renderer:
         self.q_rows = Rows(b, g[9], 40)
         self.learn_mid = Rows(b, g[9], 22)
         self.learn_low = Rows(b, g[9], 22)
+        self.learn_save = Rows(b, g[9], 22)
+        self.learn_save_title = _label(b, g[9], 9.5, color=ACCENT, bold=True)
         self.q_track = [shapes.Rectangle(0, 0, 1, 1, color=(50, 62, 84, 255), batch=b,
                                          group=g[9]) for _ in range(2)]
         self.q_bars = [shapes.Rectangle(0, 0, 1, 1, color=PILOT_C, batch=b, group=g[10])
@@ -248,7 +268,8 @@ class Renderer:
         self.spark_hi = _label(b, g[10], 8.5, color=DIM)
         self.learn_parts = [self.learn_bg, self.learn_title,
                             *self.learn_top.parts, *self.q_rows.parts, *self.learn_mid.parts,
-                            *self.learn_low.parts, *self.q_track, *self.q_bars, self.q_zero,
+                            *self.learn_low.parts, *self.learn_save.parts,
+                            self.learn_save_title, *self.q_track, *self.q_bars, self.q_zero,
                             self.mem_track, self.mem_human, self.mem_pilot, self.spark_bg,
                             self.spark_lo, self.spark_hi]
         # the FPS panel (left, under the HUD)
@@ -283,6 +304,30 @@ class Renderer:
         self.toast_text = text
         self.toast_until = time.perf_counter() + seconds
 
+    def toast_live(self) -> bool:
+        """True while the toast under the score is on screen."""
+        return time.perf_counter() < self.toast_until
+
+    def notice(self, text: str, seconds: float = 8.0) -> None:
+        """A one-line message at the bottom of the field (a load problem, a failed save)."""
+        now = time.perf_counter()
+        self.notices = [(t, u) for t, u in self.notices if u > now and t != text]
+        self.notices.append((text, now + seconds))
+        del self.notices[:-3]  # the newest three; older ones were in the terminal too
+
+    def notices_shown(self) -> list[str]:
+        """The messages on screen now."""
+        now = time.perf_counter()
+        return [t for t, u in self.notices if u > now]
+
+    def flash_saved(self, seconds: float = 2.0) -> None:
+        """Shows the small "Saved" mark for a moment (an autosave finished)."""
+        self.saved_until = time.perf_counter() + seconds
+
+    def saved_flash_live(self) -> bool:
+        """True while the "Saved" mark is on screen."""
+        return time.perf_counter() < self.saved_until
+
     # ------------------------------------------------------------------ layout
     def resize(self, width: int, height: int) -> None:
         """Fits the field and panels to a new window size."""
@@ -316,7 +361,7 @@ class Renderer:
         self.help.position = (left + 12, 12 + 164, 0)
         self.help.anchor_y = "top"
         # watch-it-learn
-        h = 440
+        h = 558
         self.learn_bg.position, self.learn_bg.height = (right, top - h), h
         x0, x1 = right + 14, right + PANEL_W - 14
         self.learn_title.position = (x0, top - 28, 0)
@@ -341,8 +386,11 @@ class Renderer:
         self.mem_pilot.position, self.mem_pilot.height = (x0, y), 8
         y -= 24
         self.learn_low.place(x0, y)
-        y -= 22 + 22
-        self.spark_rect = (x0, top - h + 30, bar_w, y - 4 - (top - h + 30))
+        y -= 2 * 22 + 22
+        bottom = top - h + 30 + 112  # room under the curve for the memory-on-disk rows
+        self.spark_rect = (x0, bottom, bar_w, y - 4 - bottom)
+        self.learn_save_title.position = (x0, bottom - 36, 0)
+        self.learn_save.place(x0, bottom - 56)
         sx, sy, sw, sh = self.spark_rect
         self.spark_bg.position, self.spark_bg.width, self.spark_bg.height = (sx, sy), sw, sh
         self.spark_lo.position = (sx + 3, sy - 14, 0)
@@ -407,6 +455,8 @@ class Renderer:
             self.toast.set(self.toast_text, L.x0 + L.side / 2, top - 58)
         else:
             self.toast.hide()
+        self._place_notices(now, L)
+        self._place_saved(now, L)
         self._banner(session, L)
         key = (session.score, session.stage, session.pilot, session.speed_index)
         if now >= self._panel_due or key != self._hud_key:
@@ -417,6 +467,37 @@ class Renderer:
                 self._update_learn(session)
             if self.show_fps:
                 self._update_fps(stats)
+
+    def _place_notices(self, now: float, L: Layout) -> None:
+        shown = tuple(t for t, u in self.notices if u > now)
+        if shown == self._notice_key and (not shown or self.notice_label.x == L.x0 + 14):
+            return
+        self._notice_key = shown
+        if not shown:
+            self.notices = []
+            _set(self.notice_label, "")
+            self.notice_bg.visible = False
+            return
+        self.notice_label.width = max(L.side - 28, 60)
+        _set(self.notice_label, "\n".join(shown))
+        self.notice_label.position = (L.x0 + 14, L.y0 + 14, 0)
+        self.notice_bg.position = (L.x0 + 6, L.y0 + 6)
+        self.notice_bg.width = L.side - 12
+        self.notice_bg.height = self.notice_label.content_height + 16
+        self.notice_bg.visible = True
+
+    def _place_saved(self, now: float, L: Layout) -> None:
+        on = now < self.saved_until
+        if on == self.saved_bg.visible and (not on or self.saved.x == L.x0 + 16):
+            return
+        _set(self.saved, "✓ Saved" if on else "")
+        self.saved_bg.visible = on
+        if on:
+            self.saved.position = (L.x0 + 16, L.y0 + L.side - 16, 0)
+            self.saved_bg.position = (L.x0 + 8, L.y0 + L.side - 16 - self.saved.content_height
+                                      - 6)
+            self.saved_bg.width = self.saved.content_width + 16
+            self.saved_bg.height = self.saved.content_height + 12
 
     def _place_flyer(self, view: View, L: Layout) -> None:
         y = min(max(view.y, -0.95), 0.95)  # a crash past the edge stays in sight
@@ -566,7 +647,9 @@ class Renderer:
                             ("Memory", f"{_fmt_count(size)} / {_fmt_count(cap)}"),
                             ("  you / autopilot",
                              f"{_fmt_count(human)} / {_fmt_count(size - human)}")])
-        self.learn_low.set([("Episodes", _fmt_count(learner.episodes)), (perf_k, perf_v)])
+        self.learn_low.set([("Episodes", _fmt_count(learner.episodes)),
+                            ("Env steps", _fmt_count(learner.env_steps)), (perf_k, perf_v)])
+        self._update_save_rows()
         mx, mw, my = self.mem_geom
         hw = mw * human / cap if cap else 0.0
         pw = mw * (size - human) / cap if cap else 0.0
@@ -574,6 +657,32 @@ class Renderer:
         self.mem_pilot.position = (mx + hw, my)
         self.mem_pilot.width = max(pw, 0.0)
         self._update_spark(learner)
+
+    def _update_save_rows(self) -> None:
+        _set(self.learn_save_title, "MEMORY ON DISK")
+        a = self.autosave
+        if a is None:
+            self.learn_save.set([("Saving", "off"), ("", ""), ("", ""), ("", "")])
+            return
+        if a.resumed is None:
+            carried = [("Started", "new learner"), ("  carried over", "nothing")]
+        else:
+            episodes, steps = a.resumed
+            carried = [("Resumed from", f"save {a.loaded_generation}"),
+                       ("  episodes", _fmt_count(episodes)), ("  env steps", _fmt_count(steps))]
+        ago = a.seconds_since_save()
+        if a.last is not None and not a.last.ok:
+            last = "failed"
+        elif a.busy:
+            last = "saving…"
+        elif ago is None:
+            last = "not yet"
+        elif ago < 90:
+            last = f"{ago:.0f} s ago"
+        else:
+            last = f"{ago / 60:.0f} min ago"
+        rows = [*carried, ("Last save", last)]
+        self.learn_save.set(rows + [("", "")] * (4 - len(rows)))
 
     def _update_spark(self, learner: Any) -> None:
         curve = learner.curve

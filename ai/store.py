@@ -1,0 +1,779 @@
+"""The learner's memory on disk: one level's state as crash-safe, checksummed generations.
+
+A store folder (usually ``<data_dir>/learner/<level>/``) holds numbered generations;
+each save writes a new one::
+
+    gen-000007.weights.safetensors  every torch tensor of the state (weights, target net,
+                                    optimizer moments, torch RNG state)
+    gen-000007.memory.npz           every numpy array (the replay memory), read with
+                                    allow_pickle=False
+    gen-000007.state.json           the meta: counters, epsilon, RNG states, config
+    gen-000007.manifest.json        written last: format version, level, the parent
+                                    generation, and each file's name, size and SHA-256
+
+**A generation exists if and only if its manifest exists.** Every file is written
+atomically (``game.atomic``), the three data files first, then the folder is fsynced,
+then the manifest. A kill at any moment therefore leaves either the new generation
+complete or no manifest for it; the data files of an unfinished generation ("orphans")
+and temp files are swept at the next start. A load reads the manifest and checks the
+size and checksum of every file it names before parsing any of them, so it never mixes
+files of two saves and never trusts a damaged one.
+
+What a load does with each generation, newest first:
+
+* damaged (unreadable manifest, missing or truncated file, flipped byte, unparsable
+  content): every file of that generation is moved aside as ``*.corrupt-<UTC time>``
+  and the next older generation is tried;
+* refused (another format version or level, shapes or names that do not match the
+  learner, NaN/Inf in a tensor): the files stay where they are, untouched, and the next
+  older generation is tried;
+* good: returned. If none is good the result has ``state=None`` (start a fresh learner)
+  and a one-line message saying why.
+
+Nothing is ever parsed with pickle: tensors go through safetensors, arrays through
+``np.load(..., allow_pickle=False)`` and the rest through ``json``.
+
+Pruning: each manifest names its parent (the generation the learner was loaded from
+or last saved). After a save, the store keeps the newest ``keep`` generations of that
+chain and deletes only older generations *of the same chain*, which are fully
+superseded. A generation that was refused (say, saved by another version of the game)
+is never in the chain, so it is never deleted; damaged ones were moved aside.
+
+Typical use in the game::
+
+    store = Store.for_data_dir(data_dir, "classic")     # <data_dir>/learner/classic/
+    if args.fresh:
+        store.move_aside_all()                          # the old state kept, renamed
+    result = store.load(build=Learner.from_state)       # never raises for bad files
+    for line in result.messages:
+        show(line)                                      # HUD and terminal, one line each
+    learner = result.built or Learner("classic", cfg, seed)
+
+    saver = BackgroundSaver(store)                      # autosave without stutter
+    saver.submit(store.prepare(learner.state(), copy=False))  # ~1-2 ms, on the frame thread
+    for info in saver.poll():                           # later frames: finished saves
+        show(info.message)                              # info.ok False: disk full etc.
+    infos = saver.close()                               # on exit: waits for the last write
+
+``store.save(state)`` does both halves on the caller's thread (for ``train`` and tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+import safetensors.torch
+import torch
+
+from ai.errors import StateError
+from ai.learner import LearnerState
+from game.atomic import (
+    atomic_write_bytes,
+    fsync_dir,
+    move_aside,
+    sweep_temp_files,
+    utc_stamp,
+)
+
+try:  # advisory lock so two game windows on one level never interleave their writes
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the in-process lock still holds
+    fcntl = None  # type: ignore[assignment]
+
+FORMAT_VERSION = 1
+"""Version of the store's file layout; a generation with another version is refused."""
+
+KEEP = 2
+"""Generations of the current chain kept by default: the newest and the one before."""
+
+ROLES = {"weights": "weights.safetensors", "memory": "memory.npz", "state": "state.json"}
+"""The data files of one generation: role -> file name suffix."""
+
+MANIFEST_SUFFIX = "manifest.json"
+DEFAULT_META_KEYS = ("format_version", "level", "obs_size", "physics_version")
+"""Meta entries ``StateSpec.of`` requires to be equal, when the template has them."""
+
+T = TypeVar("T")
+
+_GEN_FILE = re.compile(r"^gen-(\d+)\.(.+)$")
+_GEN_DIGITS = 6
+
+
+def _name(generation: int, suffix: str) -> str:
+    return f"gen-{generation:0{_GEN_DIGITS}d}.{suffix}"
+
+
+def _sha256(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A learner state serialised in memory by ``Store.prepare``; safe to write on any thread.
+
+    It shares nothing with the live learner, so the learner may keep training while
+    ``Store.write`` puts the snapshot on disk.
+    """
+
+    weights: bytes
+    """The safetensors file, complete."""
+    arrays: dict[str, np.ndarray]
+    """Private copies of the state's numpy arrays (serialised by ``write``)."""
+    state_json: bytes
+    """The meta as UTF-8 JSON."""
+    prepared_at: float = field(default_factory=time.time)
+    """``time.time()`` when the snapshot was taken."""
+
+
+@dataclass(frozen=True)
+class SaveInfo:
+    """The outcome of one save: shown by the HUD, never raised."""
+
+    ok: bool
+    """True if the new generation is on disk (durably) and will be loaded next time."""
+    message: str
+    """One line for the HUD and the terminal."""
+    generation: int | None = None
+    """Number of the generation written (None if the save failed)."""
+    size_bytes: int = 0
+    """Bytes written, all files of the generation."""
+    seconds: float = 0.0
+    """Wall time of the disk part (``write``)."""
+    finished_at: float = 0.0
+    """``time.time()`` when the save finished (for "last saved 12:03")."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The outcome of a load: a state to resume, or None for a fresh learner, and what happened."""
+
+    state: LearnerState | None
+    """The newest good state, or None: start a fresh learner."""
+    messages: list[str]
+    """One line per problem met (damaged or refused generations), for HUD and terminal."""
+    generation: int | None = None
+    """Number of the generation loaded."""
+    built: Any = None
+    """What ``load(build=...)`` made of the state (e.g. the ``Learner``), else None."""
+
+
+class _Shape(NamedTuple):
+    shape: tuple[int, ...]
+    dtype: str
+
+    def __str__(self) -> str:
+        return f"{self.dtype}{list(self.shape)}"
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    """What a loadable state must look like: names, shapes and dtypes, and some meta values.
+
+    Exact: a tensor or array missing, extra, or of another shape or dtype is a mismatch.
+    For ``ai.Learner`` states prefer ``Store.load(build=Learner.from_state)``: its Adam
+    tensors exist only after the first gradient step, so a fresh learner's state is not
+    a template for a trained one.
+    """
+
+    tensors: dict[str, _Shape]
+    """Tensor name -> (shape, dtype), e.g. ``((32, 2), 'float32')``."""
+    arrays: dict[str, _Shape]
+    """Array name -> (shape, dtype)."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Meta keys whose saved value must equal this one (e.g. the learner's format version)."""
+
+    @classmethod
+    def of(cls, state: LearnerState, meta_keys: tuple[str, ...] = DEFAULT_META_KEYS
+           ) -> StateSpec:
+        """The spec a state satisfies; pass a fresh learner's state as the template."""
+        return cls(
+            tensors={k: _tensor_shape(v) for k, v in state.tensors.items()},
+            arrays={k: _array_shape(v) for k, v in state.arrays.items()},
+            meta={k: state.meta[k] for k in meta_keys if k in state.meta},
+        )
+
+    def mismatches(self, state: LearnerState) -> list[str]:
+        """What in ``state`` differs from the spec, one short phrase each (empty if it fits)."""
+        out: list[str] = []
+        for kind, want, have, shape_of in (
+                ("tensor", self.tensors, state.tensors, _tensor_shape),
+                ("array", self.arrays, state.arrays, _array_shape)):
+            for name in sorted(want.keys() - have.keys()):
+                out.append(f"{kind} {name!r} is missing")
+            for name in sorted(have.keys() - want.keys()):
+                out.append(f"{kind} {name!r} is not expected")
+            for name in sorted(want.keys() & have.keys()):
+                got = shape_of(have[name])
+                if got != want[name]:
+                    out.append(f"{kind} {name!r} is {got}, expected {want[name]}")
+        for key, value in sorted(self.meta.items()):
+            if key not in state.meta:
+                out.append(f"meta {key!r} is missing")
+            elif state.meta[key] != _json_roundtrip(value):
+                out.append(f"{key} is {state.meta[key]!r}, expected {value!r}")
+        return out
+
+
+def _tensor_shape(t: torch.Tensor) -> _Shape:
+    return _Shape(tuple(t.shape), str(t.dtype).removeprefix("torch."))
+
+
+def _array_shape(a: np.ndarray) -> _Shape:
+    return _Shape(tuple(a.shape), str(a.dtype))
+
+
+def _json_roundtrip(value: Any) -> Any:
+    # A template's tuple (e.g. hidden sizes) comes back from JSON as a list.
+    return json.loads(json.dumps(value))
+
+
+class _Damaged(Exception):
+    """A generation's files are not what its manifest says (or unparsable): move aside."""
+
+
+class _Refused(Exception):
+    """A generation is intact but unusable here (version, level, shapes, NaN): keep it."""
+
+
+def learner_folder(data_dir: Path, level: str) -> Path:
+    """Where ``level``'s learner state lives inside the data folder."""
+    return Path(data_dir) / "learner" / level
+
+
+class Store:
+    """The learner state of one level in one folder, as checksummed generations.
+
+    Thread-safe: ``write`` may run on a background thread while the caller's thread
+    runs ``prepare``. Two processes on the same folder are serialised by an advisory
+    lock on the folder (where the OS has ``fcntl``).
+
+    Args:
+        folder: The level's folder (created on the first save).
+        level: 'classic' or 'arcade'; a generation saved for another level is refused.
+        keep: Generations of the current chain kept after a save (at least 2, so a
+            damaged newest one falls back to the one before).
+    """
+
+    def __init__(self, folder: Path, level: str, keep: int = KEEP) -> None:
+        if keep < 2:
+            raise ValueError("keep must be at least 2 so a damaged save has a fallback")
+        self.folder = Path(folder)
+        self.level = level
+        self.keep = keep
+        self.last_save: SaveInfo | None = None
+        """The most recent save's outcome (for the HUD's "last saved" line)."""
+        self._parent: int | None = None
+        self._lock = threading.RLock()
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path, level: str, keep: int = KEEP) -> Store:
+        """The store at ``<data_dir>/learner/<level>/``."""
+        return cls(learner_folder(data_dir, level), level, keep)
+
+    # ---- saving ---------------------------------------------------------------------
+
+    def prepare(self, state: LearnerState, copy: bool = True) -> Snapshot:
+        """Copies and serialises ``state`` in memory; quick, meant for the caller's thread.
+
+        Args:
+            state: The state to save.
+            copy: Copy the arrays. Pass False only if nothing will ever change them, as
+                with a fresh ``Learner.state()`` (already a private copy): this saves one
+                copy of the replay memory on the caller's thread.
+
+        Raises:
+            StateError: A tensor holds NaN/Inf, an array holds Python objects, or the meta
+                is not JSON. Nothing is written; the last good save stays the newest.
+        """
+        tensors = {}
+        for name, t in state.tensors.items():
+            if not isinstance(t, torch.Tensor):
+                raise StateError(f"state tensor {name!r} is a {type(t).__name__}, not a tensor")
+            t = t.detach().to("cpu", copy=True).contiguous()
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                raise StateError(f"not saving: tensor {name!r} holds NaN or Inf")
+            tensors[name] = t
+        arrays = {}
+        for name, a in state.arrays.items():
+            if not isinstance(a, np.ndarray) or a.dtype.hasobject:
+                raise StateError(f"state array {name!r} must be a numeric numpy array")
+            arrays[name] = np.array(a, copy=True, order="C") if copy else a
+        try:
+            state_json = json.dumps(state.meta, sort_keys=True).encode()
+        except (TypeError, ValueError) as exc:
+            raise StateError(f"state meta is not JSON: {exc}") from None
+        weights = safetensors.torch.save(
+            tensors, metadata={"format": "gravity-flyer learner", "level": self.level})
+        return Snapshot(weights=weights, arrays=arrays, state_json=state_json)
+
+    def write(self, snapshot: Snapshot) -> SaveInfo:
+        """Writes ``snapshot`` as a new generation and prunes superseded ones; never raises OSError.
+
+        The slow part of a save (npz serialisation, checksums, fsyncs); safe to call on a
+        background thread. On a full or read-only disk the previous generation is
+        untouched and the returned ``SaveInfo`` has ``ok=False`` and a one-line message.
+        """
+        t0 = time.perf_counter()
+        blobs = {"weights": [snapshot.weights], "memory": _npz_chunks(snapshot.arrays),
+                 "state": [snapshot.state_json]}
+        with self._lock:
+            written: list[Path] = []
+            generation = None
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                with self._folder_lock():
+                    generation = self._next_generation()
+                    files = {}
+                    for role, blob in blobs.items():
+                        path = self.folder / _name(generation, ROLES[role])
+                        written.append(path)
+                        atomic_write_bytes(path, blob, sync_folder=False)
+                        digest = hashlib.sha256()
+                        for chunk in blob:
+                            digest.update(chunk)
+                        files[role] = {"name": path.name,
+                                       "size": sum(memoryview(c).nbytes for c in blob),
+                                       "sha256": digest.hexdigest()}
+                    # The data files' renames must be durable before the manifest names them.
+                    fsync_dir(self.folder)
+                    body = {"format": "gravity-flyer learner state",
+                            "format_version": FORMAT_VERSION, "level": self.level,
+                            "generation": generation, "parent": self._parent,
+                            "saved_at": utc_stamp(), "files": files}
+                    manifest = dict(body, manifest_sha256=_sha256(_canonical(body)))
+                    manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode()
+                    manifest_path = self.folder / _name(generation, MANIFEST_SUFFIX)
+                    # If the folder's fsync fails after the rename, the manifest is visible
+                    # but not durable: take it back too, so a failed save leaves no trace.
+                    written.insert(0, manifest_path)
+                    atomic_write_bytes(manifest_path, manifest_bytes)
+            except OSError as exc:
+                # Manifest first (un-commit), then the data files; the sweep at the next
+                # start removes anything that could not be removed now.
+                for path in written:
+                    with contextlib.suppress(OSError):
+                        path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    fsync_dir(self.folder)
+                reason = exc.strerror or str(exc)
+                info = SaveInfo(False, f"could not save the {self.level} learner: {reason}"
+                                f" (the previous save is kept)",
+                                seconds=time.perf_counter() - t0, finished_at=time.time())
+                self.last_save = info
+                return info
+            self._parent = generation
+            size = sum(f["size"] for f in files.values()) + len(manifest_bytes)
+            note = ""
+            try:
+                self._prune(generation)
+            except OSError as exc:  # the new save is good; an old one lingers until next time
+                note = f" (could not remove an old save: {exc.strerror or exc})"
+            info = SaveInfo(True, f"saved the {self.level} learner (save {generation}, "
+                            f"{size / 1e6:.1f} MB){note}", generation, size,
+                            time.perf_counter() - t0, time.time())
+            self.last_save = info
+            return info
+
+    def save(self, state: LearnerState) -> SaveInfo:
+        """``prepare`` then ``write`` on the caller's thread; reports errors, never raises them.
+
+        ``state`` must not change until this returns (its arrays are not copied).
+        Call ``load`` first at start-up: saves continue the chain of the generation it
+        loaded, which is what lets pruning remove the superseded ones.
+        """
+        try:
+            snapshot = self.prepare(state, copy=False)
+        except StateError as exc:
+            info = SaveInfo(False, str(exc), finished_at=time.time())
+            self.last_save = info
+            return info
+        return self.write(snapshot)
+
+    # ---- loading --------------------------------------------------------------------
+
+    def load(self, spec: StateSpec | None = None,
+             build: Callable[[LearnerState], Any] | None = None) -> LoadResult:
+        """The newest good generation, falling back to older ones; never raises for bad files.
+
+        Also the start-up housekeeping: temp files and unfinished generations left by
+        a killed save are swept first.
+
+        Args:
+            spec: The names, shapes and meta values a usable state must have; a generation
+                that does not fit is refused and kept. None skips that check.
+            build: Called on each candidate state, e.g. ``Learner.from_state``; if it raises
+                (``StateError`` names what does not fit) the generation is refused with that
+                message and kept, and the next older one is tried. Its result is
+                ``LoadResult.built``.
+        """
+        messages: list[str] = []
+        with self._lock:
+            if not self.folder.is_dir():
+                return LoadResult(None, [])
+            try:
+                with self._folder_lock():
+                    self._sweep()
+                    for generation in self.generations():
+                        try:
+                            state = self._read_generation(generation, spec)
+                            built = _build(build, state)
+                        except _Refused as exc:
+                            messages.append(f"{self.level} learner save {generation} not used: "
+                                            f"{exc}; its files are kept")
+                            continue
+                        except _Damaged as exc:
+                            messages.append(self._set_aside(generation, str(exc)))
+                            continue
+                        except OSError as exc:  # e.g. permission denied: not damage, keep it
+                            messages.append(f"{self.level} learner save {generation} could not "
+                                            f"be read: {exc.strerror or exc}; its files are kept")
+                            continue
+                        if messages:
+                            messages.append(f"{self.level} learner: resumed from the older "
+                                            f"save {generation}")
+                        self._parent = generation
+                        return LoadResult(state, messages, generation, built)
+            except OSError as exc:
+                messages.append(f"{self.level} learner: could not read the saves: "
+                                f"{exc.strerror or exc}")
+        if messages:
+            messages.append(f"{self.level} learner: starting fresh")
+        return LoadResult(None, messages)
+
+    def generations(self) -> list[int]:
+        """Numbers of the committed generations (those with a manifest), newest first."""
+        found = []
+        for p in self._listdir():
+            m = _GEN_FILE.match(p.name)
+            if m and m.group(2) == MANIFEST_SUFFIX:
+                found.append(int(m.group(1)))
+        return sorted(found, reverse=True)
+
+    def sweep(self) -> list[Path]:
+        """Removes temp files and unfinished generations a killed save left; returns them."""
+        with self._lock:
+            if not self.folder.is_dir():
+                return []
+            with self._folder_lock():
+                return self._sweep()
+
+    def move_aside_all(self) -> Path | None:
+        """For ``--fresh``: renames the whole folder to ``<folder>.fresh-<UTC time>``.
+
+        Nothing is deleted. Returns the new path, or None if there was nothing to move.
+
+        Raises:
+            OSError: The folder could not be renamed (the caller shows the message).
+        """
+        with self._lock:
+            if not self.folder.is_dir() or not any(self.folder.iterdir()):
+                return None
+            self._parent = None
+            return move_aside(self.folder, "fresh")
+
+    # ---- internals ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _folder_lock(self) -> Iterator[None]:
+        if fcntl is None:
+            yield
+            return
+        fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _listdir(self) -> list[Path]:
+        try:
+            return list(self.folder.iterdir())
+        except FileNotFoundError:
+            return []
+
+    def _next_generation(self) -> int:
+        # Above every number ever used here, moved-aside and unfinished ones included, so
+        # a name is never reused.
+        numbers = [int(m.group(1)) for p in self._listdir() if (m := _GEN_FILE.match(p.name))]
+        return max(numbers, default=0) + 1
+
+    def _sweep(self) -> list[Path]:
+        swept = sweep_temp_files(self.folder)
+        committed = set(self.generations())
+        data_suffixes = set(ROLES.values())
+        for p in self._listdir():
+            m = _GEN_FILE.match(p.name)
+            # Data files without a manifest were never a save (killed mid-save or mid-prune).
+            if m and m.group(2) in data_suffixes and int(m.group(1)) not in committed:
+                p.unlink(missing_ok=True)
+                swept.append(p)
+        if swept:
+            fsync_dir(self.folder)
+        return swept
+
+    def _read_manifest(self, generation: int) -> dict:
+        path = self.folder / _name(generation, MANIFEST_SUFFIX)
+        raw = path.read_bytes()
+        try:
+            manifest = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise _Damaged(f"{path.name} is not valid JSON") from None
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("manifest_sha256"), str):
+            raise _Damaged(f"{path.name} is not a manifest")
+        body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+        if _sha256(_canonical(body)) != manifest["manifest_sha256"]:
+            raise _Damaged(f"{path.name} fails its checksum")
+        return body
+
+    def _read_generation(self, generation: int, spec: StateSpec | None) -> LearnerState:
+        body = self._read_manifest(generation)
+        if body.get("format_version") != FORMAT_VERSION:
+            raise _Refused(f"it has format version {body.get('format_version')!r}, this game "
+                           f"reads version {FORMAT_VERSION}")
+        if body.get("level") != self.level:
+            raise _Refused(f"it is for level {body.get('level')!r}, not {self.level!r}")
+        files = body.get("files")
+        if body.get("generation") != generation or not isinstance(files, dict) \
+                or files.keys() != ROLES.keys():
+            raise _Damaged(f"{_name(generation, MANIFEST_SUFFIX)} does not describe this save")
+        blobs = {}
+        for role, suffix in ROLES.items():
+            entry = files[role]
+            name = _name(generation, suffix)
+            # Only the expected name is ever opened: a manifest cannot point outside.
+            if not isinstance(entry, dict) or entry.get("name") != name:
+                raise _Damaged(f"the manifest names an unexpected file for {role}")
+            try:
+                data = (self.folder / name).read_bytes()
+            except FileNotFoundError:
+                raise _Damaged(f"{name} is missing") from None
+            if len(data) != entry.get("size"):
+                raise _Damaged(f"{name} has {len(data)} bytes, expected {entry.get('size')}")
+            if _sha256(data) != entry.get("sha256"):
+                raise _Damaged(f"{name} fails its checksum")
+            blobs[role] = data
+        state = LearnerState(_parse_weights(blobs["weights"]), _parse_npz(blobs["memory"]),
+                             _parse_meta(blobs["state"]))
+        if "level" in state.meta and state.meta["level"] != self.level:
+            raise _Refused(f"its state is for level {state.meta['level']!r}, not {self.level!r}")
+        for name, t in state.tensors.items():
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                raise _Refused(f"tensor {name!r} holds NaN or Inf")
+        if spec is not None:
+            problems = spec.mismatches(state)
+            if problems:
+                more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+                raise _Refused("; ".join(problems[:3]) + more)
+        return state
+
+    def _set_aside(self, generation: int, reason: str) -> str:
+        stamp = utc_stamp()
+        manifest = _name(generation, MANIFEST_SUFFIX)
+        names = [_name(generation, s) for s in ROLES.values()] + [manifest]
+        # Data files first, manifest last: a kill in between leaves the manifest naming
+        # missing files, so the next load sets the rest aside too instead of sweeping them.
+        try:
+            for name in names:
+                if (self.folder / name).exists():
+                    move_aside(self.folder / name, "corrupt", stamp)
+        except OSError as exc:
+            return (f"{self.level} learner save {generation} is damaged ({reason}) and could "
+                    f"not be moved aside: {exc.strerror or exc}")
+        return (f"{self.level} learner save {generation} is damaged ({reason}); moved aside "
+                f"as gen-{generation:0{_GEN_DIGITS}d}.*.corrupt-{stamp}")
+
+    def _prune(self, newest: int) -> None:
+        chain: list[int] = []
+        generation: int | None = newest
+        while isinstance(generation, int) and generation not in chain:
+            if not (self.folder / _name(generation, MANIFEST_SUFFIX)).exists():
+                break
+            chain.append(generation)
+            try:
+                generation = self._read_manifest(generation).get("parent")
+            except (_Damaged, OSError):
+                break
+        for old in chain[self.keep:]:
+            # Manifest first: once it is gone the generation no longer exists, and a kill
+            # here leaves only orphans, which the next start sweeps.
+            (self.folder / _name(old, MANIFEST_SUFFIX)).unlink(missing_ok=True)
+            fsync_dir(self.folder)
+            for suffix in ROLES.values():
+                (self.folder / _name(old, suffix)).unlink(missing_ok=True)
+
+
+def _build(build: Callable[[LearnerState], T] | None, state: LearnerState) -> T | None:
+    if build is None:
+        return None
+    try:
+        return build(state)
+    except ValueError as exc:  # StateError: the learner names what does not fit
+        raise _Refused(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except Exception as exc:  # anything else: still refuse, so the game starts
+        raise _Refused(f"it could not be rebuilt ({type(exc).__name__}: "
+                       f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
+class _ChunkSink:
+    """A write-only stream that keeps the buffers it is given, uncopied (for ``zipfile``)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes | memoryview] = []
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        n = memoryview(data).nbytes
+        self.chunks.append(data)
+        self.size += n
+        return n
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        pass
+
+
+def _npz_chunks(arrays: Mapping[str, np.ndarray]) -> list[bytes | memoryview]:
+    """An uncompressed ``.npz`` as a list of buffers, the arrays' memory itself included.
+
+    Same format as ``np.savez`` (any array name is allowed, though). No array is copied:
+    copies of megabytes hold the GIL and would stall the game's thread, while the CRC,
+    the checksum and ``os.write`` all release it.
+    """
+    sink = _ChunkSink()
+    # The sink cannot seek, so zipfile writes sizes and CRCs after each member.
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, a in arrays.items():
+            if not a.flags.c_contiguous:  # (np.ascontiguousarray would make 0-d arrays 1-d)
+                a = np.array(a, order="C")
+            header = io.BytesIO()
+            fields = np.lib.format.header_data_from_array_1_0(a)
+            try:
+                np.lib.format.write_array_header_1_0(header, fields)
+            except ValueError:  # a header over 64 KiB (thousands of fields) needs 2.0
+                header = io.BytesIO()
+                np.lib.format.write_array_header_2_0(header, fields)
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
+                f.write(header.getvalue())
+                f.write(memoryview(a.reshape(-1).view(np.uint8)))
+    return sink.chunks
+
+
+def _parse_weights(data: bytes) -> dict[str, torch.Tensor]:
+    try:
+        return dict(safetensors.torch.load(data))
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise _Damaged(f"the weights file is not safetensors ({type(exc).__name__})") from None
+
+
+def _parse_npz(data: bytes) -> dict[str, np.ndarray]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                # We write stored members only; refusing others rules out a zip bomb.
+                if info.compress_type != zipfile.ZIP_STORED or info.file_size > len(data):
+                    raise _Damaged(f"the memory file has an unexpected member {info.filename!r}")
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except _Damaged:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, ValueError (pickled data), OSError...
+        raise _Damaged(f"the memory file is not a plain .npz ({type(exc).__name__})") from None
+
+
+def _parse_meta(data: bytes) -> dict[str, Any]:
+    try:
+        meta = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise _Damaged("the state file is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise _Damaged("the state file is not a JSON object")
+    return meta
+
+
+class BackgroundSaver:
+    """Writes snapshots on one worker thread so the game's frame never waits for the disk.
+
+    ``submit`` returns at once. If a write is running, the new snapshot waits; a
+    snapshot still waiting when a newer one is submitted is replaced by it (only the
+    newest state matters). Finished saves are collected with ``poll``.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cond = threading.Condition()
+        self._pending: Snapshot | None = None
+        self._busy = False
+        self._closed = False
+        self._done: list[SaveInfo] = []
+        self._thread = threading.Thread(target=self._run, name="learner-autosave", daemon=True)
+        self._thread.start()
+
+    def submit(self, snapshot: Snapshot) -> None:
+        """Queues ``snapshot`` for writing (replacing one not yet started)."""
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the saver is closed")
+            self._pending = snapshot
+            self._cond.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        """True while a snapshot is waiting or being written."""
+        with self._cond:
+            return self._busy or self._pending is not None
+
+    def poll(self) -> list[SaveInfo]:
+        """The saves finished since the last call (oldest first)."""
+        with self._cond:
+            done, self._done = self._done, []
+            return done
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Blocks until nothing is waiting or being written; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy and self._pending is None,
+                                       timeout)
+
+    def close(self, timeout: float | None = None) -> list[SaveInfo]:
+        """Finishes the waiting write, stops the thread, returns what ``poll`` would."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout)
+        return self.poll()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending is not None or self._closed)
+                if self._pending is None:
+                    return
+                snapshot, self._pending, self._busy = self._pending, None, True
+            try:
+                info = self.store.write(snapshot)
+            except Exception as exc:  # keep the game running whatever happens on disk
+                info = SaveInfo(False, f"could not save the {self.store.level} learner: "
+                                f"{type(exc).__name__}: {exc}", finished_at=time.time())
+            with self._cond:
+                self._busy = False
+                self._done.append(info)
+                self._cond.notify_all()
