@@ -1,0 +1,180 @@
+"""Pilot files: a frozen, greedy Q-network saved as safetensors with checked metadata."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load as st_load
+from safetensors.numpy import save as st_save
+
+from ai.config import OBS_SIZES
+from ai.errors import PilotError
+from ai.qnet import layer_names, layer_shapes, numpy_forward
+from game.atomic import atomic_write_bytes
+from game.physics import PHYSICS_VERSION
+
+PILOT_FORMAT = "gravity-flyer-pilot"
+"""The ``format`` metadata value every pilot file carries."""
+PILOT_FORMAT_VERSION = 1
+"""Bumped whenever the pilot file layout changes; other versions are refused."""
+MAX_PILOT_BYTES = 16 * 1024 * 1024
+"""Larger files are refused before they are read."""
+MAX_HEADER_BYTES = 1024 * 1024
+"""A safetensors header longer than this is not a pilot file."""
+
+
+class Autopilot:
+    """A greedy pilot: the Q-network's weights in numpy, and what they were trained for."""
+
+    def __init__(self, level: str, layers: list[np.ndarray], card: dict | None = None) -> None:
+        if level not in OBS_SIZES:
+            raise PilotError(f"unknown level {level!r}")
+        self.level = level
+        self.layers = [np.ascontiguousarray(w, dtype=np.float32) for w in layers]
+        self.sizes = (self.layers[0].shape[1], *(w.shape[0] for w in self.layers[0::2]))
+        self.card = dict(card or {})
+
+    @property
+    def obs_size(self) -> int:
+        """Observation length the network takes."""
+        return self.sizes[0]
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The safetensors metadata written by ``save`` (all values are strings)."""
+        meta = {f"card.{k}": v if isinstance(v, str) else json.dumps(v)
+                for k, v in self.card.items()}
+        meta.update(format=PILOT_FORMAT, format_version=str(PILOT_FORMAT_VERSION),
+                    level=self.level, obs_size=str(self.obs_size),
+                    physics_version=str(PHYSICS_VERSION),
+                    hidden=",".join(str(h) for h in self.sizes[1:-1]),
+                    n_actions=str(self.sizes[-1]))
+        return meta
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q-values of FALL and JUMP for ``obs``, shape ``(2,)`` (or ``(B, 2)`` for a batch)."""
+        return numpy_forward(self.layers, np.asarray(obs, dtype=np.float32))
+
+    def act(self, obs: np.ndarray) -> int:
+        """The greedy action for one observation."""
+        return int(numpy_forward(self.layers, obs).argmax())
+
+    def act_batch(self, obs: np.ndarray) -> np.ndarray:
+        """Greedy actions for observations ``(B, obs)``."""
+        return numpy_forward(self.layers, obs).argmax(1)
+
+    def to_bytes(self, card: dict | None = None) -> bytes:
+        """The pilot file's bytes (safetensors), with ``card`` merged into the model card."""
+        if card:
+            self.card.update(card)
+        tensors = dict(zip(layer_names(self.sizes), self.layers, strict=True))
+        return st_save(tensors, metadata=self.metadata)
+
+    def save(self, path: str | os.PathLike, card: dict | None = None) -> None:
+        """Writes the pilot atomically to ``path`` (safetensors + metadata + model card)."""
+        atomic_write_bytes(Path(path), self.to_bytes(card))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, level: str | None = None) -> Autopilot:
+        """Reads and checks a pilot file; raises ``PilotError`` with a one-line reason.
+
+        Size and header are checked before the file is read, so a huge or foreign
+        file never causes a large allocation. Nothing is unpickled.
+        """
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            if not path.is_file():
+                raise PilotError(f"{path} is not a file")
+            if size > MAX_PILOT_BYTES:
+                raise PilotError(f"{path} is {size / 2**20:.1f} MB; pilot files are at most "
+                                 f"{MAX_PILOT_BYTES // 2**20} MB")
+            with open(path, "rb") as f:
+                head = f.read(8)
+                if len(head) < 8:
+                    raise PilotError(f"{path} is not a safetensors file (too short)")
+                (n,) = struct.unpack("<Q", head)
+                if n < 2 or n > min(MAX_HEADER_BYTES, size - 8):
+                    raise PilotError(f"{path} is not a safetensors file (bad header length)")
+                header_bytes = f.read(n)
+                f.seek(0)
+                data = f.read()
+        except FileNotFoundError:
+            raise PilotError(f"no pilot file at {path}") from None
+        except OSError as exc:
+            raise PilotError(f"cannot read {path}: {exc.strerror or exc}") from None
+        try:
+            header = json.loads(header_bytes)
+            if not isinstance(header, dict):
+                raise ValueError("header is not an object")
+        except (ValueError, UnicodeDecodeError):
+            raise PilotError(f"{path} is not a safetensors file (unreadable header)") from None
+        meta = header.get("__metadata__") or {}
+        return cls._from_checked(path, data, meta, level)
+
+    @classmethod
+    def _from_checked(cls, path: Path, data: bytes, meta: dict, level: str | None) -> Autopilot:
+        def need(key: str) -> str:
+            if key not in meta:
+                raise PilotError(f"{path} is not a Gravity Flyer pilot (no {key!r} metadata)")
+            return str(meta[key])
+
+        if need("format") != PILOT_FORMAT:
+            raise PilotError(f"{path} is not a Gravity Flyer pilot (format {meta['format']!r})")
+        if need("format_version") != str(PILOT_FORMAT_VERSION):
+            raise PilotError(f"{path} has pilot format version {meta['format_version']}, "
+                             f"this game reads version {PILOT_FORMAT_VERSION}")
+        if need("physics_version") != str(PHYSICS_VERSION):
+            raise PilotError(f"{path} was trained for physics version {meta['physics_version']}, "
+                             f"this game has version {PHYSICS_VERSION}")
+        file_level = need("level")
+        if file_level not in OBS_SIZES:
+            raise PilotError(f"{path} is for an unknown level {file_level!r}")
+        if level is not None and file_level != level:
+            raise PilotError(f"{path} is a pilot for the {file_level} level, not {level}")
+        try:
+            obs_size = int(need("obs_size"))
+            hidden = tuple(int(h) for h in need("hidden").split(",") if h)
+            n_actions = int(need("n_actions"))
+        except ValueError:
+            raise PilotError(f"{path} has malformed size metadata") from None
+        if obs_size != OBS_SIZES[file_level]:
+            raise PilotError(f"{path} takes {obs_size} observations; the {file_level} level "
+                             f"gives {OBS_SIZES[file_level]}")
+        if n_actions != 2 or not hidden or min(hidden) < 1:
+            raise PilotError(f"{path} has an unsupported network shape")
+        sizes = (obs_size, *hidden, n_actions)
+        try:
+            tensors = st_load(data)
+        except Exception as exc:  # safetensors raises its own error types for bad bytes
+            raise PilotError(f"{path} is not a readable safetensors file ({type(exc).__name__})"
+                             ) from None
+        names, shapes = layer_names(sizes), layer_shapes(sizes)
+        if set(tensors) != set(names):
+            raise PilotError(f"{path} holds tensors {sorted(tensors)}, expected {names}")
+        layers = []
+        for name, shape in zip(names, shapes, strict=True):
+            w = tensors[name]
+            if w.shape != shape or w.dtype != np.float32:
+                raise PilotError(f"{path}: {name} is {w.dtype}{list(w.shape)}, "
+                                 f"expected float32{list(shape)}")
+            if not np.isfinite(w).all():
+                raise PilotError(f"{path}: {name} holds NaN or Inf")
+            layers.append(w)
+        card = {}
+        for key, value in meta.items():
+            if key.startswith("card."):
+                try:
+                    card[key[5:]] = json.loads(value)
+                except ValueError:
+                    card[key[5:]] = value
+        return cls(file_level, layers, card=card)
+
+    def __repr__(self) -> str:
+        return f"Autopilot(level={self.level!r}, sizes={list(self.sizes)})"
+
+

@@ -1,0 +1,330 @@
+"""The DQN learner: acts epsilon-greedily, stores transitions, learns while the game runs.
+
+One gradient step (``Learner._update``) is Double DQN with a fixed target network,
+Huber loss and gradient-norm clipping. How many steps run per env step follows
+a schedule: a high replay ratio in the early phase so a fresh autopilot learns
+from its first few flights, then a low one so the game keeps its frame rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ai.autopilot import Autopilot
+from ai.config import OBS_SIZES, LearnerConfig, config_from_dict, config_to_dict, default_config
+from ai.errors import PilotError, StateError
+from ai.qnet import QNet, numpy_forward
+from ai.replay import ReplayMemory
+
+STATE_FORMAT_VERSION = 1
+"""Bumped whenever ``Learner.state()`` changes shape; older states are refused."""
+
+N_ACTIONS = 2
+
+
+@dataclass
+class LearnerState:
+    """Everything needed to continue a learner exactly (see ``Learner.state``)."""
+
+    tensors: dict[str, torch.Tensor]
+    """Weights, target weights, last good weights, optimizer moments (safetensors)."""
+    arrays: dict[str, np.ndarray]
+    """The replay memory's arrays (``.npz``)."""
+    meta: dict[str, Any]
+    """Counters, epsilon schedule position, RNG states, config, curves (JSON)."""
+
+
+def double_dqn_targets(online: QNet, target: QNet, rewards: torch.Tensor, next_obs: torch.Tensor,
+                       terminated: torch.Tensor, gamma: float) -> torch.Tensor:
+    """``r + gamma * (1 - terminated) * Q_target(s', argmax_a Q_online(s', a))``.
+
+    The online net picks the next action and the target net values it (Double
+    DQN), which removes the max operator's upward bias. A truncated transition
+    has ``terminated = 0`` and is bootstrapped like any other.
+    """
+    with torch.no_grad():
+        next_action = online(next_obs).argmax(1, keepdim=True)
+        next_q = target(next_obs).gather(1, next_action).squeeze(1)
+        return rewards + gamma * (1.0 - terminated) * next_q
+
+
+class Learner:
+    """An online DQN learner for one level; the window, ``train`` and the benches drive it.
+
+    The HUD reads ``epsilon``, ``env_steps``, ``updates``, ``episodes``,
+    ``last_loss``, ``memory``, ``recent_scores`` and ``curve``. ``curve`` holds
+    ``(env_steps, mean of the last 100 scores)`` every ``curve_stride`` episodes;
+    the stride doubles whenever the curve would exceed ``config.curve_points``.
+    """
+
+    def __init__(self, level: str = "classic", config: LearnerConfig | None = None,
+                 seed: int = 0) -> None:
+        if level not in OBS_SIZES:
+            raise ValueError(f"unknown level {level!r}; choose from {', '.join(OBS_SIZES)}")
+        config = config or default_config(level)
+        if config.obs_size != OBS_SIZES[level]:
+            raise ValueError(f"config obs_size {config.obs_size} does not fit level {level!r} "
+                             f"({OBS_SIZES[level]})")
+        # Tiny matrices: extra threads only add synchronisation overhead.
+        torch.set_num_threads(1)
+        self.level = level
+        self.config = config
+        self.seed = int(seed)
+        init_seq, act_seq, memory_seq = np.random.SeedSequence(self.seed).spawn(3)
+        generator = torch.Generator().manual_seed(int(init_seq.generate_state(1, np.uint64)[0]))
+        self.sizes = (config.obs_size, *config.hidden, N_ACTIONS)
+        self.net = QNet(self.sizes, generator)
+        self.target = QNet(self.sizes)
+        self.target.flat.copy_(self.net.flat)
+        self._good = self.net.flat.clone()
+        self._layers = self.net.numpy_layers()
+        self.optimizer = torch.optim.Adam(self.net.params, lr=config.lr_early, fused=True)
+        self.memory = ReplayMemory(config.obs_size, config.capacity, config.terminal_capacity,
+                                   seed=memory_seq)
+        self.rng = np.random.default_rng(act_seq)
+        self.learn_enabled = True
+        self.env_steps = 0
+        self.updates = 0
+        self.episodes = 0
+        self.explore_steps = 0
+        self.nan_rollbacks = 0
+        self.rejected_transitions = 0
+        self._credit = 0.0
+        self._losses: deque[float] = deque(maxlen=100)
+        self.recent_scores: deque[float] = deque(maxlen=100)
+        self.curve: list[tuple[int, float]] = []
+        self.curve_stride = 1
+
+    # ---- acting -------------------------------------------------------------------------
+
+    @property
+    def epsilon(self) -> float:
+        """Current chance of a random action: linear from start to end, then flat."""
+        c = self.config
+        frac = min(1.0, self.explore_steps / c.eps_decay_steps) if c.eps_decay_steps > 0 else 1.0
+        return c.eps_start + (c.eps_end - c.eps_start) * frac
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> int:
+        """An action for ``obs``: epsilon-greedy (advancing the schedule) or greedy."""
+        if explore:
+            eps = self.epsilon
+            self.explore_steps += 1
+            if self.rng.random() < eps:
+                return int(self.rng.integers(N_ACTIONS))
+        return int(numpy_forward(self._layers, obs).argmax())
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q-values of FALL and JUMP for ``obs``, shape ``(2,)``."""
+        return numpy_forward(self._layers, np.asarray(obs, dtype=np.float32))
+
+    def greedy_batch(self, obs: np.ndarray) -> np.ndarray:
+        """Greedy actions for a batch of observations ``(B, obs)``, as int64 ``(B,)``."""
+        return numpy_forward(self._layers, obs).argmax(1)
+
+    # ---- learning -----------------------------------------------------------------------
+
+    def observe(self, obs: np.ndarray, action: int, reward: float, next_obs: np.ndarray,
+                terminated: bool, truncated: bool = False, human: bool = False) -> None:
+        """Stores one transition and runs the gradient steps the schedule asks for.
+
+        ``terminated`` means the episode really ended (no bootstrap); ``truncated``
+        (cut off by a time limit) is stored as an ordinary, bootstrapped transition.
+        Non-finite transitions are dropped and counted in ``rejected_transitions``.
+        """
+        if not self.learn_enabled:
+            return
+        if not (np.isfinite(obs).all() and np.isfinite(next_obs).all() and math.isfinite(reward)):
+            self.rejected_transitions += 1
+            return
+        c = self.config
+        self.memory.add(obs, action, reward, next_obs, bool(terminated), human)
+        self.env_steps += 1
+        if self.env_steps == c.early_steps:
+            for group in self.optimizer.param_groups:
+                group["lr"] = c.lr
+        if self.env_steps < c.learning_starts:
+            return
+        early = self.env_steps < c.early_steps
+        self._credit += c.updates_per_step_early if early else c.updates_per_step
+        while self._credit >= 1.0:
+            self._credit -= 1.0
+            self._update()
+
+    def _update(self) -> None:
+        """One Double-DQN gradient step, undone if it leaves a non-finite loss or weight."""
+        c = self.config
+        # Early on crashes are plentiful; the protected share guards against their dilution later.
+        share = c.terminal_share if self.env_steps >= c.early_steps else 0.0
+        b = self.memory.sample(c.batch_size, share)
+        obs, next_obs = torch.from_numpy(b.obs), torch.from_numpy(b.next_obs)
+        actions = torch.from_numpy(b.actions).unsqueeze(1)
+        y = double_dqn_targets(self.net, self.target, torch.from_numpy(b.rewards), next_obs,
+                               torch.from_numpy(b.terminated), c.gamma)
+        q = self.net(obs).gather(1, actions).squeeze(1)
+        loss = F.huber_loss(q, y, delta=c.huber_delta)
+        grad = self.net.grad_flat
+        grad.zero_()
+        loss.backward()
+        # Global-norm clipping on the one flat gradient buffer.
+        grad.mul_(torch.clamp(c.grad_clip_norm / (grad.norm() + 1e-6), max=1.0))
+        self.optimizer.step()
+        loss_value = float(loss.detach())
+        if not (math.isfinite(loss_value) and math.isfinite(float(self.net.flat.sum()))):
+            self._rollback()
+            return
+        self._good.copy_(self.net.flat)
+        self._losses.append(loss_value)
+        self.updates += 1
+        if self.updates % c.target_sync_updates == 0:
+            self.target.flat.copy_(self.net.flat)
+
+    def _rollback(self) -> None:
+        """Restores the last good weights; the optimizer's moments may be poisoned, so reset."""
+        with torch.no_grad():
+            self.net.flat.copy_(self._good)
+            if not torch.isfinite(self.target.flat).all():
+                self.target.flat.copy_(self._good)
+        self.optimizer.state.clear()
+        self.nan_rollbacks += 1
+
+    @property
+    def last_loss(self) -> float | None:
+        """Mean loss over the last 100 gradient steps, or None before the first."""
+        return sum(self._losses) / len(self._losses) if self._losses else None
+
+    def end_episode(self, score: float) -> None:
+        """Records a finished episode (classic: 1 success, 0 crash; arcade: gates passed)."""
+        self.episodes += 1
+        self.recent_scores.append(float(score))
+        if self.episodes % self.curve_stride == 0:
+            self.curve.append((self.env_steps, sum(self.recent_scores) / len(self.recent_scores)))
+            if len(self.curve) > self.config.curve_points:
+                self.curve = self.curve[1::2]
+                self.curve_stride *= 2
+
+    # ---- pilots -------------------------------------------------------------------------
+
+    def autopilot(self) -> Autopilot:
+        """A greedy snapshot of the current weights (copied; later learning does not change it)."""
+        card = {"trained_env_steps": self.env_steps, "trained_episodes": self.episodes,
+                "seed": self.seed}
+        return Autopilot(self.level, [w.copy() for w in self._layers], card=card)
+
+    def load_pilot(self, pilot: Autopilot) -> None:
+        """Continues learning from ``pilot``'s weights (target and last-good synced)."""
+        if pilot.level != self.level or pilot.sizes != self.sizes:
+            raise PilotError(f"pilot is for {pilot.level} with layers {list(pilot.sizes)}; "
+                             f"this learner is {self.level} with {list(self.sizes)}")
+        self.net.load_layers(pilot.layers)
+        self.target.flat.copy_(self.net.flat)
+        self._good.copy_(self.net.flat)
+        # Adam's moments belong to the old weights.
+        self.optimizer.state.clear()
+
+    # ---- persistence --------------------------------------------------------------------
+
+    def state(self) -> LearnerState:
+        """A complete copy of the learner: continuing from it is bit-identical."""
+        tensors = {"net": self.net.flat.clone(), "target": self.target.flat.clone(),
+                   "good": self._good.clone()}
+        for i, p in enumerate(self.net.params):
+            for key, value in self.optimizer.state.get(p, {}).items():
+                tensors[f"adam.{i}.{key}"] = value.detach().clone()
+        arrays, memory_meta = self.memory.state()
+        meta = {
+            "format_version": STATE_FORMAT_VERSION,
+            "level": self.level,
+            "seed": self.seed,
+            "config": config_to_dict(self.config),
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "learn_enabled": self.learn_enabled,
+            "env_steps": self.env_steps,
+            "updates": self.updates,
+            "episodes": self.episodes,
+            "explore_steps": self.explore_steps,
+            "nan_rollbacks": self.nan_rollbacks,
+            "rejected_transitions": self.rejected_transitions,
+            "credit": self._credit,
+            "losses": list(self._losses),
+            "recent_scores": list(self.recent_scores),
+            "curve": [list(p) for p in self.curve],
+            "curve_stride": self.curve_stride,
+            "rng": self.rng.bit_generator.state,
+            "memory": memory_meta,
+        }
+        return LearnerState(tensors, arrays, meta)
+
+    @classmethod
+    def from_state(cls, state: LearnerState) -> Learner:
+        """Rebuilds a learner from ``state()``; raises ``StateError`` naming what does not fit."""
+        meta = state.meta
+        try:
+            version = meta.get("format_version")
+            if version != STATE_FORMAT_VERSION:
+                raise StateError(f"learner state format {version!r} is not the supported "
+                                 f"{STATE_FORMAT_VERSION}")
+            level = meta["level"]
+            if level not in OBS_SIZES:
+                raise StateError(f"learner state is for unknown level {level!r}")
+            config = config_from_dict(meta["config"])
+            learner = cls(level, config, int(meta["seed"]))
+            n = learner.net.flat.numel()
+            for key in ("net", "target", "good"):
+                t = state.tensors[key]
+                if t.shape != (n,) or t.dtype != torch.float32:
+                    raise StateError(f"learner state tensor {key!r} is {t.dtype}{list(t.shape)}, "
+                                     f"expected float32[{n}]")
+                if not torch.isfinite(t).all():
+                    raise StateError(f"learner state tensor {key!r} holds NaN or Inf")
+            learner.net.flat.copy_(state.tensors["net"])
+            learner.target.flat.copy_(state.tensors["target"])
+            learner._good.copy_(state.tensors["good"])
+            opt = learner.optimizer.state_dict()
+            for i, p in enumerate(learner.net.params):
+                keys = [k for k in state.tensors if k.startswith(f"adam.{i}.")]
+                if keys:
+                    entry = {k.rsplit(".", 1)[1]: state.tensors[k].clone() for k in keys}
+                    for k in ("exp_avg", "exp_avg_sq"):
+                        if entry[k].shape != p.shape:
+                            raise StateError(f"learner state optimizer {k} {i} has the wrong shape")
+                    opt["state"][i] = entry
+            opt["param_groups"][0]["lr"] = float(meta["lr"])
+            learner.optimizer.load_state_dict(opt)
+            try:
+                learner.memory = ReplayMemory.from_state(state.arrays, meta["memory"])
+            except ValueError as exc:
+                raise StateError(str(exc)) from None
+            if learner.memory.obs_size != config.obs_size:
+                raise StateError("replay memory obs size does not fit the config")
+            learner.learn_enabled = bool(meta["learn_enabled"])
+            for key in ("env_steps", "updates", "episodes", "explore_steps", "nan_rollbacks",
+                        "rejected_transitions", "curve_stride"):
+                setattr(learner, key, int(meta[key]))
+            learner._credit = float(meta["credit"])
+            learner._losses.extend(float(x) for x in meta["losses"])
+            learner.recent_scores.extend(float(x) for x in meta["recent_scores"])
+            learner.curve = [(int(s), float(v)) for s, v in meta["curve"]]
+            learner.rng.bit_generator.state = meta["rng"]
+        except StateError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+            raise StateError(f"learner state is incomplete or malformed ({type(exc).__name__}: "
+                             f"{exc})".replace("\n", " ")) from None
+        return learner
+
+    def __repr__(self) -> str:
+        return (f"Learner(level={self.level!r}, env_steps={self.env_steps}, "
+                f"updates={self.updates}, epsilon={self.epsilon:.3f})")
+
+
+def replace_config(config: LearnerConfig, **changes: Any) -> LearnerConfig:
+    """``dataclasses.replace`` re-exported for callers that tweak one setting."""
+    return dataclasses.replace(config, **changes)

@@ -1,0 +1,205 @@
+"""The DQN learner: Double-DQN targets, determinism, NaN rollback, exact resume, regression."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load as st_load_torch
+from safetensors.torch import save as st_save_torch
+
+from ai import Learner, LearnerState, StateError, default_config
+from ai.commands import classic_success
+from ai.learner import double_dqn_targets
+from ai.qnet import QNet
+from game.classic import ClassicWorld
+
+
+def fly(learner: Learner, steps: int, world_seed: int = 100, world: ClassicWorld | None = None
+        ) -> ClassicWorld:
+    """Online learning on classic for ``steps`` env steps, like the game loop does."""
+    world = world or ClassicWorld(seed=world_seed)
+    obs = world.observation()
+    for _ in range(steps):
+        action = learner.act(obs)
+        reward, terminated = world.step(action)
+        next_obs = world.observation()
+        learner.observe(obs, action, reward, next_obs, terminated, False)
+        if terminated:
+            learner.end_episode(1.0 if reward > 0 else 0.0)
+            obs = world.reset()
+        else:
+            obs = next_obs
+    return world
+
+
+def tiny_net(out_weight: list[list[float]]) -> QNet:
+    """A 2-2-2 net: hidden = relu(obs) (identity layer), Q = out_weight @ hidden."""
+    net = QNet((2, 2, 2))
+    net.load_layers([np.eye(2, dtype=np.float32), np.zeros(2, np.float32),
+                     np.array(out_weight, np.float32), np.zeros(2, np.float32)])
+    return net
+
+
+def test_double_dqn_targets_on_a_hand_made_batch() -> None:
+    online = tiny_net([[1, 0], [0, 1]])  # Q_online(s') = relu(s')
+    target = tiny_net([[2, 0], [0, 3]])  # Q_target(s') = (2 relu(s'0), 3 relu(s'1))
+    next_obs = torch.tensor([[1.0, 0.9],    # online picks 0 -> target 2.0 (plain max: 2.7)
+                             [0.2, 0.5],    # online picks 1 -> target 1.5
+                             [1.0, 0.9],    # terminated: no bootstrap
+                             [0.0, 0.0]])   # online tie -> action 0 -> target 0
+    rewards = torch.tensor([0.0, 1.0, -1.0, 0.5])
+    terminated = torch.tensor([0.0, 0.0, 1.0, 0.0])
+    y = double_dqn_targets(online, target, rewards, next_obs, terminated, gamma=0.5)
+    torch.testing.assert_close(y, torch.tensor([1.0, 1.75, -1.0, 0.5]))
+
+
+def test_truncated_transitions_are_stored_bootstrapped() -> None:
+    learner = Learner("classic", seed=0)
+    obs = np.zeros(2, np.float32)
+    learner.observe(obs, 1, 0.0, obs, terminated=False, truncated=True)
+    learner.observe(obs, 0, -1.0, obs, terminated=True, truncated=False)
+    m = learner.memory
+    assert m.count == 1 and m.terminated[0] == 0.0
+    assert m.tcount == 1 and m.terminated[m.ring] == 1.0
+
+
+def test_epsilon_schedule_and_learn_switch() -> None:
+    cfg = default_config("classic")
+    learner = Learner("classic", cfg, seed=0)
+    assert learner.epsilon == cfg.eps_start
+    obs = np.zeros(2, np.float32)
+    for _ in range(cfg.eps_decay_steps):
+        learner.act(obs)
+    assert learner.epsilon == pytest.approx(cfg.eps_end)
+    learner.act(obs, explore=False)  # greedy acts do not move the schedule
+    assert learner.explore_steps == cfg.eps_decay_steps
+    learner.learn_enabled = False
+    learner.observe(obs, 0, 0.0, obs, False)
+    assert learner.memory.size == 0 and learner.env_steps == 0
+
+
+def test_same_seed_same_weights_other_seed_other_weights() -> None:
+    a, b, c = (Learner("classic", seed=s) for s in (7, 7, 8))
+    for learner in (a, b, c):
+        fly(learner, 150)
+    assert a.updates > 100
+    assert torch.equal(a.net.flat, b.net.flat) and torch.equal(a.target.flat, b.target.flat)
+    assert not torch.equal(a.net.flat, c.net.flat)
+
+
+def test_learning_regression_classic_300_steps() -> None:
+    learner = Learner("classic", default_config("classic"), seed=0)
+    fly(learner, 300)
+    success = classic_success(learner.greedy_batch, 1000, seed=4242)
+    assert success.mean() >= 0.99
+
+
+def test_nan_in_weights_rolls_back_and_learning_carries_on() -> None:
+    learner = Learner("classic", seed=1)
+    world = fly(learner, 200)
+    good = learner._good.clone()
+    assert torch.equal(good, learner.net.flat)
+    with torch.no_grad():
+        learner.net.flat[5] = float("nan")  # a poisoned weight, as a bad update would leave it
+    updates = learner.updates
+    fly(learner, 1, world=world)
+    assert learner.nan_rollbacks >= 1
+    assert torch.isfinite(learner.net.flat).all() and torch.isfinite(learner.target.flat).all()
+    after_rollback = learner.net.flat.clone()
+    fly(learner, 50, world=world)
+    assert learner.updates > updates  # learning carries on from the good weights
+    assert not torch.equal(after_rollback, learner.net.flat)
+    assert torch.isfinite(learner.net.flat).all()
+    assert learner.nan_rollbacks == 1
+
+
+def test_nan_gradient_is_rolled_back_within_the_step() -> None:
+    learner = Learner("classic", seed=2)
+    world = fly(learner, 100)
+    before = learner.net.flat.clone()
+    # A NaN reward slipped past the input check poisons the loss of the next update.
+    learner.memory.rewards[: learner.memory.count] = float("nan")
+    learner.memory.rewards[learner.memory.ring:learner.memory.ring + learner.memory.tcount] = (
+        float("nan"))
+    fly(learner, 1, world=world)
+    assert learner.nan_rollbacks > 0
+    assert torch.equal(learner.net.flat, before)
+
+
+def test_non_finite_transitions_are_not_stored() -> None:
+    learner = Learner("classic", seed=0)
+    bad = np.array([np.nan, 0.0], np.float32)
+    learner.observe(bad, 0, 0.0, np.zeros(2, np.float32), False)
+    assert learner.memory.size == 0 and learner.rejected_transitions == 1
+
+
+def _through_files(state: LearnerState) -> LearnerState:
+    """Round trip through the storage formats: safetensors, .npz, JSON (as persistence does)."""
+    tensors = st_load_torch(st_save_torch({k: v.contiguous() for k, v in state.tensors.items()}))
+    buf = io.BytesIO()
+    np.savez(buf, **state.arrays)
+    buf.seek(0)
+    with np.load(buf, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(json.dumps(state.meta))
+    return LearnerState(tensors, arrays, meta)
+
+
+def test_state_resume_is_bit_identical_to_an_uninterrupted_run() -> None:
+    cfg = dataclasses.replace(default_config("classic"), capacity=500, terminal_capacity=50,
+                              early_steps=150)
+    whole = Learner("classic", cfg, seed=3)
+    world_whole = fly(whole, 700, world_seed=9)
+
+    first = Learner("classic", cfg, seed=3)
+    world = fly(first, 400, world_seed=9)  # past the early phase and a ring wraparound
+    resumed = Learner.from_state(_through_files(first.state()))
+    fly(resumed, 300, world=world)
+
+    assert torch.equal(resumed.net.flat, whole.net.flat)
+    assert torch.equal(resumed.target.flat, whole.target.flat)
+    assert (resumed.env_steps, resumed.updates, resumed.episodes, resumed.epsilon) == (
+        whole.env_steps, whole.updates, whole.episodes, whole.epsilon)
+    assert resumed.memory.size == whole.memory.size
+    np.testing.assert_array_equal(resumed.memory.obs, whole.memory.obs)
+    assert resumed.curve == whole.curve and list(resumed.recent_scores) == list(
+        whole.recent_scores)
+    assert world.t == world_whole.t
+
+
+def test_state_from_another_version_or_shape_is_refused() -> None:
+    learner = Learner("classic", seed=0)
+    fly(learner, 50)
+    state = learner.state()
+    old = LearnerState(state.tensors, state.arrays, {**state.meta, "format_version": 0})
+    with pytest.raises(StateError, match="format"):
+        Learner.from_state(old)
+    bad = LearnerState({**state.tensors, "net": torch.zeros(3)}, state.arrays, state.meta)
+    with pytest.raises(StateError, match="net"):
+        Learner.from_state(bad)
+    nan = state.tensors["net"].clone()
+    nan[0] = float("inf")
+    with pytest.raises(StateError, match="NaN or Inf"):
+        Learner.from_state(LearnerState({**state.tensors, "net": nan}, state.arrays, state.meta))
+    broken = {k: v for k, v in state.meta.items() if k != "memory"}
+    with pytest.raises(StateError):
+        Learner.from_state(LearnerState(state.tensors, state.arrays, broken))
+
+
+def test_autopilot_snapshot_and_load_pilot() -> None:
+    learner = Learner("classic", seed=4)
+    fly(learner, 300)
+    pilot = learner.autopilot()
+    obs = np.array([0.3, -0.2], np.float32)
+    np.testing.assert_array_equal(pilot.q_values(obs), learner.q_values(obs))
+    fly(learner, 100)  # later learning does not change the snapshot
+    assert not np.array_equal(pilot.q_values(obs), learner.q_values(obs))
+    fresh = Learner("classic", seed=5)
+    fresh.load_pilot(pilot)
+    np.testing.assert_array_equal(fresh.q_values(obs), pilot.q_values(obs))
+    assert torch.equal(fresh.target.flat, fresh.net.flat)
