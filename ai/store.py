@@ -413,7 +413,8 @@ class Store:
         """The newest good generation, falling back to older ones; never raises for bad files.
 
         Also the start-up housekeeping: temp files and unfinished generations left by
-        a killed save are swept first.
+        a killed save are swept first, and ancestors of the loaded generation beyond
+        ``keep`` (left when a kill came between a save and its prune) are removed.
 
         Args:
             spec: The names, shapes and meta values a usable state must have; a generation
@@ -449,6 +450,10 @@ class Store:
                             messages.append(f"{self.level} learner: resumed from the older "
                                             f"save {generation}")
                         self._parent = generation
+                        try:  # a kill between a save's commit and its prune left extras
+                            self._prune(generation)
+                        except OSError:
+                            pass  # housekeeping only; the next save prunes again
                         return LoadResult(state, messages, generation, built)
             except OSError as exc:
                 messages.append(f"{self.level} learner: could not read the saves: "
