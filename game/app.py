@@ -576,6 +576,7 @@ def run(args: argparse.Namespace) -> int:
     if learner is not None:
         app.learner_source = ("saved" if setup.resumed is not None
                               else "pilot" if setup.from_pilot else "new")
+        app.renderer.learner_source = app.learner_source
     if scores.message:
         app.renderer.say(scores.message, 6.0)
     for line in setup.messages:

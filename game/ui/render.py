@@ -165,6 +165,8 @@ class Renderer:
         self.toast_until = 0.0
         self.info_line = ""
         self.autosave: Any = None
+        self.learner_source: str | None = None
+        """'saved', 'pilot' or 'new': where the learner came from (game.app sets it)."""
         """The game's ``game.session.Autosave`` (read for the panel), or None."""
         self.notices: list[tuple[str, float]] = []
         """Messages about the saved learner and their expiry times (``perf_counter``)."""
@@ -665,7 +667,8 @@ class Renderer:
             self.learn_save.set([("Saving", "off"), ("", ""), ("", ""), ("", "")])
             return
         if a.resumed is None:
-            carried = [("Started", "new learner"), ("  carried over", "nothing")]
+            origin = "pilot file" if self.learner_source == "pilot" else "new learner"
+            carried = [("Started", origin), ("  carried over", "nothing")]
         else:
             episodes, steps = a.resumed
             carried = [("Resumed from", f"save {a.loaded_generation}"),
