@@ -57,6 +57,9 @@ class LearnerConfig:
     lessons of a crash are not flushed out by thousands of safe ticks."""
     terminal_share: float = 0.25
     """Least share of each batch drawn from the terminal ring after the early phase."""
+    terminal_share_early: float = 0.25
+    """The same least share during the early phase (classic: from the first update, which
+    removes the temporary collapses some seeds showed right after the early phase)."""
     curve_points: int = 1_000
     """Most points kept in the learning curve; older ones are thinned out."""
 
@@ -70,7 +73,12 @@ def default_config(level: str) -> LearnerConfig:
             LearnerConfig(), obs_size=OBS_SIZES["arcade"], hidden=(64, 64), gamma=0.97,
             lr_early=3e-3, lr=1e-3, early_steps=5_000, updates_per_step_early=2.0,
             updates_per_step=0.25, eps_decay_steps=5_000, target_sync_updates=500,
-            terminal_share=0.0)
+            # Exploration stays low: one random action at the wrong tick crashes a run, and
+            # runs must reach the narrow gates late in a course to learn them.
+            eps_end=0.002,
+            # Crash lessons keep a quarter of each batch once the pilot flies well: without
+            # it they dilute, the pilot forgets the narrow gates, and learning stalls.
+            terminal_share=0.25, terminal_share_early=0.0)
     raise ValueError(f"unknown level {level!r}; choose from {', '.join(OBS_SIZES)}")
 
 

@@ -161,8 +161,10 @@ class Learner:
     def _update(self) -> None:
         """One Double-DQN gradient step, undone if it leaves a non-finite loss or weight."""
         c = self.config
-        # Early on crashes are plentiful; the protected share guards against their dilution later.
-        share = c.terminal_share if self.env_steps >= c.early_steps else 0.0
+        # The protected share guards crash lessons against dilution. Classic applies it from the
+        # first update: without it some seeds collapse for a while after the early phase.
+        early = self.env_steps < c.early_steps
+        share = c.terminal_share_early if early else c.terminal_share
         b = self.memory.sample(c.batch_size, share)
         obs, next_obs = torch.from_numpy(b.obs), torch.from_numpy(b.next_obs)
         actions = torch.from_numpy(b.actions).unsqueeze(1)
@@ -196,6 +198,16 @@ class Learner:
         self.nan_rollbacks += 1
 
     @property
+    def lr(self) -> float:
+        """The optimizer's current learning rate."""
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def set_lr(self, lr: float) -> None:
+        """Sets the learning rate (``train`` anneals it over a finite run; the game never does)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = float(lr)
+
+    @property
     def last_loss(self) -> float | None:
         """Mean loss over the last 100 gradient steps, or None before the first."""
         return sum(self._losses) / len(self._losses) if self._losses else None
@@ -219,7 +231,11 @@ class Learner:
         return Autopilot(self.level, [w.copy() for w in self._layers], card=card)
 
     def load_pilot(self, pilot: Autopilot) -> None:
-        """Continues learning from ``pilot``'s weights (target and last-good synced)."""
+        """Continues learning from ``pilot``'s weights (target and last-good synced).
+
+        Exploration jumps to ``eps_end``: a loaded pilot already flies, so it should not
+        start by flying randomly.
+        """
         if pilot.level != self.level or pilot.sizes != self.sizes:
             raise PilotError(f"pilot is for {pilot.level} with layers {list(pilot.sizes)}; "
                              f"this learner is {self.level} with {list(self.sizes)}")
@@ -228,6 +244,7 @@ class Learner:
         self._good.copy_(self.net.flat)
         # Adam's moments belong to the old weights.
         self.optimizer.state.clear()
+        self.explore_steps = max(self.explore_steps, self.config.eps_decay_steps)
 
     # ---- persistence --------------------------------------------------------------------
 

@@ -203,3 +203,37 @@ def test_autopilot_snapshot_and_load_pilot() -> None:
     fresh.load_pilot(pilot)
     np.testing.assert_array_equal(fresh.q_values(obs), pilot.q_values(obs))
     assert torch.equal(fresh.target.flat, fresh.net.flat)
+
+
+def test_load_pilot_starts_at_the_end_of_exploration() -> None:
+    trained = Learner("classic", seed=4)
+    fly(trained, 300)
+    fresh = Learner("classic", seed=6)
+    assert fresh.epsilon == fresh.config.eps_start
+    fresh.load_pilot(trained.autopilot())
+    assert fresh.epsilon == pytest.approx(fresh.config.eps_end)
+    # With epsilon at its end value the loaded pilot's acts are (almost all) its greedy ones.
+    rng = np.random.default_rng(0)
+    obs = rng.uniform(-1, 1, size=(500, 2)).astype(np.float32)
+    acts = np.array([fresh.act(o) for o in obs])
+    greedy = fresh.greedy_batch(obs)
+    assert (acts != greedy).mean() <= 0.05
+    assert fresh.epsilon == pytest.approx(fresh.config.eps_end)
+
+
+def test_terminal_share_applies_in_the_early_phase_and_after() -> None:
+    cfg = dataclasses.replace(default_config("classic"), terminal_share_early=0.5,
+                              terminal_share=0.25, early_steps=100)
+    learner = Learner("classic", cfg, seed=0)
+    shares: list[tuple[int, float]] = []
+    sample = learner.memory.sample
+
+    def spy(batch_size: int, terminal_share: float = 0.0):
+        shares.append((learner.env_steps, terminal_share))
+        return sample(batch_size, terminal_share)
+
+    learner.memory.sample = spy  # type: ignore[method-assign]
+    fly(learner, 200)
+    early = {s for step, s in shares if step < cfg.early_steps}
+    late = {s for step, s in shares if step >= cfg.early_steps}
+    assert early == {0.5} and late == {0.25}

@@ -1,0 +1,68 @@
+"""Headless arcade training: the vectorised world feeding one learner, seeded, with its curve."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+
+import ai.commands
+from ai import Autopilot
+from ai.commands import Evaluation, arcade_scores, train_learner
+from game.cli import main
+
+
+def test_small_vectorised_run_clearly_beats_a_random_pilot():
+    learner = train_learner("arcade", 6_000, seed=3, envs=4)
+    assert learner.env_steps == 6_000
+    evaluation = Evaluation.prepare("arcade", 100, seed=777)
+    trained = evaluation.run(learner.greedy_batch)
+    rng = np.random.default_rng(0)
+    random = evaluation.run(lambda obs: rng.integers(0, 2, size=len(obs)))
+    assert random["mean_score"] < 0.5
+    assert trained["mean_score"] >= 5.0
+    assert trained["mean_score"] >= 10 * max(random["mean_score"], 0.1)
+
+
+def test_training_is_seeded_and_reproducible():
+    a = train_learner("arcade", 600, seed=5, envs=3)
+    b = train_learner("arcade", 600, seed=5, envs=3)
+    c = train_learner("arcade", 600, seed=6, envs=3)
+    for wa, wb in zip(a.autopilot().layers, b.autopilot().layers, strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(a.autopilot().layers[0], c.autopilot().layers[0])
+
+
+def test_arcade_scores_match_the_oracle_inputs():
+    # The oracle needs each run's initial speed: evaluation flies the same courses and speeds.
+    scores, seeds, v_y0 = arcade_scores(lambda obs: np.zeros(len(obs), dtype=np.int64), 20, 9)
+    again = Evaluation.prepare("arcade", 20, 9)
+    assert seeds.shape == v_y0.shape == (20,)
+    assert np.abs(v_y0).max() > 0  # drawn, not all zero
+    assert (again.best >= scores).all()
+
+
+def test_train_cli_writes_pilot_card_and_curve(tmp_path, capsys, monkeypatch):
+    # Smaller held-out sets than a real run (1,000 for the card) keep this test fast.
+    monkeypatch.setattr(ai.commands, "CARD_EVAL_EPISODES", 30)
+    monkeypatch.setattr(ai.commands, "LIVE_EVAL_EPISODES", 10)
+    out = tmp_path / "arcade.safetensors"
+    code = main(["train", "--level", "arcade", "--envs", "4", "--steps", "1000", "--seed", "1",
+                 "--out", str(out), "--no-progress"])
+    assert code == 0
+    pilot = Autopilot.load(out, level="arcade")
+    card = pilot.card
+    assert card["level"] == "arcade" and card["training_steps"] == 1000 and card["seed"] == 1
+    assert card["envs"] == 4 and "--envs 4 --steps 1000 --seed 1" in card["command"]
+    assert card["observation"].startswith("y, v_y, dx_next_wall")
+    assert card["evaluation"]["episodes"] == 30
+    assert 0.0 <= card["evaluation"]["mean_score_over_oracle"] <= 1.0
+    assert card["date"].endswith("Z")
+    with open(out.with_suffix(".csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) >= 10
+    assert int(rows[-1]["env_steps"]) == 1000
+    steps = [int(r["env_steps"]) for r in rows]
+    assert steps == sorted(steps)
+    assert all(0.0 <= float(r["eval_score"]) <= 1.0 for r in rows)
+    assert "score/oracle" in capsys.readouterr().out
