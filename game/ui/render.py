@@ -461,8 +461,12 @@ class Renderer:
         self._place_saved(now, L)
         self._banner(session, L)
         key = (session.score, session.stage, session.pilot, session.speed_index)
-        if now >= self._panel_due or key != self._hud_key:
-            self._hud_key = key  # the score in the panel moves with the big score
+        # At 1x the panel's score moves with the big score; when fast-forwarding the score
+        # changes almost every frame, and re-laying out every panel label each frame costs
+        # more than the simulation, so the panels then follow the refresh timer only.
+        moved = key != self._hud_key and (session.speed_index == 0 or key[2:] != self._hud_key[2:])
+        if now >= self._panel_due or moved:
+            self._hud_key = key
             self._panel_due = now + PANEL_REFRESH_S
             self._update_hud(session, stats)
             if self.show_learn:
