@@ -684,6 +684,7 @@ def _npz_chunks(arrays: Mapping[str, np.ndarray]) -> list[bytes | memoryview]:
 
 def _parse_weights(data: bytes) -> dict[str, torch.Tensor]:
     try:
+        # safetensors parses a JSON header and raw tensor bytes; nothing is unpickled.
         return dict(safetensors.torch.load(data))
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise _Damaged(f"the weights file is not safetensors ({type(exc).__name__})") from None

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import test_window
+from test_learner import fly
 from test_window import Game, wait_for, xdo
 
 from ai import Learner, default_config
@@ -34,21 +35,6 @@ AUTOSAVE = "GRAVITY_FLYER_AUTOSAVE_S"
 display = test_window.display  # the module's Xvfb (or $DISPLAY), shared by the window tests
 
 
-def fly(learner: Learner, world, steps: int) -> None:
-    """Runs ``steps`` learning env steps of the classic level, the way the session does."""
-    obs = world.observation()
-    for _ in range(steps):
-        action = learner.act(obs)
-        reward, done = world.step(action)
-        nxt = world.observation()
-        learner.observe(obs, action, reward, nxt, done, False)
-        if done:
-            learner.end_episode(1.0 if reward > 0 else 0.0)
-            world.reset()
-            nxt = world.observation()
-        obs = nxt
-
-
 def saved_learner(data: Path, steps: int, generations: int = 1) -> list[tuple[int, int]]:
     """Saves a real classic learner ``generations`` times, ``steps`` env steps apart.
 
@@ -59,7 +45,7 @@ def saved_learner(data: Path, steps: int, generations: int = 1) -> list[tuple[in
     world = make_world("classic", seed=3)
     counts = []
     for _ in range(generations):
-        fly(learner, world, steps)
+        fly(learner, steps, world=world)
         assert store.save(learner.state()).ok
         counts.append((learner.episodes, learner.env_steps))
     return counts
@@ -91,10 +77,10 @@ def test_autosave_writes_the_learner_as_it_was_at_the_snapshot(tmp_path):
     learner = Learner("classic", default_config("classic"), seed=5)
     world = make_world("classic", seed=5)
     autosave = Autosave(learner, store, BackgroundSaver(store), interval_s=1.0)
-    fly(learner, world, 80)
+    fly(learner, 80, world=world)
     assert autosave.play(1.0)
     at_snapshot = (learner.episodes, learner.env_steps, learner.updates)
-    fly(learner, world, 40)  # keeps learning while the saver writes
+    fly(learner, 40, world=world)  # keeps learning while the saver writes
     infos: list = []
     wait_for("the background save", lambda: infos.extend(autosave.poll()) or infos, timeout=30)
     assert [i.ok for i in infos] == [True] and autosave.saves_ok == 1
@@ -260,7 +246,7 @@ def _pilot(tmp_path: Path) -> tuple[str, Path]:
     path = tmp_path / "pilots" / "classic.safetensors"
     path.parent.mkdir()
     learner = Learner("classic", default_config("classic"), seed=11)
-    fly(learner, make_world("classic", seed=11), 150)
+    fly(learner, 150, world=make_world("classic", seed=11))
     learner.autopilot().save(path)
     return str(path), path
 
