@@ -31,7 +31,7 @@ class LearnerConfig:
     """Env steps of the early phase: high replay ratio and ``lr_early``."""
     updates_per_step_early: float = 6.0
     """Gradient steps per env step in the early phase (replay ratio)."""
-    updates_per_step: float = 0.125
+    updates_per_step: float = 0.0625
     """Gradient steps per env step after the early phase (fractions accumulate); keeps the
     game's per-tick cost low at top speed."""
     learning_starts: int = 32

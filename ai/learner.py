@@ -1,7 +1,9 @@
 """The DQN learner: acts epsilon-greedily, stores transitions, learns while the game runs.
 
 One gradient step (``Learner._update``) is Double DQN with a fixed target network,
-Huber loss and gradient-norm clipping. How many steps run per env step follows
+Huber loss, gradient-norm clipping and Adam; the gradient is written out by hand
+(``ai.optim``, checked against autograd) because at this size autograd's
+overhead costs more than the arithmetic. How many steps run per env step follows
 a schedule: a high replay ratio in the early phase so a fresh autopilot learns
 from its first few flights, then a low one so the game keeps its frame rate.
 """
@@ -16,16 +18,17 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ai.autopilot import Autopilot
 from ai.config import OBS_SIZES, LearnerConfig, config_from_dict, config_to_dict, default_config
 from ai.errors import PilotError, StateError
+from ai.optim import FlatAdam, dqn_loss_and_grad
 from ai.qnet import QNet, numpy_forward
 from ai.replay import ReplayMemory
 
-STATE_FORMAT_VERSION = 1
-"""Bumped whenever ``Learner.state()`` changes shape; older states are refused."""
+STATE_FORMAT_VERSION = 2
+"""Bumped whenever ``Learner.state()`` changes shape. Version 1 (``torch.optim.Adam``'s
+per-layer moments) is still read; anything else is refused."""
 
 N_ACTIONS = 2
 
@@ -86,7 +89,7 @@ class Learner:
         self.target.flat.copy_(self.net.flat)
         self._good = self.net.flat.clone()
         self._layers = self.net.numpy_layers()
-        self.optimizer = torch.optim.Adam(self.net.params, lr=config.lr_early, fused=True)
+        self.optimizer = FlatAdam(self.net.flat, self.net.grad_flat, lr=config.lr_early)
         self.memory = ReplayMemory(config.obs_size, config.capacity, config.terminal_capacity,
                                    seed=memory_seq)
         self.rng = np.random.default_rng(act_seq)
@@ -148,8 +151,7 @@ class Learner:
         self.memory.add(obs, action, reward, next_obs, bool(terminated), human)
         self.env_steps += 1
         if self.env_steps == c.early_steps:
-            for group in self.optimizer.param_groups:
-                group["lr"] = c.lr
+            self.optimizer.lr = c.lr
         if self.env_steps < c.learning_starts:
             return
         early = self.env_steps < c.early_steps
@@ -166,19 +168,13 @@ class Learner:
         early = self.env_steps < c.early_steps
         share = c.terminal_share_early if early else c.terminal_share
         b = self.memory.sample(c.batch_size, share)
-        obs, next_obs = torch.from_numpy(b.obs), torch.from_numpy(b.next_obs)
-        actions = torch.from_numpy(b.actions).unsqueeze(1)
-        y = double_dqn_targets(self.net, self.target, torch.from_numpy(b.rewards), next_obs,
-                               torch.from_numpy(b.terminated), c.gamma)
-        q = self.net(obs).gather(1, actions).squeeze(1)
-        loss = F.huber_loss(q, y, delta=c.huber_delta)
+        loss = dqn_loss_and_grad(self.net, self.target, b.obs, b.actions, b.rewards, b.next_obs,
+                                 b.terminated, c.gamma, c.huber_delta)
         grad = self.net.grad_flat
-        grad.zero_()
-        loss.backward()
         # Global-norm clipping on the one flat gradient buffer.
         grad.mul_(torch.clamp(c.grad_clip_norm / (grad.norm() + 1e-6), max=1.0))
         self.optimizer.step()
-        loss_value = float(loss.detach())
+        loss_value = float(loss)
         if not (math.isfinite(loss_value) and math.isfinite(float(self.net.flat.sum()))):
             self._rollback()
             return
@@ -194,18 +190,17 @@ class Learner:
             self.net.flat.copy_(self._good)
             if not torch.isfinite(self.target.flat).all():
                 self.target.flat.copy_(self._good)
-        self.optimizer.state.clear()
+        self.optimizer.reset()
         self.nan_rollbacks += 1
 
     @property
     def lr(self) -> float:
         """The optimizer's current learning rate."""
-        return float(self.optimizer.param_groups[0]["lr"])
+        return self.optimizer.lr
 
     def set_lr(self, lr: float) -> None:
         """Sets the learning rate (``train`` anneals it over a finite run; the game never does)."""
-        for group in self.optimizer.param_groups:
-            group["lr"] = float(lr)
+        self.optimizer.lr = float(lr)
 
     @property
     def last_loss(self) -> float | None:
@@ -243,25 +238,25 @@ class Learner:
         self.target.flat.copy_(self.net.flat)
         self._good.copy_(self.net.flat)
         # Adam's moments belong to the old weights.
-        self.optimizer.state.clear()
+        self.optimizer.reset()
         self.explore_steps = max(self.explore_steps, self.config.eps_decay_steps)
 
     # ---- persistence --------------------------------------------------------------------
 
     def state(self) -> LearnerState:
         """A complete copy of the learner: continuing from it is bit-identical."""
+        opt = self.optimizer
         tensors = {"net": self.net.flat.clone(), "target": self.target.flat.clone(),
-                   "good": self._good.clone()}
-        for i, p in enumerate(self.net.params):
-            for key, value in self.optimizer.state.get(p, {}).items():
-                tensors[f"adam.{i}.{key}"] = value.detach().clone()
+                   "good": self._good.clone(), "adam.exp_avg": opt.exp_avg.clone(),
+                   "adam.exp_avg_sq": opt.exp_avg_sq.clone()}
         arrays, memory_meta = self.memory.state()
         meta = {
             "format_version": STATE_FORMAT_VERSION,
             "level": self.level,
             "seed": self.seed,
             "config": config_to_dict(self.config),
-            "lr": self.optimizer.param_groups[0]["lr"],
+            "lr": self.optimizer.lr,
+            "adam_steps": self.optimizer.steps,
             "learn_enabled": self.learn_enabled,
             "env_steps": self.env_steps,
             "updates": self.updates,
@@ -285,7 +280,7 @@ class Learner:
         meta = state.meta
         try:
             version = meta.get("format_version")
-            if version != STATE_FORMAT_VERSION:
+            if version not in (1, STATE_FORMAT_VERSION):
                 raise StateError(f"learner state format {version!r} is not the supported "
                                  f"{STATE_FORMAT_VERSION}")
             level = meta["level"]
@@ -294,27 +289,26 @@ class Learner:
             config = config_from_dict(meta["config"])
             learner = cls(level, config, int(meta["seed"]))
             n = learner.net.flat.numel()
-            for key in ("net", "target", "good"):
-                t = state.tensors[key]
+            tensors = dict(state.tensors)
+            if version == 1:
+                tensors.update(_adam_v1_to_flat(tensors, learner.net))
+            for key in ("net", "target", "good", "adam.exp_avg", "adam.exp_avg_sq"):
+                t = tensors[key]
                 if t.shape != (n,) or t.dtype != torch.float32:
                     raise StateError(f"learner state tensor {key!r} is {t.dtype}{list(t.shape)}, "
                                      f"expected float32[{n}]")
                 if not torch.isfinite(t).all():
                     raise StateError(f"learner state tensor {key!r} holds NaN or Inf")
-            learner.net.flat.copy_(state.tensors["net"])
-            learner.target.flat.copy_(state.tensors["target"])
-            learner._good.copy_(state.tensors["good"])
-            opt = learner.optimizer.state_dict()
-            for i, p in enumerate(learner.net.params):
-                keys = [k for k in state.tensors if k.startswith(f"adam.{i}.")]
-                if keys:
-                    entry = {k.rsplit(".", 1)[1]: state.tensors[k].clone() for k in keys}
-                    for k in ("exp_avg", "exp_avg_sq"):
-                        if entry[k].shape != p.shape:
-                            raise StateError(f"learner state optimizer {k} {i} has the wrong shape")
-                    opt["state"][i] = entry
-            opt["param_groups"][0]["lr"] = float(meta["lr"])
-            learner.optimizer.load_state_dict(opt)
+            learner.net.flat.copy_(tensors["net"])
+            learner.target.flat.copy_(tensors["target"])
+            learner._good.copy_(tensors["good"])
+            opt = learner.optimizer
+            opt.exp_avg.copy_(tensors["adam.exp_avg"])
+            opt.exp_avg_sq.copy_(tensors["adam.exp_avg_sq"])
+            opt.steps = int(tensors["adam.steps"]) if version == 1 else int(meta["adam_steps"])
+            if opt.steps < 0:
+                raise StateError(f"learner state has a negative optimizer step count {opt.steps}")
+            opt.lr = float(meta["lr"])
             try:
                 learner.memory = ReplayMemory.from_state(state.arrays, meta["memory"])
             except ValueError as exc:
@@ -340,6 +334,23 @@ class Learner:
     def __repr__(self) -> str:
         return (f"Learner(level={self.level!r}, env_steps={self.env_steps}, "
                 f"updates={self.updates}, epsilon={self.epsilon:.3f})")
+
+
+def _adam_v1_to_flat(tensors: dict[str, torch.Tensor], net: QNet) -> dict[str, torch.Tensor]:
+    """Format 1 kept ``torch.optim.Adam``'s per-layer moments (``adam.{i}.exp_avg``, ...);
+    they are concatenated in layer order into the flat buffers (zeros if never stepped)."""
+    out: dict[str, torch.Tensor] = {}
+    for key in ("exp_avg", "exp_avg_sq"):
+        parts = []
+        for i, p in enumerate(net.params):
+            t = tensors.get(f"adam.{i}.{key}", torch.zeros(p.shape))
+            if t.shape != p.shape:
+                raise StateError(f"learner state optimizer {key} {i} has the wrong shape")
+            parts.append(t.reshape(-1).to(torch.float32))
+        out[f"adam.{key}"] = torch.cat(parts)
+    step = tensors.get("adam.0.step")
+    out["adam.steps"] = torch.tensor(0 if step is None else int(step.reshape(-1)[0]))
+    return out
 
 
 def replace_config(config: LearnerConfig, **changes: Any) -> LearnerConfig:

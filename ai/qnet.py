@@ -41,8 +41,9 @@ class QNet:
     """MLP ``obs -> Q(obs, .)`` with sizes like ``(2, 32, 32, 2)``.
 
     ``params`` are leaf ``torch.nn.Parameter`` views into ``flat``, and their
-    ``.grad`` are views into ``grad_flat``, so autograd and the optimizer see
-    ordinary per-layer parameters while the learner handles the whole net at once.
+    ``.grad`` (also listed in ``grads``) are views into ``grad_flat``: autograd (the
+    seed port) sees ordinary per-layer parameters, while the learner's hand-written
+    gradient and flat optimizer (``ai.optim``) handle the whole net at once.
     """
 
     def __init__(self, sizes: tuple[int, ...], generator: torch.Generator | None = None) -> None:
@@ -52,7 +53,8 @@ class QNet:
         self.flat = torch.zeros(n)
         self.grad_flat = torch.zeros(n)
         self.params = [torch.nn.Parameter(v) for v in _views(self.flat, self.shapes)]
-        for p, g in zip(self.params, _views(self.grad_flat, self.shapes), strict=True):
+        self.grads = _views(self.grad_flat, self.shapes)
+        for p, g in zip(self.params, self.grads, strict=True):
             p.grad = g
         self._np = [p.detach().numpy() for p in self.params]
         if generator is not None:

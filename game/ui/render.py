@@ -34,6 +34,8 @@ OPAQUE = {"blend_src": 1, "blend_dest": 0}
 PANEL_W = 214
 WALL_POOL = 10
 PANEL_REFRESH_S = 0.2
+SPARK_POINTS = 200
+"""Most learning-curve points the sparkline shows (the latest ones)."""
 FLYER_UNITS = 0.16
 """The flyer sprite's width in field units (the field is 2 wide)."""
 
@@ -147,6 +149,57 @@ class Rows:
         _set(self.vals, "\n".join(v for _, v in rows))
 
 
+class Sparkline:
+    """A polyline of up to ``points`` points, drawn as one triangle list in the batch.
+
+    ``pyglet.shapes.MultiLine`` rebuilds its geometry point by point in Python
+    (milliseconds for a 200-point curve, on every refresh while fast-forwarding);
+    here every segment is a quad computed with numpy and written in one copy.
+    """
+
+    def __init__(self, points: int, thickness: float, color: tuple[int, ...], batch: Batch,
+                 group: Group) -> None:
+        self.points = points
+        self.half = thickness / 2
+        n = 6 * (points - 1)
+        program = shapes.get_default_shader()
+        zeros = (0.0,) * n
+        self.vlist = program.vertex_list(
+            n, pyglet.gl.GL_TRIANGLES, batch, pyglet.graphics.ShaderGroup(program, parent=group),
+            position=("f", zeros * 2), colors=("Bn", tuple(color) * n),
+            translation=("f", zeros * 2), rotation=("f", zeros), zposition=("f", zeros))
+        self.xy = np.zeros((n, 2), dtype=np.float32)
+        """Triangle corners; unused segments stay zero-area."""
+        self._visible = True
+
+    def set(self, xs: np.ndarray, ys: np.ndarray) -> None:
+        """Draws through the points ``(xs[i], ys[i])`` (the last ``points`` of them)."""
+        pts = np.stack((np.asarray(xs, float), np.asarray(ys, float)), 1)[-self.points:]
+        self.xy[:] = 0.0
+        if len(pts) > 1:
+            a, b = pts[:-1], pts[1:]
+            d = b - a
+            unit = d / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None] * self.half
+            normal = np.stack((-unit[:, 1], unit[:, 0]), 1)
+            a, b = a - unit * 0.5, b + unit * 0.5  # overlap a little: no gaps at the joins
+            quads = np.stack((a + normal, a - normal, b - normal, a + normal, b - normal,
+                              b + normal), 1)
+            self.xy[:quads.shape[0] * 6] = quads.reshape(-1, 2)
+        self._push()
+
+    def _push(self) -> None:
+        self.vlist.position[:] = (self.xy if self._visible else np.zeros_like(self.xy)).ravel()
+
+    @property
+    def visible(self) -> bool:
+        return self._visible
+
+    @visible.setter
+    def visible(self, value: bool) -> None:
+        self._visible = bool(value)
+        self._push()
+
+
 class Renderer:
     """Owns every drawable; ``update`` moves them to match the session, ``draw`` draws."""
 
@@ -160,6 +213,9 @@ class Renderer:
         self.show_learn = False
         self.show_fps = False
         self._panel_due = 0.0
+        """When the panels next refresh; 0 refreshes every section on the next frame."""
+        self._section = 0
+        """Next panel section to refresh (one per frame; see ``update``)."""
         self._hud_key: tuple = ()
         self.toast_text = ""
         self.toast_until = 0.0
@@ -264,7 +320,7 @@ class Renderer:
         self.mem_pilot = shapes.Rectangle(0, 0, 1, 1, color=PILOT_C, batch=b, group=g[10])
         self.spark_bg = shapes.Rectangle(0, 0, 1, 1, color=(30, 40, 58, 255), batch=b,
                                          group=g[9])
-        self.spark: shapes.MultiLine | None = None
+        self.spark = Sparkline(SPARK_POINTS, 2, ACCENT, b, g[10])
         self.spark_key: tuple | None = None
         self.spark_lo = _label(b, g[10], 8.5, color=DIM)
         self.spark_hi = _label(b, g[10], 8.5, color=DIM)
@@ -273,7 +329,7 @@ class Renderer:
                             *self.learn_low.parts, *self.learn_save.parts,
                             self.learn_save_title, *self.q_track, *self.q_bars, self.q_zero,
                             self.mem_track, self.mem_human, self.mem_pilot, self.spark_bg,
-                            self.spark_lo, self.spark_hi]
+                            self.spark, self.spark_lo, self.spark_hi]
         # the FPS panel (left, under the HUD)
         self.fps_bg = shapes.RoundedRectangle(
             0, 0, PANEL_W, 118, 10, color=PANEL_BG, batch=b, group=g[8], **OPAQUE)
@@ -290,8 +346,6 @@ class Renderer:
     def toggle_learn_panel(self) -> bool:
         self.show_learn = not self.show_learn
         self._set_visible(self.learn_parts, self.show_learn)
-        if self.spark is not None:
-            self.spark.visible = self.show_learn
         self._panel_due = 0.0
         return self.show_learn
 
@@ -465,14 +519,35 @@ class Renderer:
         # changes almost every frame, and re-laying out every panel label each frame costs
         # more than the simulation, so the panels then follow the refresh timer only.
         moved = key != self._hud_key and (session.speed_index == 0 or key[2:] != self._hud_key[2:])
-        if now >= self._panel_due or moved:
+        if moved:
             self._hud_key = key
-            self._panel_due = now + PANEL_REFRESH_S
             self._update_hud(session, stats)
-            if self.show_learn:
-                self._update_learn(session)
-            if self.show_fps:
-                self._update_fps(stats)
+        if now < self._panel_due:
+            return
+        # A refresh is spread over consecutive frames, one panel section per frame, so no
+        # single frame pays for re-laying out every label (a toggle shows all at once).
+        sections = [self._update_hud]
+        if self.show_learn:
+            sections += [self._update_learn, self._update_learn_stats, self._update_save_rows,
+                         self._update_spark]
+        if self.show_fps:
+            sections.append(self._update_fps)
+        if self._panel_due == 0.0:
+            self._section = 0
+            for update in sections:
+                update(session, stats)
+        else:
+            sections[self._section % len(sections)](session, stats)
+            self._section += 1
+            if self._section < len(sections):
+                return
+            self._section = 0
+        self._hud_key = key
+        self._panel_due = now + PANEL_REFRESH_S
+
+    def refresh_due(self, now: float) -> bool:
+        """Whether ``update`` at time ``now`` (``perf_counter``) refreshes a panel section."""
+        return now >= self._panel_due
 
     def _place_notices(self, now: float, L: Layout) -> None:
         shown = tuple(t for t, u in self.notices if u > now)
@@ -616,7 +691,8 @@ class Renderer:
                 ("Learning", learning)]
         self.hud_rows.set(rows)
 
-    def _update_learn(self, session: Session) -> None:
+    def _update_learn(self, session: Session, stats: dict[str, Any]) -> None:
+        """The learn panel's top: who flies, epsilon and the Q bars."""
         learner = session.learner
         _set(self.learn_title, "WATCH IT LEARN")
         if learner is None:
@@ -638,6 +714,12 @@ class Renderer:
             bar.position = (mid - w if frac < 0 else mid, self.q_track[i].y)
             bar.width, bar.height = max(w, 1.0), 12
             bar.color = (ACCENT if i == best else (120, 135, 160, 255))
+
+    def _update_learn_stats(self, session: Session, stats: dict[str, Any]) -> None:
+        """The learn panel's middle: loss, memory (and its bar), episodes and success."""
+        learner = session.learner
+        if learner is None:
+            return
         loss = learner.last_loss
         mem = learner.memory
         human = int(mem.human_count)
@@ -647,7 +729,7 @@ class Renderer:
             perf_k = "Success (last 100)"
             perf_v = f"{100 * sum(recent) / len(recent):.0f}%" if recent else "—"
         else:
-            perf_k = "Mean score (last 100)"
+            perf_k = "Mean (last 100)"
             perf_v = f"{sum(recent) / len(recent):.1f}" if recent else "—"
         self.learn_mid.set([("Loss", "—" if loss is None else f"{loss:.4f}"),
                             ("Memory", f"{_fmt_count(size)} / {_fmt_count(cap)}"),
@@ -655,16 +737,14 @@ class Renderer:
                              f"{_fmt_count(human)} / {_fmt_count(size - human)}")])
         self.learn_low.set([("Episodes", _fmt_count(learner.episodes)),
                             ("Env steps", _fmt_count(learner.env_steps)), (perf_k, perf_v)])
-        self._update_save_rows()
         mx, mw, my = self.mem_geom
         hw = mw * human / cap if cap else 0.0
         pw = mw * (size - human) / cap if cap else 0.0
         self.mem_human.width = max(hw, 0.0)
         self.mem_pilot.position = (mx + hw, my)
         self.mem_pilot.width = max(pw, 0.0)
-        self._update_spark(learner)
 
-    def _update_save_rows(self) -> None:
+    def _update_save_rows(self, session: Session, stats: dict[str, Any]) -> None:
         _set(self.learn_save_title, "MEMORY ON DISK")
         a = self.autosave
         if a is None:
@@ -691,35 +771,33 @@ class Renderer:
         rows = [*carried, ("Last save", last)]
         self.learn_save.set(rows + [("", "")] * (4 - len(rows)))
 
-    def _update_spark(self, learner: Any) -> None:
-        curve = learner.curve
+    def _update_spark(self, session: Session, stats: dict[str, Any]) -> None:
+        if session.learner is None:
+            return
+        curve = session.learner.curve
         key = (len(curve), curve[-1] if curve else None)
         if key == self.spark_key:
             return
         self.spark_key = key
-        if self.spark is not None:
-            self.spark.delete()
-            self.spark = None
         sx, sy, sw, sh = self.spark_rect
         if len(curve) < 2:
+            self.spark.set(np.zeros(0), np.zeros(0))
             _set(self.spark_lo, "curve: waiting for episodes")
             _set(self.spark_hi, "")
             return
-        pts = np.asarray(curve[-200:], dtype=float)
+        pts = np.asarray(curve[-SPARK_POINTS:], dtype=float)
         steps, vals = pts[:, 0], pts[:, 1]
         lo, hi = (0.0, 1.0) if self.level == "classic" else (0.0, max(1.0, float(vals.max())))
         span = max(steps[-1] - steps[0], 1.0)
         xs = sx + 2 + (steps - steps[0]) / span * (sw - 4)
         ys = sy + 3 + np.clip((vals - lo) / (hi - lo), 0, 1) * (sh - 6)
-        self.spark = shapes.MultiLine(*zip(xs.tolist(), ys.tolist(), strict=True), thickness=2,
-                                      color=ACCENT, batch=self.batch, group=self.g[10])
-        self.spark.visible = self.show_learn
+        self.spark.set(xs, ys)
         unit = "%" if self.level == "classic" else ""
         top = f"{hi * 100:.0f}{unit}" if self.level == "classic" else f"{hi:.0f}"
         _set(self.spark_hi, f"learning curve (max {top})")
         _set(self.spark_lo, f"{_fmt_count(steps[0])} → {_fmt_count(steps[-1])} steps")
 
-    def _update_fps(self, stats: dict[str, Any]) -> None:
+    def _update_fps(self, session: Session, stats: dict[str, Any]) -> None:
         g = stats.get
         rows = [("FPS", f"{g('fps', 0):.0f}"),
                 ("ms", "p50 | p99"),
