@@ -94,16 +94,16 @@ def test_shipped_classic_pilot_meets_its_goal_on_fresh_flights():
     assert result["success_rate"] == 1.0
 
 
-ARCADE_FLOOR = 0.95
-"""What the shipped arcade pilot must keep. The issue's goal is 0.99; the shipped pilot scores
-about 0.97-0.98 on fresh courses, so the goal is not met yet (see the model card)."""
+ARCADE_GOAL = 0.99
+"""Issue 5's goal for the shipped arcade pilot: mean score/oracle over unseen courses."""
 
 
 def test_shipped_arcade_pilot_flies_fresh_courses_near_the_oracle():
-    # 100 fresh courses (the bench flies 1,000); the seed differs from training and evaluate's.
-    result = Evaluation.prepare("arcade", 100, seed=2026).run(
+    # 200 fresh courses (the bench flies 1,000); the seed differs from training, validation
+    # and evaluate's default.
+    result = Evaluation.prepare("arcade", 200, seed=2026).run(
         Autopilot.load(pretrained_path("arcade"), level="arcade").act_batch)
-    assert result["mean_score_over_oracle"] >= ARCADE_FLOOR
+    assert result["mean_score_over_oracle"] >= ARCADE_GOAL
 
 
 def test_evaluate_prints_the_card(capsys):
