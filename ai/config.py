@@ -60,6 +60,11 @@ class LearnerConfig:
     terminal_share_early: float = 0.25
     """The same least share during the early phase (classic: from the first update, which
     removes the temporary collapses some seeds showed right after the early phase)."""
+    pilot_average_updates: int = 0
+    """Greedy flying (learning off, saved pilots, evaluations) uses an exponential moving
+    average of the online weights over about this many gradient steps, which smooths out
+    DQN's swings between neighbouring updates; 0 flies the online weights. Exploring acts
+    always use the online weights. The average equals them during the early phase."""
     curve_points: int = 1_000
     """Most points kept in the learning curve; older ones are thinned out."""
 
@@ -80,7 +85,10 @@ def default_config(level: str) -> LearnerConfig:
             eps_end=0.002,
             # Crash lessons keep a quarter of each batch once the pilot flies well: without
             # it they dilute, the pilot forgets the narrow gates, and learning stalls.
-            terminal_share=0.25, terminal_share_early=0.0)
+            terminal_share=0.25, terminal_share_early=0.0,
+            # Flying the average holds the pilot near its best: from scratch, 5 seeds end at
+            # 0.96-0.98 of the oracle after 200k steps, against 0.20-0.98 without it.
+            pilot_average_updates=10_000)
     raise ValueError(f"unknown level {level!r}; choose from {', '.join(OBS_SIZES)}")
 
 

@@ -26,9 +26,10 @@ from ai.optim import FlatAdam, dqn_loss_and_grad
 from ai.qnet import QNet, numpy_forward
 from ai.replay import ReplayMemory
 
-STATE_FORMAT_VERSION = 2
-"""Bumped whenever ``Learner.state()`` changes shape. Version 1 (``torch.optim.Adam``'s
-per-layer moments) is still read; anything else is refused."""
+STATE_FORMAT_VERSION = 3
+"""Bumped whenever ``Learner.state()`` changes shape. Version 3 added the averaged pilot
+weights; versions 2 (no averaging) and 1 (``torch.optim.Adam``'s per-layer moments) are
+still read; anything else is refused."""
 
 N_ACTIONS = 2
 
@@ -89,6 +90,12 @@ class Learner:
         self.target.flat.copy_(self.net.flat)
         self._good = self.net.flat.clone()
         self._layers = self.net.numpy_layers()
+        # The weights greedy flying uses: an average of the online ones, or the online ones.
+        self.pilot_net: QNet | None = None
+        if config.pilot_average_updates > 0:
+            self.pilot_net = QNet(self.sizes)
+            self.pilot_net.flat.copy_(self.net.flat)
+        self._pilot_layers = (self.pilot_net or self.net).numpy_layers()
         self.optimizer = FlatAdam(self.net.flat, self.net.grad_flat, lr=config.lr_early)
         self.memory = ReplayMemory(config.obs_size, config.capacity, config.terminal_capacity,
                                    seed=memory_seq)
@@ -116,21 +123,28 @@ class Learner:
         return c.eps_start + (c.eps_end - c.eps_start) * frac
 
     def act(self, obs: np.ndarray, explore: bool = True) -> int:
-        """An action for ``obs``: epsilon-greedy (advancing the schedule) or greedy."""
+        """An action for ``obs``: epsilon-greedy (advancing the schedule) or greedy.
+
+        Exploring acts use the online weights: learning must see where they go wrong. Greedy
+        acts use the flying weights (the average, where the config keeps one).
+        """
         if explore:
             eps = self.epsilon
             self.explore_steps += 1
             if self.rng.random() < eps:
                 return int(self.rng.integers(N_ACTIONS))
-        return int(numpy_forward(self._layers, obs).argmax())
+            return int(numpy_forward(self._layers, obs).argmax())
+        return int(numpy_forward(self._pilot_layers, obs).argmax())
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
-        """Q-values of FALL and JUMP for ``obs``, shape ``(2,)``."""
-        return numpy_forward(self._layers, np.asarray(obs, dtype=np.float32))
+        """Q-values of FALL and JUMP for ``obs``, shape ``(2,)``, of the weights the game flies
+        with: the online ones while learning is on, else the flying (averaged) ones."""
+        layers = self._layers if self.learn_enabled else self._pilot_layers
+        return numpy_forward(layers, np.asarray(obs, dtype=np.float32))
 
     def greedy_batch(self, obs: np.ndarray) -> np.ndarray:
         """Greedy actions for a batch of observations ``(B, obs)``, as int64 ``(B,)``."""
-        return numpy_forward(self._layers, obs).argmax(1)
+        return numpy_forward(self._pilot_layers, obs).argmax(1)
 
     # ---- learning -----------------------------------------------------------------------
 
@@ -183,6 +197,11 @@ class Learner:
         self.updates += 1
         if self.updates % c.target_sync_updates == 0:
             self.target.flat.copy_(self.net.flat)
+        if self.pilot_net is not None:
+            if early:
+                self.pilot_net.flat.copy_(self.net.flat)
+            else:
+                self.pilot_net.flat.lerp_(self.net.flat, 1.0 / c.pilot_average_updates)
 
     def _rollback(self) -> None:
         """Restores the last good weights; the optimizer's moments may be poisoned, so reset."""
@@ -220,10 +239,10 @@ class Learner:
     # ---- pilots -------------------------------------------------------------------------
 
     def autopilot(self) -> Autopilot:
-        """A greedy snapshot of the current weights (copied; later learning does not change it)."""
+        """A greedy snapshot of the flying weights (the average, where the config keeps one)."""
         card = {"trained_env_steps": self.env_steps, "trained_episodes": self.episodes,
                 "seed": self.seed}
-        return Autopilot(self.level, [w.copy() for w in self._layers], card=card)
+        return Autopilot(self.level, [w.copy() for w in self._pilot_layers], card=card)
 
     def load_pilot(self, pilot: Autopilot) -> None:
         """Continues learning from ``pilot``'s weights (target and last-good synced).
@@ -237,6 +256,8 @@ class Learner:
         self.net.load_layers(pilot.layers)
         self.target.flat.copy_(self.net.flat)
         self._good.copy_(self.net.flat)
+        if self.pilot_net is not None:
+            self.pilot_net.flat.copy_(self.net.flat)
         # Adam's moments belong to the old weights.
         self.optimizer.reset()
         self.explore_steps = max(self.explore_steps, self.config.eps_decay_steps)
@@ -249,6 +270,8 @@ class Learner:
         tensors = {"net": self.net.flat.clone(), "target": self.target.flat.clone(),
                    "good": self._good.clone(), "adam.exp_avg": opt.exp_avg.clone(),
                    "adam.exp_avg_sq": opt.exp_avg_sq.clone()}
+        if self.pilot_net is not None:
+            tensors["pilot"] = self.pilot_net.flat.clone()
         arrays, memory_meta = self.memory.state()
         meta = {
             "format_version": STATE_FORMAT_VERSION,
@@ -280,7 +303,7 @@ class Learner:
         meta = state.meta
         try:
             version = meta.get("format_version")
-            if version not in (1, STATE_FORMAT_VERSION):
+            if version not in (1, 2, STATE_FORMAT_VERSION):
                 raise StateError(f"learner state format {version!r} is not the supported "
                                  f"{STATE_FORMAT_VERSION}")
             level = meta["level"]
@@ -292,7 +315,8 @@ class Learner:
             tensors = dict(state.tensors)
             if version == 1:
                 tensors.update(_adam_v1_to_flat(tensors, learner.net))
-            for key in ("net", "target", "good", "adam.exp_avg", "adam.exp_avg_sq"):
+            averaged = ("pilot",) if learner.pilot_net is not None else ()
+            for key in ("net", "target", "good", "adam.exp_avg", "adam.exp_avg_sq", *averaged):
                 t = tensors[key]
                 if t.shape != (n,) or t.dtype != torch.float32:
                     raise StateError(f"learner state tensor {key!r} is {t.dtype}{list(t.shape)}, "
@@ -302,6 +326,8 @@ class Learner:
             learner.net.flat.copy_(tensors["net"])
             learner.target.flat.copy_(tensors["target"])
             learner._good.copy_(tensors["good"])
+            if learner.pilot_net is not None:
+                learner.pilot_net.flat.copy_(tensors["pilot"])
             opt = learner.optimizer
             opt.exp_avg.copy_(tensors["adam.exp_avg"])
             opt.exp_avg_sq.copy_(tensors["adam.exp_avg_sq"])

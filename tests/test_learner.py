@@ -15,7 +15,7 @@ from safetensors.torch import save as st_save_torch
 from ai import Learner, LearnerState, StateError, default_config
 from ai.commands import classic_success
 from ai.learner import double_dqn_targets
-from ai.qnet import QNet
+from ai.qnet import QNet, numpy_forward
 from game.classic import ClassicWorld
 
 
@@ -150,9 +150,10 @@ def _through_files(state: LearnerState) -> LearnerState:
     return LearnerState(tensors, arrays, meta)
 
 
-def test_state_resume_is_bit_identical_to_an_uninterrupted_run() -> None:
+@pytest.mark.parametrize("average", [0, 50])
+def test_state_resume_is_bit_identical_to_an_uninterrupted_run(average: int) -> None:
     cfg = dataclasses.replace(default_config("classic"), capacity=500, terminal_capacity=50,
-                              early_steps=150)
+                              early_steps=150, pilot_average_updates=average)
     whole = Learner("classic", cfg, seed=3)
     world_whole = fly(whole, 700, world_seed=9)
 
@@ -163,6 +164,9 @@ def test_state_resume_is_bit_identical_to_an_uninterrupted_run() -> None:
 
     assert torch.equal(resumed.net.flat, whole.net.flat)
     assert torch.equal(resumed.target.flat, whole.target.flat)
+    if average:
+        assert torch.equal(resumed.pilot_net.flat, whole.pilot_net.flat)
+        assert not torch.equal(resumed.pilot_net.flat, resumed.net.flat)
     assert (resumed.env_steps, resumed.updates, resumed.episodes, resumed.epsilon) == (
         whole.env_steps, whole.updates, whole.episodes, whole.epsilon)
     assert resumed.memory.size == whole.memory.size
@@ -186,9 +190,54 @@ def test_state_from_another_version_or_shape_is_refused() -> None:
     nan[0] = float("inf")
     with pytest.raises(StateError, match="NaN or Inf"):
         Learner.from_state(LearnerState({**state.tensors, "net": nan}, state.arrays, state.meta))
+    averaged = Learner("classic", dataclasses.replace(learner.config, pilot_average_updates=9))
+    fly(averaged, 50)
+    state_avg = averaged.state()
+    missing = {k: v for k, v in state_avg.tensors.items() if k != "pilot"}
+    with pytest.raises(StateError, match="pilot"):
+        Learner.from_state(LearnerState(missing, state_avg.arrays, state_avg.meta))
     broken = {k: v for k, v in state.meta.items() if k != "memory"}
     with pytest.raises(StateError):
         Learner.from_state(LearnerState(state.tensors, state.arrays, broken))
+
+
+def test_averaged_pilot_follows_the_online_weights_over_its_horizon() -> None:
+    cfg = dataclasses.replace(default_config("classic"), early_steps=100,
+                              pilot_average_updates=40)
+    learner = Learner("classic", cfg, seed=2)
+    fly(learner, 100)
+    assert learner.updates > 0 and torch.equal(learner.pilot_net.flat, learner.net.flat)
+    fly(learner, 200)  # past the early phase: the average lags the online weights
+    before = learner.pilot_net.flat.clone()
+    learner._update()
+    expected = before + (learner.net.flat - before) / 40
+    torch.testing.assert_close(learner.pilot_net.flat, expected, rtol=0, atol=1e-6)
+    assert not torch.allclose(learner.pilot_net.flat, learner.net.flat)
+
+    # Greedy flying uses the average; exploring acts (learning on) use the online weights.
+    flying = [w.copy() for w in learner.pilot_net.numpy_layers()]
+    online = [w.copy() for w in learner.net.numpy_layers()]
+    obs = np.random.default_rng(3).uniform(-1, 1, size=(400, 2)).astype(np.float32)
+    np.testing.assert_array_equal(learner.greedy_batch(obs), numpy_forward(flying, obs).argmax(1))
+    np.testing.assert_array_equal(learner.autopilot().q_values(obs[0]),
+                                  numpy_forward(flying, obs[0]))
+    greedy = [learner.act(o, explore=False) for o in obs]
+    np.testing.assert_array_equal(greedy, numpy_forward(flying, obs).argmax(1))
+    learner.explore_steps = 10**6  # epsilon at its end value, 0.02
+    exploring = np.array([learner.act(o) for o in obs])
+    online_greedy = numpy_forward(online, obs).argmax(1)
+    assert (exploring != online_greedy).mean() <= 0.05
+    differ = online_greedy != numpy_forward(flying, obs).argmax(1)
+    assert differ.any() and (exploring[differ] == online_greedy[differ]).all()
+    np.testing.assert_array_equal(learner.q_values(obs[0]), numpy_forward(online, obs[0]))
+    learner.learn_enabled = False
+    np.testing.assert_array_equal(learner.q_values(obs[0]), numpy_forward(flying, obs[0]))
+    assert not np.array_equal(numpy_forward(online, obs), numpy_forward(flying, obs))
+
+    fresh = Learner("classic", cfg, seed=3)  # a loaded pilot is the average's new start
+    fresh.load_pilot(learner.autopilot())
+    assert torch.equal(fresh.pilot_net.flat, learner.pilot_net.flat)
+    assert torch.equal(fresh.net.flat, learner.pilot_net.flat)
 
 
 def test_autopilot_snapshot_and_load_pilot() -> None:

@@ -92,7 +92,7 @@ def _as_format_1(state: LearnerState, learner: Learner) -> LearnerState:
 
 
 def test_a_format_1_state_still_loads_and_continues_the_same() -> None:
-    assert STATE_FORMAT_VERSION == 2
+    assert STATE_FORMAT_VERSION == 3
     learner = _trained("classic")
     state = learner.state()
     assert state.meta["adam_steps"] == learner.optimizer.steps > 0
@@ -108,3 +108,15 @@ def test_a_format_1_state_still_loads_and_continues_the_same() -> None:
             lrn.observe(obs, lrn.act(obs), 0.0, obs * 0.5, i % 7 == 0)
     assert torch.equal(old.net.flat, new.net.flat)
     assert math.isfinite(old.last_loss or math.nan)
+
+
+def test_a_format_2_state_still_loads_and_flies_the_online_weights() -> None:
+    learner = _trained("classic")
+    state = learner.state()
+    config = {k: v for k, v in state.meta["config"].items() if k != "pilot_average_updates"}
+    old = Learner.from_state(LearnerState(state.tensors, state.arrays,
+                                          {**state.meta, "format_version": 2, "config": config}))
+    assert old.pilot_net is None and old.config == learner.config
+    assert torch.equal(old.net.flat, learner.net.flat)
+    obs = np.random.default_rng(4).normal(size=(50, 2)).astype(np.float32)
+    np.testing.assert_array_equal(old.greedy_batch(obs), learner.greedy_batch(obs))
