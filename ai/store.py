@@ -75,8 +75,9 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
-import safetensors.torch
 import torch
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
 
 from ai.errors import StateError
 from ai.learner import LearnerState
@@ -319,7 +320,7 @@ class Store:
             state_json = json.dumps(state.meta, sort_keys=True).encode()
         except (TypeError, ValueError) as exc:
             raise StateError(f"state meta is not JSON: {exc}") from None
-        weights = safetensors.torch.save(
+        weights = save_safetensors(
             tensors, metadata={"format": "gravity-flyer learner", "level": self.level})
         return Snapshot(weights=weights, arrays=arrays, state_json=state_json)
 
@@ -685,7 +686,7 @@ def _npz_chunks(arrays: Mapping[str, np.ndarray]) -> list[bytes | memoryview]:
 def _parse_weights(data: bytes) -> dict[str, torch.Tensor]:
     try:
         # safetensors parses a JSON header and raw tensor bytes; nothing is unpickled.
-        return dict(safetensors.torch.load(data))
+        return dict(load_safetensors(data))
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise _Damaged(f"the weights file is not safetensors ({type(exc).__name__})") from None
 
