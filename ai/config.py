@@ -99,8 +99,12 @@ def config_to_dict(config: LearnerConfig) -> dict:
     return d
 
 
-def config_from_dict(d: dict) -> LearnerConfig:
-    """Inverse of ``config_to_dict``; unknown or missing keys raise ``TypeError``/``KeyError``."""
+def config_from_dict(d: dict, defaults: LearnerConfig | None = None) -> LearnerConfig:
+    """Inverse of ``config_to_dict``; an unknown key raises ``TypeError``, a missing
+    ``hidden`` ``KeyError``. Other missing keys (settings added after ``d`` was saved) take
+    their values from ``defaults``, else the dataclass defaults."""
     d = dict(d)
     d["hidden"] = tuple(int(h) for h in d["hidden"])
+    if defaults is not None:
+        d = {**dataclasses.asdict(defaults), **d}
     return LearnerConfig(**d)

@@ -309,12 +309,15 @@ class Learner:
             level = meta["level"]
             if level not in OBS_SIZES:
                 raise StateError(f"learner state is for unknown level {level!r}")
-            config = config_from_dict(meta["config"])
+            # A setting newer than the save takes the level's current default.
+            config = config_from_dict(meta["config"], default_config(level))
             learner = cls(level, config, int(meta["seed"]))
             n = learner.net.flat.numel()
             tensors = dict(state.tensors)
             if version == 1:
                 tensors.update(_adam_v1_to_flat(tensors, learner.net))
+            if version < 3 and learner.pilot_net is not None:
+                tensors["pilot"] = tensors["net"]  # the average starts from the saved weights
             averaged = ("pilot",) if learner.pilot_net is not None else ()
             for key in ("net", "target", "good", "adam.exp_avg", "adam.exp_avg_sq", *averaged):
                 t = tensors[key]

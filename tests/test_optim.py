@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from ai.learner import STATE_FORMAT_VERSION, Learner, LearnerState, double_dqn_targets
 from ai.optim import FlatAdam, dqn_loss_and_grad
-from ai.qnet import QNet
+from ai.qnet import QNet, numpy_forward
 
 
 def _batch(rng: np.random.Generator, b: int, obs_size: int) -> dict[str, np.ndarray]:
@@ -110,13 +110,22 @@ def test_a_format_1_state_still_loads_and_continues_the_same() -> None:
     assert math.isfinite(old.last_loss or math.nan)
 
 
-def test_a_format_2_state_still_loads_and_flies_the_online_weights() -> None:
-    learner = _trained("classic")
+@pytest.mark.parametrize("level", ["classic", "arcade"])
+def test_a_format_2_state_loads_and_takes_the_levels_new_settings(level: str) -> None:
+    learner = _trained(level)
     state = learner.state()
+    # As format 2 wrote it: no averaging setting in the config, no averaged weights.
     config = {k: v for k, v in state.meta["config"].items() if k != "pilot_average_updates"}
-    old = Learner.from_state(LearnerState(state.tensors, state.arrays,
+    tensors = {k: v for k, v in state.tensors.items() if k != "pilot"}
+    old = Learner.from_state(LearnerState(tensors, state.arrays,
                                           {**state.meta, "format_version": 2, "config": config}))
-    assert old.pilot_net is None and old.config == learner.config
+    assert old.config == learner.config  # the missing setting takes the level's default
     assert torch.equal(old.net.flat, learner.net.flat)
-    obs = np.random.default_rng(4).normal(size=(50, 2)).astype(np.float32)
-    np.testing.assert_array_equal(old.greedy_batch(obs), learner.greedy_batch(obs))
+    if level == "arcade":  # the average starts from the saved online weights
+        assert old.config.pilot_average_updates > 0
+        assert torch.equal(old.pilot_net.flat, learner.net.flat)
+    else:
+        assert old.pilot_net is None
+    obs = np.random.default_rng(4).normal(size=(50, learner.config.obs_size)).astype(np.float32)
+    online = numpy_forward(learner.net.numpy_layers(), obs).argmax(1)
+    np.testing.assert_array_equal(old.greedy_batch(obs), online)
