@@ -47,6 +47,8 @@ FRAME_LOG_ENV = "GRAVITY_FLYER_FRAME_LOG"
 AUTOSAVE_ENV = "GRAVITY_FLYER_AUTOSAVE_S"
 FINAL_SAVE_TIMEOUT_S = 30.0
 """How long quitting waits for the last save to reach the disk."""
+BEST_TOASTS = {"human": "New best!", "autopilot": "Autopilot's new best"}
+"""The message under the score when a run sets its kind's best."""
 NOTICE_S = 8.0
 """How long a message about the saved learner stays on screen."""
 FRAME_HZ = 60.0
@@ -443,12 +445,16 @@ class App:
 
     def _handle_events(self, ev: dict[str, int]) -> None:
         s = self.session
-        if s.score < self._last_score or s.score == 0:
+        if s.score < self._last_score or s.score == 0:  # a new run
+            if self._best_toasted:  # the praise belongs to the run that ended
+                self.renderer.unsay(*BEST_TOASTS.values())
             self._best_toasted = False
         self._last_score = s.score
-        if ev["best"] and not self._best_toasted and s.best > 1:
+        # At fast-forward a best and the next run can fall in one frame: praise only a run
+        # that still holds the best.
+        if ev["best"] and not self._best_toasted and s.best > 1 and s.score >= s.best:
             self._best_toasted = True
-            self.renderer.say("New best!" if s.run_kind == "human" else "Autopilot's new best")
+            self.renderer.say(BEST_TOASTS[s.run_kind])
         if s.speed_index > 1:
             return  # fast-forward plays no sound: it would only be noise
         if ev["crash"]:

@@ -200,6 +200,34 @@ def test_keys_drive_the_real_window(display, tmp_path):
         game.close()
 
 
+def test_the_praise_for_a_best_ends_with_its_run(display, tmp_path):
+    # A fresh autopilot learning at max speed flies many short runs per second and often
+    # sets a new best. The praise may be on screen only while its run still holds the best.
+    game = Game(display, tmp_path, "--level", "arcade", "--seed", "2", "--pilot", "autopilot",
+                "--learn")
+    try:
+        game.until("the window to draw frames", lambda s: s["frames"] > 5, timeout=90)
+        game.focus()
+        game.key("4")
+        game.until("max speed", lambda s: s["speed"] == "max", timeout=10)
+        seen: list[dict] = []
+
+        def bests_set() -> bool:
+            s = game.state()
+            if s is not None:
+                seen.append(s)
+            return len({x["best"] for x in seen if x["best"] >= 2}) >= 4
+
+        wait_for("four new bests", bests_set, timeout=90)
+        stale = [(x["score"], x["best"]) for x in seen
+                 if x["toast"] == "Autopilot's new best" and x["score"] < x["best"]]
+        assert not stale, f"praise shown during later runs (score, best): {stale[:5]}"
+        game.key("Escape")
+        assert game.proc.wait(timeout=30) == 0
+    finally:
+        game.close()
+
+
 def test_no_display_gives_one_line_and_exit_1(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     out = subprocess.run([sys.executable, "main.py", "--data-dir", str(tmp_path)], cwd=ROOT,

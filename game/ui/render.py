@@ -360,6 +360,11 @@ class Renderer:
         self.toast_text = text
         self.toast_until = time.perf_counter() + seconds
 
+    def unsay(self, *texts: str) -> None:
+        """Ends the message under the score now if it is one of ``texts``."""
+        if self.toast_text in texts:
+            self.toast_until = 0.0
+
     def toast_live(self) -> bool:
         """True while the toast under the score is on screen."""
         return time.perf_counter() < self.toast_until
