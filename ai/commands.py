@@ -311,12 +311,13 @@ def train(args) -> int:
         mean = f"recent {sum(recent) / len(recent):.2f} " if recent else ""
         bar.update(done, f"eps {learner.epsilon:.2f} {mean}{state['text']}")
 
-    # A finite run settles its weights by annealing the learning rate (arcade, whose Q-values
-    # must be precise near the gaps' edges); classic keeps the in-game schedule.
-    lr_final = ARCADE_LR_FINAL if level == "arcade" else None
-    config = default_config(level)
+    # Classic trains with the in-game settings. An arcade run, whose Q-values must be precise
+    # near the gaps' edges, draws larger batches and settles its weights by annealing the
+    # learning rate over its finite length.
+    config, lr_final = default_config(level), None
     if level == "arcade":
         config = dataclasses.replace(config, batch_size=ARCADE_TRAIN_BATCH)
+        lr_final = ARCADE_LR_FINAL
     learner = train_learner(level, args.steps, args.seed, args.envs, progress, config=config,
                             lr_final=lr_final)
     if not rows or rows[-1]["env_steps"] != learner.env_steps:
@@ -335,7 +336,7 @@ def train(args) -> int:
             "envs": args.envs, "seed": args.seed, "command": train_command(args),
             "config": "default_config(level)" + (
                 f", batch_size {config.batch_size}, lr annealed to {lr_final:g} over the run"
-                if level == "arcade" else ""),
+                if lr_final is not None else ""),
             **({"selected": f"best of {len(rows)} checkpoints on {LIVE_EVAL_EPISODES} "
                             f"validation courses (seed {LIVE_EVAL_SEED}): step {state['at']}, "
                             f"score/oracle {state['best']:.4f}"} if level == "arcade" else {}),
