@@ -26,7 +26,7 @@ from test_window import Game, wait_for, xdo
 from ai import Learner, default_config
 from ai.store import KEEP, BackgroundSaver, Store, learner_folder
 from game import make_world
-from game.session import Autosave
+from game.autosave import Autosave
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_PILOT = ROOT / "assets" / "pilots" / "classic.safetensors"

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from game import make_world
+from game.autosave import Autosave
+from game.events import Crashed, Jumped, NewBest, RunStarted, Scored
 from game.physics import FALL, JUMP
 from game.scores import ScoreBook
-from game.session import SPEEDS, TICK_RATES, Autosave, Session, SessionConfig
+from game.session import PauseReason, Phase, Session, SessionConfig
+from game.speed import SPEEDS, TICK_RATES
 
 
 class FakeLearner:
@@ -58,10 +61,6 @@ def make(level="classic", seed=1, learner=None, clock=None, pilot="human", **cfg
                    clock=clock or FakeClock(), pilot=pilot)
 
 
-def test_default_tick_rate_is_playable():
-    assert Session("classic", seed=0).tick_rate == 10.0
-
-
 def test_accumulator_runs_whole_ticks_and_keeps_the_fraction():
     s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
     assert s.advance(0.05) == 0
@@ -86,7 +85,7 @@ def test_work_budget_drops_the_backlog_instead_of_spiralling():
     s.set_speed(2)  # 16x: 960 ticks/s, 4 ticks due in a 1/240 s frame... use a long frame
     ran = s.advance(0.1)  # 96 ticks due
     assert 1 <= ran <= 3
-    assert s.dropped_ticks > 90
+    assert s.clock.dropped > 90
     assert s.alpha() < 1.0
 
 
@@ -110,13 +109,13 @@ def test_focus_loss_pauses_and_return_has_no_burst():
     s.focus_gained()  # a flicker (X moving focus) resumes by itself
     assert not s.paused
     s.focus_lost()
-    assert s.paused and s.pause_reason == "focus"
+    assert s.paused and s.pause_reason is PauseReason.FOCUS
     assert s.advance(3.0) == 0
     clock.now += 3.0
     s.focus_gained()  # the player was away: stays paused until they press a key
     assert s.paused
     s.press_jump()  # resumes, does not jump
-    assert not s.paused and not s.pending_jump
+    assert not s.paused and not s.pilots.pending_jump
     assert s.advance(1 / 60) == 0  # no ticks owed for the time away
     s.toggle_pilot()
     s.focus_lost()
@@ -128,10 +127,10 @@ def test_focus_loss_pauses_and_return_has_no_burst():
 def test_minimized_window_never_spirals():
     s = make(tick_rate=60.0, learner=Hover(), pilot="autopilot")
     s.hidden()
-    assert s.paused and s.pause_reason == "hidden"
+    assert s.paused and s.pause_reason is PauseReason.HIDDEN
     assert sum(s.advance(10.0) for _ in range(100)) == 0
     s.focus_lost()
-    assert s.pause_reason == "hidden"
+    assert s.pause_reason is PauseReason.HIDDEN
     s.toggle_pause()
     assert s.advance(10.0) <= 15  # even a giant frame is capped at max_frame_dt
 
@@ -142,25 +141,25 @@ def test_a_players_pause_survives_minimize_and_focus():
     s.hidden()
     s.focus_lost()
     s.focus_gained()
-    assert s.paused and s.pause_reason == "user"
+    assert s.paused and s.pause_reason is PauseReason.USER
 
 
 def test_tick_rate_ladder_and_change_keeps_the_phase():
     s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
     s.advance(0.05)
-    assert s.faster() == 12
+    assert s.pace.faster() == 12
     assert s.alpha() == pytest.approx(0.5)
     assert s.advance(1 / 24) == 1  # 0.5 + 0.5 ticks at 12 Hz
-    s.set_tick_rate(13)
-    assert s.slower() == 12 and s.slower() == 10
+    s.pace.set_tick_rate(13)
+    assert s.pace.slower() == 12 and s.pace.slower() == 10
     for _ in range(30):
-        s.slower()
+        s.pace.slower()
     assert s.tick_rate == TICK_RATES[0]
     for _ in range(30):
-        s.faster()
+        s.pace.faster()
     assert s.tick_rate == TICK_RATES[-1]
     with pytest.raises(ValueError):
-        s.set_tick_rate(0)
+        s.pace.set_tick_rate(0)
 
 
 def test_speed_multipliers_scale_ticks():
@@ -187,10 +186,10 @@ def test_space_queues_one_jump_for_the_next_tick():
     s = make("classic", seed=3, tick_rate=10.0)
     s.press_jump()
     s.press_jump()
-    assert s.pending_jump
+    assert s.pilots.pending_jump
     s.advance(0.1)
-    assert s.world.v_y == 0.2 and s.human_jumps == 1
-    assert not s.pending_jump
+    assert s.world.v_y == 0.2 and s.pilots.human_jumps == 1
+    assert not s.pilots.pending_jump
     s.advance(0.1)
     assert s.jump_rise == pytest.approx(0.2)
 
@@ -244,14 +243,14 @@ def test_classic_streak_stage_and_best(tmp_path):
     assert book.get("classic", "autopilot") == 2 and book.get("classic", "human") == 0
     # the player takes over and falls: streak resets, crash holds, next flight starts
     s.toggle_pilot()
-    while s.phase == "flying":
+    while s.phase is Phase.FLYING:
         s.advance(0.1)
     assert s.score == 0 and s.stage == 2 and learner.episodes[-1] == 0.0
-    assert s.view().phase == "crashed"
-    assert s.advance(0.25) + s.advance(0.25) == 0 and s.phase == "crashed"  # 0.6 s hold
+    assert s.view().phase is Phase.CRASHED
+    assert s.advance(0.25) + s.advance(0.25) == 0 and s.phase is Phase.CRASHED  # 0.6 s hold
     s.advance(0.2)
-    assert s.phase == "flying" and s.world.t <= 1
-    assert s.run_kind == "human"
+    assert s.phase is Phase.FLYING and s.world.t <= 1
+    assert s.scoring.kind == "human"
 
 
 def test_arcade_game_over_waits_for_the_player_and_autopilot_restarts_itself():
@@ -260,16 +259,16 @@ def test_arcade_game_over_waits_for_the_player_and_autopilot_restarts_itself():
     s.press_jump()  # the player's run starts with SPACE
     for _ in range(30):
         s.advance(0.1)
-    assert s.phase == "game_over" and learner.episodes == [0.0]
+    assert s.phase is Phase.GAME_OVER and learner.episodes == [0.0]
     assert sum(s.advance(0.5) for _ in range(10)) == 0  # waits for the player
     s.press_jump()  # SPACE restarts, it does not jump
-    assert s.phase == "flying" and s.world.t == 0 and not s.pending_jump
+    assert s.phase is Phase.FLYING and s.world.t == 0 and not s.pilots.pending_jump
     s.toggle_pilot()
-    while s.phase == "flying":
+    while s.phase is Phase.FLYING:
         s.advance(0.1)
     assert sum(s.advance(0.24) for _ in range(4)) == 0  # the game-over screen shows 1 s
     s.advance(0.1)
-    assert s.phase == "flying" and s.world.t <= 1
+    assert s.phase is Phase.FLYING and s.world.t <= 1
 
 
 def test_restart_key_resets_the_run():
@@ -277,23 +276,23 @@ def test_restart_key_resets_the_run():
     s.press_jump()
     s.advance(0.1)
     s.restart()
-    assert s.world.t == 0 and s.score == 0 and s.stage == 0 and s.phase == "ready"
+    assert s.world.t == 0 and s.score == 0 and s.stage == 0 and s.phase is Phase.READY
     s.toggle_pilot()
     s.restart()
-    assert s.world.t == 0 and s.phase == "flying"  # the autopilot needs no SPACE
+    assert s.world.t == 0 and s.phase is Phase.FLYING  # the autopilot needs no SPACE
 
 
 def test_the_players_run_waits_for_space():
     s = make("arcade", seed=6, tick_rate=10.0, learner=FakeLearner())
-    assert s.phase == "ready"
+    assert s.phase is Phase.READY
     assert sum(s.advance(0.2) for _ in range(20)) == 0 and s.world.t == 0
     s.press_jump()  # starts the run and is its first jump
-    assert s.phase == "flying" and s.pending_jump
+    assert s.phase is Phase.FLYING and s.pilots.pending_jump
     s.advance(0.1)
     assert s.world.t == 1 and s.world.v_y == 0.2
     s.restart()
     s.toggle_pilot()  # handing over also starts the run
-    assert s.phase == "flying"
+    assert s.phase is Phase.FLYING
     assert s.advance(0.1) == 1
 
 
@@ -312,14 +311,16 @@ def test_interpolation_moves_smoothly_between_ticks():
 
 
 def test_arcade_view_wraps_at_each_stage():
-    s = make("arcade", seed=0, learner=FakeLearner(), pilot="autopilot")
-    s._prev, s._cur = (39, 0.0, 0.0), (40, 0.0, 0.0)
-    s.acc = 0.5
+    s = make("arcade", seed=0, learner=Hover(), pilot="autopilot", tick_rate=10.0)
+    for _ in range(40):  # seed 0: hovering clears the first gate; 40 ticks end stage 0
+        s.advance(0.1)
+    assert s.world.t == 40 and s.phase is Phase.FLYING
+    s.advance(0.05)  # half-way from tick 39 (x = 0.95) to tick 40 (x = -1, stage 1)
     v = s.view()
     assert v.x == pytest.approx(0.975) and v.stage == 0
-    s.acc = 0.0
-    s._prev = s._cur
-    assert s.view().x == pytest.approx(-1.0) and s.view().stage == 1
+    s.advance(0.05)  # tick 41 ran: drawn from the left edge, on stage 1
+    v = s.view()
+    assert v.x == pytest.approx(-1.0) and v.stage == 1
 
 
 def test_autopilot_needs_a_learner():
@@ -334,8 +335,26 @@ def test_events_are_drained():
     s = make("classic", seed=1)
     s.press_jump()
     s.advance(0.1)
-    assert s.take_events()["jump"] == 1
-    assert s.take_events()["jump"] == 0
+    assert s.take_events() == [Jumped(human=True)]
+    assert s.take_events() == []
+
+
+def test_events_tell_a_new_best_and_the_run_that_follows(tmp_path):
+    book = ScoreBook(tmp_path)
+    s = Session("classic", seed=2, learner=Hover(), scores=book, pilot="autopilot",
+                config=SessionConfig(tick_rate=10.0), clock=FakeClock())
+    events = []
+    for _ in range(100):
+        s.advance(0.1)
+        events += [e for e in s.take_events() if not isinstance(e, Jumped)]
+    assert events == [Scored(1), NewBest("autopilot", 1), Scored(2), NewBest("autopilot", 2)]
+    s.toggle_pilot()  # the player takes over and falls: the streak ends, a new run begins
+    while s.phase is Phase.FLYING:
+        s.advance(0.1)
+    events = [e for e in s.take_events() if not isinstance(e, Jumped)]
+    assert events == [Crashed(2), RunStarted("human")]
+    s.restart()
+    assert s.take_events() == [RunStarted("human")]
 
 
 # ---------------------------------------------------------------- autosave (fakes)
