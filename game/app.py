@@ -31,24 +31,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from game import LEVELS
 from game.atomic import sweep_temp_files
 from game.autosave import Autosave
-from game.events import Crashed, Event, Jumped, Scored
+from game.cli import CliError
 from game.scores import ScoreBook, default_data_dir
-from game.session import DEFAULT_TICK_RATE, Phase, Session, SessionConfig
+from game.session import Session, SessionConfig, level_ticks_per_second
+from game.settings import Settings
+from game.settings import load as load_settings
+from game.settings import save as save_settings
+from game.speed import GameSpeed
 from game.startup import autosave_interval, make_learner, pilot_path
-from game.ui.controls import SPEED_INDEX, Command, keymap
-from game.ui.messages import NOTICE_S, Messages
+from game.ui.controls import CONTROLS, TITLE_CONTROLS, Command, keymap
+from game.ui.game_view import GameView
+from game.ui.messages import NOTICE_S
 from game.ui.pacing import FramePacer, FrameStats
-from game.ui.report import FRAME_LOG_ENV, STATE_ENV, FrameLog, StateFile, session_state
+from game.ui.report import FRAME_LOG_ENV, STATE_ENV, FrameLog, StateFile
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
-FINAL_SAVE_TIMEOUT_S = 30.0
-"""How long quitting waits for the last save to reach the disk."""
 WINDOW_SIZE = (1080, 620)
-SCORE_SAVE_S = 5.0
-"""How often a changed best score is written (and always at exit)."""
 STATE_WRITE_S = 0.1
 
 
@@ -86,121 +88,124 @@ def _open_window() -> Any:
 
 
 class App:
-    """Wires the window's events to the session and runs the frames."""
+    """The window: its events become commands for the view on screen (title or game).
 
-    def __init__(self, window: Any, session: Session, scores: ScoreBook, info: str | None,
-                 autosave: Autosave | None = None) -> None:
+    Args:
+        window: the pyglet window.
+        sounds: the game's sounds.
+        settings: the player's saved choices (M mutes).
+        data_dir: where the settings are saved, or None.
+        make_game: builds the game view for a level (loads its learner).
+    """
+
+    def __init__(self, window: Any, sounds: Any, settings: Settings, data_dir: Path | None,
+                 make_game: Callable[[str], GameView]) -> None:
         import pyglet
 
-        from game.ui.render import Renderer
-        from game.ui.sound import Sounds
+        from game.ui.gamepad import Gamepads
 
         self.pyglet = pyglet
         self.window = window
-        self.session = session
-        self.scores = scores
-        self.autosave = autosave
-        self.messages = Messages()
-        self.renderer = Renderer(window, ASSETS, hasattr(session.world, "course"),
-                                 self.messages)
-        self.renderer.info_line = info or ""
-        self.renderer.autosave = autosave
-        self.final_saves: list[Any] = []
-        self._failure_told: str | None = None
-        self.learner_source: str | None = None
-        """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
-        self.sounds = Sounds(ASSETS)
+        self.sounds = sounds
+        self.settings = settings
+        self.data_dir = data_dir
+        self.make_game = make_game
+        self.view: Any = None
+        self._level_to_start: str | None = None
         self.stats = FrameStats()
         self.pacer = FramePacer(pyglet.clock)
         self.hidden = False
         self.stop_signal: int | None = None
         self.state_file = StateFile(os.environ.get(STATE_ENV))
         self.frame_log = FrameLog(os.environ.get(FRAME_LOG_ENV))
+        self.jumps: list[tuple[float, str]] = []
+        """When a jump input arrived (``perf_counter``) and from what (the frame log)."""
+        self.inputs: dict[str, int] = {}
+        """Jump inputs by source: 'key', 'mouse', 'controller'."""
         self.frames = 0
-        self._score_due = 0.0
         self._state_due = 0.0
-        self.keys = keymap(pyglet.window.key)
-        self.commands: dict[Command, Callable[[], None]] = {
-            Command.QUIT: self.quit, Command.JUMP: self._jump,
-            Command.TOGGLE_PILOT: self._toggle_pilot,
-            Command.TOGGLE_LEARNING: self._toggle_learning,
-            Command.LEARN_PANEL: self.renderer.toggle_learn_panel,
-            Command.FPS_PANEL: self.renderer.toggle_fps_panel,
-            Command.PAUSE: session.toggle_pause, Command.RESTART: self._restart,
-            Command.FASTER: lambda: self._rate(session.pace.faster),
-            Command.SLOWER: lambda: self._rate(session.pace.slower),
-            **{c: (lambda i=i: self._speed(i)) for c, i in SPEED_INDEX.items()},
-        }
-        window.push_handlers(self)
+        key = pyglet.window.key
+        self.keymaps = {"game": keymap(key, CONTROLS), "title": keymap(key, TITLE_CONTROLS)}
+        self.gamepads = Gamepads(self.on_controller)
 
-    def say(self, text: str, seconds: float = 2.5) -> None:
-        self.messages.say(text, seconds)
+    def show(self, view: Any) -> None:
+        """Puts a view on screen (the window's events reach the App from the first view on)."""
+        if self.view is None:
+            self.window.push_handlers(self)
+        self.view = view
+        view.resize(self.window.width, self.window.height)
 
-    # ------------------------------------------------------------------ commands
+    def start_level(self, level: str) -> None:
+        """The title screen chose a level: it starts on the next frame (loading takes a while)."""
+        self._level_to_start = level
+
+    # ------------------------------------------------------------------ input
+    def command(self, command: Command, source: str = "key") -> None:
+        """One command, from whatever input: the window's own, or the view's."""
+        if command is Command.QUIT:
+            self.quit()
+        elif command is Command.FULLSCREEN:
+            self.window.set_fullscreen(not self.window.fullscreen)
+        elif command is Command.MUTE:
+            self.toggle_mute()
+        else:
+            if command is Command.JUMP and self.view.name == "game":
+                self.jumps.append((time.perf_counter(), source))
+                self.inputs[source] = self.inputs.get(source, 0) + 1
+            self.view.command(command)
+
     def on_key_press(self, symbol: int, modifiers: int) -> bool:
-        command = self.keys.get(symbol)
+        command = self.keymaps[self.view.name].get(symbol)
         if command is not None:
-            self.commands[command]()
+            self.command(command)
         return True  # handled: pyglet's default Esc handler must not close the window twice
 
-    def _jump(self) -> None:
-        s = self.session
-        if s.pilot == "autopilot" and not s.paused and s.phase is Phase.FLYING:
-            self.say("The autopilot has the controls — press A to take them")
-        s.press_jump()
-
-    def _unavailable(self) -> None:
-        self.say(self.renderer.info_line or "The autopilot is not available")
-
-    def _toggle_pilot(self) -> None:
-        try:
-            who = self.session.toggle_pilot()
-        except RuntimeError:
-            self._unavailable()
+    def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
+        if button != self.pyglet.window.mouse.LEFT:
+            return
+        if self.view.name == "title":
+            self.view.click(x, y)
         else:
-            self.say("Autopilot flying" if who == "autopilot" else "You have the controls")
+            self.command(Command.JUMP, "mouse")
 
-    def _toggle_learning(self) -> None:
+    def on_controller(self, what: str) -> None:
+        """A controller's button: A jumps (starts the chosen level on the title), START pauses."""
+        if what == "jump":
+            self.command(Command.JUMP if self.view.name == "game" else Command.START,
+                         "controller")
+        elif what == "pause" and self.view.name == "game":
+            self.command(Command.PAUSE, "controller")
+
+    def toggle_mute(self) -> None:
+        muted = self.settings.muted = self.sounds.muted = not self.sounds.muted
+        line = "Sound off (M turns it on)" if muted else "Sound on"
         try:
-            on = self.session.toggle_learning()
-        except RuntimeError:
-            self._unavailable()
-        else:
-            self.say("Learning on" if on else "Learning off")
-
-    def _restart(self) -> None:
-        self.session.restart()
-        self.say("Restarted")
-
-    def _speed(self, index: int) -> None:
-        self.session.set_speed(index)
-        self.say(f"Speed {self.session.pace.name}")
-
-    def _rate(self, change: Callable[[], float]) -> None:
-        change()
-        name, value = self.session.pace.label()
-        self.say(f"{name} {value}")
+            save_settings(self.data_dir, self.settings)
+        except OSError as exc:
+            line += f" — not remembered ({exc.strerror or exc})"
+        if hasattr(self.view, "say"):
+            self.view.say(line)
 
     # ------------------------------------------------------------------ window events
     def on_activate(self) -> None:
-        self.session.focus_gained()
+        self.view.focus(True)
 
     def on_deactivate(self) -> None:
-        self.session.focus_lost()
+        self.view.focus(False)
 
     def on_hide(self) -> None:
         self.hidden = True
-        self.session.hidden()
+        self.view.hidden()
 
     def on_show(self) -> None:
         self.hidden = False
-        self.session.focus_gained()
+        self.view.focus(True)
 
     def on_resize(self, width: int, height: int) -> None:
-        self.renderer.resize(width, height)  # returning None lets pyglet set the viewport
+        self.view.resize(width, height)  # returning None lets pyglet set the viewport
 
     def on_draw(self) -> bool:
-        self.renderer.draw()
+        self.view.draw()
         return True
 
     def on_close(self) -> bool:
@@ -213,132 +218,47 @@ class App:
 
     # ------------------------------------------------------------------ the frame
     def start(self) -> None:
-        error = self.sounds.take_error()
-        if error:
-            self.messages.notice(error)
         self.pacer.start(self.frame)
 
     def frame(self, _dt: float) -> None:
-        """One frame: ticks due, events, HUD, draw; then schedule the next on the timeline."""
+        """One frame of the view on screen; then the next is scheduled on the timeline."""
         start, interval = self.pacer.begin()
-        s = self.session
         if self.stop_signal is not None:
             self.quit()
             return
-        refresh = self.renderer.refresh_due(start + 0.010)  # due by the draw?
-        play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
-        snapshot_s = (self.autosave.snapshot_estimate_s()
-                      if self.autosave is not None and self.autosave.due(play) else 0.0)
-        s.clock.work_budget_s = self.pacer.sim_budget(refresh, snapshot_s)
-        s.advance(interval)
-        sim_end = time.perf_counter()
-        self._handle_events(s.take_events())
-        if not self.hidden:
-            self.renderer.update(s, s.view(), self.stats.summary)
-            self.window.draw(interval)
-        self.pacer.drew(refresh, time.perf_counter() - sim_end)
-        # After the flip: a snapshot uses the frame's slack instead of delaying what is shown.
-        saving = self._autosave(play)
+        if self._level_to_start is not None:
+            level, self._level_to_start = self._level_to_start, None
+            splash(self.window, f"Loading {level}…")
+            self.show(self.make_game(level))
+        f = self.view.frame(start, interval, self.pacer, self.stats.summary, not self.hidden)
         end = time.perf_counter()
         self.frames += 1
-        self.stats.add(end, interval, end - start, s.ticks)
-        self.frame_log.add(start, interval, end - start, s.last_ticks, s.pace.name,
-                           sim_end - start, saving)
-        if end >= self._score_due:
-            self._score_due = end + SCORE_SAVE_S
-            self._save_scores()
+        ticks = self.view.session.ticks if self.view.name == "game" else 0
+        self.stats.add(end, interval, end - start, ticks)
+        self.frame_log.add(start, interval, end - start, f.ticks, f.speed, f.sim_s, f.saving,
+                           f.drawn_y, f.flipped)
         if self.state_file.path is not None and end >= self._state_due:
             self._state_due = end + STATE_WRITE_S
-            self.state_file.write(self._state())
+            self.state_file.write(self.state())
         self.pacer.schedule_next(self.frame)
 
-    def _autosave(self, play: float) -> int:
-        """Counts ``play`` seconds of play, starts a due autosave, shows finished ones.
-
-        Returns 2 if this frame took a snapshot, 1 if a write is running on the saver
-        thread, else 0 (for the frame log).
-        """
-        autosave = self.autosave
-        if autosave is None:
-            return 0
-        started = autosave.play(play)
-        events = autosave.poll_events()
-        for ev in events:
-            if ev.ok:
-                self._failure_told = None
-            elif ev.message != self._failure_told:  # the terminal hears a problem once
-                print(f"gravity-flyer: {ev.message}", file=sys.stderr, flush=True)
-                self._failure_told = ev.message
-        self.messages.handle(events)
-        if started:
-            return 2
-        return 1 if autosave.busy else 0
-
-    def _handle_events(self, events: list[Event]) -> None:
-        self.messages.handle(events)
-        error = self.sounds.take_error()
-        if error:
-            self.messages.notice(error)
-        if self.session.pace.index > 1 or not events:
-            return  # fast-forward plays no sound: it would only be noise
-        kinds = {type(e) for e in events}
-        if Crashed in kinds:
-            self.sounds.play("crash")
-        elif Scored in kinds:
-            self.sounds.play("score")
-        elif any(isinstance(e, Jumped) and e.human for e in events):
-            self.sounds.play("jump")
-
-    def _save_scores(self) -> None:
-        try:
-            self.scores.save()
-        except OSError as exc:
-            self.scores.dirty = False  # say it once, not every 5 s
-            line = f"could not save best scores ({exc.strerror or exc})"
-            print(f"gravity-flyer: {line}", file=sys.stderr)
-            self.say(line, 5.0)
-
-    def _state(self) -> dict[str, Any]:
-        state = session_state(self.session)
-        r = self.renderer
-        state.update(frames=self.frames, learn_panel=r.show_learn, fps_panel=r.show_fps,
-                     stats=self.stats.summary)
-        learner = self.session.learner
-        if learner is not None:
-            state.update(env_steps=int(learner.env_steps), episodes=int(learner.episodes),
-                         epsilon=float(learner.epsilon))
-        state["persistence"] = None if self.autosave is None else self.autosave.summary()
-        state["learner_source"] = self.learner_source
-        state["notices"] = self.messages.notices_shown()
-        state["saved_flash"] = self.messages.saved_flash()
-        state["toast"] = self.messages.toast()
-        state["praises"] = self.messages.praises
-        state["sound_error"] = self.sounds.error
-        state["final_saves"] = [{"ok": bool(i.ok), "message": i.message,
-                                 "generation": i.generation} for i in self.final_saves]
-        return state
-
-    def final_save(self) -> None:
-        """After the loop: the learner's last save, waited for (up to a timeout)."""
-        if self.autosave is None:
-            return
-        self.final_saves = self.autosave.close(FINAL_SAVE_TIMEOUT_S)
-        for info in self.final_saves:
-            print(f"gravity-flyer: {info.message}", file=sys.stderr, flush=True)
-        if self.autosave.unfinished:
-            print(f"gravity-flyer: the last save did not finish within "
-                  f"{FINAL_SAVE_TIMEOUT_S:.0f} s; the previous save is kept", file=sys.stderr,
-                  flush=True)
+    def state(self) -> dict[str, Any]:
+        w = self.window
+        return {"view": self.view.name, "frames": self.frames, "stats": self.stats.summary,
+                "window": [w.width, w.height], "fullscreen": bool(w.fullscreen),
+                "muted": self.sounds.muted, "sound_error": self.sounds.error,
+                "inputs": dict(self.inputs), "controllers": len(self.gamepads.controllers),
+                **self.view.state()}
 
     def finish(self) -> None:
-        """After the loop: final saves of the learner and scores, state and frame log."""
-        self.final_save()
-        self._save_scores()
-        self.state_file.write(self._state())
-        self.frame_log.write()
+        """After the loop: the view's final saves, the state file and the frame log."""
+        self.view.finish()
+        self.state_file.write(self.state())
+        self.frame_log.write(jumps=[t for t, _ in self.jumps],
+                             jump_sources=[src for _, src in self.jumps])
 
 
-def _splash(window: Any, text: str) -> None:
+def splash(window: Any, text: str) -> None:
     """Draws one frame with a message (while torch loads)."""
     import pyglet
 
@@ -369,9 +289,9 @@ def _open_scores(args: argparse.Namespace) -> tuple[ScoreBook, Path | None]:
     return scores, data_dir
 
 
-def _build_app(window: Any, args: argparse.Namespace, scores: ScoreBook,
-               data_dir: Path | None, autosave_s: float) -> App:
-    """The level's learner, session and autosave, wired into an App."""
+def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
+               data_dir: Path | None, sounds: Any, autosave_s: float) -> GameView:
+    """The level ``args.level`` with its learner, session and autosave, as a view."""
     setup = make_learner(args, data_dir)
     for line in setup.messages:
         print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
@@ -381,8 +301,7 @@ def _build_app(window: Any, args: argparse.Namespace, scores: ScoreBook,
         if setup.unavailable:
             print(f"gravity-flyer: {setup.unavailable}; you fly alone", file=sys.stderr)
         pilot = "human"
-    config = SessionConfig(tick_rate=args.tick_rate if args.tick_rate else DEFAULT_TICK_RATE,
-                           autosave_s=autosave_s)
+    config = SessionConfig(tick_rate=args.tick_rate, autosave_s=autosave_s)
     session = Session(args.level, seed=args.seed, config=config, learner=learner, scores=scores,
                       pilot=pilot)
     autosave = None
@@ -392,29 +311,54 @@ def _build_app(window: Any, args: argparse.Namespace, scores: ScoreBook,
         autosave = Autosave(learner, setup.store, BackgroundSaver(setup.store),
                             interval_s=config.autosave_s, dirty=setup.from_pilot,
                             resumed=setup.resumed, generation=setup.generation)
-    app = App(window, session, scores, setup.unavailable, autosave)
+    view = GameView(window, session, scores, sounds, ASSETS, setup.unavailable, autosave)
     if learner is not None:
-        app.learner_source = ("saved" if setup.resumed is not None
-                              else "pilot" if setup.from_pilot else "new")
-        app.renderer.learner_source = app.learner_source
+        view.learner_source = ("saved" if setup.resumed is not None
+                               else "pilot" if setup.from_pilot else "new")
+        view.renderer.learner_source = view.learner_source
     if scores.message:
-        app.say(scores.message, 6.0)
+        view.say(scores.message, 6.0)
     for line in setup.messages:
-        app.messages.notice(line, NOTICE_S)
+        view.messages.notice(line, NOTICE_S)
     if setup.resumed is not None:
         episodes, steps = setup.resumed
-        app.say(f"Resumed: {episodes:,} episodes, {steps:,} steps", 5.0)
-    return app
+        view.say(f"Resumed: {episodes:,} episodes, {steps:,} steps", 5.0)
+    error = sounds.take_error()
+    if error:
+        view.messages.notice(error)
+    return view
+
+
+def _check_tick_rate(args: argparse.Namespace) -> None:
+    """``--tick-rate`` outside the level's range is a one-line error before any window."""
+    if args.tick_rate is None:
+        return
+    for level in ([args.level] if args.level else LEVELS):
+        pace = GameSpeed(level_ticks_per_second(level))
+        try:
+            pace.set_tick_rate(args.tick_rate)
+        except ValueError:
+            raise CliError(f"--tick-rate must be {pace.describe_bounds()} for {level}, "
+                           f"got {args.tick_rate:g}") from None
 
 
 def run(args: argparse.Namespace) -> int:
     """Opens the window and plays until Esc; returns the process exit code.
 
-    0 after Esc or closing the window, ``128 + signal`` after Ctrl-C (130) or SIGTERM
-    (143); the learner is saved before the process ends in every one of these cases.
+    Without ``--level`` (and no autopilot asked for) the title screen lets the player
+    choose. 0 after Esc or closing the window, ``128 + signal`` after Ctrl-C (130) or
+    SIGTERM (143); the learner is saved before the process ends in every one of these
+    cases.
     """
     autosave_s = autosave_interval()
+    title = args.level is None and not args.autopilot and args.pilot == "human"
+    if args.level is None and not title:
+        args.level = "arcade"
+    _check_tick_rate(args)
     scores, data_dir = _open_scores(args)
+    settings, problem = load_settings(data_dir)
+    if problem:
+        print(f"gravity-flyer: {problem}", file=sys.stderr)
     if args.autopilot:
         pilot_path(args.autopilot, args.level)  # a wrong path fails before any window opens
     try:
@@ -424,13 +368,32 @@ def run(args: argparse.Namespace) -> int:
         return 1
     import pyglet
 
+    from game.ui.sound import Sounds
+
+    sounds = Sounds(ASSETS, muted=settings.muted)
+
+    def make_game(level: str) -> GameView:
+        return _game_view(window, argparse.Namespace(**{**vars(args), "level": level}),
+                          scores, data_dir, sounds, autosave_s)
+
     try:
-        _splash(window, "Loading the autopilot…")
-        app = _build_app(window, args, scores, data_dir, autosave_s)
+        app = App(window, sounds, settings, data_dir, make_game)
+        if title:
+            from game.ui.title import TitleView
+
+            app.show(TitleView(window, LEVELS, lambda lv: scores.get(lv, "human"),
+                               app.start_level))
+        else:
+            splash(window, "Loading the autopilot…")
+            app.show(make_game(args.level))
     except BaseException:
         window.close()
         raise
+    return _play(app, window, pyglet)
 
+
+def _play(app: App, window: Any, pyglet: Any) -> int:
+    """Runs the event loop; every way out saves first. Returns the exit code."""
     gc.collect()
     gc.freeze()  # the long-lived setup objects need no more cyclic-GC scans during play
 

@@ -1,19 +1,29 @@
 """A fixed-step clock: whole simulation ticks from wall-clock frames, never a spiral.
 
 Arcade's ``on_fixed_update`` loop is the model. Each frame adds
-``dt * ticks_per_second`` to an accumulator; whole ticks run, the fraction is kept
-(it is the interpolation alpha for drawing). Two guards keep a slow or stalled
-machine playable: a frame longer than ``max_frame_dt`` counts as that long, and
-ticks stop once ``work_budget_s`` of the frame is used, the backlog that did not
-fit being dropped (and counted) instead of carried into the next frame.
+``dt * ticks_per_second`` to an accumulator of ticks owed; ticks run until the
+simulation is at or just ahead of the wall clock, never behind it. The latest
+tick therefore lies at most one tick in the future, and drawing interpolates
+from the tick before it to the latest one by ``alpha``: what is drawn is where
+the flyer is now, never a whole tick late, and an input reaches the screen with
+the very next tick.
+
+Two guards keep a slow or stalled machine playable: a frame longer than
+``max_frame_dt`` counts as that long, and ticks stop once ``work_budget_s`` of
+the frame is used, the backlog that did not fit being dropped (and counted)
+instead of carried into the next frame.
 
 Standard library only.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+
+EPS = 1e-9
+"""Float noise in the accumulator that must not count as a tick owed."""
 
 
 class FixedStepClock:
@@ -31,7 +41,8 @@ class FixedStepClock:
         self.work_budget_s = float(work_budget_s)
         self.now = now
         self.acc = 0.0
-        """Ticks owed but not yet run (the fraction is how far into the next tick we are)."""
+        """Ticks owed to the wall clock: in (-1, 0] between frames, ``-acc`` being how far
+        the latest tick lies ahead of now."""
         self.dropped = 0
         """Ticks that were due but did not fit in a frame's work budget."""
 
@@ -40,12 +51,12 @@ class FixedStepClock:
         return min(max(float(dt), 0.0), self.max_frame_dt)
 
     def clear(self) -> None:
-        """Forgets the owed ticks (a resume, a new run): the next tick is a whole tick away."""
+        """Forgets the owed ticks (a resume, a new run): the latest tick is now."""
         self.acc = 0.0
 
     def alpha(self) -> float:
-        """The fraction of the next tick already elapsed, in [0, 1]."""
-        return min(max(self.acc, 0.0), 1.0)
+        """How far from the previous tick to the latest one the wall clock is, in [0, 1]."""
+        return min(max(1.0 + self.acc, 0.0), 1.0)
 
     def run(self, dt: float, rate: float | None, step: Callable[[], bool]) -> int:
         """Calls ``step`` once per tick due after a frame of ``dt`` seconds.
@@ -69,7 +80,7 @@ class FixedStepClock:
                 if not more or self.now() >= deadline:
                     return n
         self.acc += self.cap(dt) * rate
-        due = int(self.acc)
+        due = math.ceil(self.acc - EPS)  # ticks until the simulation is level with or ahead of now
         while n < due:
             more = step()
             n += 1
@@ -79,8 +90,8 @@ class FixedStepClock:
             if self.now() >= deadline:
                 break
         self.acc -= n
-        if self.acc >= 1.0:  # the budget ran out: drop the backlog, keep the fraction
-            backlog = int(self.acc)
+        if self.acc > EPS:  # the budget ran out: drop the backlog, keep the fraction
+            backlog = math.ceil(self.acc - EPS)
             self.dropped += backlog
             self.acc -= backlog
         return n

@@ -9,6 +9,7 @@ from game import make_world
 from game.autosave import Autosave
 from game.events import Crashed, Jumped, NewBest, RunStarted, Scored
 from game.physics import FALL, JUMP
+from game.pilots import Pilots
 from game.scores import ScoreBook
 from game.session import PauseReason, Phase, Session, SessionConfig
 from game.speed import SPEEDS, TICK_RATES
@@ -61,20 +62,20 @@ def make(level="classic", seed=1, learner=None, clock=None, pilot="human", **cfg
                    clock=clock or FakeClock(), pilot=pilot)
 
 
-def test_accumulator_runs_whole_ticks_and_keeps_the_fraction():
+def test_accumulator_runs_whole_ticks_and_the_simulation_leads_the_clock():
     s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
-    assert s.advance(0.05) == 0
-    assert s.alpha() == pytest.approx(0.5)
-    assert s.advance(0.06) == 1  # 0.5 + 0.6 = 1.1 ticks
+    assert s.advance(0.05) == 1  # the next tick runs at once: the latest tick is never behind
+    assert s.alpha() == pytest.approx(0.5)  # now is half-way from the previous tick to it
+    assert s.advance(0.06) == 1  # 0.11 s of play: tick 2 (due at 0.1 s) has run
     assert s.alpha() == pytest.approx(0.1)
-    total = 1 + sum(s.advance(1 / 60) for _ in range(60))
-    assert total == 11  # 1.1 + 10 ticks of wall time, whatever the frame split
+    total = 2 + sum(s.advance(1 / 60) for _ in range(60))
+    assert total == 12  # 1.11 s of wall time: ticks 1..12, the 12th at 1.1 s
     assert s.ticks == total
 
 
 def test_catch_up_is_capped_after_a_stall():
     s = make(tick_rate=10.0, max_frame_dt=0.25, learner=Hover(), pilot="autopilot")
-    assert s.advance(5.0) == 2  # a 5 s stall counts as 0.25 s: 2.5 ticks, not 50
+    assert s.advance(5.0) == 3  # a 5 s stall counts as 0.25 s: ticks to 0.3 s, not 50
     assert s.alpha() == pytest.approx(0.5)
 
 
@@ -86,7 +87,8 @@ def test_work_budget_drops_the_backlog_instead_of_spiralling():
     ran = s.advance(0.1)  # 96 ticks due
     assert 1 <= ran <= 3
     assert s.clock.dropped > 90
-    assert s.alpha() < 1.0
+    clock.step = 0.0
+    assert s.advance(1 / 240) == 4  # the next frame runs its own 4 ticks, no backlog
 
 
 def test_pause_stops_time_and_resume_does_not_burst():
@@ -96,8 +98,8 @@ def test_pause_stops_time_and_resume_does_not_burst():
     assert s.paused
     assert sum(s.advance(0.1) for _ in range(50)) == 0
     s.toggle_pause()
-    assert s.alpha() == 0.0  # accumulator emptied
-    assert s.advance(0.05) == 0
+    assert s.alpha() == 1.0  # accumulator emptied: the latest tick is now
+    assert s.advance(0.05) == 1  # the next tick, not the 50 s of pause
 
 
 def test_focus_loss_pauses_and_return_has_no_burst():
@@ -116,12 +118,12 @@ def test_focus_loss_pauses_and_return_has_no_burst():
     assert s.paused
     s.press_jump()  # resumes, does not jump
     assert not s.paused and not s.pilots.pending_jump
-    assert s.advance(1 / 60) == 0  # no ticks owed for the time away
+    assert s.advance(1 / 60) == 1  # the next tick only: none owed for the time away
     s.toggle_pilot()
     s.focus_lost()
     s.focus_gained()  # the autopilot carries on by itself
     assert not s.paused
-    assert s.advance(1 / 60) == 0
+    assert s.advance(1 / 60) == 1
 
 
 def test_minimized_window_never_spirals():
@@ -149,7 +151,9 @@ def test_tick_rate_ladder_and_change_keeps_the_phase():
     s.advance(0.05)
     assert s.pace.faster() == 12
     assert s.alpha() == pytest.approx(0.5)
-    assert s.advance(1 / 24) == 1  # 0.5 + 0.5 ticks at 12 Hz
+    assert s.advance(1 / 24) == 0  # the half tick left takes 1/24 s at 12 Hz: level with now
+    assert s.alpha() == pytest.approx(1.0)
+    assert s.advance(1 / 24) == 1
     s.pace.set_tick_rate(13)
     assert s.pace.slower() == 12 and s.pace.slower() == 10
     for _ in range(30):
@@ -158,8 +162,9 @@ def test_tick_rate_ladder_and_change_keeps_the_phase():
     for _ in range(30):
         s.pace.faster()
     assert s.tick_rate == TICK_RATES[-1]
-    with pytest.raises(ValueError):
-        s.pace.set_tick_rate(0)
+    for bad in (0, 1e9, float("nan")):
+        with pytest.raises(ValueError, match="between 2 and 60 ticks/s"):
+            s.pace.set_tick_rate(bad)
 
 
 def test_speed_multipliers_scale_ticks():
@@ -300,25 +305,25 @@ def test_interpolation_moves_smoothly_between_ticks():
     s = make("classic", seed=0, tick_rate=10.0)
     s.press_jump()
     s.advance(0.1)
-    y0 = s.world.y
-    s.advance(0.1)  # now between tick 1 (y0) and tick 2
-    y1 = s.world.y
-    s.advance(0.05)
+    s.advance(0.1)  # ticks 1 and 2 ran; now (0.2 s) is level with tick 2
+    y2 = s.world.y
+    s.advance(0.05)  # 0.25 s: tick 3 ran, now is half-way from tick 2 to it
+    y3 = s.world.y
     v = s.view()
-    assert v.t == pytest.approx(1.5)
-    assert v.y == pytest.approx((y0 + y1) / 2)
-    assert v.x == pytest.approx(-1 + 0.05 * 1.5)
+    assert v.t == pytest.approx(2.5)
+    assert v.y == pytest.approx((y2 + y3) / 2)
+    assert v.x == pytest.approx(-1 + 0.05 * 2.5)
 
 
 def test_arcade_view_wraps_at_each_stage():
     s = make("arcade", seed=0, learner=Hover(), pilot="autopilot", tick_rate=10.0)
-    for _ in range(40):  # seed 0: hovering clears the first gate; 40 ticks end stage 0
+    for _ in range(39):  # seed 0: hovering clears the first gate
         s.advance(0.1)
-    assert s.world.t == 40 and s.phase is Phase.FLYING
-    s.advance(0.05)  # half-way from tick 39 (x = 0.95) to tick 40 (x = -1, stage 1)
+    assert s.world.t == 39 and s.phase is Phase.FLYING
+    s.advance(0.05)  # tick 40 ran (x = -1, stage 1): half-way from tick 39 (x = 0.95) to it
     v = s.view()
     assert v.x == pytest.approx(0.975) and v.stage == 0
-    s.advance(0.05)  # tick 41 ran: drawn from the left edge, on stage 1
+    s.advance(0.05)  # level with tick 40: drawn from the left edge, on stage 1
     v = s.view()
     assert v.x == pytest.approx(-1.0) and v.stage == 1
 
@@ -493,3 +498,64 @@ def test_autosave_says_in_advance_when_the_next_frame_takes_a_snapshot():
     assert a.snapshot_estimate_s() == pytest.approx(0.003)  # before any snapshot: a guess
     a.play(1.0)
     assert a.snapshot_estimate_s() == pytest.approx(a.snapshot_ms / 1e3)
+
+
+# ---------------------------------------------------------------- decisions of several ticks
+class Ticking:
+    """A world stand-in of fine ticks: obs is (t,), a reward of 1 every 3rd tick."""
+
+    decision_ticks = 4
+
+    def __init__(self) -> None:
+        self.t = 0
+        self.actions: list[int] = []
+
+    def observation(self) -> np.ndarray:
+        return np.array([self.t], dtype=np.float32)
+
+    def tick(self, action: int) -> tuple[float, bool]:
+        self.actions.append(action)
+        self.t += 1
+        return (1.0 if self.t % 3 == 0 else 0.0), self.t == 10
+
+
+def fly_ticks(pilots: Pilots, world: Ticking, n: int, jumps_at: tuple[int, ...] = ()) -> None:
+    for k in range(n):
+        if k in jumps_at:
+            pilots.pending_jump = True
+        action = pilots.action(world.observation())
+        reward, done = world.tick(action)
+        pilots.ticked(reward, done, world.observation())
+
+
+def test_the_autopilot_decides_every_few_ticks_and_learns_once_per_decision():
+    learner, world = FakeLearner(action=JUMP), Ticking()
+    pilots = Pilots(learner, "autopilot", decision_ticks=4)
+    fly_ticks(pilots, world, 10)  # the flight ends on tick 10, mid-decision
+    assert world.actions == [JUMP, FALL, FALL, FALL] * 2 + [JUMP, FALL]
+    assert [int(o[0]) for o, _ in learner.acts] == [0, 4, 8]
+    got = [(int(o[0]), a, r, int(n[0]), term, human)
+           for o, a, r, n, term, _, human in learner.transitions]
+    assert got == [(0, JUMP, 1.0, 4, False, False), (4, JUMP, 1.0, 8, False, False),
+                   (8, JUMP, 1.0, 10, True, False)]
+
+
+def test_the_players_jump_lands_on_the_next_tick_and_tags_the_decision():
+    learner, world = FakeLearner(), Ticking()
+    pilots = Pilots(learner, "human", decision_ticks=4)
+    fly_ticks(pilots, world, 8, jumps_at=(2, 3))
+    assert world.actions == [FALL, FALL, JUMP, JUMP, FALL, FALL, FALL, FALL]
+    got = [(int(o[0]), a, r, int(n[0]), human) for o, a, r, n, _, _, human in learner.transitions]
+    assert got == [(0, JUMP, 1.0, 4, True), (4, FALL, 1.0, 8, True)]
+    assert learner.acts == [] and pilots.human_jumps == 2
+
+
+def test_handing_over_mid_decision_ends_it_as_the_previous_pilots():
+    learner, world = FakeLearner(action=JUMP), Ticking()
+    pilots = Pilots(learner, "human", decision_ticks=4)
+    fly_ticks(pilots, world, 2)
+    pilots.hand_over()
+    fly_ticks(pilots, world, 4)
+    got = [(int(o[0]), a, int(n[0]), human) for o, a, _, n, _, _, human in learner.transitions]
+    assert got == [(0, FALL, 2, True), (2, JUMP, 6, False)]
+    assert world.actions == [FALL, FALL, JUMP, FALL, FALL, FALL]

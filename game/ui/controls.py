@@ -28,7 +28,15 @@ class Command(Enum):
     SLOWER = "slower"
     PAUSE = "pause"
     RESTART = "restart"
+    FULLSCREEN = "fullscreen"
+    MUTE = "mute"
     QUIT = "quit"
+    # the title screen
+    PREV = "prev"
+    NEXT = "next"
+    START = "start"
+    PICK_1 = "pick_1"
+    PICK_2 = "pick_2"
 
 
 SPEED_INDEX = {Command.SPEED_1X: 0, Command.SPEED_4X: 1, Command.SPEED_16X: 2,
@@ -57,8 +65,10 @@ def _same(command: Command, *names: str) -> tuple[tuple[str, Command], ...]:
 
 
 CONTROLS: tuple[Control, ...] = (
-    Control("SPACE", "jump", "jump (the first SPACE also starts a run you fly)",
-            _same(Command.JUMP, "SPACE")),
+    Control("SPACE, Up or W", "jump",
+            "jump (the first jump also starts a run you fly); a left click and a game "
+            "controller's A button jump too", _same(Command.JUMP, "SPACE", "UP", "W"),
+            brief="SPACE / Up / W"),
     Control("A or TAB", "autopilot ⇄ you",
             "hand the controls to the autopilot and back, mid-flight",
             _same(Command.TOGGLE_PILOT, "A", "TAB")),
@@ -74,18 +84,32 @@ CONTROLS: tuple[Control, ...] = (
              ("_4", Command.SPEED_MAX), ("NUM_1", Command.SPEED_1X),
              ("NUM_2", Command.SPEED_4X), ("NUM_3", Command.SPEED_16X),
              ("NUM_4", Command.SPEED_MAX)), brief="1-4"),
-    Control("+ / -", "tick rate", "tick rate up / down",
+    Control("+ / -", "faster / slower", "tick rate up / down (arcade: the game speed)",
             (*_same(Command.FASTER, "PLUS", "EQUAL", "NUM_ADD"),
              *_same(Command.SLOWER, "MINUS", "UNDERSCORE", "NUM_SUBTRACT"))),
     Control("P", "pause", "pause", _same(Command.PAUSE, "P")),
     Control("R", "restart", "restart the run", _same(Command.RESTART, "R")),
+    Control("M", "sound on/off", "sound on / off (remembered)", _same(Command.MUTE, "M")),
+    Control("F11", "full screen", "full screen on / off", _same(Command.FULLSCREEN, "F11")),
     Control("Esc", "quit", "quit (the learner is saved first)", _same(Command.QUIT, "ESCAPE")),
 )
 
+TITLE_CONTROLS: tuple[Control, ...] = (
+    Control("← →", "choose", "choose a level",
+            (*_same(Command.PREV, "LEFT", "UP"), *_same(Command.NEXT, "RIGHT", "DOWN", "TAB"))),
+    Control("SPACE / Enter / click", "start", "start the chosen level (or 1, 2)",
+            (*_same(Command.START, "SPACE", "RETURN", "ENTER", "NUM_ENTER"),
+             ("_1", Command.PICK_1), ("_2", Command.PICK_2))),
+    Control("M", "sound", "sound on / off", _same(Command.MUTE, "M")),
+    Control("F11", "full screen", "full screen on / off", _same(Command.FULLSCREEN, "F11")),
+    Control("Esc", "quit", "quit", _same(Command.QUIT, "ESCAPE")),
+)
+"""The title screen's keys."""
 
-def keymap(key: Any) -> dict[int, Command]:
+
+def keymap(key: Any, table: tuple[Control, ...] = CONTROLS) -> dict[int, Command]:
     """Key codes to commands, given the ``pyglet.window.key`` module."""
-    return {getattr(key, name): command for c in CONTROLS for name, command in c.keys}
+    return {getattr(key, name): command for c in table for name, command in c.keys}
 
 
 def help_text() -> str:

@@ -15,7 +15,10 @@ FIELD_MARGIN = 16
 """Least room around the field."""
 MIN_SIDE = 64.0
 """The field is never drawn smaller than this."""
-HUD_H, FPS_H, HELP_H, LEARN_H = 244, 148, 184, 558
+SHRINK_FOR_PANELS = 0.85
+"""The field may shrink to this fraction of its largest side to keep the panels beside it;
+below that the panels fold away instead."""
+HUD_H, FPS_H, HELP_H, LEARN_H = 244, 148, 212, 558
 """Heights of the panels."""
 
 
@@ -53,6 +56,13 @@ class Layout:
     fps: Rect
     help: Rect
     learn: Rect
+    folded: bool = False
+    """The side panels are hidden: beside the field there is no room for them, and over it
+    they would cover the game."""
+    help_fits: bool = True
+    """The controls panel fits under the HUD panel."""
+    learn_fits: bool = True
+    """The window is tall enough for the watch-it-learn panel."""
 
     @property
     def side(self) -> float:
@@ -82,17 +92,26 @@ class Layout:
 
 
 def layout(width: int, height: int) -> Layout:
-    """The layout for a window of ``width`` x ``height`` pixels."""
+    """The layout for a window of ``width`` x ``height`` pixels.
+
+    The field is the largest square that fits, centred. The panels stand in a column on
+    each side of it; if they do not fit beside it, the field shrinks a little to make
+    room, and if that is not enough the panels fold away. They never cover the field.
+    """
     side = max(MIN_SIDE, min(height - 2 * FIELD_MARGIN, width - 2 * FIELD_MARGIN))
+    room = 2 * (PANEL_W + PAD + FIELD_MARGIN)
+    folded = height < HUD_H + 2 * PAD
+    if width < side + room:
+        narrower = width - room
+        if narrower >= SHRINK_FOR_PANELS * side:
+            side = narrower
+        else:
+            folded = True
     field = Rect((width - side) / 2, (height - side) / 2, side, side)
-    outside = field.x >= PANEL_W + FIELD_MARGIN
-    left = PAD if outside else field.x + 8
-    right = width - PANEL_W - PAD if outside else field.right - PANEL_W - 8
-    top = height - PAD
-    return Layout(
-        width=width, height=height, field=field,
-        hud=Rect(left, top - HUD_H, PANEL_W, HUD_H),
-        fps=Rect(left, top - HUD_H - 10 - FPS_H, PANEL_W, FPS_H),
-        help=Rect(left, PAD, PANEL_W, HELP_H),
-        learn=Rect(right, top - LEARN_H, PANEL_W, LEARN_H),
-    )
+    left, right, top = PAD, width - PANEL_W - PAD, height - PAD
+    hud = Rect(left, top - HUD_H, PANEL_W, HUD_H)
+    fps = Rect(left, hud.y - 10 - FPS_H, PANEL_W, FPS_H)
+    help_ = Rect(left, PAD, PANEL_W, HELP_H)
+    return Layout(width=width, height=height, field=field, hud=hud, fps=fps, help=help_,
+                  learn=Rect(right, top - LEARN_H, PANEL_W, LEARN_H), folded=folded,
+                  help_fits=help_.top + 10 <= hud.y, learn_fits=LEARN_H + 2 * PAD <= height)

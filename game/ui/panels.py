@@ -118,19 +118,38 @@ class HudPanel(Panel):
                 ("Flying", who(st.pilot)),
                 ("Learning", learning)]
 
+    SCORE_ROW = 1
+    SPACING = 24
+
     def build(self, batch: Any, groups: list[Any]) -> None:
-        from game.ui.widgets import Rows
+        from game.ui import widgets as w
 
         super().build(batch, groups)
-        self.table = Rows(batch, groups[9], 24, size=11)
-        self.parts += self.table.parts
+        self.table = w.Rows(batch, groups[9], self.SPACING, size=11)
+        # The score has a one-line label of its own, set every frame: at max speed the
+        # table re-lays out only a few times a second and would lag the big score.
+        self.score_value = w.label(batch, groups[9], 11.5, bold=True, anchor_x="right")
+        self.parts += [*self.table.parts, self.score_value]
 
     def place(self, r: Rect) -> None:
+        from game.ui import widgets as w
+
         super().place(r)
-        self.table.place(r.x + 14, r.top - 64, r.w - 28)
+        y = r.top - 64
+        self.table.place(r.x + 14, y, r.w - 28)
+        w.move(self.score_value, r.right - 14, y - self.SCORE_ROW * self.SPACING)
 
     def refresh(self, src: Sources) -> None:
-        self.table.set(self.rows(self.state_of(src)))
+        rows = self.rows(self.state_of(src))
+        name, value = rows[self.SCORE_ROW]
+        rows[self.SCORE_ROW] = (name, "")
+        self.table.set(rows)
+        self.show_score(value)
+
+    def show_score(self, text: str) -> None:
+        from game.ui.widgets import set_text
+
+        set_text(self.score_value, text)
 
 
 # ---------------------------------------------------------------------- FPS

@@ -50,8 +50,6 @@ class Renderer:
             panel.build(self.batch, self.groups)
         self.show_learn = False
         self.show_fps = False
-        self.learn.show(False)
-        self.fps.show(False)
         self.autosave: Any = None
         """The game's ``game.autosave.Autosave`` (read for the panel), or None."""
         self.learner_source: str | None = None
@@ -67,16 +65,27 @@ class Renderer:
         self.resize(window.width, window.height)
 
     def toggle_learn_panel(self) -> bool:
+        """H: the watch-it-learn panel; returns whether it is on screen."""
         self.show_learn = not self.show_learn
-        self.learn.show(self.show_learn)
-        self._panel_due = 0.0
-        return self.show_learn
+        return self._show_panels() or not self.show_learn
 
     def toggle_fps_panel(self) -> bool:
+        """F: the FPS panel; returns whether it is on screen."""
         self.show_fps = not self.show_fps
-        self.fps.show(self.show_fps)
+        return self._show_panels() or not self.show_fps
+
+    def _show_panels(self) -> bool:
+        """Shows the panels that are on and fit; False if a panel that is on does not fit."""
+        L = self.layout
+        room = not L.folded
+        fps = self.show_fps and room
+        learn = self.show_learn and room and L.learn_fits
+        self.hud.show(room)
+        self.fps.show(fps)
+        self.learn.show(learn)
+        self.help.show(room and L.help_fits and not (fps and L.help.overlaps(L.fps)))
         self._panel_due = 0.0
-        return self.show_fps
+        return fps == self.show_fps and learn == self.show_learn
 
     def resize(self, width: int, height: int) -> None:
         """Fits the field and panels to a new window size."""
@@ -86,7 +95,7 @@ class Renderer:
         self.fps.place(L.fps)
         self.help.place(L.help)
         self.learn.place(L.learn)
-        self._panel_due = 0.0
+        self._show_panels()
 
     # ------------------------------------------------------------------ per frame
     def update(self, session: Session, view: View, stats: dict[str, Any]) -> None:
@@ -99,6 +108,7 @@ class Renderer:
         # At 1x the panel's score moves with the big score; when fast-forwarding the score
         # changes almost every frame, and re-laying out every panel label each frame costs
         # more than the simulation, so the panels then follow the refresh timer only.
+        self.hud.show_score(str(session.score))
         moved = key != self._hud_key and (session.pace.index == 0 or key[2:] != self._hud_key[2:])
         if moved:
             self._hud_key = key
