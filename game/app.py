@@ -236,7 +236,7 @@ class App:
         ticks = self.view.session.ticks if self.view.name == "game" else 0
         self.stats.add(end, interval, end - start, ticks)
         self.frame_log.add(start, interval, end - start, f.ticks, f.speed, f.sim_s, f.saving,
-                           f.drawn_y, f.flipped)
+                           f.drawn_y, f.flipped, f.flying)
         if self.state_file.path is not None and end >= self._state_due:
             self._state_due = end + STATE_WRITE_S
             self.state_file.write(self.state())

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from game import settings
 from game.clock import FixedStepClock
 from game.events import NewBest, RunStarted, Saved
 from game.session import Session
@@ -17,7 +18,7 @@ from game.ui.controls import (
     keymap,
     readme_table,
 )
-from game.ui.layout import layout
+from game.ui.layout import PANEL_W, layout
 from game.ui.messages import BEST_TOASTS, Messages
 from game.ui.panels import (
     DiskPanel,
@@ -30,6 +31,7 @@ from game.ui.panels import (
     Sources,
     fmt_count,
 )
+from game.ui.title import TitleMenu, card_at, title_layout
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +56,73 @@ def test_the_field_is_a_centred_square_inside_the_window(size):
     if min(w, h) > 96:
         assert 0 <= f.x and f.right <= w and 0 <= f.y and f.top <= h
     assert L.px(-1) == f.x and L.px(1) == f.right and L.py(0) == pytest.approx(f.y + f.h / 2)
+
+
+SIZES = [(1080, 620), (1280, 720), (1920, 1080), (1000, 620), (800, 600), (640, 480),
+         (400, 300), (2560, 700), (500, 1400)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_panels_never_cover_the_field_and_fold_only_when_there_is_no_room(size):
+    L = layout(*size)
+    largest = min(size[0], size[1]) - 32
+    if L.folded:
+        assert L.side == pytest.approx(largest)  # folded: the field keeps its full size
+        # and beside it, even shrunk as far as allowed, there was no room for a panel
+        assert (size[0] - L.side * 0.85) / 2 < PANEL_W + 28 or size[1] < 268
+    else:
+        for panel in (L.hud, L.fps, L.help, L.learn):
+            assert not panel.overlaps(L.field), (size, panel)
+            assert 0 <= panel.x and panel.right <= size[0]
+        assert L.side >= 0.85 * largest  # the field shrank a little at most
+
+
+def test_the_default_window_shows_the_panels_and_800x600_folds_them():
+    assert not layout(1080, 620).folded
+    assert layout(800, 600).folded and layout(800, 600).side == 568  # today they covered it
+    shrunk = layout(1000, 620)
+    assert not shrunk.folded and shrunk.side < 588  # a little smaller, panels beside
+    assert not layout(1080, 480).learn_fits and layout(1080, 620).learn_fits
+
+
+# ---------------------------------------------------------------- title screen
+def test_the_title_menu_wraps_and_picks():
+    m = TitleMenu(("classic", "arcade"))
+    assert m.chosen == "arcade"  # the default level
+    m.move(1)
+    assert m.chosen == "classic"
+    m.move(-1)
+    assert m.chosen == "arcade"
+    m.pick(0)
+    assert m.chosen == "classic"
+    m.pick(7)
+    assert m.chosen == "classic"
+    assert TitleMenu(("classic", "arcade"), chosen="classic").chosen == "classic"
+
+
+@pytest.mark.parametrize("size", [(1080, 620), (640, 480), (320, 240), (1920, 1080)])
+def test_the_title_cards_fit_the_window_and_are_found_by_a_click(size):
+    L = title_layout(*size, 2)
+    a, b = L.cards
+    assert a.right < b.x and not a.overlaps(b) and not a.overlaps(L.keys)
+    for r in (a, b, L.keys):
+        assert 0 <= r.x and r.right <= size[0] and 0 <= r.y and r.top <= size[1]
+    assert card_at(L, a.x + a.w / 2, a.y + a.h / 2) == 0
+    assert card_at(L, b.x + 1, b.top - 1) == 1
+    assert card_at(L, 1, 1) is None
+
+
+# ---------------------------------------------------------------- settings
+def test_settings_are_kept_and_a_damaged_file_is_moved_aside(tmp_path):
+    assert settings.load(tmp_path) == (settings.Settings(), None)
+    settings.save(tmp_path, settings.Settings(muted=True))
+    assert settings.load(tmp_path) == (settings.Settings(muted=True), None)
+    (tmp_path / settings.FILE_NAME).write_text('{"format": 1, "muted": "yes"}')
+    got, problem = settings.load(tmp_path)
+    assert got == settings.Settings() and "moved to settings.json.corrupt-" in problem
+    assert "\n" not in problem and not (tmp_path / settings.FILE_NAME).exists()
+    assert len(list(tmp_path.glob("settings.json.corrupt-*"))) == 1
+    assert settings.load(None) == (settings.Settings(), None)
 
 
 # ---------------------------------------------------------------- panels

@@ -41,6 +41,8 @@ class Frame:
     """The flyer's height as drawn (field units), None when no game is drawn."""
     flipped: float = 0.0
     """When the frame was on screen (``perf_counter`` after the flip), 0 if not drawn."""
+    flying: bool = False
+    """The run was flying (not ready, paused, crashed or over) when the frame began."""
 
 
 class GameView:
@@ -164,6 +166,7 @@ class GameView:
               visible: bool) -> Frame:
         """Ticks due, events, HUD, draw, autosave."""
         s = self.session
+        flying = s.phase is Phase.FLYING and not s.paused
         refresh = self.renderer.refresh_due(start + 0.010)  # due by the draw?
         play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
         snapshot_s = (self.autosave.snapshot_estimate_s()
@@ -185,7 +188,7 @@ class GameView:
             self._score_due = time.perf_counter() + SCORE_SAVE_S
             self.save_scores()
         return Frame(s.last_ticks, s.pace.name, sim_end - start, saving,
-                     view.y if visible else None, flipped)
+                     view.y if visible else None, flipped, flying)
 
     def _autosave(self, play: float) -> int:
         """Counts ``play`` seconds of play, starts a due autosave, shows finished ones.
