@@ -140,6 +140,8 @@ def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSet
     try:
         import ai
         from ai.store import Store
+        from game import learning
+        from game.levels import LEVELS
     except Exception as exc:
         if args.autopilot:
             raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
@@ -149,7 +151,7 @@ def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSet
     pilot = None
     if args.autopilot:
         try:  # read (and checked) even when a saved learner wins: a bad file is an error
-            pilot = ai.Autopilot.load(_pilot_path(args.autopilot, level), level=level)
+            pilot, _ = learning.load_pilot(_pilot_path(args.autopilot, level), LEVELS[level])
         except ai.PilotError as exc:
             raise CliError(str(exc)) from None
     learner = None
@@ -167,7 +169,8 @@ def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSet
                 setup.messages.append(f"fresh {level} learner; the old one was moved to {moved}"
                                       if moved else f"fresh {level} learner (none was saved)")
         else:
-            result = store.load(build=ai.Learner.from_state)
+            result = store.load(build=lambda state: learning.learner_from_state(LEVELS[level],
+                                                                                 state))
             setup.messages.extend(result.messages)
             if result.built is not None:
                 learner = result.built
@@ -180,7 +183,7 @@ def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSet
     if learner is None:
         seed = (args.seed if args.seed is not None
                 else int(np.random.SeedSequence().entropy % 2**63))
-        learner = ai.Learner(level=level, config=ai.default_config(level), seed=seed)
+        learner = learning.new_learner(LEVELS[level], seed=seed)
         if pilot is not None:
             try:
                 learner.load_pilot(pilot)
