@@ -276,37 +276,7 @@ class Learner:
 
     def state(self) -> LearnerState:
         """A complete copy of the learner: continuing from it is bit-identical."""
-        opt = self.optimizer
-        tensors = {"net": self.net.flat.clone(), "target": self.target.flat.clone(),
-                   "good": self._good.clone(), "adam.exp_avg": opt.exp_avg.clone(),
-                   "adam.exp_avg_sq": opt.exp_avg_sq.clone()}
-        if self.pilot_net is not None:
-            tensors["pilot"] = self.pilot_net.flat.clone()
-        arrays, memory_meta = self.memory.state()
-        meta = {
-            "format_version": STATE_FORMAT_VERSION,
-            "meta": dict(self.meta),
-            "obs_size": self.obs_size,
-            "seed": self.seed,
-            "config": config_to_dict(self.config),
-            "lr": self.optimizer.lr,
-            "adam_steps": self.optimizer.steps,
-            "learn_enabled": self.learn_enabled,
-            "env_steps": self.env_steps,
-            "updates": self.updates,
-            "episodes": self.episodes,
-            "explore_steps": self.explore_steps,
-            "nan_rollbacks": self.nan_rollbacks,
-            "rejected_transitions": self.rejected_transitions,
-            "credit": self._credit,
-            "losses": list(self._losses),
-            "recent_scores": list(self.recent_scores),
-            "curve": [list(p) for p in self.curve],
-            "curve_stride": self.curve_stride,
-            "rng": self.rng.bit_generator.state,
-            "memory": memory_meta,
-        }
-        return LearnerState(tensors, arrays, meta)
+        return _snapshot(self)
 
     @classmethod
     def from_state(cls, state: LearnerState, expect: Mapping[str, str] | None = None,
@@ -321,27 +291,13 @@ class Learner:
             legacy_meta: metadata assumed for a state of format 3 or older, which carried
                 only its ``level`` (e.g. the physics version every such save had).
         """
-        meta = state.meta
         try:
-            version = meta.get("format_version")
-            if version not in (1, 2, 3, STATE_FORMAT_VERSION):
-                raise StateError(f"learner state format {version!r} is not the supported "
-                                 f"{STATE_FORMAT_VERSION}")
-            if version < 4:
-                saved_meta = {**(legacy_meta or {}), "level": str(meta["level"])}
-                obs_size = int(meta["config"]["obs_size"])
-            else:
-                saved_meta, obs_size = dict(meta["meta"]), int(meta["obs_size"])
-            _check_meta(saved_meta, expect or {})
-            config = config_from_dict(meta["config"], defaults)
-            learner = cls(obs_size, config, saved_meta, int(meta["seed"]))
-            _restore(learner, state, version)
+            return _rebuild(cls, state, expect or {}, defaults, legacy_meta or {})
         except StateError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
             raise StateError(f"learner state is incomplete or malformed ({type(exc).__name__}: "
                              f"{exc})".replace("\n", " ")) from None
-        return learner
 
     def __repr__(self) -> str:
         return (f"Learner(meta={self.meta!r}, env_steps={self.env_steps}, "
@@ -416,3 +372,58 @@ def _restore(learner: Learner, state: LearnerState, version: int) -> None:
     learner.recent_scores.extend(float(x) for x in meta["recent_scores"])
     learner.curve = [(int(s), float(v)) for s, v in meta["curve"]]
     learner.rng.bit_generator.state = meta["rng"]
+
+
+def _snapshot(learner: Learner) -> LearnerState:
+    """``Learner.state``: copies of every tensor and array, and the counters as JSON."""
+    opt = learner.optimizer
+    tensors = {"net": learner.net.flat.clone(), "target": learner.target.flat.clone(),
+               "good": learner._good.clone(), "adam.exp_avg": opt.exp_avg.clone(),
+               "adam.exp_avg_sq": opt.exp_avg_sq.clone()}
+    if learner.pilot_net is not None:
+        tensors["pilot"] = learner.pilot_net.flat.clone()
+    arrays, memory_meta = learner.memory.state()
+    meta = {
+        "format_version": STATE_FORMAT_VERSION,
+        "meta": dict(learner.meta),
+        "obs_size": learner.obs_size,
+        "seed": learner.seed,
+        "config": config_to_dict(learner.config),
+        "lr": learner.optimizer.lr,
+        "adam_steps": learner.optimizer.steps,
+        "learn_enabled": learner.learn_enabled,
+        "env_steps": learner.env_steps,
+        "updates": learner.updates,
+        "episodes": learner.episodes,
+        "explore_steps": learner.explore_steps,
+        "nan_rollbacks": learner.nan_rollbacks,
+        "rejected_transitions": learner.rejected_transitions,
+        "credit": learner._credit,
+        "losses": list(learner._losses),
+        "recent_scores": list(learner.recent_scores),
+        "curve": [list(p) for p in learner.curve],
+        "curve_stride": learner.curve_stride,
+        "rng": learner.rng.bit_generator.state,
+        "memory": memory_meta,
+    }
+    return LearnerState(tensors, arrays, meta)
+
+
+def _rebuild(cls: type[Learner], state: LearnerState, expect: Mapping[str, str],
+             defaults: LearnerConfig | None, legacy_meta: Mapping[str, str]) -> Learner:
+    """``Learner.from_state`` without its error wrapping."""
+    meta = state.meta
+    version = meta.get("format_version")
+    if version not in (1, 2, 3, STATE_FORMAT_VERSION):
+        raise StateError(f"learner state format {version!r} is not the supported "
+                         f"{STATE_FORMAT_VERSION}")
+    if version < 4:
+        saved_meta = {**legacy_meta, "level": str(meta["level"])}
+        obs_size = int(meta["config"]["obs_size"])
+    else:
+        saved_meta, obs_size = dict(meta["meta"]), int(meta["obs_size"])
+    _check_meta(saved_meta, expect)
+    learner = cls(obs_size, config_from_dict(meta["config"], defaults), saved_meta,
+                  int(meta["seed"]))
+    _restore(learner, state, version)
+    return learner
