@@ -10,6 +10,7 @@ an ``ai.LearnerConfig``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -49,7 +50,7 @@ class TrainSettings:
 
 
 @dataclass(frozen=True)
-class Level:
+class Level(ABC):
     """One level: its worlds, observation, physics, scoring and training settings.
 
     Subclasses say how a run is scored; everything else is data.
@@ -86,56 +87,56 @@ class Level:
 
     # ---- worlds ---------------------------------------------------------------------------
 
+    @abstractmethod
     def world(self, seed: int | None = None) -> Any:
         """The scalar world the game plays (endless where the level has courses)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def train_batch(self, n: int, seed: int | None = None) -> Any:
         """``n`` flyers that restart as their runs end, for training."""
-        raise NotImplementedError
 
+    @abstractmethod
     def eval_batch(self, n: int, seed: int) -> Any:
         """``n`` flyers that fly once each (no restart), for a greedy evaluation."""
-        raise NotImplementedError
 
     # ---- scoring --------------------------------------------------------------------------
 
+    @abstractmethod
     def episode_score(self, world: Any, reward: float) -> float:
         """The score of a scalar world's run that just ended with ``reward``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def batch_episode_score(self, batch: Any, i: int, reward: float) -> float:
         """The score of flyer ``i``'s run that just ended in a training batch."""
-        raise NotImplementedError
 
     def truncated(self, reward: float, terminated: bool) -> bool:
         """Whether an ending was a cut-off by a finite world (bootstrapped), not a real end."""
         return False
 
+    @abstractmethod
     def eval_ended(self, batch: Any, rewards: np.ndarray, terminated: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
         """``(ended, score)`` per flyer of an evaluation batch after a step."""
-        raise NotImplementedError
 
     def oracle(self, episodes: int, seed: int) -> np.ndarray | None:
         """The best score each run of ``eval_batch(episodes, seed)`` allows, or None."""
         return None
 
+    @abstractmethod
     def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
         """The JSON-able figures of an evaluation's scores (see ``game.commands.Evaluation``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def figure(self, result: Mapping[str, Any]) -> float:
         """The one number that says how good a pilot is, from ``figures``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def headline(self, result: Mapping[str, Any]) -> str:
         """``figure`` as a short phrase ('success 99.0%')."""
-        raise NotImplementedError
 
+    @abstractmethod
     def report(self, result: Mapping[str, Any]) -> str:
         """One line for ``main.py evaluate``."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -157,21 +158,22 @@ class FlightLevel(Level):
     def batch_episode_score(self, batch: Any, i: int, reward: float) -> float:
         return float(reward > 0)
 
-    def eval_ended(self, batch, rewards, terminated):
+    def eval_ended(self, batch: Any, rewards: np.ndarray, terminated: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
         # Every flight ends by its 40th tick, at the right edge at the latest.
         return terminated, (rewards > 0).astype(np.float64)
 
-    def figures(self, scores, best):
+    def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
         rate = float(scores.mean())
         return {"success_rate": rate, "mean_score": rate, "successes": int(scores.sum())}
 
-    def figure(self, result):
+    def figure(self, result: Mapping[str, Any]) -> float:
         return result["success_rate"]
 
-    def headline(self, result):
+    def headline(self, result: Mapping[str, Any]) -> str:
         return f"success {100 * result['success_rate']:.1f}%"
 
-    def report(self, result):
+    def report(self, result: Mapping[str, Any]) -> str:
         return (f"{self.name} success rate {100 * result['success_rate']:.1f}% "
                 f"({result['successes']}/{result['episodes']} flights, seed {result['seed']})")
 
@@ -215,7 +217,8 @@ class CourseLevel(Level):
         # gate in memory, and the pilot learns to fail it.)
         return bool(terminated) and reward >= 0
 
-    def eval_ended(self, batch, rewards, terminated):
+    def eval_ended(self, batch: Any, rewards: np.ndarray, terminated: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
         n = self.eval_gates
         return terminated | (batch.score >= n), np.minimum(batch.score, n).astype(np.float64)
 
@@ -227,7 +230,7 @@ class CourseLevel(Level):
                                    autoreset=False)
         return oracle_scores(batch.course_seed, self.eval_gates, batch.v_y.copy())
 
-    def figures(self, scores, best):
+    def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
         ratio = score_over_oracle(scores, best)
         return {"success_rate": float((scores >= best).mean()),
                 "mean_score": float(scores.mean()),
@@ -235,13 +238,13 @@ class CourseLevel(Level):
                 "min_score_over_oracle": float(ratio.min()), "mean_oracle": float(np.mean(best)),
                 "n_gates": self.eval_gates}
 
-    def figure(self, result):
+    def figure(self, result: Mapping[str, Any]) -> float:
         return result["mean_score_over_oracle"]
 
-    def headline(self, result):
+    def headline(self, result: Mapping[str, Any]) -> str:
         return f"score/oracle {result['mean_score_over_oracle']:.3f}"
 
-    def report(self, result):
+    def report(self, result: Mapping[str, Any]) -> str:
         return (f"{self.name} mean score {result['mean_score']:.2f} gates, mean score/oracle "
                 f"{result['mean_score_over_oracle']:.4f} ({result['episodes']} runs of "
                 f"{self.eval_gates} gates, seed {result['seed']})")
