@@ -31,12 +31,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from game import LEVELS
 from game.atomic import sweep_temp_files
 from game.autosave import Autosave
-from game.cli import CliError
+from game.errors import CliError
+from game.levels import LEVELS
 from game.scores import ScoreBook, default_data_dir
-from game.session import Session, SessionConfig, level_ticks_per_second
+from game.session import Session, SessionConfig
 from game.settings import Settings
 from game.settings import load as load_settings
 from game.settings import save as save_settings
@@ -334,7 +334,7 @@ def _check_tick_rate(args: argparse.Namespace) -> None:
     if args.tick_rate is None:
         return
     for level in ([args.level] if args.level else LEVELS):
-        pace = GameSpeed(level_ticks_per_second(level))
+        pace = GameSpeed(LEVELS[level].ticks_per_second)
         try:
             pace.set_tick_rate(args.tick_rate)
         except ValueError:
@@ -381,7 +381,7 @@ def run(args: argparse.Namespace) -> int:
         if title:
             from game.ui.title import TitleView
 
-            app.show(TitleView(window, LEVELS, lambda lv: scores.get(lv, "human"),
+            app.show(TitleView(window, tuple(LEVELS), lambda lv: scores.get(lv, "human"),
                                app.start_level))
         else:
             splash(window, "Loading the autopilot…")

@@ -1,8 +1,7 @@
-"""Where a run is, and how a level's flights make up a run. Standard library only."""
+"""Where a run is. Standard library only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 
@@ -16,15 +15,3 @@ class Phase(Enum):
     """Classic: a crash shows briefly, then the next flight starts."""
     GAME_OVER = "game_over"
     """Arcade: the run is over; the autopilot restarts by itself, the player with SPACE."""
-
-
-@dataclass(frozen=True)
-class RunRules:
-    """How a level's flights make up a run and its score."""
-
-    streak: bool
-    """True: a run is a streak of flights, one point each (classic); False: a run is one
-    flight and the world keeps the score (arcade)."""
-
-
-RUN_RULES = {"classic": RunRules(streak=True), "arcade": RunRules(streak=False)}

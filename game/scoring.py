@@ -49,8 +49,7 @@ class Scoring:
         self.streak = streak
         """True: a run is a streak of flights, a point each (classic); False: a run is one
         flight and the world keeps the score (arcade)."""
-        self.episode_score = 0.0
-        """The learner's score of the flight that ended last."""
+
         self.scores = scores
         self.score = 0
         self.stage = 0
@@ -103,7 +102,6 @@ class Scoring:
             events += self.point(world.score)
         if not terminated:
             return Outcome.FLYING, events
-        self.episode_score = (1.0 if success else 0.0) if self.streak else float(world.score)
         if self.streak and success:
             return Outcome.NEXT_FLIGHT, events
         events.append(Crashed(self.score))

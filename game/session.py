@@ -21,12 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from game import make_world
 from game.clock import FixedStepClock
 from game.events import Event, Jumped
+from game.levels import LEVELS, Level
 from game.motion import Motion, View
 from game.pause import Pause, PauseReason
-from game.phases import RUN_RULES, Phase
+from game.phases import Phase
 from game.physics import JUMP
 from game.pilots import LearnerLike, Pilots
 from game.scoring import Outcome, ScoreBookLike, Scoring
@@ -72,17 +72,17 @@ class Session:
     def __init__(self, level: str, seed: int | None = None, config: SessionConfig | None = None,
                  learner: LearnerLike | None = None, scores: ScoreBookLike | None = None,
                  pilot: str = "human", clock: Callable[[], float] = time.perf_counter) -> None:
+        self.spec: Level = LEVELS[level]
         self.level = level
-        self.rules = RUN_RULES[level]
         self.config = config or SessionConfig()
-        self.world: Any = make_world(level, seed)
-        self.pilots = Pilots(learner, pilot, getattr(self.world, "decision_ticks", 1))
+        self.world: Any = self.spec.world(seed)
+        self.pilots = Pilots(learner, pilot, self.spec.decision_ticks)
         self.learner = learner
         self.now = clock
         self.clock = FixedStepClock(self.config.max_frame_dt, self.config.work_budget_s, clock)
-        self.pace = GameSpeed(level_ticks_per_second(level), self.config.tick_rate)
+        self.pace = GameSpeed(self.spec.ticks_per_second, self.config.tick_rate)
         self.scoring = Scoring(level, scores, assisted=pilot == "autopilot",
-                               streak=self.rules.streak)
+                               streak=self.spec.streak)
         self.pausing = Pause(self.config.focus_flicker_s)
         self.phase = Phase.READY if pilot == "human" else Phase.FLYING
         self.timer = 0.0
@@ -275,6 +275,7 @@ class Session:
         world = self.world
         action = self.pilots.action(self.obs)
         y_before = world.y
+        # until the physics branch gives every world tick(), classic's step() is its tick
         reward, terminated = world.tick(action) if hasattr(world, "tick") else world.step(action)
         self.obs = world.observation()
         self.pilots.ticked(reward, terminated, self.obs)
@@ -297,7 +298,7 @@ class Session:
             return
         self.flights += 1
         if self.learner is not None:
-            self.learner.end_episode(self.scoring.episode_score)
+            self.learner.end_episode(self.spec.episode_score(self.world, reward))
         if outcome is Outcome.NEXT_FLIGHT:
             self._next_flight()
         elif outcome is Outcome.CRASHED:
@@ -309,7 +310,7 @@ class Session:
 
     # ----------------------------------------------------------------- reading
     def _stage_now(self) -> int:
-        return self.scoring.stage if self.rules.streak else int(self.world.stage)
+        return self.scoring.stage if self.spec.streak else int(self.world.stage)
 
     def alpha(self) -> float:
         """How far between the previous and the latest tick to draw, in [0, 1]."""
@@ -326,10 +327,3 @@ class Session:
         out, self._events = self._events, []
         return out
 
-
-def level_ticks_per_second(level: str) -> float:
-    """The level's default ticks per second of play (its module's ``TICKS_PER_SECOND``)."""
-    import importlib
-
-    module = importlib.import_module(f"game.{level}")
-    return float(getattr(module, "TICKS_PER_SECOND", DEFAULT_TICK_RATE))

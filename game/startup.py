@@ -15,18 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from game.cli import CliError
+from game.errors import CliError
 from game.session import SessionConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-PILOTS_DIR = ROOT / "assets" / "pilots"
 AUTOSAVE_ENV = "GRAVITY_FLYER_AUTOSAVE_S"
 
 
 def pilot_path(spec: str, level: str) -> Path:
     """The pilot file ``--autopilot`` names ('pretrained': the level's shipped pilot)."""
     if spec == "pretrained":
-        path = PILOTS_DIR / f"{level}.safetensors"
+        from game.learning import pretrained_path  # imports torch: only for this spelling
+
+        path = pretrained_path(level)
         if not path.is_file():
             raise CliError(f"no pretrained pilot for {level} (expected {path})")
         return path
@@ -66,16 +66,17 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
     try:
         import ai
         from ai.store import Store
+        from game.learning import LEVELS, learner_from_state, load_pilot, new_learner
     except Exception as exc:
         if args.autopilot:
             raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
         return LearnerSetup(unavailable=f"autopilot unavailable ({type(exc).__name__})")
-    level = args.level
+    level, spec = args.level, LEVELS[args.level]
     setup = LearnerSetup()
     pilot = None
     if args.autopilot:
         try:  # read (and checked) even when a saved learner wins: a bad file is an error
-            pilot = ai.Autopilot.load(pilot_path(args.autopilot, level), level=level)
+            pilot, _ = load_pilot(pilot_path(args.autopilot, level), spec)
         except ai.PilotError as exc:
             raise CliError(str(exc)) from None
     learner = None
@@ -93,7 +94,7 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
                 setup.messages.append(f"fresh {level} learner; the old one was moved to {moved}"
                                       if moved else f"fresh {level} learner (none was saved)")
         else:
-            result = store.load(build=ai.Learner.from_state)
+            result = store.load(build=lambda state: learner_from_state(spec, state))
             setup.messages.extend(result.messages)
             if result.built is not None:
                 learner = result.built
@@ -106,7 +107,7 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
     if learner is None:
         seed = (args.seed if args.seed is not None
                 else int(np.random.SeedSequence().entropy % 2**63))
-        learner = ai.Learner(level=level, config=ai.default_config(level), seed=seed)
+        learner = new_learner(spec, seed=seed)
         if pilot is not None:
             try:
                 learner.load_pilot(pilot)

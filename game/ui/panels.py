@@ -302,7 +302,7 @@ class LearnPanel(Panel):
             True, src.info_line, s.pilot, bool(lr.learn_enabled), float(lr.epsilon),
             (float(q[0]), float(q[1])), lr.last_loss, int(mem.size), int(mem.capacity),
             int(mem.human_count), int(lr.episodes), int(lr.env_steps),
-            tuple(lr.recent_scores), s.rules.streak)
+            tuple(lr.recent_scores), s.spec.streak)
 
     @staticmethod
     def rows(st: LearnState) -> list[Row]:
@@ -373,5 +373,5 @@ class LearnPanel(Panel):
         if key == self.drawing.spark_key:
             return
         self.drawing.spark_key = key
-        streak = src.session.rules.streak
+        streak = src.session.spec.streak
         self.drawing.show_curve(*self.curve_points(list(curve), streak), streak=streak)
