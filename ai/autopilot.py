@@ -14,8 +14,12 @@ from safetensors.numpy import save as st_save
 from ai.config import OBS_SIZES
 from ai.errors import PilotError
 from ai.qnet import layer_names, layer_shapes, numpy_forward
+from game.arcade import PHYSICS_VERSION as ARCADE_PHYSICS_VERSION
 from game.atomic import atomic_write_bytes
-from game.physics import PHYSICS_VERSION
+from game.classic import PHYSICS_VERSION as CLASSIC_PHYSICS_VERSION
+
+PHYSICS_VERSIONS = {"classic": CLASSIC_PHYSICS_VERSION, "arcade": ARCADE_PHYSICS_VERSION}
+"""Each level's physics version; a pilot trained for another version of its level is refused."""
 
 PILOT_FORMAT = "gravity-flyer-pilot"
 """The ``format`` metadata value every pilot file carries."""
@@ -50,7 +54,7 @@ class Autopilot:
                 for k, v in self.card.items()}
         meta.update(format=PILOT_FORMAT, format_version=str(PILOT_FORMAT_VERSION),
                     level=self.level, obs_size=str(self.obs_size),
-                    physics_version=str(PHYSICS_VERSION),
+                    physics_version=str(PHYSICS_VERSIONS[self.level]),
                     hidden=",".join(str(h) for h in self.sizes[1:-1]),
                     n_actions=str(self.sizes[-1]))
         return meta
@@ -128,9 +132,6 @@ class Autopilot:
         if need("format_version") != str(PILOT_FORMAT_VERSION):
             raise PilotError(f"{path} has pilot format version {meta['format_version']}, "
                              f"this game reads version {PILOT_FORMAT_VERSION}")
-        if need("physics_version") != str(PHYSICS_VERSION):
-            raise PilotError(f"{path} was trained for physics version {meta['physics_version']}, "
-                             f"this game has version {PHYSICS_VERSION}")
         file_level = need("level")
         if file_level not in OBS_SIZES:
             raise PilotError(f"{path} is for an unknown level {file_level!r}")
@@ -147,6 +148,11 @@ class Autopilot:
                              f"gives {OBS_SIZES[file_level]}")
         if n_actions != 2 or not hidden or min(hidden) < 1:
             raise PilotError(f"{path} has an unsupported network shape")
+        want = str(PHYSICS_VERSIONS[file_level])
+        if need("physics_version") != want:
+            raise PilotError(f"{path} was trained for {file_level} physics version "
+                             f"{meta['physics_version']}, this game has version {want}; "
+                             f"train a new pilot")
         sizes = (obs_size, *hidden, n_actions)
         try:
             tensors = st_load(data)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ai.autopilot import Autopilot
+from ai.autopilot import PHYSICS_VERSIONS, Autopilot
 from ai.config import LearnerConfig, default_config
 from ai.errors import PilotError
 from ai.learner import Learner
@@ -28,7 +28,6 @@ from game.arcade import ArcadeBatch
 from game.atomic import atomic_write_bytes
 from game.classic import ClassicBatch
 from game.cli import CliError
-from game.physics import PHYSICS_VERSION
 
 PILOTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "pilots"
 """Where the shipped pretrained pilots live (``<level>.safetensors``)."""
@@ -330,7 +329,8 @@ def train(args) -> int:
     pilot = state["pilot"] if level == "arcade" else learner.autopilot()
     episodes = CARD_EVAL_EPISODES
     final = Evaluation.prepare(level, episodes, EVAL_SEED).run(pilot.act_batch)
-    card = {"level": level, "physics_version": PHYSICS_VERSION, "observation": OBS_LAYOUT[level],
+    card = {"level": level, "physics_version": PHYSICS_VERSIONS[level],
+            "observation": OBS_LAYOUT[level],
             "training_steps": learner.env_steps, "training_episodes": learner.episodes,
             "training_updates": learner.updates, "training_seconds": round(seconds, 1),
             "envs": args.envs, "seed": args.seed, "command": train_command(args),

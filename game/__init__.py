@@ -6,7 +6,7 @@ import gymnasium as gym
 
 from game.arcade import ArcadeBatch, ArcadeWorld, Course, make_course
 from game.classic import ClassicBatch, ClassicWorld
-from game.physics import FALL, JUMP, PHYSICS, PHYSICS_VERSION, Physics
+from game.physics import FALL, JUMP
 
 LEVELS = ("classic", "arcade")
 
@@ -25,5 +25,5 @@ def make_world(level: str, seed: int | None = None):
     raise ValueError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
 
 
-__all__ = ["FALL", "JUMP", "LEVELS", "PHYSICS", "PHYSICS_VERSION", "ArcadeBatch", "ArcadeWorld",
-           "ClassicBatch", "ClassicWorld", "Course", "Physics", "make_course", "make_world"]
+__all__ = ["FALL", "JUMP", "LEVELS", "ArcadeBatch", "ArcadeWorld", "ClassicBatch", "ClassicWorld",
+           "Course", "make_course", "make_world"]

@@ -9,9 +9,9 @@ import pytest
 from safetensors.numpy import load_file, save_file
 
 from ai import Autopilot, PilotError
+from ai.autopilot import PHYSICS_VERSIONS
 from ai.commands import Evaluation, pretrained_path
 from game.cli import main
-from game.physics import PHYSICS_VERSION
 
 CARD_KEYS = ("level", "physics_version", "observation", "training_steps", "seed", "command",
              "evaluation", "date")
@@ -37,7 +37,7 @@ def rewrite_metadata(path, **changes: str) -> None:
 
 
 def test_model_card_round_trip(tmp_path):
-    card = {"level": "arcade", "physics_version": PHYSICS_VERSION, "training_steps": 123,
+    card = {"level": "arcade", "physics_version": PHYSICS_VERSIONS["arcade"], "training_steps": 123,
             "seed": 7, "command": "python main.py train --level arcade --steps 123",
             "evaluation": {"mean_score_over_oracle": 0.5, "episodes": 10},
             "date": "2026-01-01T00:00:00Z", "observation": "y, v_y, ..."}
@@ -45,7 +45,7 @@ def test_model_card_round_trip(tmp_path):
     pilot.save(tmp_path / "p.safetensors", card)
     back = Autopilot.load(tmp_path / "p.safetensors", level="arcade")
     assert back.card == card
-    assert back.metadata["physics_version"] == str(PHYSICS_VERSION)
+    assert back.metadata["physics_version"] == str(PHYSICS_VERSIONS["arcade"])
     obs = np.random.default_rng(1).standard_normal((16, 8)).astype(np.float32)
     np.testing.assert_array_equal(back.act_batch(obs), pilot.act_batch(obs))
 
@@ -63,8 +63,9 @@ def test_pilot_for_another_level_is_refused(tmp_path, capsys):
 def test_pilot_for_another_physics_version_is_refused(tmp_path, capsys):
     path = tmp_path / "old.safetensors"
     small_pilot("arcade").save(path, {"level": "arcade"})
-    rewrite_metadata(path, physics_version=str(PHYSICS_VERSION + 1))
-    with pytest.raises(PilotError, match=f"physics version {PHYSICS_VERSION + 1}"):
+    other = PHYSICS_VERSIONS["arcade"] + 1
+    rewrite_metadata(path, physics_version=str(other))
+    with pytest.raises(PilotError, match=f"physics version {other}"):
         Autopilot.load(path)
     assert main(["evaluate", str(path), "--episodes", "5"]) == 2
     assert "physics version" in capsys.readouterr().err
@@ -84,7 +85,7 @@ def test_shipped_pilot_has_a_full_card(level):
     for key in CARD_KEYS:
         assert key in pilot.card, key
     assert pilot.card["level"] == level
-    assert pilot.card["physics_version"] == PHYSICS_VERSION
+    assert pilot.card["physics_version"] == PHYSICS_VERSIONS[level]
     assert pilot.card["command"].startswith(f"python main.py train --level {level}")
 
 
