@@ -275,8 +275,7 @@ class Session:
         world = self.world
         action = self.pilots.action(self.obs)
         y_before = world.y
-        # until the physics branch gives every world tick(), classic's step() is its tick
-        reward, terminated = world.tick(action) if hasattr(world, "tick") else world.step(action)
+        reward, terminated = world.tick(action)
         self.obs = world.observation()
         self.pilots.ticked(reward, terminated, self.obs)
         self.ticks += 1
