@@ -83,7 +83,7 @@ def test_work_budget_drops_the_backlog_instead_of_spiralling():
     clock = FakeClock(step=0.004)  # every tick looks like 4 ms of work
     s = make(tick_rate=60.0, clock=clock, work_budget_s=0.008, learner=Hover(),
              pilot="autopilot")
-    s.set_speed(2)  # 16x: 960 ticks/s, 4 ticks due in a 1/240 s frame... use a long frame
+    s.pace.set_index(2)  # 16x: 960 ticks/s, 4 ticks due in a 1/240 s frame... use a long frame
     ran = s.advance(0.1)  # 96 ticks due
     assert 1 <= ran <= 3
     assert s.clock.dropped > 90
@@ -170,7 +170,7 @@ def test_tick_rate_ladder_and_change_keeps_the_phase():
 def test_speed_multipliers_scale_ticks():
     for index, mult in enumerate(SPEEDS[:3]):
         s = make("classic", learner=Hover(), pilot="autopilot", tick_rate=8.0)
-        s.set_speed(index)
+        s.pace.set_index(index)
         assert s.advance(1 / 16) + s.advance(1 / 16) == mult  # 1 tick of wall time
 
 
@@ -179,7 +179,7 @@ def test_max_speed_fills_the_work_budget_and_draws_the_latest():
     learner = FakeLearner()
     s = make("classic", learner=learner, clock=clock, work_budget_s=0.008, tick_rate=10.0)
     s.toggle_pilot()
-    s.set_speed(3)
+    s.pace.set_index(3)
     ran = s.advance(1 / 60)
     assert 70 <= ran <= 80  # one clock read per tick after the first
     assert s.alpha() == 1.0
@@ -230,7 +230,7 @@ def test_autopilot_explores_only_while_learning():
     learner = FakeLearner(action=JUMP)
     s = make("classic", learner=learner, pilot="autopilot")
     s.advance(0.1)
-    s.toggle_learning()
+    s.pilots.toggle_learning()
     assert learner.learn_enabled is False
     s.advance(0.1)
     assert [e for _, e in learner.acts] == [True, False]
