@@ -11,10 +11,10 @@ import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
+from ai.atomic import atomic_write_bytes
 from ai.config import OBS_SIZES
 from ai.errors import PilotError
 from ai.qnet import layer_names, layer_shapes, numpy_forward
-from game.atomic import atomic_write_bytes
 from game.physics import PHYSICS_VERSION
 
 PILOT_FORMAT = "gravity-flyer-pilot"

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ai.atomic import atomic_write_bytes
 from ai.autopilot import Autopilot
 from ai.config import LearnerConfig, default_config
 from ai.errors import PilotError
 from ai.learner import Learner
 from game.arcade import ArcadeBatch
-from game.atomic import atomic_write_bytes
 from game.classic import ClassicBatch
 from game.cli import CliError
 from game.physics import PHYSICS_VERSION

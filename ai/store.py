@@ -12,7 +12,7 @@ each save writes a new one::
                                     generation, and each file's name, size and SHA-256
 
 **A generation exists if and only if its manifest exists.** Every file is written
-atomically (``game.atomic``), the three data files first, then the folder is fsynced,
+atomically (``ai.atomic``), the three data files first, then the folder is fsynced,
 then the manifest. A kill at any moment therefore leaves either the new generation
 complete or no manifest for it; the data files of an unfinished generation ("orphans")
 and temp files are swept at the next start. A load reads the manifest and checks the
@@ -79,15 +79,15 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from ai.errors import StateError
-from ai.learner import LearnerState
-from game.atomic import (
+from ai.atomic import (
     atomic_write_bytes,
     fsync_dir,
     move_aside,
     sweep_temp_files,
     utc_stamp,
 )
+from ai.errors import StateError
+from ai.learner import LearnerState
 
 try:  # advisory lock so two game windows on one level never interleave their writes
     import fcntl

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from game.atomic import sweep_temp_files
+from ai.atomic import sweep_temp_files
 from game.cli import CliError
 from game.scores import ScoreBook, default_data_dir
 from game.session import DEFAULT_TICK_RATE, Autosave, Session, SessionConfig

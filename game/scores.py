@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from game.atomic import atomic_write_bytes, move_aside
+from ai.atomic import atomic_write_bytes, move_aside
 
 FILE_NAME = "best_scores.json"
 FORMAT_VERSION = 1

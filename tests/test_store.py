@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from ai.atomic import TEMP_SUFFIX
 from ai.store import (
     BackgroundSaver,
     LearnerState,
@@ -21,7 +22,6 @@ from ai.store import (
     Store,
     learner_folder,
 )
-from game.atomic import TEMP_SUFFIX
 
 
 def make_state(k: int, n: int = 500, obs_size: int = 2, level: str = "classic") -> LearnerState:

@@ -20,10 +20,10 @@ import safetensors.torch
 import torch
 from test_store import assert_same_state
 
-import game.atomic
+import ai.atomic
 from ai import Learner, default_config
+from ai.atomic import TEMP_SUFFIX
 from ai.store import BackgroundSaver, LearnerState, StateSpec, Store
-from game.atomic import TEMP_SUFFIX
 
 SUFFIX = {"weights": "weights.safetensors", "memory": "memory.npz", "state": "state.json",
           "manifest": "manifest.json"}
@@ -388,7 +388,7 @@ def test_os_error_during_save_keeps_the_old_save_and_reports(tmp_path, monkeypat
     assert store.save(make_state(1)).ok
     before = contents(tmp_path)
     faulty = FaultyOs(name, nth)
-    monkeypatch.setattr(game.atomic, "os", faulty)
+    monkeypatch.setattr(ai.atomic, "os", faulty)
     info = store.save(make_state(2))
     monkeypatch.undo()
     assert faulty.calls >= nth  # the fault was really hit
@@ -404,7 +404,7 @@ def test_os_error_during_save_keeps_the_old_save_and_reports(tmp_path, monkeypat
 def test_read_only_disk_during_background_save_is_reported_by_poll(tmp_path, monkeypatch):
     store = Store(tmp_path, "classic")
     store.save(make_state(1))
-    monkeypatch.setattr(game.atomic, "os", FaultyOs("replace", 1, errno.EROFS))
+    monkeypatch.setattr(ai.atomic, "os", FaultyOs("replace", 1, errno.EROFS))
     saver = BackgroundSaver(store)
     saver.submit(store.prepare(make_state(2)))
     infos = saver.close(30)
