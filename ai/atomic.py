@@ -1,11 +1,19 @@
-"""Crash-safe file writes: temp file in the same folder, fsync, rename, fsync the folder.
+"""Crash-safe file writes (temp file, fsync, rename, fsync the folder) and bounded reads.
 
 A reader of ``path`` sees the old bytes or the new bytes, never a mix, even if the
 process is killed (``kill -9``) or the machine loses power mid-write: the new bytes
 go to a temp file next to ``path`` (same file system, so the rename is atomic), the
 temp file is flushed to disk, renamed over ``path``, and the folder is fsynced so the
 rename itself survives a power cut. Temp files end with ``TEMP_SUFFIX``; a killed
-writer leaves one behind, and ``sweep_temp_files`` removes it at the next start.
+writer leaves one behind, and ``sweep_temp_files`` removes it at the next start,
+once the process that wrote it is gone.
+
+Reads of saved files go through ``read_regular_file``: it opens without blocking
+(a FIFO in place of a file would otherwise hang the start for ever), reads only
+regular files and refuses one larger than its kind of file can be (a symlink to
+``/dev/zero`` would otherwise fill the memory). ``parse_json`` turns the
+``RecursionError`` of a deeply nested document into the ``ValueError`` of any
+other bad JSON.
 
 Every system call goes through ``os`` at call time (``os.write``, ``os.fsync``,
 ``os.replace``) so tests can inject a full disk by monkeypatching one of them.
@@ -13,16 +21,107 @@ Every system call goes through ``os`` at call time (``os.write``, ``os.fsync``,
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
+import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 TEMP_SUFFIX = ".tmp-gf"
 """Every temp file this module writes ends with this, so start-up can sweep leftovers."""
 
 Buffer = bytes | bytearray | memoryview
+
+_TEMP_NAME = re.compile(r"^(.+)\.(\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$")
+"""``<name>.<pid>-<hex>.tmp-gf``: what ``atomic_write_bytes`` names its temp files."""
+
+
+class RefusedFile(ValueError):
+    """A path that is not a regular file, or larger than its kind of file can be."""
+
+
+def read_regular_file(path: Path, max_bytes: int, kind: str = "file") -> bytes:
+    """The bytes of the regular file ``path``, refusing anything else before reading it.
+
+    The file is opened with ``O_NONBLOCK`` (a FIFO cannot hang the open) and checked
+    with ``fstat`` on the open descriptor, so what is checked is what is read.
+
+    Args:
+        path: The file (a symlink is followed; what it points to is checked).
+        max_bytes: The largest size this kind of file can have.
+        kind: What the file is, for the message (``manifest``, ``best scores file``).
+
+    Raises:
+        RefusedFile: Not a regular file (a folder, FIFO, device or socket), or larger
+            than ``max_bytes``; the message is one line.
+        OSError: The file is missing or cannot be opened (``FileNotFoundError``...).
+    """
+    path = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
+        | getattr(os, "O_BINARY", 0)
+    if not hasattr(os, "O_NONBLOCK") and path.exists() and not path.is_file():
+        # No O_NONBLOCK (Windows): check before opening instead.
+        raise RefusedFile(f"{path.name} is not a regular file")
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise RefusedFile(f"{path.name} is a folder, not a {kind}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RefusedFile(f"{path.name} is {_kind_of(info.st_mode)}, not a regular file")
+        if info.st_size > max_bytes:
+            raise RefusedFile(f"{path.name} is {_size(info.st_size)}; a {kind} is at most "
+                              f"{_size(max_bytes)}")
+        chunks = []
+        left = max_bytes + 1  # one more than allowed tells a file that grew while read
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise RefusedFile(f"{path.name} is more than {_size(max_bytes)}; a {kind} is at most "
+                          f"{_size(max_bytes)}")
+    return data
+
+
+def _kind_of(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def parse_json(data: bytes) -> Any:
+    """``json.loads`` of UTF-8 bytes; every kind of bad input raises ``ValueError``.
+
+    A document nested deeper than the interpreter's recursion limit (``[`` x 200,000)
+    makes ``json`` raise ``RecursionError``; it is as corrupt as any other bad JSON.
+    """
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 ({exc.reason})") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def fsync_dir(folder: Path) -> None:
@@ -82,18 +181,36 @@ def atomic_write_bytes(path: Path, data: Buffer | Iterable[Buffer], *,
         fsync_dir(path.parent)
 
 
-def sweep_temp_files(folder: Path) -> list[Path]:
-    """Removes temp files a killed writer left in ``folder``; returns what it removed.
+def _pid_alive(pid: int) -> bool:
+    """True unless process ``pid`` provably does not exist (unknown counts as alive)."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True  # no cheap check: keep the file, never guess
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, owned by someone else
+        return True
+    return True
 
-    Only this module's own half-written temp files are removed: they were never
-    a save, so no data is lost. Call it at start-up, before any writer runs.
+
+def sweep_temp_files(folder: Path) -> list[Path]:
+    """Removes the temp files a killed writer left in ``folder``; returns what it removed.
+
+    Only this module's own temp files (``<name>.<pid>-<hex>.tmp-gf``, regular files)
+    are removed, and only when the process that wrote them is gone: such a file was
+    never renamed into place, so it is provably an unfinished write and no data is
+    lost. A temp file of a live process (another window still writing) is left alone.
     """
     folder = Path(folder)
     if not folder.is_dir():
         return []
     swept = []
     for p in folder.iterdir():
-        if p.name.endswith(TEMP_SUFFIX) and p.is_file() and not p.is_symlink():
+        m = _TEMP_NAME.match(p.name)
+        if m and p.is_file() and not p.is_symlink() and not _pid_alive(int(m.group(2))):
             p.unlink(missing_ok=True)
             swept.append(p)
     if swept:

@@ -118,7 +118,7 @@ def test_damaged_only_generation_gives_a_fresh_learner_with_a_message(tmp_path):
     assert result.state is None and result.generation is None
     assert "damaged" in result.messages[0] and "gen-000001.memory.npz fails its checksum" in \
         result.messages[0]
-    assert result.messages[-1] == "classic learner: starting fresh"
+    assert len(result.messages) == 1 and result.messages[0].endswith("; starting fresh")
     assert sorted(p.name.split(".corrupt-")[0] for p in tmp_path.iterdir()) == [
         "gen-000001.manifest.json", "gen-000001.memory.npz", "gen-000001.state.json",
         "gen-000001.weights.safetensors"]
@@ -291,8 +291,8 @@ def test_non_finite_weights_are_never_saved(tmp_path):
 
 
 def _leftovers(folder: Path) -> list[str]:
-    """Temp files and data files of generations without a manifest."""
-    names = [p.name for p in folder.iterdir()]
+    """Temp files and data files of generations without a manifest (not yet moved aside)."""
+    names = [p.name for p in folder.iterdir() if ".orphan-" not in p.name]
     committed = {n.split(".")[0] for n in names if n.endswith(".manifest.json")}
     return [n for n in names if n.endswith(TEMP_SUFFIX) or n.split(".")[0] not in committed]
 
@@ -340,8 +340,13 @@ def test_kill_9_at_random_moments_during_autosave(tmp_path):
         mid_save += bool(_leftovers(folder)) or len(Store(folder, "classic").generations()) > 2
 
         store = Store(folder, "classic")  # the next start
+        had_orphans = any(not n.endswith(TEMP_SUFFIX) for n in _leftovers(folder))
         result = store.load()
-        assert result.messages == [], (trial, result.messages)
+        # A save killed before its manifest leaves orphans: moved aside, said in one line.
+        if had_orphans:
+            assert len(result.messages) == 1 and "orphan-" in result.messages[0], trial
+        else:
+            assert result.messages == [], (trial, result.messages)
         got = (result.state.meta["trial"], result.state.meta["k"])
         assert got in (old, new), (trial, got, old, new)
         expected = bases[got[1]]
