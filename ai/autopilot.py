@@ -111,9 +111,15 @@ class Autopilot:
             header = json.loads(header_bytes)
             if not isinstance(header, dict):
                 raise ValueError("header is not an object")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
             raise PilotError(f"{path} is not a safetensors file (unreadable header)") from None
         meta = header.get("__metadata__") or {}
+        # safetensors' metadata is a flat object of strings; anything else (a string, a
+        # number, a list, nested objects) is not a pilot's, and ``need`` would trip on it.
+        if not isinstance(meta, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+            raise PilotError(f"{path} is not a Gravity Flyer pilot (its metadata is not a "
+                             "table of strings)")
         return cls._from_checked(path, data, meta, level)
 
     @classmethod

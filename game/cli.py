@@ -54,6 +54,13 @@ def _seed(text: str) -> int:
     return value
 
 
+def _folder(text: str) -> Path:
+    # Path("") is ".": an empty --data-dir (an unset shell variable) would save into cwd.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder, got an empty string")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gravity-flyer",
@@ -92,7 +99,7 @@ def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tick-rate", type=_positive_float, default=None, metavar="HZ",
                    help="simulation ticks per second (default: 10; the seed used 20)")
     p.add_argument("--seed", type=_seed, default=None, help="seed for a repeatable game")
-    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+    p.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
                    help="where best scores and the learner's memory are kept")
     p.add_argument("--autopilot", default=None, metavar="PATH",
                    help="start with this pilot file loaded, or 'pretrained'")

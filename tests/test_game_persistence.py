@@ -305,7 +305,7 @@ def test_a_failing_save_shows_a_message_and_the_game_keeps_running(display, tmp_
     assert final["persistence"]["saves_ok"] == 0
     assert [f["ok"] for f in final["final_saves"]] == [False]
     lines = [x for x in err.splitlines() if "could not save the classic learner" in x]
-    assert lines and all("previous save is kept" in x for x in lines)
+    assert lines and all("no save of this learner is on disk yet" in x for x in lines)
     assert (data / "learner").read_text() == "a file where the learner folder should be\n"
 
 
