@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 import test_window
+import xinput
 from test_learner import fly
-from test_window import Game, wait_for, xdo
+from test_window import Game, wait_for
 
 from ai import Learner, default_config
 from ai.store import KEEP, BackgroundSaver, Store, learner_folder
@@ -135,8 +136,7 @@ def close_window(display: str) -> None:
 
     from pyglet.libs.x11 import xlib
 
-    wid = int(wait_for("the window", lambda: xdo(display, "search", "--name",
-                                                 "^Gravity Flyer$")).split()[0])
+    wid = wait_for("the window", lambda: xinput.find_window(display, "Gravity Flyer"))
     dpy = xlib.XOpenDisplay(display.encode())
     assert dpy, f"cannot open display {display}"
     try:
