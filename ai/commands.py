@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+import assets
 from ai.atomic import atomic_write_bytes
 from ai.autopilot import Autopilot
 from ai.config import LearnerConfig, default_config
@@ -30,8 +31,8 @@ from game.classic import ClassicBatch
 from game.cli import CliError
 from game.physics import PHYSICS_VERSION
 
-PILOTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "pilots"
-"""Where the shipped pretrained pilots live (``<level>.safetensors``)."""
+PILOTS_DIR = assets.path("pilots")
+"""Where the shipped pretrained pilots live (``<level>.safetensors``), as package data."""
 ARCADE_EVAL_GATES = 100
 """Course length (gates) for arcade evaluation; the score is capped at this."""
 ARCADE_TRAIN_GATES = 1_000

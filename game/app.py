@@ -35,14 +35,15 @@ from typing import Any
 
 import numpy as np
 
+import assets
 from ai.atomic import sweep_temp_files
 from game.cli import CliError
 from game.scores import ScoreBook, default_data_dir
 from game.session import DEFAULT_TICK_RATE, Autosave, Session, SessionConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "assets"
-PILOTS_DIR = ASSETS / "pilots"
+ASSETS = assets.path()
+"""Sprites and sounds, found as package data (``importlib.resources``)."""
+PILOTS_DIR = assets.path("pilots")
 STATE_ENV = "GRAVITY_FLYER_STATE_FILE"
 FRAME_LOG_ENV = "GRAVITY_FLYER_FRAME_LOG"
 AUTOSAVE_ENV = "GRAVITY_FLYER_AUTOSAVE_S"

@@ -61,6 +61,17 @@ def _folder(text: str) -> Path:
     return Path(text)
 
 
+def version() -> str:
+    """The installed package's version (``importlib.metadata``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("gravity-flyer")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gravity-flyer",
@@ -68,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Commands: play (default), train, evaluate. "
                "'python main.py train --help' shows a command's options.",
     )
+    parser.add_argument("--version", action="version", version=f"gravity-flyer {version()}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     play = sub.add_parser("play", help="open the game window (the default)")
@@ -115,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point for ``python main.py`` and the ``gravity-flyer`` script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not argv or argv[0] not in COMMANDS + ("-h", "--help"):
+    if not argv or argv[0] not in COMMANDS + ("-h", "--help", "--version"):
         argv = ["play", *argv]
     args = parser.parse_args(argv)
     try:
