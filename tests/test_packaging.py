@@ -1,10 +1,12 @@
 """The built wheel works from anywhere: installed into a fresh venv, run outside the checkout.
 
 Builds the wheel from a copy of the project's files (so the checkout gets no build
-output), installs it into a new venv that sees this interpreter's packages
-(``--system-site-packages``: torch and the other dependencies are not downloaded
-again), and from an empty folder runs ``gravity-flyer --version``, ``evaluate
-pretrained`` for both levels, and the window under Xvfb until Esc.
+output), installs it into a new venv, and from an empty folder runs ``gravity-flyer
+--version``, ``evaluate pretrained`` for both levels, and the window under Xvfb until
+Esc. The venv finds the dependencies (torch...) in this interpreter's site-packages
+through a ``.pth`` file, so nothing is downloaded again; a ``.pth`` line adds a folder
+without running that folder's own ``.pth`` files, so this checkout's editable install
+(if any) is not seen, and the wheel's own files come first on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -58,8 +60,13 @@ def installed(tmp_path_factory) -> Iterator[tuple[Path, Path, Path]]:
         "--no-build-isolation", "-q", cwd=src)
     wheels = list((tmp / "dist").glob("gravity_flyer-*.whl"))
     assert len(wheels) == 1, wheels
-    run(sys.executable, "-m", "venv", "--system-site-packages", tmp / "venv", cwd=tmp)
+    run(sys.executable, "-m", "venv", tmp / "venv", cwd=tmp)
     bin_dir = tmp / "venv" / ("Scripts" if os.name == "nt" else "bin")
+    purelib = run(bin_dir / "python", "-c", "import sysconfig; "
+                  "print(sysconfig.get_paths()['purelib'])", cwd=tmp).stdout.strip()
+    deps = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")
+            and Path(p).is_dir()]
+    (Path(purelib) / "_test_dependencies.pth").write_text("".join(f"{p}\n" for p in deps))
     run(bin_dir / "python", "-m", "pip", "install", "-q", "--no-index", "--no-deps",
         wheels[0], cwd=tmp)
     work = tmp / "elsewhere"
