@@ -424,10 +424,14 @@ class Store:
     # ---- the one writer ---------------------------------------------------------------
 
     @property
+    def busy_reason(self) -> str:
+        """Why this process may not write: another one has the learner."""
+        return f"another Gravity Flyer is using the {self.level} learner ({self.folder})"
+
+    @property
     def busy_message(self) -> str:
         """The line shown when another process has this learner."""
-        return (f"another Gravity Flyer is using the {self.level} learner ({self.folder}): "
-                "this window learns in memory only and saves nothing")
+        return f"{self.busy_reason}: this window learns in memory only and saves nothing"
 
     def claim(self) -> bool:
         """Makes this process the folder's one writer until ``release`` or the process ends.
@@ -530,7 +534,7 @@ class Store:
                  "state": [snapshot.state_json]}
         with self._writing() as writer:
             if not writer:
-                return self._failed(f"not saved: {self.busy_message.split(':')[0]}", t0)
+                return self._failed(f"not saved: {self.busy_reason}", t0)
             made_room = False
             try:
                 generation, size = self._commit(blobs)
@@ -755,7 +759,7 @@ class Store:
         """
         with self._writing() as writer:
             if not writer:
-                raise OSError(errno.EBUSY, self.busy_message.split(":")[0])
+                raise OSError(errno.EBUSY, self.busy_reason)
             if not self.folder.is_dir() or not any(self.folder.iterdir()):
                 return None
             self._parent = None
