@@ -31,7 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from game.atomic import sweep_temp_files
+import assets
+from ai.atomic import sweep_temp_files
 from game.autosave import Autosave
 from game.errors import CliError
 from game.levels import LEVELS
@@ -48,8 +49,8 @@ from game.ui.messages import NOTICE_S
 from game.ui.pacing import FramePacer, FrameStats
 from game.ui.report import FRAME_LOG_ENV, STATE_ENV, FrameLog, StateFile
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "assets"
+ASSETS = assets.path()
+"""Sprites and sounds, found as package data (``importlib.resources``)."""
 WINDOW_SIZE = (1080, 620)
 STATE_WRITE_S = 0.1
 
@@ -351,6 +352,9 @@ def run(args: argparse.Namespace) -> int:
     cases.
     """
     autosave_s = autosave_interval()
+    state_file = os.environ.get(STATE_ENV)
+    if state_file and not Path(state_file).parent.is_dir():  # fail before the window opens
+        raise CliError(f"{STATE_ENV}: the folder {Path(state_file).parent} does not exist")
     title = args.level is None and not args.autopilot and args.pilot == "human"
     if args.level is None and not title:
         args.level = "arcade"

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import assets
 from ai.autopilot import Autopilot
 from ai.config import LearnerConfig
 from ai.errors import PilotError
 from ai.learner import Learner, LearnerState
 from game.levels import LEVELS, Level
 
-PILOTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "pilots"
+PILOTS_DIR = assets.path("pilots")
 """Where the shipped pretrained pilots live (``<level>.safetensors``)."""
 LEGACY_META = {"physics_version": "1"}
 """What a learner state of format 3 or older was for besides its level: those saves predate

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from game.atomic import atomic_write_bytes, move_aside
+from ai.atomic import atomic_write_bytes, move_aside
 
 FILE_NAME = "settings.json"
 FORMAT_VERSION = 1

@@ -31,8 +31,8 @@ def pilot_path(spec: str, level: str) -> Path:
             raise CliError(f"no pretrained pilot for {level} (expected {path})")
         return path
     path = Path(spec)
-    if not path.is_file():
-        raise CliError(f"pilot file not found: {spec}")
+    if not path.is_file():  # the same words as ``evaluate`` (Autopilot.load)
+        raise CliError(f"{path} is not a file" if path.exists() else f"no pilot file at {path}")
     return path
 
 
@@ -65,8 +65,14 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
     """
     try:
         import ai
-        from ai.store import Store
-        from game.learning import LEVELS, learner_from_state, load_pilot, new_learner
+        from ai.store import Store, memory_cap_bytes
+        from game.learning import (
+            LEVELS,
+            learner_config,
+            learner_from_state,
+            load_pilot,
+            new_learner,
+        )
     except Exception as exc:
         if args.autopilot:
             raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
@@ -83,9 +89,25 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
     if data_dir is None:
         setup.messages.append("learning will not be saved: the data folder cannot be used")
     else:
-        setup.store = Store.for_data_dir(data_dir, level)
-        learner = _resume(setup, args, lambda state: learner_from_state(spec, state),
-                          pilot is not None)
+        cfg = learner_config(spec)
+        # the store checks saved learners against this game's physics and caps the memory file
+        store = setup.store = Store.for_data_dir(
+            data_dir, level, expect={"physics_version": str(spec.physics_version)},
+            max_memory_bytes=memory_cap_bytes(cfg.capacity + cfg.terminal_capacity,
+                                              spec.obs_size))
+
+        def build(state: Any) -> Any:
+            return learner_from_state(spec, state)
+
+        if not store.claim():  # another window has this learner: never write into its chain
+            setup.messages.append(store.busy_message)
+            setup.store = None
+            if not args.fresh:  # start from what it saved last, read without touching it
+                learner = store.load(build=build).built
+                if learner is not None:
+                    setup.resumed = (int(learner.episodes), int(learner.env_steps))
+        else:
+            learner = _resume(setup, args, build, pilot is not None)
     if learner is None:
         seed = (args.seed if args.seed is not None
                 else int(np.random.SeedSequence().entropy % 2**63))

@@ -17,9 +17,9 @@ PACKAGES = ("game", "ai")
 SIMULATION = ("game.physics", "game.classic", "game.arcade", "game.oracle", "game.levels",
               "game.rollout", "game.envs", "game.evaluation")
 """Modules that must import with pyglet, torch and ``ai`` unavailable."""
-PENDING = {"game.atomic"}
-"""Game modules ``ai`` may still import until they move into ``ai`` (the atomic writes move
-to ``ai/atomic.py`` on the store branch); remove the entry when that lands."""
+PENDING: set[str] = set()
+"""Game modules ``ai`` may still import until they move into ``ai`` (none since the atomic
+writes moved to ``ai/atomic.py``)."""
 
 
 def modules() -> dict[str, Path]:

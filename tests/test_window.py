@@ -1,4 +1,4 @@
-"""The real window under Xvfb, driven by real key presses (xdotool); never skipped.
+"""The real window under Xvfb, driven by real key presses (XTEST, ``xinput``); never skipped.
 
 If DISPLAY is unset the module starts its own ``Xvfb :N`` on a free display
 number and stops it afterwards. The game reports its state through
@@ -14,9 +14,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import xinput
+from Xlib import X
+from Xlib import display as xdisplay
+from Xlib.ext import xtest
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.window
@@ -60,10 +65,13 @@ def display() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def xdo(display: str, *args: str) -> str:
-    out = subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display},
-                         capture_output=True, text=True, timeout=20)
-    return out.stdout.strip()
+@contextmanager
+def x_display(name: str) -> Iterator[xdisplay.Display]:
+    d = xdisplay.Display(name)
+    try:
+        yield d
+    finally:
+        d.close()
 
 
 class Game:
@@ -102,23 +110,38 @@ class Game:
         return wait_for(what, check, timeout)  # type: ignore[return-value]
 
     def key(self, name: str) -> None:
-        xdo(self.display, "key", name)
+        xinput.key(self.display, name)
+
+    def window_id(self) -> int:
+        return wait_for("the window", lambda: xinput.find_window(self.display, "Gravity Flyer"))
 
     def click(self, x: int | None = None, y: int | None = None) -> None:
-        """A left click, at (x, y) in window pixels from the top left (default: the centre)."""
-        wid = xdo(self.display, "search", "--name", "^Gravity Flyer$").split()[0]
+        """A real left click (XTEST) at (x, y) in window pixels from the top left (default:
+        the centre)."""
         if x is None or y is None:
             w, h = self.state()["window"]
             x, y = w // 2, h // 2
-        xdo(self.display, "mousemove", "--window", wid, str(x), str(y))
-        xdo(self.display, "click", "1")
+        with x_display(self.display) as d:
+            window = d.create_resource_object("window", self.window_id())
+            pos = window.translate_coords(d.screen().root, 0, 0)  # the window's top left
+            xtest.fake_input(d, X.MotionNotify, x=-pos.x + x, y=-pos.y + y)
+            xtest.fake_input(d, X.ButtonPress, 1)
+            xtest.fake_input(d, X.ButtonRelease, 1)
+            d.sync()
+
+    def resize(self, width: int, height: int) -> None:
+        """Resizes the window, as a window manager does when its edge is dragged."""
+        with x_display(self.display) as d:
+            d.create_resource_object("window", self.window_id()).configure(width=width,
+                                                                            height=height)
+            d.sync()
 
     def focus(self, timeout: float = 30.0) -> None:
         """Waits for the window and gives it the keyboard focus."""
         wid = wait_for("the window to appear",
-                       lambda: xdo(self.display, "search", "--name", "^Gravity Flyer$"),
+                       lambda: xinput.find_window(self.display, "Gravity Flyer"),
                        timeout=timeout)
-        xdo(self.display, "windowfocus", "--sync", str(wid).split()[0])
+        xinput.focus(self.display, wid)
 
     def wait_exit(self, timeout: float = 60.0) -> tuple[int, str]:
         """Waits for the game to end; returns its exit code and stderr."""
@@ -282,11 +305,10 @@ def test_a_small_window_folds_the_panels_away_and_a_wide_one_shows_them(display,
     try:
         s = game.until("the window to draw frames", lambda s: s["frames"] > 5, timeout=90)
         assert not s["panels_folded"]
-        wid = xdo(display, "search", "--name", "^Gravity Flyer$").split()[0]
-        xdo(display, "windowsize", wid, "640", "480")
+        game.resize(640, 480)
         game.until("panels folded at 640x480", lambda s: s["window"] == [640, 480]
                    and s["panels_folded"])
-        xdo(display, "windowsize", wid, "1200", "700")
+        game.resize(1200, 700)
         game.until("panels back at 1200x700", lambda s: s["window"] == [1200, 700]
                    and not s["panels_folded"])
         game.focus()

@@ -39,6 +39,8 @@ class Messages:
         self.saved_until = 0.0
         self._praised = False
         """The current run's praise was said (once per run)."""
+        self._failures: set[str] = set()
+        """Notices of failed saves (a good save ends them)."""
 
     # ------------------------------------------------------------------ the toast
     def say(self, text: str, seconds: float = TOAST_S) -> None:
@@ -92,11 +94,15 @@ class Messages:
                 self.unsay(*BEST_TOASTS.values())
             elif isinstance(event, NewBest) and event.score > 1:
                 praise = event
-            elif isinstance(event, Saved):
+            elif isinstance(event, Saved):  # one state on screen: saved, or the failure
                 if event.ok:
                     self.flash_saved()
+                    self.notices = [(t, u) for t, u in self.notices if t not in self._failures]
+                    self._failures.clear()
                 else:
+                    self.saved_until = 0.0
                     self.notice(event.message)
+                    self._failures.add(event.message)
         if praise is not None and not self._praised:
             self._praised = True
             self.praises += 1

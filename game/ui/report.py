@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,14 @@ class StateFile:
         if self.path is None:
             return
         tmp = self.path.with_name(self.path.name + ".part")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, self.path)
+        except OSError as exc:  # a test variable must not crash the frame loop: say it once
+            print(f"gravity-flyer: {STATE_ENV}: cannot write {self.path} "
+                  f"({exc.strerror or exc}); no more state is written", file=sys.stderr,
+                  flush=True)
+            self.path = None
 
 
 class FrameLog:
