@@ -65,14 +65,7 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
     """
     try:
         import ai
-        from ai.store import Store, memory_cap_bytes
-        from game.learning import (
-            LEVELS,
-            learner_config,
-            learner_from_state,
-            load_pilot,
-            new_learner,
-        )
+        from game.learning import LEVELS, load_pilot, new_learner
     except Exception as exc:
         if args.autopilot:
             raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
@@ -89,25 +82,7 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
     if data_dir is None:
         setup.messages.append("learning will not be saved: the data folder cannot be used")
     else:
-        cfg = learner_config(spec)
-        # the store checks saved learners against this game's physics and caps the memory file
-        store = setup.store = Store.for_data_dir(
-            data_dir, level, expect={"physics_version": str(spec.physics_version)},
-            max_memory_bytes=memory_cap_bytes(cfg.capacity + cfg.terminal_capacity,
-                                              spec.obs_size))
-
-        def build(state: Any) -> Any:
-            return learner_from_state(spec, state)
-
-        if not store.claim():  # another window has this learner: never write into its chain
-            setup.messages.append(store.busy_message)
-            setup.store = None
-            if not args.fresh:  # start from what it saved last, read without touching it
-                learner = store.load(build=build).built
-                if learner is not None:
-                    setup.resumed = (int(learner.episodes), int(learner.env_steps))
-        else:
-            learner = _resume(setup, args, build, pilot is not None)
+        learner = _saved_learner(setup, args, spec, data_dir, pilot is not None)
     if learner is None:
         seed = (args.seed if args.seed is not None
                 else int(np.random.SeedSequence().entropy % 2**63))
@@ -121,6 +96,37 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
     learner.learn_enabled = bool(args.learn)
     setup.learner = learner
     return setup
+
+
+def _saved_learner(setup: LearnerSetup, args: argparse.Namespace, spec: Any, data_dir: Path,
+                   have_pilot: bool) -> Any | None:
+    """The level's store in ``setup.store`` and the learner saved there, if any.
+
+    Another window holding the store's lock keeps it: this one learns in memory only,
+    starting from what that one saved last.
+    """
+    from ai.store import Store, memory_cap_bytes
+    from game.learning import learner_config, learner_from_state
+
+    cfg = learner_config(spec)
+    # the store checks saved learners against this game's physics and caps the memory file
+    store = setup.store = Store.for_data_dir(
+        data_dir, spec.name, expect={"physics_version": str(spec.physics_version)},
+        max_memory_bytes=memory_cap_bytes(cfg.capacity + cfg.terminal_capacity, spec.obs_size))
+
+    def build(state: Any) -> Any:
+        return learner_from_state(spec, state)
+
+    if store.claim():
+        return _resume(setup, args, build, have_pilot)
+    setup.messages.append(store.busy_message)
+    setup.store = None
+    if args.fresh:
+        return None
+    learner = store.load(build=build).built  # read without touching it
+    if learner is not None:
+        setup.resumed = (int(learner.episodes), int(learner.env_steps))
+    return learner
 
 
 def _resume(setup: LearnerSetup, args: argparse.Namespace, build: Any,

@@ -462,3 +462,14 @@ def test_no_display_gives_one_line_and_exit_1(tmp_path):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "display" in lines[0].lower()
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(("level", "words"), [("classic", "between 2 and 60 ticks/s for classic"),
+                                              ("arcade", "between 15 and 120 ticks/s for arcade")])
+def test_a_tick_rate_out_of_the_levels_range_is_one_line_and_exit_2(tmp_path, level, words):
+    out = subprocess.run([sys.executable, "main.py", "--level", level, "--tick-rate", "1e9",
+                          "--data-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "got 1e+09" in lines[0]
