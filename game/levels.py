@@ -257,7 +257,8 @@ def score_over_oracle(scores: np.ndarray, best: np.ndarray) -> np.ndarray:
 
 
 CLASSIC = FlightLevel(
-    name="classic", physics_version=_physics_version(classic), obs_size=2,
+    name="classic", physics_version=_physics_version(classic),
+    obs_size=classic.ClassicBatch.obs_size,
     obs_layout="y, v_y", ticks_per_second=_ticks_per_second(classic),
     decision_ticks=_decision_ticks(classic.ClassicWorld), figure_name="success rate")
 """The seed's level: one crossing of the field per flight."""
