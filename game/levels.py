@@ -32,9 +32,13 @@ def _ticks_per_second(module: Any) -> float:
     return float(getattr(module, "TICKS_PER_SECOND", 10.0))
 
 
-def _decision_ticks(world_class: type) -> int:
-    # Likewise ``decision_ticks`` (physics ticks per decision): 1 before the physics branch.
-    return int(getattr(world_class, "decision_ticks", 1))
+def _decision_ticks(module: Any, world_class: type) -> int:
+    # Likewise ``decision_ticks`` (physics ticks per decision): a classic world declares it on
+    # its class, an arcade v2 world takes it from its physics; 1 before the physics branch.
+    ticks = getattr(world_class, "decision_ticks", None)
+    if ticks is None:
+        ticks = getattr(getattr(module, "PHYSICS", None), "decision_ticks", 1)
+    return int(ticks)
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ class Level(ABC):
 
     @abstractmethod
     def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
-        """The JSON-able figures of an evaluation's scores (see ``game.commands.Evaluation``)."""
+        """The JSON-able figures of an evaluation's scores (see ``game.evaluation.Evaluation``)."""
 
     @abstractmethod
     def figure(self, result: Mapping[str, Any]) -> float:
@@ -260,7 +264,7 @@ CLASSIC = FlightLevel(
     name="classic", physics_version=_physics_version(classic),
     obs_size=classic.ClassicBatch.obs_size,
     obs_layout="y, v_y", ticks_per_second=_ticks_per_second(classic),
-    decision_ticks=_decision_ticks(classic.ClassicWorld), figure_name="success rate")
+    decision_ticks=_decision_ticks(classic, classic.ClassicWorld), figure_name="success rate")
 """The seed's level: one crossing of the field per flight."""
 
 ARCADE = CourseLevel(
@@ -268,7 +272,7 @@ ARCADE = CourseLevel(
     obs_layout="y, v_y, dx_next_wall, next_gap_y - y, next_half_gap, dx_wall_after, "
                "gap_after_y - y, half_gap_after",
     ticks_per_second=_ticks_per_second(arcade),
-    decision_ticks=_decision_ticks(arcade.ArcadeWorld), figure_name="score/oracle",
+    decision_ticks=_decision_ticks(arcade, arcade.ArcadeWorld), figure_name="score/oracle",
     learner=MappingProxyType(dict(
         hidden=(64, 64), gamma=0.97, lr_early=3e-3, lr=1e-3, early_steps=5_000,
         updates_per_step_early=2.0,
