@@ -22,9 +22,10 @@ from game import arcade, classic, physics
 
 
 def _physics_version(module: Any) -> int:
-    # The per-level PHYSICS_VERSION comes with the physics branch; until it is merged, every
-    # level has the shared version of game.physics.
-    return int(getattr(module, "PHYSICS_VERSION", physics.PHYSICS_VERSION))
+    # The per-level PHYSICS_VERSION comes with the physics branch (which drops the shared
+    # one); until it is merged, every level has the shared version of game.physics.
+    version = getattr(module, "PHYSICS_VERSION", None)
+    return int(version if version is not None else physics.PHYSICS_VERSION)
 
 
 def _ticks_per_second(module: Any) -> float:
