@@ -18,15 +18,28 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from game import arcade, classic
+from game import arcade, classic, physics
 
 
 def _physics_version(module: Any) -> int:
-    return int(module.PHYSICS_VERSION)
+    # The per-level PHYSICS_VERSION comes with the physics branch (which drops the shared
+    # one); until it is merged, every level has the shared version of game.physics.
+    version = getattr(module, "PHYSICS_VERSION", None)
+    return int(version if version is not None else physics.PHYSICS_VERSION)
 
 
 def _ticks_per_second(module: Any) -> float:
-    return float(module.TICKS_PER_SECOND)
+    # Likewise the per-level TICKS_PER_SECOND: both levels play at 10 ticks/s before it.
+    return float(getattr(module, "TICKS_PER_SECOND", 10.0))
+
+
+def _decision_ticks(module: Any, world_class: type) -> int:
+    # Likewise ``decision_ticks`` (physics ticks per decision): a classic world declares it on
+    # its class, an arcade v2 world takes it from its physics; 1 before the physics branch.
+    ticks = getattr(world_class, "decision_ticks", None)
+    if ticks is None:
+        ticks = getattr(getattr(module, "PHYSICS", None), "decision_ticks", 1)
+    return int(ticks)
 
 
 @dataclass(frozen=True)
@@ -119,7 +132,7 @@ class Level(ABC):
 
     @abstractmethod
     def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
-        """The JSON-able figures of an evaluation's scores (see ``game.commands.Evaluation``)."""
+        """The JSON-able figures of an evaluation's scores (see ``game.evaluation.Evaluation``)."""
 
     @abstractmethod
     def figure(self, result: Mapping[str, Any]) -> float:
@@ -254,9 +267,10 @@ def score_over_oracle(scores: np.ndarray, best: np.ndarray) -> np.ndarray:
 
 
 CLASSIC = FlightLevel(
-    name="classic", physics_version=_physics_version(classic), obs_size=2,
+    name="classic", physics_version=_physics_version(classic),
+    obs_size=classic.ClassicBatch.obs_size,
     obs_layout="y, v_y", ticks_per_second=_ticks_per_second(classic),
-    decision_ticks=classic.ClassicWorld.decision_ticks, figure_name="success rate")
+    decision_ticks=_decision_ticks(classic, classic.ClassicWorld), figure_name="success rate")
 """The seed's level: one crossing of the field per flight."""
 
 ARCADE = CourseLevel(
@@ -264,7 +278,7 @@ ARCADE = CourseLevel(
     obs_layout="y, v_y, dx_next_wall, next_gap_y - y, next_half_gap, dx_wall_after, "
                "gap_after_y - y, half_gap_after",
     ticks_per_second=_ticks_per_second(arcade),
-    decision_ticks=arcade.PHYSICS.decision_ticks, figure_name="score/oracle",
+    decision_ticks=_decision_ticks(arcade, arcade.ArcadeWorld), figure_name="score/oracle",
     learner=MappingProxyType(dict(
         hidden=(64, 64), gamma=0.98, lr_early=3e-3, lr=1e-3, early_steps=5_000,
         updates_per_step_early=2.0,
