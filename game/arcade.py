@@ -473,9 +473,10 @@ class ArcadeBatch:
     """N arcade flyers on finite courses, stepped together; each matches an ``ArcadeWorld``.
 
     ``step(actions)`` is one decision (``decision_ticks`` ticks) for every flyer, judged
-    in one pass over a ``(decision_ticks, N)`` block: the whole decision's heights come
-    from one cumulative sum (exact, as every value is a whole number of sub-units), and
-    only the next gate can be met in a decision (``check_rules``).
+    in one pass over ``(decision_ticks, N)`` blocks of speeds and heights (the heights a
+    running sum of the speeds, exact, as every value is a whole number of sub-units); only
+    the next gate can be met in a decision (``check_rules``), and only flyers at its wall
+    are checked against its gap.
 
     Runs that end restart at once on a new course drawn from the batch's generator
     (``autoreset``); the observation returned is then the new run's first one, and the
