@@ -39,6 +39,111 @@ def decision_fps(level_module: Any, world: Any) -> float:
     return float(ticks_per_second) / int(getattr(world, "decision_ticks", 1))
 
 
+# ----------------------------------------------------------------------- episode draws
+# Each run's random start (its course seed and initial speed) is a pure function of the env's
+# episode key and the run's index, like a course's gates are of (seed, gate): a scalar env and
+# the vector env's row for it make bit-identical runs, and the vector env restarts any number
+# of runs in whole-array numpy instead of one generator call per run.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_SALT_COURSE = np.uint64(0x243F6A8885A308D3)
+_SALT_SPEED = np.uint64(0x13198A2E03707344)
+_NORMAL_BITS = 16
+_NORMAL_SHIFT = np.uint64(64 - _NORMAL_BITS)
+
+
+_S30, _S27, _S31, _ONE = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(1)
+_MUL1, _MUL2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 (wrap-around arithmetic is intended)."""
+    z = (z ^ (z >> _S30)) * _MUL1
+    z = (z ^ (z >> _S27)) * _MUL2
+    return z ^ (z >> _S31)
+
+
+def _normal_quantiles(n: int) -> np.ndarray:
+    """The standard normal's quantiles at ``(i + 0.5) / n`` (Acklam's rational fit, |err| < 1e-8).
+
+    A table lookup rather than Box-Muller: log and cos may differ in their last bit between
+    numpy's scalar and SIMD loops, a table read never does.
+    """
+    a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+         1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+    b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+         6.680131188771972e+01, -1.328068155288572e+01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+         -2.549671010366180e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+         3.754408661907416e+00)
+    p = (np.arange(n) + 0.5) / n
+    tail = np.minimum(p, 1 - p)
+    q = np.sqrt(-2 * np.log(tail))
+    outer = ((((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+             / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1))
+    r, m = (p - 0.5) ** 2, p - 0.5
+    inner = ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * m
+             / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1))
+    z = np.where(tail < 0.02425, np.where(p < 0.5, outer, -outer), inner)
+    z.setflags(write=False)
+    return z
+
+
+_NORMAL = _normal_quantiles(1 << _NORMAL_BITS)
+
+
+def episode_draws(keys: np.ndarray, episodes: np.ndarray, v_y_sigma: float,
+                  courses: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+    """``(course_seed, v_y)`` of run ``episodes`` (int) of the envs with episode ``keys``.
+
+    Course seeds are uniform 63-bit integers (None unless ``courses``: classic has none);
+    initial speeds are N(0, sigma^2), drawn through a 65,536-entry quantile table.
+    """
+    base = _mix(np.asarray(keys, dtype=np.uint64)
+                + (np.asarray(episodes).astype(np.uint64) + _ONE) * _GOLDEN)
+    course_seed = (_mix(base ^ _SALT_COURSE) >> _ONE).astype(np.int64) if courses else None
+    speed = _NORMAL[(_mix(base ^ _SALT_SPEED) >> _NORMAL_SHIFT).astype(np.int64)]
+    return course_seed, v_y_sigma * speed
+
+
+_M64 = (1 << 64) - 1
+
+
+def _mix_int(z: int) -> int:
+    """``_mix`` on one Python int: the same bits, without numpy's per-call cost."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def episode_draw(key: int, episode: int, v_y_sigma: float) -> tuple[int, float]:
+    """``episode_draws`` for one run, in Python ints (a scalar env's reset)."""
+    base = _mix_int((key + (episode + 1) * 0x9E3779B97F4A7C15) & _M64)
+    course_seed = _mix_int(base ^ 0x243F6A8885A308D3) >> 1
+    speed = float(_NORMAL[_mix_int(base ^ 0x13198A2E03707344) >> (64 - _NORMAL_BITS)])
+    return course_seed, v_y_sigma * speed
+
+
+def _new_key(rng: np.random.Generator) -> int:
+    """An episode key drawn from an env's generator (at a seeded or first reset)."""
+    return int(rng.integers(2**63))
+
+
+class _Episodes:
+    """A scalar env's episode key and run index: reset(seed) draws a key, other resets count."""
+
+    def __init__(self) -> None:
+        self.key: int | None = None
+        self.index = 0
+
+    def next(self, seeded: bool, rng: np.random.Generator, v_y_sigma: float) -> tuple[int, float]:
+        if seeded or self.key is None:
+            self.key, self.index = _new_key(rng), 0
+        else:
+            self.index += 1
+        return episode_draw(self.key, self.index, v_y_sigma)
+
+
 def _classic_space() -> gym.spaces.Box:
     return gym.spaces.Box(-3.0, 3.0, shape=(2,), dtype=np.float32)
 
@@ -152,6 +257,7 @@ class ClassicEnv(_Rendered, gym.Env):
         self.observation_space = _classic_space()
         self.action_space = gym.spaces.Discrete(2)
         self._init_render(render_mode, width, height)
+        self._episodes = _Episodes()
         self.streak = 0
         """Flights won in a row (shown on the frames)."""
 
@@ -161,7 +267,9 @@ class ClassicEnv(_Rendered, gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.world.rng = self.np_random
-        obs = self.world.reset()
+        _, v_y = self._episodes.next(seed is not None, self.np_random,
+                                     self.world.physics.v_y_sigma)
+        obs = self.world.reset(v_y=v_y)
         if self.render_mode == "human":
             self.render()
         return obs, {}
@@ -195,12 +303,17 @@ class ArcadeEnv(_Rendered, gym.Env):
         self.observation_space = _arcade_space()
         self.action_space = gym.spaces.Discrete(2)
         self._init_render(render_mode, width, height)
+        self._episodes = _Episodes()
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.world.rng = self.np_random
         options = options or {}
-        obs = self.world.reset(course_seed=options.get("course_seed"), v_y=options.get("v_y"))
+        course_seed, v_y = self._episodes.next(seed is not None, self.np_random,
+                                               self.world.physics.v_y_sigma)
+        course_seed = options.get("course_seed", course_seed)
+        v_y = options.get("v_y", v_y)
+        obs = self.world.reset(course_seed=course_seed, v_y=v_y)
         info = {"score": 0, "course_seed": self.world.course_seed, "v_y0": self.world.v_y}
         if self.render_mode == "human":
             self.render()
@@ -217,11 +330,11 @@ class ArcadeEnv(_Rendered, gym.Env):
 class _FlyerVectorEnv(VectorEnv):
     """N flyers in one batched world, with the scalar envs' seeding and autoreset.
 
-    Each sub-env owns a generator, seeded as ``SyncVectorEnv`` seeds its envs
-    (``reset(seed=s)`` gives env ``i`` the seed ``s + i``), and draws its restarts
-    from it in the scalar env's order, so the N flyers are the N scalar envs of
-    ``gym.make_vec(..., vectorization_mode="sync")`` step for step. Restarts touch
-    only the flyers that ended; everything else is whole-array numpy.
+    Each sub-env is seeded as ``SyncVectorEnv`` seeds its envs (``reset(seed=s)`` gives
+    env ``i`` the seed ``s + i``) and its runs start from ``episode_draws`` as the
+    scalar env's do, so the N flyers are the N scalar envs of
+    ``gym.make_vec(..., vectorization_mode="sync")`` step for step. Only a seeded
+    reset loops over envs; steps and autoresets are whole-array numpy.
 
     ``autoreset_mode`` is Gymnasium's default ``NEXT_STEP`` (the step after an end
     returns the new run's first observation with reward 0) or ``SAME_STEP`` (the new
@@ -247,15 +360,15 @@ class _FlyerVectorEnv(VectorEnv):
         self.metadata = {**type(self).metadata, "autoreset_mode": mode}
         self.single_action_space = gym.spaces.Discrete(2)
         self.action_space = batch_space(self.single_action_space, num_envs)
-        self._rngs: list[np.random.Generator] = []
+        self._keys = np.zeros(num_envs, dtype=np.uint64)
+        """Each run's episode key (see ``episode_draws``), drawn at a seeded or first reset."""
+        self._episode = np.zeros(num_envs, dtype=np.int64)
+        self._keyed = np.zeros(num_envs, dtype=bool)
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._rows = np.arange(num_envs)
 
-    # per level: draw one restart from a generator, apply restarts, observe rows
-    def _draw(self, rng: np.random.Generator) -> tuple:
-        raise NotImplementedError
-
-    def _restart(self, idx: np.ndarray, draws: list[tuple]) -> None:
+    # per level: restart runs from their draws, observe rows, infos
+    def _restart(self, idx: np.ndarray, course_seeds: np.ndarray, v_y: np.ndarray) -> None:
         raise NotImplementedError
 
     def _observe(self, idx: np.ndarray) -> np.ndarray:
@@ -267,7 +380,8 @@ class _FlyerVectorEnv(VectorEnv):
     def _step_info(self) -> dict[str, Any]:
         return {}
 
-    def _seed(self, seed: int | list[int | None] | None) -> None:
+    def _new_keys(self, seed: int | list[int | None] | None, idx: np.ndarray) -> None:
+        """Episode keys of the runs ``idx`` at a reset, as their scalar envs would draw them."""
         n = self.num_envs
         if seed is None:
             seeds: list[int | None] = [None] * n
@@ -277,21 +391,25 @@ class _FlyerVectorEnv(VectorEnv):
             seeds = list(seed)
             if len(seeds) != n:
                 raise ValueError(f"expected {n} seeds, got {len(seeds)}")
-        if not self._rngs:
-            self._rngs = [seeding.np_random(s)[0] for s in seeds]
-        else:
-            for i, s in enumerate(seeds):
-                if s is not None:
-                    self._rngs[i] = seeding.np_random(s)[0]
+        for i in idx.tolist():
+            if seeds[i] is not None or not self._keyed[i]:
+                self._keys[i] = _new_key(seeding.np_random(seeds[i])[0])
+                self._episode[i] = 0
+                self._keyed[i] = True
+            else:
+                self._episode[i] += 1
+
+    _courses = True
 
     def _start(self, idx: np.ndarray) -> None:
-        self._restart(idx, [self._draw(self._rngs[i]) for i in idx.tolist()])
+        course_seeds, v_y = episode_draws(self._keys[idx], self._episode[idx], self._sigma,
+                                          self._courses)
+        self._restart(idx, course_seeds, v_y)
 
     def reset(self, *, seed: int | list[int | None] | None = None,
               options: dict[str, Any] | None = None):
         """Starts every run again (or those in ``options["reset_mask"]``)."""
         super().reset(seed=seed if isinstance(seed, int | np.integer) else None)
-        self._seed(seed)
         mask = (options or {}).get("reset_mask")
         if mask is None:
             idx = self._rows
@@ -301,9 +419,15 @@ class _FlyerVectorEnv(VectorEnv):
                 raise ValueError(f"options['reset_mask'] must be a bool array of shape "
                                  f"({self.num_envs},)")
             idx = np.flatnonzero(mask)
+        self._new_keys(seed, idx)
         self._start(idx)
         self._autoreset[idx] = False
         return self._observe(self._rows), self._reset_info(idx)
+
+    def _autostart(self, idx: np.ndarray) -> None:
+        """The next runs of ``idx``, as a scalar env's unseeded reset makes them."""
+        self._episode[idx] += 1
+        self._start(idx)
 
     def _batch_step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise NotImplementedError
@@ -323,7 +447,7 @@ class _FlyerVectorEnv(VectorEnv):
                 # These flyers ended on the previous step: this step starts their new run
                 # instead (the batch also moved them; the restart overwrites that).
                 idx = np.flatnonzero(self._autoreset)
-                self._start(idx)
+                self._autostart(idx)
                 obs[idx] = self._observe(idx)
                 rewards[idx] = 0.0
                 terminated[idx] = False
@@ -342,7 +466,7 @@ class _FlyerVectorEnv(VectorEnv):
                           for k, v in self._step_info().items()}
             infos["final_obs"], infos["_final_obs"] = final_obs, mask
             infos["final_info"], infos["_final_info"] = final_info, mask.copy()
-            self._start(idx)
+            self._autostart(idx)
             obs[idx] = self._observe(idx)
             infos = _merge(infos, self._reset_info(idx), self.num_envs)
         return obs, rewards, terminated, truncated, infos
@@ -381,26 +505,31 @@ class ClassicVectorEnv(_FlyerVectorEnv):
                                 "render_fps": ClassicEnv.metadata["render_fps"],
                                 "autoreset_mode": AutoresetMode.NEXT_STEP}
     level = "classic"
+    _courses = False
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         self.batch = ClassicBatch(num_envs, autoreset=False)
+        self._sigma = self.batch.physics.v_y_sigma
         self.single_observation_space = _classic_space()
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self._world = ClassicWorld()
 
-    def _draw(self, rng: np.random.Generator) -> tuple:
-        return (float(self.batch.physics.v_y_sigma * rng.standard_normal()),)
-
-    def _restart(self, idx: np.ndarray, draws: list[tuple]) -> None:
+    def _restart(self, idx: np.ndarray, course_seeds: np.ndarray, v_y: np.ndarray) -> None:
         b = self.batch
         b.x[idx] = b.physics.x_start
         b.y[idx] = 0.0
-        b.v_y[idx] = [d[0] for d in draws]
+        b.v_y[idx] = v_y
         b.t[idx] = 0
 
     def _observe(self, idx: np.ndarray) -> np.ndarray:
-        return self.batch.observation()[idx]
+        b = self.batch
+        if idx is self._rows:
+            return b.observation()
+        obs = np.empty((idx.size, 2), dtype=np.float32)
+        obs[:, 0] = b.y[idx]
+        obs[:, 1] = b.v_y[idx]
+        return obs
 
     def _batch_step(self, actions: np.ndarray):
         return self.batch.step(actions)
@@ -428,20 +557,14 @@ class ArcadeVectorEnv(_FlyerVectorEnv):
     def __init__(self, num_envs: int = 1, n_gates: int = 100, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         self.batch = ArcadeBatch(num_envs, n_gates=n_gates, autoreset=False)
+        self._sigma = self.batch.physics.v_y_sigma
         self.single_observation_space = _arcade_space()
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self._all = np.ones(num_envs, dtype=bool)
         self._world = ArcadeWorld(n_gates=n_gates)
 
-    def _draw(self, rng: np.random.Generator) -> tuple:
-        # The scalar world's order: the course seed, then the initial speed.
-        course_seed = int(rng.integers(2**63 - 1))
-        return course_seed, float(self.batch.physics.v_y_sigma * rng.standard_normal())
-
-    def _restart(self, idx: np.ndarray, draws: list[tuple]) -> None:
-        seeds = np.array([d[0] for d in draws], dtype=np.int64)
-        v_y = np.array([d[1] for d in draws])
-        self.batch._restart(idx, seeds, v_y)
+    def _restart(self, idx: np.ndarray, course_seeds: np.ndarray, v_y: np.ndarray) -> None:
+        self.batch._restart(idx, course_seeds, v_y)
 
     def _observe(self, idx: np.ndarray) -> np.ndarray:
         return self.batch.observation() if idx is self._rows else self.batch._observe(idx)
