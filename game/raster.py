@@ -251,8 +251,31 @@ DIGITS = {
     "k": ("10000", "10000", "10010", "10100", "11000", "10100", "10010"),
     "M": ("10001", "11011", "10101", "10101", "10001", "10001", "10001"),
     " ": ("00000",) * 7,
+    "a": ("00000", "00000", "01110", "00001", "01111", "10001", "01111"),
+    "c": ("00000", "00000", "01110", "10000", "10000", "10001", "01110"),
+    "d": ("00001", "00001", "01101", "10011", "10001", "10001", "01111"),
+    "e": ("00000", "00000", "01110", "10001", "11111", "10000", "01110"),
+    "g": ("00000", "01111", "10001", "10001", "01111", "00001", "01110"),
+    "h": ("10000", "10000", "10110", "11001", "10001", "10001", "10001"),
+    "i": ("00100", "00000", "01100", "00100", "00100", "00100", "01110"),
+    "l": ("01100", "00100", "00100", "00100", "00100", "00100", "01110"),
+    "m": ("00000", "00000", "11010", "10101", "10101", "10001", "10001"),
+    "n": ("00000", "00000", "10110", "11001", "10001", "10001", "10001"),
+    "o": ("00000", "00000", "01110", "10001", "10001", "10001", "01110"),
+    "p": ("00000", "00000", "11110", "10001", "11110", "10000", "10000"),
+    "r": ("00000", "00000", "10110", "11001", "10000", "10000", "10000"),
+    "s": ("00000", "00000", "01111", "10000", "01110", "00001", "11110"),
+    "t": ("01000", "01000", "11100", "01000", "01000", "01001", "00110"),
+    "u": ("00000", "00000", "10001", "10001", "10001", "10011", "01101"),
+    "v": ("00000", "00000", "10001", "10001", "10001", "01010", "00100"),
+    "x": ("00000", "00000", "10001", "01010", "00100", "01010", "10001"),
+    "y": ("00000", "10001", "10001", "10001", "01111", "00001", "01110"),
+    "/": ("00000", "00001", "00010", "00100", "01000", "10000", "00000"),
+    "(": ("00010", "00100", "01000", "01000", "01000", "00100", "00010"),
+    ")": ("01000", "00100", "00010", "00010", "00010", "00100", "01000"),
+    ":": ("00000", "01100", "01100", "00000", "01100", "01100", "00000"),
 }
-"""A 5x7 bitmap font: the digits and the few characters the plots' labels use."""
+"""A 5x7 bitmap font: the digits and the few characters the score and the plots use."""
 
 
 def text_mask(text: str, scale: int) -> np.ndarray:
@@ -463,17 +486,19 @@ def _polyline(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, rgb: np.ndarra
 
 
 def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, height: int = 360,
-               y_range: tuple[float, float] | None = None) -> np.ndarray:
+               y_range: tuple[float, float] | None = None,
+               labels: tuple[str, ...] = ()) -> np.ndarray:
     """An ``(height, width, 3)`` uint8 line plot of ``series`` against ``xs``.
 
-    Axis labels are numbers only (the 5x7 font): the x range under the plot, the y
-    range at its left. The first series is yellow, the second blue.
+    The x range is written under the plot, the y range at its left, and ``labels``
+    (one per series, in the series' colours: yellow, then blue) along the top.
     """
     xs = np.asarray(xs, dtype=float)
     canvas = np.empty((height, width, 3), np.float32)
     canvas[:] = PLOT_BG
     scale = 2
-    left, right, top, bottom = 16 + 6 * 6 * scale, width - 16, 16, height - 16 - 9 * scale
+    top = 16 + (10 * scale if labels else 0)
+    left, right, bottom = 16 + 6 * 6 * scale, width - 16, height - 16 - 9 * scale
     pw, ph = right - left, bottom - top
     ys_all = [np.asarray(s, dtype=float) for s in series]
     finite = np.concatenate([s[np.isfinite(s)] for s in ys_all] or [np.zeros(1)])
@@ -509,6 +534,14 @@ def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, heigh
         mask = text_mask(label, scale)
         c = min(max(c - mask.shape[1] // 2, 0), width - mask.shape[1])
         fill(canvas, mask, bottom + 6, c, PLOT_DIM)
+    if labels:
+        mask = text_mask("env steps", scale)
+        fill(canvas, mask, bottom + 6, left + (pw - mask.shape[1]) // 2, PLOT_DIM)
+    c = left
+    for j, text in enumerate(labels):
+        mask = text_mask(text, scale)
+        fill(canvas, mask, 8, c, colours[j % 2])
+        c += mask.shape[1] + 16 * scale
     return np.clip(np.rint(canvas * 255), 0, 255).astype(np.uint8)
 
 
@@ -516,7 +549,8 @@ def curve_png(csv_path: str | Path) -> bytes:
     """The PNG of a ``main.py train`` learning-curve CSV: the held-out score per env step.
 
     Yellow is ``eval_score`` (score/oracle on arcade, success rate on classic, both in
-    [0, 1]); blue is ``recent_mean_score`` scaled into the same range by its maximum.
+    [0, 1]); blue is ``recent_mean_score`` (the training runs' scores) divided by its
+    maximum, which the label gives.
     """
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
@@ -537,4 +571,6 @@ def curve_png(csv_path: str | Path) -> bytes:
     recent = column("recent_mean_score")
     top = np.nanmax(recent) if np.isfinite(recent).any() else 0.0
     series = [evals] + ([recent / top] if top > 0 else [])
-    return png_bytes(plot_curve(steps, series, y_range=(0.0, 1.0)))
+    names = ("held-out score", f"recent mean / {_fmt(round(float(top), 2))}")
+    return png_bytes(plot_curve(steps, series, y_range=(0.0, 1.0),
+                                labels=names[:len(series)]))
