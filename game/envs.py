@@ -165,10 +165,14 @@ class HumanView:
         self.title = title
         self.fps = fps
         self.window: Any = None
+        self.closed = False
+        """The user closed the window: frames are no longer shown (the env keeps running)."""
         self._due = 0.0
 
     def show(self, frame: np.ndarray) -> None:
         """Draws ``frame`` in the window (opened on first use), then waits for its slot."""
+        if self.closed:
+            return
         h, w = frame.shape[:2]
         if self.window is None:
             try:
@@ -185,6 +189,10 @@ class HumanView:
         window = self.window
         window.switch_to()
         window.dispatch_events()
+        if window.has_exit:
+            self.close()
+            self.closed = True
+            return
         image = pyglet.image.ImageData(w, h, "RGB", np.ascontiguousarray(frame).tobytes(),
                                        pitch=-w * 3)  # negative pitch: row 0 is the top
         window.clear()

@@ -9,6 +9,8 @@ without it the command says so in one line.
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +32,8 @@ GIF_COLOURS = 128
 """Palette size of a GIF: the sky's gradient needs most of them."""
 FLYER_COLOURS = 16
 """Palette entries kept for the flyer's own colours."""
+PALETTE_FRAMES = 16
+"""Frames the GIF palette is taken from (every other one of the first ones)."""
 
 
 def pilot_path(spec: str, level: str) -> Path:
@@ -127,12 +131,18 @@ def write_gif(path: Path, frames: Iterator[np.ndarray], fps: float) -> int:
     except ImportError:
         raise CliError("writing a GIF needs Pillow: pip install 'gravity-flyer[video]'"
                        ) from None
-    frames = list(frames)
-    # One palette for the whole film, from a strip of frames across it: per-frame palettes
-    # make the unchanged sky flicker and defeat the writer's frame-difference cropping.
+    # One palette for the whole film, from its first frames (the colours do not change
+    # along a flight): per-frame palettes make the unchanged sky flicker and defeat the
+    # writer's frame-difference cropping. Frames are kept as 1-byte palette indices only.
     # The flyer covers a tiny part of each frame, so its colours get their own share.
-    picks = frames[:: max(1, len(frames) // 8)][:8]
-    scene = Image.fromarray(np.concatenate(picks, axis=0)).quantize(
+    head: list[np.ndarray] = []
+    for frame in frames:
+        head.append(frame)
+        if len(head) == PALETTE_FRAMES:
+            break
+    if not head:
+        raise CliError("nothing to record")
+    scene = Image.fromarray(np.concatenate(head[::2], axis=0)).quantize(
         colors=GIF_COLOURS - FLYER_COLOURS, method=Image.Quantize.MEDIANCUT,
         dither=Image.Dither.NONE)
     flyer = sprite("flyer.png")
@@ -144,7 +154,7 @@ def write_gif(path: Path, frames: Iterator[np.ndarray], fps: float) -> int:
     palette.putpalette(scene.getpalette()[:3 * (GIF_COLOURS - FLYER_COLOURS)]
                        + own.getpalette()[:3 * FLYER_COLOURS])
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
-              for f in frames]
+              for f in itertools.chain(head, frames)]
     # GIF delays are in hundredths of a second.
     duration = max(2, int(round(100 / fps))) * 10
     images[0].save(path, save_all=True, append_images=images[1:], duration=duration, loop=0,
@@ -204,13 +214,19 @@ def record(args: argparse.Namespace) -> int:
     fps = _fps(args.level)
     start = time.perf_counter()
     frames = flight(args.level, policy, args.seconds, args.seed, width, height)
+    # Written under a temporary name and renamed when complete: an interrupted recording
+    # never leaves a truncated film under the name asked for.
+    part = out.with_name(f".{out.name}.part{suffix}")
     try:
         if suffix == ".gif":
-            n = write_gif(out, frames, fps)
+            n = write_gif(part, frames, fps)
         else:
-            n = write_mp4(out, frames, fps, (width, height))
+            n = write_mp4(part, frames, fps, (width, height))
+        os.replace(part, out)
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
+    finally:
+        part.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
     print(f"recorded {n / fps:.1f} s of {args.level} ({n} frames at {fps:g} fps, "
           f"{width}x{height}) flown by {who} in {seconds:.1f} s: {out} "
