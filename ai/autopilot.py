@@ -1,21 +1,25 @@
-"""Pilot files: a frozen, greedy Q-network saved as safetensors with checked metadata."""
+"""Pilot files: a frozen, greedy Q-network saved as safetensors with checked metadata.
+
+The pilot knows nothing of the game: what it was trained for (a level name, a physics
+version, ...) is caller-given metadata, stored as strings and checked on load against
+what the caller expects (``Autopilot.load(path, expect={...})``).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import struct
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from ai.config import OBS_SIZES
 from ai.errors import PilotError
 from ai.qnet import layer_names, layer_shapes, numpy_forward
 from game.atomic import atomic_write_bytes
-from game.physics import PHYSICS_VERSION
 
 PILOT_FORMAT = "gravity-flyer-pilot"
 """The ``format`` metadata value every pilot file carries."""
@@ -25,15 +29,24 @@ MAX_PILOT_BYTES = 16 * 1024 * 1024
 """Larger files are refused before they are read."""
 MAX_HEADER_BYTES = 1024 * 1024
 """A safetensors header longer than this is not a pilot file."""
+SHAPE_KEYS = ("format", "format_version", "obs_size", "hidden", "n_actions")
+"""Metadata the file format itself writes; caller metadata may not use these names."""
 
 
 class Autopilot:
     """A greedy pilot: the Q-network's weights in numpy, and what they were trained for."""
 
-    def __init__(self, level: str, layers: list[np.ndarray], card: dict | None = None) -> None:
-        if level not in OBS_SIZES:
-            raise PilotError(f"unknown level {level!r}")
-        self.level = level
+    def __init__(self, layers: list[np.ndarray], meta: Mapping[str, str] | None = None,
+                 card: dict | None = None) -> None:
+        """
+        Args:
+            layers: weight, bias, weight, bias, ... of the network, first layer first.
+            meta: what the pilot was trained for (strings; e.g. ``{"level": "arcade"}``).
+            card: the model card (JSON-able values).
+        """
+        self.meta = {str(k): str(v) for k, v in (meta or {}).items()}
+        if clash := set(self.meta) & {*SHAPE_KEYS}:
+            raise ValueError(f"pilot metadata may not set {sorted(clash)}")
         self.layers = [np.ascontiguousarray(w, dtype=np.float32) for w in layers]
         self.sizes = (self.layers[0].shape[1], *(w.shape[0] for w in self.layers[0::2]))
         self.card = dict(card or {})
@@ -48,12 +61,25 @@ class Autopilot:
         """The safetensors metadata written by ``save`` (all values are strings)."""
         meta = {f"card.{k}": v if isinstance(v, str) else json.dumps(v)
                 for k, v in self.card.items()}
-        meta.update(format=PILOT_FORMAT, format_version=str(PILOT_FORMAT_VERSION),
-                    level=self.level, obs_size=str(self.obs_size),
-                    physics_version=str(PHYSICS_VERSION),
-                    hidden=",".join(str(h) for h in self.sizes[1:-1]),
+        meta.update(format=PILOT_FORMAT, format_version=str(PILOT_FORMAT_VERSION), **self.meta,
+                    obs_size=str(self.obs_size), hidden=",".join(str(h) for h in self.sizes[1:-1]),
                     n_actions=str(self.sizes[-1]))
         return meta
+
+    def check(self, expect: Mapping[str, str], where: object = "pilot") -> None:
+        """Raises ``PilotError`` unless every ``expect`` entry matches the pilot's metadata.
+
+        ``expect`` may name any metadata key, ``obs_size`` included; values compare as
+        strings. ``where`` names the pilot in the message (its path).
+        """
+        have = self.metadata
+        for key, want in expect.items():
+            if key not in have:
+                raise PilotError(f"{where} is not a pilot for {_words(key)} {want} "
+                                 f"(it has no {key!r} metadata)")
+            if have[key] != str(want):
+                raise PilotError(f"{where} is a pilot for {_words(key)} {have[key]}, "
+                                 f"not {want}")
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """Q-values of FALL and JUMP for ``obs``, shape ``(2,)`` (or ``(B, 2)`` for a batch)."""
@@ -79,11 +105,16 @@ class Autopilot:
         atomic_write_bytes(Path(path), self.to_bytes(card))
 
     @classmethod
-    def load(cls, path: str | os.PathLike, level: str | None = None) -> Autopilot:
+    def load(cls, path: str | os.PathLike, expect: Mapping[str, str] | None = None
+             ) -> Autopilot:
         """Reads and checks a pilot file; raises ``PilotError`` with a one-line reason.
 
         Size and header are checked before the file is read, so a huge or foreign
         file never causes a large allocation. Nothing is unpickled.
+
+        Args:
+            expect: metadata the pilot must carry, e.g. ``{"level": "arcade",
+                "physics_version": "2", "obs_size": "8"}`` (see ``check``).
         """
         path = Path(path)
         try:
@@ -114,10 +145,12 @@ class Autopilot:
         except (ValueError, UnicodeDecodeError):
             raise PilotError(f"{path} is not a safetensors file (unreadable header)") from None
         meta = header.get("__metadata__") or {}
-        return cls._from_checked(path, data, meta, level)
+        pilot = cls._from_checked(path, data, meta)
+        pilot.check(expect or {}, where=path)
+        return pilot
 
     @classmethod
-    def _from_checked(cls, path: Path, data: bytes, meta: dict, level: str | None) -> Autopilot:
+    def _from_checked(cls, path: Path, data: bytes, meta: dict) -> Autopilot:
         def need(key: str) -> str:
             if key not in meta:
                 raise PilotError(f"{path} is not a Gravity Flyer pilot (no {key!r} metadata)")
@@ -128,23 +161,12 @@ class Autopilot:
         if need("format_version") != str(PILOT_FORMAT_VERSION):
             raise PilotError(f"{path} has pilot format version {meta['format_version']}, "
                              f"this game reads version {PILOT_FORMAT_VERSION}")
-        if need("physics_version") != str(PHYSICS_VERSION):
-            raise PilotError(f"{path} was trained for physics version {meta['physics_version']}, "
-                             f"this game has version {PHYSICS_VERSION}")
-        file_level = need("level")
-        if file_level not in OBS_SIZES:
-            raise PilotError(f"{path} is for an unknown level {file_level!r}")
-        if level is not None and file_level != level:
-            raise PilotError(f"{path} is a pilot for the {file_level} level, not {level}")
         try:
             obs_size = int(need("obs_size"))
             hidden = tuple(int(h) for h in need("hidden").split(",") if h)
             n_actions = int(need("n_actions"))
         except ValueError:
             raise PilotError(f"{path} has malformed size metadata") from None
-        if obs_size != OBS_SIZES[file_level]:
-            raise PilotError(f"{path} takes {obs_size} observations; the {file_level} level "
-                             f"gives {OBS_SIZES[file_level]}")
         if n_actions != 2 or not hidden or min(hidden) < 1:
             raise PilotError(f"{path} has an unsupported network shape")
         sizes = (obs_size, *hidden, n_actions)
@@ -165,16 +187,22 @@ class Autopilot:
             if not np.isfinite(w).all():
                 raise PilotError(f"{path}: {name} holds NaN or Inf")
             layers.append(w)
-        card = {}
+        card, tags = {}, {}
         for key, value in meta.items():
             if key.startswith("card."):
                 try:
                     card[key[5:]] = json.loads(value)
                 except ValueError:
                     card[key[5:]] = value
-        return cls(file_level, layers, card=card)
+            elif key not in SHAPE_KEYS:
+                tags[key] = str(value)
+        return cls(layers, meta=tags, card=card)
 
     def __repr__(self) -> str:
-        return f"Autopilot(level={self.level!r}, sizes={list(self.sizes)})"
+        return f"Autopilot(meta={self.meta!r}, sizes={list(self.sizes)})"
+
+
+def _words(key: str) -> str:
+    return key.replace("_", " ")
 
 

@@ -1,7 +1,8 @@
-"""The learner's settings: one flat dataclass, and the per-level defaults.
+"""The learner's settings: one flat dataclass (the seed's classic values by default).
 
-The defaults here are exactly what the game, ``main.py train`` and the benchmarks
-under ``bench/`` use; there is no separate tuning for the benchmarks.
+A game gives its own settings per level (Gravity Flyer: ``game.levels``, turned into a
+config by ``game.learning.learner_config``); the game, ``main.py train`` and the
+benchmarks under ``bench/`` all use those, with no separate tuning for the benchmarks.
 """
 
 from __future__ import annotations
@@ -9,16 +10,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-OBS_SIZES = {"classic": 2, "arcade": 8}
-"""Observation length of each level (``game.classic`` / ``game.arcade``)."""
-
 
 @dataclass(frozen=True)
 class LearnerConfig:
-    """Every setting of the DQN learner (classic defaults; see ``default_config``)."""
+    """Every setting of the DQN learner (the observation size is the learner's own argument)."""
 
-    obs_size: int = 2
-    """Length of the observation vector; follows the level."""
     hidden: tuple[int, ...] = (32, 32)
     """Widths of the hidden ReLU layers (the seed's 2-32-32-2 on classic)."""
     gamma: float = 0.9
@@ -69,29 +65,6 @@ class LearnerConfig:
     """Most points kept in the learning curve; older ones are thinned out."""
 
 
-def default_config(level: str) -> LearnerConfig:
-    """The default settings for ``level`` ('classic' or 'arcade')."""
-    if level == "classic":
-        return LearnerConfig()
-    if level == "arcade":
-        return dataclasses.replace(
-            LearnerConfig(), obs_size=OBS_SIZES["arcade"], hidden=(64, 64), gamma=0.97,
-            lr_early=3e-3, lr=1e-3, early_steps=5_000, updates_per_step_early=2.0,
-            # Half a gradient step per env step: one flyer (as in the window) reaches 0.9 of
-            # the oracle within 200k steps on 5/5 seeds, against 4/5 at a quarter (validation).
-            updates_per_step=0.5, eps_decay_steps=5_000, target_sync_updates=500,
-            # Exploration stays low: one random action at the wrong tick crashes a run, and
-            # runs must reach the narrow gates late in a course to learn them.
-            eps_end=0.002,
-            # Crash lessons keep a quarter of each batch once the pilot flies well: without
-            # it they dilute, the pilot forgets the narrow gates, and learning stalls.
-            terminal_share=0.25, terminal_share_early=0.0,
-            # Flying the average holds the pilot near its best: from scratch, 5 seeds end at
-            # 0.96-0.98 of the oracle after 200k steps, against 0.20-0.98 without it.
-            pilot_average_updates=10_000)
-    raise ValueError(f"unknown level {level!r}; choose from {', '.join(OBS_SIZES)}")
-
-
 def config_to_dict(config: LearnerConfig) -> dict:
     """The config as JSON-able values (tuples become lists)."""
     d = dataclasses.asdict(config)
@@ -102,8 +75,10 @@ def config_to_dict(config: LearnerConfig) -> dict:
 def config_from_dict(d: dict, defaults: LearnerConfig | None = None) -> LearnerConfig:
     """Inverse of ``config_to_dict``; an unknown key raises ``TypeError``, a missing
     ``hidden`` ``KeyError``. Other missing keys (settings added after ``d`` was saved) take
-    their values from ``defaults``, else the dataclass defaults."""
+    their values from ``defaults``, else the dataclass defaults. An ``obs_size`` (kept in
+    the config by saves of format 3 and older) is ignored."""
     d = dict(d)
+    d.pop("obs_size", None)
     d["hidden"] = tuple(int(h) for h in d["hidden"])
     if defaults is not None:
         d = {**dataclasses.asdict(defaults), **d}

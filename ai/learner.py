@@ -10,9 +10,9 @@ from its first few flights, then a low one so the game keeps its frame rate.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,16 +20,17 @@ import numpy as np
 import torch
 
 from ai.autopilot import Autopilot
-from ai.config import OBS_SIZES, LearnerConfig, config_from_dict, config_to_dict, default_config
+from ai.config import LearnerConfig, config_from_dict, config_to_dict
 from ai.errors import PilotError, StateError
 from ai.optim import FlatAdam, dqn_loss_and_grad
 from ai.qnet import QNet, numpy_forward
 from ai.replay import ReplayMemory
 
-STATE_FORMAT_VERSION = 3
-"""Bumped whenever ``Learner.state()`` changes shape. Version 3 added the averaged pilot
-weights; versions 2 (no averaging) and 1 (``torch.optim.Adam``'s per-layer moments) are
-still read; anything else is refused."""
+STATE_FORMAT_VERSION = 4
+"""Bumped whenever ``Learner.state()`` changes shape. Version 4 keeps the caller's metadata
+(``meta``) and the observation size instead of a level name; 3 added the averaged pilot
+weights; 2 (no averaging) and 1 (``torch.optim.Adam``'s per-layer moments) are still read;
+anything else is refused."""
 
 N_ACTIONS = 2
 
@@ -61,30 +62,38 @@ def double_dqn_targets(online: QNet, target: QNet, rewards: torch.Tensor, next_o
 
 
 class Learner:
-    """An online DQN learner for one level; the window, ``train`` and the benches drive it.
+    """An online DQN learner; the window, ``train`` and the benches drive it.
+
+    It knows observations and actions only: what it learns for (a game's level, its
+    physics version) is ``meta``, strings it saves and that are checked when a state or
+    a pilot is loaded.
 
     The HUD reads ``epsilon``, ``env_steps``, ``updates``, ``episodes``,
     ``last_loss``, ``memory``, ``recent_scores`` and ``curve``. ``curve`` holds
     ``(env_steps, mean of the last 100 scores)`` every ``curve_stride`` episodes;
     the stride doubles whenever the curve would exceed ``config.curve_points``.
+
+    Args:
+        obs_size: length of the observation vector.
+        config: the settings (default: ``LearnerConfig()``).
+        meta: what the learner is for, e.g. ``{"level": "arcade", "physics_version": "2"}``.
+        seed: seeds the initial weights, exploration and replay sampling.
     """
 
-    def __init__(self, level: str = "classic", config: LearnerConfig | None = None,
-                 seed: int = 0) -> None:
-        if level not in OBS_SIZES:
-            raise ValueError(f"unknown level {level!r}; choose from {', '.join(OBS_SIZES)}")
-        config = config or default_config(level)
-        if config.obs_size != OBS_SIZES[level]:
-            raise ValueError(f"config obs_size {config.obs_size} does not fit level {level!r} "
-                             f"({OBS_SIZES[level]})")
+    def __init__(self, obs_size: int, config: LearnerConfig | None = None,
+                 meta: Mapping[str, str] | None = None, seed: int = 0) -> None:
+        if not isinstance(obs_size, int) or obs_size < 1:
+            raise ValueError(f"obs_size must be a positive int, got {obs_size!r}")
+        config = config or LearnerConfig()
         # Tiny matrices: extra threads only add synchronisation overhead.
         torch.set_num_threads(1)
-        self.level = level
+        self.obs_size = obs_size
+        self.meta = {str(k): str(v) for k, v in (meta or {}).items()}
         self.config = config
         self.seed = int(seed)
         init_seq, act_seq, memory_seq = np.random.SeedSequence(self.seed).spawn(3)
         generator = torch.Generator().manual_seed(int(init_seq.generate_state(1, np.uint64)[0]))
-        self.sizes = (config.obs_size, *config.hidden, N_ACTIONS)
+        self.sizes = (obs_size, *config.hidden, N_ACTIONS)
         self.net = QNet(self.sizes, generator)
         self.target = QNet(self.sizes)
         self.target.flat.copy_(self.net.flat)
@@ -97,7 +106,7 @@ class Learner:
             self.pilot_net.flat.copy_(self.net.flat)
         self._pilot_layers = (self.pilot_net or self.net).numpy_layers()
         self.optimizer = FlatAdam(self.net.flat, self.net.grad_flat, lr=config.lr_early)
-        self.memory = ReplayMemory(config.obs_size, config.capacity, config.terminal_capacity,
+        self.memory = ReplayMemory(obs_size, config.capacity, config.terminal_capacity,
                                    seed=memory_seq)
         self.rng = np.random.default_rng(act_seq)
         self.learn_enabled = True
@@ -227,7 +236,7 @@ class Learner:
         return sum(self._losses) / len(self._losses) if self._losses else None
 
     def end_episode(self, score: float) -> None:
-        """Records a finished episode (classic: 1 success, 0 crash; arcade: gates passed)."""
+        """Records a finished episode's score (the game's: a success, gates passed, ...)."""
         self.episodes += 1
         self.recent_scores.append(float(score))
         if self.episodes % self.curve_stride == 0:
@@ -242,7 +251,7 @@ class Learner:
         """A greedy snapshot of the flying weights (the average, where the config keeps one)."""
         card = {"trained_env_steps": self.env_steps, "trained_episodes": self.episodes,
                 "seed": self.seed}
-        return Autopilot(self.level, [w.copy() for w in self._pilot_layers], card=card)
+        return Autopilot([w.copy() for w in self._pilot_layers], meta=self.meta, card=card)
 
     def load_pilot(self, pilot: Autopilot) -> None:
         """Continues learning from ``pilot``'s weights (target and last-good synced).
@@ -250,9 +259,10 @@ class Learner:
         Exploration jumps to ``eps_end``: a loaded pilot already flies, so it should not
         start by flying randomly.
         """
-        if pilot.level != self.level or pilot.sizes != self.sizes:
-            raise PilotError(f"pilot is for {pilot.level} with layers {list(pilot.sizes)}; "
-                             f"this learner is {self.level} with {list(self.sizes)}")
+        if pilot.sizes != self.sizes:
+            raise PilotError(f"pilot has layers {list(pilot.sizes)}; this learner has "
+                             f"{list(self.sizes)}")
+        pilot.check(self.meta)
         self.net.load_layers(pilot.layers)
         self.target.flat.copy_(self.net.flat)
         self._good.copy_(self.net.flat)
@@ -266,102 +276,31 @@ class Learner:
 
     def state(self) -> LearnerState:
         """A complete copy of the learner: continuing from it is bit-identical."""
-        opt = self.optimizer
-        tensors = {"net": self.net.flat.clone(), "target": self.target.flat.clone(),
-                   "good": self._good.clone(), "adam.exp_avg": opt.exp_avg.clone(),
-                   "adam.exp_avg_sq": opt.exp_avg_sq.clone()}
-        if self.pilot_net is not None:
-            tensors["pilot"] = self.pilot_net.flat.clone()
-        arrays, memory_meta = self.memory.state()
-        meta = {
-            "format_version": STATE_FORMAT_VERSION,
-            "level": self.level,
-            "seed": self.seed,
-            "config": config_to_dict(self.config),
-            "lr": self.optimizer.lr,
-            "adam_steps": self.optimizer.steps,
-            "learn_enabled": self.learn_enabled,
-            "env_steps": self.env_steps,
-            "updates": self.updates,
-            "episodes": self.episodes,
-            "explore_steps": self.explore_steps,
-            "nan_rollbacks": self.nan_rollbacks,
-            "rejected_transitions": self.rejected_transitions,
-            "credit": self._credit,
-            "losses": list(self._losses),
-            "recent_scores": list(self.recent_scores),
-            "curve": [list(p) for p in self.curve],
-            "curve_stride": self.curve_stride,
-            "rng": self.rng.bit_generator.state,
-            "memory": memory_meta,
-        }
-        return LearnerState(tensors, arrays, meta)
+        return _snapshot(self)
 
     @classmethod
-    def from_state(cls, state: LearnerState) -> Learner:
-        """Rebuilds a learner from ``state()``; raises ``StateError`` naming what does not fit."""
-        meta = state.meta
+    def from_state(cls, state: LearnerState, expect: Mapping[str, str] | None = None,
+                   defaults: LearnerConfig | None = None,
+                   legacy_meta: Mapping[str, str] | None = None) -> Learner:
+        """Rebuilds a learner from ``state()``; raises ``StateError`` naming what does not fit.
+
+        Args:
+            expect: metadata the state must carry (compared as strings), e.g. the level.
+            defaults: values for settings added after the state was saved (else the
+                ``LearnerConfig`` defaults).
+            legacy_meta: metadata assumed for a state of format 3 or older, which carried
+                only its ``level`` (e.g. the physics version every such save had).
+        """
         try:
-            version = meta.get("format_version")
-            if version not in (1, 2, STATE_FORMAT_VERSION):
-                raise StateError(f"learner state format {version!r} is not the supported "
-                                 f"{STATE_FORMAT_VERSION}")
-            level = meta["level"]
-            if level not in OBS_SIZES:
-                raise StateError(f"learner state is for unknown level {level!r}")
-            # A setting newer than the save takes the level's current default.
-            config = config_from_dict(meta["config"], default_config(level))
-            learner = cls(level, config, int(meta["seed"]))
-            n = learner.net.flat.numel()
-            tensors = dict(state.tensors)
-            if version == 1:
-                tensors.update(_adam_v1_to_flat(tensors, learner.net))
-            if version < 3 and learner.pilot_net is not None:
-                tensors["pilot"] = tensors["net"]  # the average starts from the saved weights
-            averaged = ("pilot",) if learner.pilot_net is not None else ()
-            for key in ("net", "target", "good", "adam.exp_avg", "adam.exp_avg_sq", *averaged):
-                t = tensors[key]
-                if t.shape != (n,) or t.dtype != torch.float32:
-                    raise StateError(f"learner state tensor {key!r} is {t.dtype}{list(t.shape)}, "
-                                     f"expected float32[{n}]")
-                if not torch.isfinite(t).all():
-                    raise StateError(f"learner state tensor {key!r} holds NaN or Inf")
-            learner.net.flat.copy_(tensors["net"])
-            learner.target.flat.copy_(tensors["target"])
-            learner._good.copy_(tensors["good"])
-            if learner.pilot_net is not None:
-                learner.pilot_net.flat.copy_(tensors["pilot"])
-            opt = learner.optimizer
-            opt.exp_avg.copy_(tensors["adam.exp_avg"])
-            opt.exp_avg_sq.copy_(tensors["adam.exp_avg_sq"])
-            opt.steps = int(tensors["adam.steps"]) if version == 1 else int(meta["adam_steps"])
-            if opt.steps < 0:
-                raise StateError(f"learner state has a negative optimizer step count {opt.steps}")
-            opt.lr = float(meta["lr"])
-            try:
-                learner.memory = ReplayMemory.from_state(state.arrays, meta["memory"])
-            except ValueError as exc:
-                raise StateError(str(exc)) from None
-            if learner.memory.obs_size != config.obs_size:
-                raise StateError("replay memory obs size does not fit the config")
-            learner.learn_enabled = bool(meta["learn_enabled"])
-            for key in ("env_steps", "updates", "episodes", "explore_steps", "nan_rollbacks",
-                        "rejected_transitions", "curve_stride"):
-                setattr(learner, key, int(meta[key]))
-            learner._credit = float(meta["credit"])
-            learner._losses.extend(float(x) for x in meta["losses"])
-            learner.recent_scores.extend(float(x) for x in meta["recent_scores"])
-            learner.curve = [(int(s), float(v)) for s, v in meta["curve"]]
-            learner.rng.bit_generator.state = meta["rng"]
+            return _rebuild(cls, state, expect or {}, defaults, legacy_meta or {})
         except StateError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
             raise StateError(f"learner state is incomplete or malformed ({type(exc).__name__}: "
                              f"{exc})".replace("\n", " ")) from None
-        return learner
 
     def __repr__(self) -> str:
-        return (f"Learner(level={self.level!r}, env_steps={self.env_steps}, "
+        return (f"Learner(meta={self.meta!r}, env_steps={self.env_steps}, "
                 f"updates={self.updates}, epsilon={self.epsilon:.3f})")
 
 
@@ -382,6 +321,109 @@ def _adam_v1_to_flat(tensors: dict[str, torch.Tensor], net: QNet) -> dict[str, t
     return out
 
 
-def replace_config(config: LearnerConfig, **changes: Any) -> LearnerConfig:
-    """``dataclasses.replace`` re-exported for callers that tweak one setting."""
-    return dataclasses.replace(config, **changes)
+def _check_meta(saved: Mapping[str, str], expect: Mapping[str, str]) -> None:
+    for key, want in expect.items():
+        have = saved.get(key)
+        if have != str(want):
+            raise StateError(f"learner state is for {key.replace('_', ' ')} {have}, not {want}")
+
+
+def _restore(learner: Learner, state: LearnerState, version: int) -> None:
+    """Copies ``state`` into a fresh ``learner`` of the saved shape, checking every part."""
+    meta = state.meta
+    n = learner.net.flat.numel()
+    tensors = dict(state.tensors)
+    if version == 1:
+        tensors.update(_adam_v1_to_flat(tensors, learner.net))
+    if version < 3 and learner.pilot_net is not None:
+        tensors["pilot"] = tensors["net"]  # the average starts from the saved weights
+    averaged = ("pilot",) if learner.pilot_net is not None else ()
+    for key in ("net", "target", "good", "adam.exp_avg", "adam.exp_avg_sq", *averaged):
+        t = tensors[key]
+        if t.shape != (n,) or t.dtype != torch.float32:
+            raise StateError(f"learner state tensor {key!r} is {t.dtype}{list(t.shape)}, "
+                             f"expected float32[{n}]")
+        if not torch.isfinite(t).all():
+            raise StateError(f"learner state tensor {key!r} holds NaN or Inf")
+    learner.net.flat.copy_(tensors["net"])
+    learner.target.flat.copy_(tensors["target"])
+    learner._good.copy_(tensors["good"])
+    if learner.pilot_net is not None:
+        learner.pilot_net.flat.copy_(tensors["pilot"])
+    opt = learner.optimizer
+    opt.exp_avg.copy_(tensors["adam.exp_avg"])
+    opt.exp_avg_sq.copy_(tensors["adam.exp_avg_sq"])
+    opt.steps = int(tensors["adam.steps"]) if version == 1 else int(meta["adam_steps"])
+    if opt.steps < 0:
+        raise StateError(f"learner state has a negative optimizer step count {opt.steps}")
+    opt.lr = float(meta["lr"])
+    try:
+        learner.memory = ReplayMemory.from_state(state.arrays, meta["memory"])
+    except ValueError as exc:
+        raise StateError(str(exc)) from None
+    if learner.memory.obs_size != learner.obs_size:
+        raise StateError("replay memory obs size does not fit the learner's")
+    learner.learn_enabled = bool(meta["learn_enabled"])
+    for key in ("env_steps", "updates", "episodes", "explore_steps", "nan_rollbacks",
+                "rejected_transitions", "curve_stride"):
+        setattr(learner, key, int(meta[key]))
+    learner._credit = float(meta["credit"])
+    learner._losses.extend(float(x) for x in meta["losses"])
+    learner.recent_scores.extend(float(x) for x in meta["recent_scores"])
+    learner.curve = [(int(s), float(v)) for s, v in meta["curve"]]
+    learner.rng.bit_generator.state = meta["rng"]
+
+
+def _snapshot(learner: Learner) -> LearnerState:
+    """``Learner.state``: copies of every tensor and array, and the counters as JSON."""
+    opt = learner.optimizer
+    tensors = {"net": learner.net.flat.clone(), "target": learner.target.flat.clone(),
+               "good": learner._good.clone(), "adam.exp_avg": opt.exp_avg.clone(),
+               "adam.exp_avg_sq": opt.exp_avg_sq.clone()}
+    if learner.pilot_net is not None:
+        tensors["pilot"] = learner.pilot_net.flat.clone()
+    arrays, memory_meta = learner.memory.state()
+    meta = {
+        "format_version": STATE_FORMAT_VERSION,
+        "meta": dict(learner.meta),
+        "obs_size": learner.obs_size,
+        "seed": learner.seed,
+        "config": config_to_dict(learner.config),
+        "lr": learner.optimizer.lr,
+        "adam_steps": learner.optimizer.steps,
+        "learn_enabled": learner.learn_enabled,
+        "env_steps": learner.env_steps,
+        "updates": learner.updates,
+        "episodes": learner.episodes,
+        "explore_steps": learner.explore_steps,
+        "nan_rollbacks": learner.nan_rollbacks,
+        "rejected_transitions": learner.rejected_transitions,
+        "credit": learner._credit,
+        "losses": list(learner._losses),
+        "recent_scores": list(learner.recent_scores),
+        "curve": [list(p) for p in learner.curve],
+        "curve_stride": learner.curve_stride,
+        "rng": learner.rng.bit_generator.state,
+        "memory": memory_meta,
+    }
+    return LearnerState(tensors, arrays, meta)
+
+
+def _rebuild(cls: type[Learner], state: LearnerState, expect: Mapping[str, str],
+             defaults: LearnerConfig | None, legacy_meta: Mapping[str, str]) -> Learner:
+    """``Learner.from_state`` without its error wrapping."""
+    meta = state.meta
+    version = meta.get("format_version")
+    if version not in (1, 2, 3, STATE_FORMAT_VERSION):
+        raise StateError(f"learner state format {version!r} is not the supported "
+                         f"{STATE_FORMAT_VERSION}")
+    if version < 4:
+        saved_meta = {**legacy_meta, "level": str(meta["level"])}
+        obs_size = int(meta["config"]["obs_size"])
+    else:
+        saved_meta, obs_size = dict(meta["meta"]), int(meta["obs_size"])
+    _check_meta(saved_meta, expect)
+    learner = cls(obs_size, config_from_dict(meta["config"], defaults), saved_meta,
+                  int(meta["seed"]))
+    _restore(learner, state, version)
+    return learner

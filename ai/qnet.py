@@ -81,11 +81,6 @@ class QNet:
         """Zero-copy numpy views of the current weights, ``[W0, b0, W1, b1, ...]``."""
         return self._np
 
-    def named_tensors(self) -> dict[str, torch.Tensor]:
-        """Per-layer copies under their pilot-file names."""
-        return {name: p.detach().clone()
-                for name, p in zip(layer_names(self.sizes), self.params, strict=True)}
-
     def load_layers(self, layers: list[np.ndarray]) -> None:
         """Copies per-layer weights (numpy, in ``layer_shapes`` order) into the buffer."""
         with torch.no_grad():

@@ -1,6 +1,6 @@
 """Arcade learning from scratch with the in-game defaults: one flyer, as in the window.
 
-For each seed a fresh learner (``default_config("arcade")``) flies one flyer on the
+For each seed a fresh learner (``learner_config(ARCADE)``) flies one flyer on the
 batched world (``envs=1``, exactly ``main.py train --level arcade --envs 1``). At
 each checkpoint the greedy pilot flies the 1,000 held-out 100-gate courses of
 ``main.py evaluate`` (seed 12345; training courses come from the training seed's own
@@ -22,8 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ai.commands import EVAL_SEED, Evaluation, train_learner  # noqa: E402
-from ai.config import config_to_dict, default_config  # noqa: E402
+from ai.config import config_to_dict  # noqa: E402
+from game.evaluation import EVAL_SEED, Evaluation  # noqa: E402
+from game.learning import learner_config  # noqa: E402
+from game.levels import ARCADE  # noqa: E402
+from game.train import train_learner  # noqa: E402
 
 GOAL = 0.9
 RESULTS = Path(__file__).resolve().parent / "results" / "arcade_learning.json"
@@ -40,7 +43,7 @@ def main() -> None:
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    evaluation = Evaluation.prepare("arcade", args.episodes, EVAL_SEED)
+    evaluation = Evaluation.prepare(ARCADE, args.episodes, EVAL_SEED)
     print(f"oracle on {args.episodes} held-out courses: mean {evaluation.best.mean():.2f} gates "
           f"({time.perf_counter() - t0:.1f} s)")
     marks = [args.steps * (k + 1) // args.checkpoints for k in range(args.checkpoints)]
@@ -64,7 +67,7 @@ def main() -> None:
                       flush=True)
 
         start = time.perf_counter()
-        train_learner("arcade", args.steps, seed, envs=1, progress=progress)
+        train_learner(ARCADE, args.steps, seed, envs=1, progress=progress)
         wall = time.perf_counter() - start - eval_seconds
         reached = next((c["env_steps"] for c in curve if c["score_over_oracle"] >= GOAL), None)
         runs.append({"seed": seed, "train_seconds": round(wall, 1), "curve": curve,
@@ -79,10 +82,10 @@ def main() -> None:
     summary = {
         "bench": "arcade_learning", "goal": f"score/oracle >= {GOAL} within {args.steps} steps",
         "steps": args.steps, "seeds": args.seeds, "envs": 1, "eval_episodes": args.episodes,
-        "eval_seed": EVAL_SEED, "n_gates": 100,
+        "eval_seed": EVAL_SEED, "n_gates": ARCADE.eval_gates,
         "seeds_reaching_goal": ok, "seeds_at_goal_at_end": final_ok,
         "goal_met": ok == args.seeds,
-        "config": config_to_dict(default_config("arcade")), "runs": runs,
+        "config": config_to_dict(learner_config(ARCADE)), "runs": runs,
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
     print(f"{ok}/{args.seeds} seeds reach score/oracle >= {GOAL} within {args.steps:,} steps "

@@ -178,9 +178,10 @@ def main() -> int:
         # The learner's first early_steps run a high replay ratio (many gradient steps per
         # env step); a third phase measures max speed in the steady state that follows.
         sys.path.insert(0, str(ROOT))
-        from ai import default_config
+        from game.learning import learner_config
+        from game.levels import LEVELS
 
-        early = default_config(args.level).early_steps
+        early = learner_config(LEVELS[args.level]).early_steps
         if args.autosave_s is None:
             _wait("the learner's early phase to end",
                   lambda: (s := state()) is not None and s.get("env_steps", 0) >= early + 200,

@@ -21,10 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ai import Learner, default_config  # noqa: E402
-from ai.commands import classic_success  # noqa: E402
-from game.classic import ClassicWorld  # noqa: E402
+from game.evaluation import Evaluation  # noqa: E402
+from game.learning import new_learner  # noqa: E402
+from game.levels import CLASSIC  # noqa: E402
 from game.physics import FALL, JUMP  # noqa: E402
+from game.rollout import Rollout  # noqa: E402
 
 GOAL = 0.99
 DEMO_FLIGHTS = 3
@@ -38,28 +39,18 @@ def rule_pilot(obs: np.ndarray) -> int:
 
 def steps_to_goal(seed: int, demos: bool, every: int, limit: int, episodes: int) -> dict:
     """Flies one run; returns the env steps at which greedy success first reached the goal."""
-    learner = Learner("classic", default_config("classic"), seed=seed)
-    world = ClassicWorld(seed=10_000 + seed)
-    obs = world.observation()
-    demo_steps, flights, steps, k = 0, 0, 0, 0
-    while steps < limit:
-        human = demos and flights < DEMO_FLIGHTS
-        action = rule_pilot(obs) if human else learner.act(obs)
-        reward, terminated = world.step(action)
-        next_obs = world.observation()
-        learner.observe(obs, action, reward, next_obs, terminated, False, human=human)
-        steps += 1
+    learner = new_learner(CLASSIC, seed=seed)
+    rollout = Rollout(CLASSIC, CLASSIC.world(10_000 + seed), learner)
+    demo_steps, k = 0, 0
+    while rollout.steps < limit:
+        human = demos and rollout.episodes < DEMO_FLIGHTS
+        rollout.step(rule_pilot(rollout.obs) if human else None, human=human)
+        steps = rollout.steps
         demo_steps += human
-        if terminated:
-            learner.end_episode(1.0 if reward > 0 else 0.0)
-            flights += 1
-            obs = world.reset()
-        else:
-            obs = next_obs
         if steps % every == 0:
             k += 1
-            rate = classic_success(learner.greedy_batch, episodes,
-                                   seed=2_000_000 + 1_000 * seed + k).mean()
+            rate = Evaluation.prepare(CLASSIC, episodes, seed=2_000_000 + 1_000 * seed + k).run(
+                learner.greedy_batch)["success_rate"]
             if rate >= GOAL:
                 return {"steps": steps, "demo_steps": demo_steps, "success": float(rate)}
     return {"steps": None, "demo_steps": demo_steps, "success": None}

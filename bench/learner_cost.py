@@ -20,23 +20,27 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ai import Learner, default_config  # noqa: E402
-from game.arcade import ArcadeWorld  # noqa: E402
-from game.classic import ClassicWorld  # noqa: E402
+from game.learning import new_learner  # noqa: E402
+from game.levels import CLASSIC, LEVELS, Level  # noqa: E402
+from game.rollout import Rollout  # noqa: E402
 
 STEPS_PER_FRAME = 84
 """5,000 env steps/s at 60 frames/s."""
 RESULTS = Path(__file__).resolve().parent / "results" / "learner_cost.json"
 
 
-def measure(level: str, steps: int, seed: int = 0) -> dict:
-    """Times every act+observe over ``steps`` env steps of online learning."""
-    learner = Learner(level, default_config(level), seed=seed)
-    world = ClassicWorld(seed=seed) if level == "classic" else ArcadeWorld(seed, n_gates=None)
+def measure(level: Level, steps: int, seed: int = 0) -> dict:
+    """Times every act+observe over ``steps`` env steps of online learning.
+
+    The loop is written out here, not ``game.rollout``'s, because it times the learner's
+    two calls apart from the world's step.
+    """
+    learner = new_learner(level, seed=seed)
+    world = level.world(seed)
     obs = world.observation()
     cost = np.zeros(steps)
     clock = time.perf_counter
-    early = default_config(level).early_steps
+    early = learner.config.early_steps
     cpu = [0.0, 0.0]  # process CPU seconds in the early phase and after (contention-proof)
     c0 = time.process_time()
     for i in range(steps):
@@ -49,7 +53,7 @@ def measure(level: str, steps: int, seed: int = 0) -> dict:
         learner.observe(obs, action, reward, next_obs, terminated, False)
         cost[i] = (t1 - t0) + (clock() - t2)
         if terminated:
-            learner.end_episode(1.0 if reward > 0 else 0.0)
+            learner.end_episode(level.episode_score(world, reward))
             obs = world.reset()
         else:
             obs = next_obs
@@ -61,7 +65,7 @@ def measure(level: str, steps: int, seed: int = 0) -> dict:
     frames = late[: late.size // STEPS_PER_FRAME * STEPS_PER_FRAME].reshape(-1, STEPS_PER_FRAME)
     frame_ms = frames.sum(1) * 1e3
     return {
-        "level": level, "steps": steps, "early_steps": early, "updates": learner.updates,
+        "level": level.name, "steps": steps, "early_steps": early, "updates": learner.updates,
         "early_mean_us": float(cost[:early].mean() * 1e6),
         "late_mean_us": float(late.mean() * 1e6),
         "late_p50_us": float(np.percentile(late, 50) * 1e6),
@@ -79,16 +83,10 @@ def first_300(seeds: int = 5) -> dict:
     """Wall and CPU time of the first 300 env steps of learning on classic (world included)."""
     wall, cpu = [], []
     for seed in range(seeds):
-        learner = Learner("classic", default_config("classic"), seed=seed)
-        world = ClassicWorld(seed=seed)
-        obs = world.observation()
+        learner = new_learner(CLASSIC, seed=seed)
+        rollout = Rollout(CLASSIC, CLASSIC.world(seed), learner)
         w0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(300):
-            action = learner.act(obs)
-            reward, terminated = world.step(action)
-            next_obs = world.observation()
-            learner.observe(obs, action, reward, next_obs, terminated, False)
-            obs = world.reset() if terminated else next_obs
+        rollout.run(300)
         wall.append(time.perf_counter() - w0)
         cpu.append(time.process_time() - c0)
     return {"seeds": seeds, "wall_s": wall, "cpu_s": cpu, "updates": learner.updates,
@@ -96,7 +94,7 @@ def first_300(seeds: int = 5) -> dict:
 
 
 def main() -> None:
-    results = {"classic": measure("classic", 20_000), "arcade": measure("arcade", 20_000)}
+    results = {name: measure(level, 20_000) for name, level in LEVELS.items()}
     t = first_300()
     print(f"first 300 env steps of learning on classic ({t['updates']} updates): median "
           f"{t['median_wall_s']:.2f} s wall, {t['median_cpu_s']:.2f} s CPU "

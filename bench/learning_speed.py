@@ -22,10 +22,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ai import Learner, default_config  # noqa: E402
-from ai.commands import classic_success  # noqa: E402
+from ai.config import config_to_dict  # noqa: E402
 from ai.seed_port import SeedPort  # noqa: E402
-from game.classic import ClassicWorld  # noqa: E402
+from game.evaluation import Evaluation  # noqa: E402
+from game.learning import learner_config, new_learner  # noqa: E402
+from game.levels import CLASSIC  # noqa: E402
+from game.rollout import Rollout  # noqa: E402
 
 EARLY_STEPS = (300, 1024, 4096)
 GOAL = 0.99
@@ -40,34 +42,23 @@ def checkpoints(further: int, n: int = 10) -> list[int]:
 
 def fly(agent, seed: int, marks: list[int], episodes: int) -> dict:
     """Online learning on one classic world; greedy success measured at each mark."""
-    world = ClassicWorld(seed=10_000 + seed)
-    obs = world.observation()
+    rollout = Rollout(CLASSIC, CLASSIC.world(10_000 + seed), agent)
     success: dict[int, float] = {}
-    steps = 0
     wall0, cpu0 = time.perf_counter(), time.process_time()
     t300 = None
     for k, mark in enumerate(marks):
-        while steps < mark:
-            action = agent.act(obs)
-            reward, terminated = world.step(action)
-            next_obs = world.observation()
-            agent.observe(obs, action, reward, next_obs, terminated, False)
-            steps += 1
-            if terminated:
-                agent.end_episode(1.0 if reward > 0 else 0.0)
-                obs = world.reset()
-            else:
-                obs = next_obs
-            if steps == 300:
+        while rollout.steps < mark:
+            rollout.step()
+            if rollout.steps == 300:
                 t300 = (time.perf_counter() - wall0, time.process_time() - cpu0)
         # Fresh flights for every measurement, never the ones learned on.
-        rate = classic_success(agent.greedy_batch, episodes, seed=1_000_000 + 1_000 * seed + k)
-        success[mark] = float(rate.mean())
+        evaluation = Evaluation.prepare(CLASSIC, episodes, seed=1_000_000 + 1_000 * seed + k)
+        success[mark] = evaluation.run(agent.greedy_batch)["success_rate"]
     return {"success": success, "t300_wall_s": t300[0], "t300_cpu_s": t300[1],
             "total_wall_s": time.perf_counter() - wall0}
 
 
-MAKERS = {"ours": lambda s: Learner("classic", default_config("classic"), seed=s),
+MAKERS = {"ours": lambda s: new_learner(CLASSIC, seed=s),
           "seed": lambda s: SeedPort(seed=s)}
 
 
@@ -155,8 +146,7 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "episodes_per_measure": args.episodes, "goal": GOAL, "checkpoints": marks,
-        "config": default_config("classic").__dict__ | {"hidden": list(
-            default_config("classic").hidden)},
+        "config": config_to_dict(learner_config(CLASSIC)),
         "summary": summary, "ratio_seeds_at_goal_ours_over_seed": ratios,
         "runs": {n: [{**r, "success": {str(k): v for k, v in r["success"].items()}}
                      for r in rs] for n, rs in runs.items()},

@@ -31,22 +31,25 @@ from safetensors.numpy import load_file
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ai import Autopilot  # noqa: E402
-from ai.commands import EVAL_SEED, LIVE_EVAL_EPISODES, LIVE_EVAL_SEED, Evaluation, pretrained_path  # noqa: E402
-from game.arcade import ArcadeBatch  # noqa: E402
+from game.evaluation import EVAL_SEED, Evaluation  # noqa: E402
+from game.learning import load_pilot, pretrained_path  # noqa: E402
+from game.levels import ARCADE, LEVELS  # noqa: E402
+from game.train import LIVE_EVAL_EPISODES, LIVE_EVAL_SEED  # noqa: E402
 
 EPISODES = {"classic": 10_000, "arcade": 1_000}
 GOALS = {"classic": 1.0, "arcade": 0.99}
-TRAIN_GOAL_S = 600.0
+TRAIN_GOAL_S = {"arcade": 600.0}
+"""Wall-clock goal for re-making a pilot, where there is one."""
 RESULTS = ROOT / "bench" / "results" / "pretrained.json"
 
 
 def evaluate(level: str) -> dict:
     """Flies the shipped pilot of ``level`` over its goal's held-out set."""
-    pilot = Autopilot.load(pretrained_path(level), level=level)
+    spec = LEVELS[level]
+    pilot, _ = load_pilot(pretrained_path(level), spec)
     t0 = time.perf_counter()
-    result = Evaluation.prepare(level, EPISODES[level], EVAL_SEED).run(pilot.act_batch)
-    figure = result["success_rate"] if level == "classic" else result["mean_score_over_oracle"]
+    result = Evaluation.prepare(spec, EPISODES[level], EVAL_SEED).run(pilot.act_batch)
+    figure = spec.figure(result)
     return {**result, "figure": figure, "goal": GOALS[level], "met": figure >= GOALS[level],
             "seconds": round(time.perf_counter() - t0, 2),
             "card_training_seconds": pilot.card.get("training_seconds"),
@@ -55,15 +58,15 @@ def evaluate(level: str) -> dict:
 
 def course_overlap() -> int:
     """Course seeds shared by the held-out (evaluate) and validation (train) arcade sets."""
-    test = ArcadeBatch(EPISODES["arcade"], seed=EVAL_SEED, autoreset=False).course_seed
-    val = ArcadeBatch(LIVE_EVAL_EPISODES, seed=LIVE_EVAL_SEED, autoreset=False).course_seed
+    test = ARCADE.eval_batch(EPISODES["arcade"], EVAL_SEED).course_seed
+    val = ARCADE.eval_batch(LIVE_EVAL_EPISODES, LIVE_EVAL_SEED).course_seed
     return len(set(test.tolist()) & set(val.tolist()))
 
 
 def retrain(level: str, folder: Path) -> dict:
     """Re-runs the card's command into ``folder``; returns its wall time and bit-equality."""
     shipped = pretrained_path(level)
-    argv = shlex.split(Autopilot.load(shipped, level=level).card["command"])
+    argv = shlex.split(load_pilot(shipped, LEVELS[level])[0].card["command"])
     out = folder / f"{level}.safetensors"
     argv[argv.index("--out") + 1] = str(out)
     argv[0] = sys.executable
@@ -75,8 +78,8 @@ def retrain(level: str, folder: Path) -> dict:
     identical = new.keys() == old.keys() and all(np.array_equal(new[k], old[k]) for k in old)
     return {"command": shlex.join(argv[1:]), "wall_seconds": round(wall, 1),
             "identical_weights": identical,
-            **({"goal_seconds": TRAIN_GOAL_S, "met": wall <= TRAIN_GOAL_S}
-               if level == "arcade" else {})}
+            **({"goal_seconds": TRAIN_GOAL_S[level], "met": wall <= TRAIN_GOAL_S[level]}
+               if level in TRAIN_GOAL_S else {})}
 
 
 def main() -> None:
@@ -89,21 +92,21 @@ def main() -> None:
     report: dict = {"evaluation": {}, "course_seeds_shared_with_validation": course_overlap()}
     print(f"held-out arcade courses sharing a seed with the validation courses: "
           f"{report['course_seeds_shared_with_validation']}")
-    for level in ("classic", "arcade"):
+    for level in LEVELS:
         r = report["evaluation"][level] = evaluate(level)
-        what = "success" if level == "classic" else "mean score/oracle"
+        what = LEVELS[level].figure_name
         print(f"{level}: {what} {r['figure']:.4f} over {r['episodes']:,} held-out runs "
               f"(seed {r['seed']}), goal {r['goal']}: {'met' if r['met'] else 'NOT met'}; "
               f"the card says training took {r['card_training_seconds']} s")
     if args.retrain:
         report["retrain"] = {}
         with tempfile.TemporaryDirectory() as tmp:
-            for level in ("classic", "arcade"):
+            for level in LEVELS:
                 print(f"re-making the {level} pilot:")
                 r = report["retrain"][level] = retrain(level, Path(tmp))
                 print(f"  {r['wall_seconds']} s wall; weights identical to the shipped file: "
                       f"{r['identical_weights']}"
-                      + (f"; goal <= {TRAIN_GOAL_S:.0f} s: {'met' if r['met'] else 'NOT met'}"
+                      + (f"; goal <= {r['goal_seconds']:.0f} s: {'met' if r['met'] else 'NOT met'}"
                          if "met" in r else ""), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

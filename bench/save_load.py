@@ -33,7 +33,6 @@ Figures are medians (and maxima) over ``--repeats``. Writes ``bench/results/save
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -48,15 +47,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ai import Learner, default_config  # noqa: E402
+from ai import Learner  # noqa: E402
 from ai.store import BackgroundSaver, Store  # noqa: E402
 from game import make_world  # noqa: E402
+from game.learning import learner_config, new_learner  # noqa: E402
+from game.levels import LEVELS  # noqa: E402
 
 
 def full_learner(level: str, ring: int, terminal: int, seed: int = 0) -> Learner:
     """A learner whose replay memory is completely full of random transitions."""
-    cfg = dataclasses.replace(default_config(level), capacity=ring, terminal_capacity=terminal)
-    learner = Learner(level, cfg, seed=seed)
+    cfg = learner_config(LEVELS[level], capacity=ring, terminal_capacity=terminal)
+    learner = new_learner(LEVELS[level], seed=seed, config=cfg)
     mem = learner.memory
     rng = np.random.default_rng(seed)
     n = mem.capacity
@@ -122,7 +123,7 @@ def bench_case(level: str, ring: int, terminal: int, root: Path, repeats: int) -
     on_disk = sum(s.st_blocks * 512 for s in files.values())
     return {
         "level": level, "slots": ring + terminal, "ring": ring, "terminal_ring": terminal,
-        "obs_size": learner.config.obs_size,
+        "obs_size": learner.obs_size,
         "bytes": size, "bytes_on_disk": on_disk,
         "files": {k: s.st_size for k, s in sorted(files.items())},
         "state_ms": ms(t_state), "prepare_ms": ms(t_prep), "write_ms": ms(t_write),
@@ -134,7 +135,7 @@ def bench_case(level: str, ring: int, terminal: int, root: Path, repeats: int) -
 def frame_chunks(learner: Learner, seconds: float, saver: BackgroundSaver | None,
                  store: Store) -> dict:
     """Times fixed chunks of learner work back to back, with autosaves running or not."""
-    world = make_world(learner.level, seed=1)
+    world = make_world(learner.meta["level"], seed=1)
     obs = world.observation()
     times, saves = [], 0
     end = time.perf_counter() + seconds
@@ -174,7 +175,7 @@ def rss_mb() -> float:
 
 def memory_flat(level: str, root: Path, saves: int) -> dict:
     """Resident memory after 10 and after ``saves`` background autosaves of a full learner."""
-    cfg = default_config(level)
+    cfg = learner_config(LEVELS[level])
     learner = full_learner(level, cfg.capacity, cfg.terminal_capacity)
     store = Store(Path(tempfile.mkdtemp(dir=root)) / "learner" / level, level)
     saver = BackgroundSaver(store)
@@ -207,7 +208,7 @@ def main() -> int:
 
     cases = []
     for level in ("classic", "arcade"):
-        cfg = default_config(level)
+        cfg = learner_config(LEVELS[level])
         sizes = [(cfg.capacity, cfg.terminal_capacity)]
         if cfg.capacity + cfg.terminal_capacity != 100_000:
             sizes.append((90_000, 10_000))  # 100k slots in all
@@ -227,7 +228,7 @@ def main() -> int:
 
     frames = {}
     for level in ("classic", "arcade"):
-        cfg = default_config(level)
+        cfg = learner_config(LEVELS[level])
         learner = full_learner(level, cfg.capacity, cfg.terminal_capacity)
         # Past the early phase, so both runs do the same learning work per chunk.
         learner.env_steps = cfg.early_steps + 1

@@ -2,7 +2,7 @@
 
 Both learn from scratch on the same env-step budget and the same seeds:
 
-* ours: ``ai.commands.train_learner("arcade", steps, seed, envs=1)``, the in-game
+* ours: ``game.train.train_learner(ARCADE, steps, seed, envs=1)``, the in-game
   defaults with one flyer (what ``main.py train --level arcade --envs 1`` runs);
 * SB3: ``stable_baselines3.DQN`` on ``flyer/Arcade-v0`` through Gymnasium, with the
   hyperparameters RL Baselines3 Zoo tunes for CartPole-v1 (the closest small
@@ -33,7 +33,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import game  # noqa: E402,F401  (registers flyer/Arcade-v0)
-from ai.commands import ARCADE_TRAIN_GATES, EVAL_SEED, Evaluation, train_learner  # noqa: E402
+from game.evaluation import EVAL_SEED, Evaluation  # noqa: E402
+from game.levels import ARCADE  # noqa: E402
+from game.train import train_learner  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "vs_sb3.json"
 
@@ -51,7 +53,7 @@ def train_sb3(steps: int, seed: int):
     from stable_baselines3 import DQN
 
     torch.set_num_threads(1)  # the same single thread our learner uses
-    env = gym.make("flyer/Arcade-v0", n_gates=ARCADE_TRAIN_GATES)
+    env = gym.make("flyer/Arcade-v0", n_gates=ARCADE.train_gates)
     start = time.perf_counter()
     model = DQN("MlpPolicy", env, seed=seed, verbose=0, device="cpu", **SB3_PARAMS)
     model.learn(total_timesteps=steps)
@@ -78,11 +80,11 @@ def main() -> None:
     except ImportError:
         sys.exit('vs_sb3: needs stable-baselines3: pip install stable-baselines3 "torch==2.13.0"')
 
-    evaluation = Evaluation.prepare("arcade", args.episodes, EVAL_SEED)
+    evaluation = Evaluation.prepare(ARCADE, args.episodes, EVAL_SEED)
     rows = []
     for seed in range(args.seeds):
         start = time.perf_counter()
-        learner = train_learner("arcade", args.steps, seed, envs=1)
+        learner = train_learner(ARCADE, args.steps, seed, envs=1)
         ours_wall = time.perf_counter() - start
         ours = evaluation.run(learner.greedy_batch)
         model, sb3_wall = train_sb3(args.steps, seed)
@@ -100,7 +102,7 @@ def main() -> None:
         return float(np.mean([r[who][key] for r in rows]))
 
     summary = {"bench": "vs_sb3", "steps": args.steps, "seeds": args.seeds,
-               "eval_episodes": args.episodes, "eval_seed": EVAL_SEED, "n_gates": 100,
+               "eval_episodes": args.episodes, "eval_seed": EVAL_SEED, "n_gates": ARCADE.eval_gates,
                "sb3_version": stable_baselines3.__version__, "sb3_params": SB3_PARAMS,
                "ours_mean_score_over_oracle": mean("ours", "score_over_oracle"),
                "sb3_mean_score_over_oracle": mean("sb3", "score_over_oracle"),

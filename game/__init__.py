@@ -6,9 +6,8 @@ import gymnasium as gym
 
 from game.arcade import ArcadeBatch, ArcadeWorld, Course, make_course
 from game.classic import ClassicBatch, ClassicWorld
+from game.levels import LEVELS
 from game.physics import FALL, JUMP, PHYSICS, PHYSICS_VERSION, Physics
-
-LEVELS = ("classic", "arcade")
 
 for _name, _entry in (("flyer/Classic-v0", "Classic"), ("flyer/Arcade-v0", "Arcade")):
     if _name not in gym.registry:
@@ -17,12 +16,10 @@ for _name, _entry in (("flyer/Classic-v0", "Classic"), ("flyer/Arcade-v0", "Arca
 
 
 def make_world(level: str, seed: int | None = None):
-    """A scalar world for ``level`` ('classic' or 'arcade'); arcade is endless here."""
-    if level == "classic":
-        return ClassicWorld(seed)
-    if level == "arcade":
-        return ArcadeWorld(seed, n_gates=None)
-    raise ValueError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
+    """The game's scalar world for the level called ``level`` (``LEVELS[level].world``)."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
+    return LEVELS[level].world(seed)
 
 
 __all__ = ["FALL", "JUMP", "LEVELS", "PHYSICS", "PHYSICS_VERSION", "ArcadeBatch", "ArcadeWorld",

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from game.atomic import sweep_temp_files
-from game.cli import CliError
+from game.errors import CliError
 from game.scores import ScoreBook, default_data_dir
 from game.session import DEFAULT_TICK_RATE, Autosave, Session, SessionConfig
 
@@ -140,16 +140,17 @@ def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSet
     try:
         import ai
         from ai.store import Store
+        from game.learning import LEVELS, learner_from_state, load_pilot, new_learner
     except Exception as exc:
         if args.autopilot:
             raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
         return LearnerSetup(unavailable=f"autopilot unavailable ({type(exc).__name__})")
-    level = args.level
+    level, spec = args.level, LEVELS[args.level]
     setup = LearnerSetup()
     pilot = None
     if args.autopilot:
         try:  # read (and checked) even when a saved learner wins: a bad file is an error
-            pilot = ai.Autopilot.load(_pilot_path(args.autopilot, level), level=level)
+            pilot, _ = load_pilot(_pilot_path(args.autopilot, level), spec)
         except ai.PilotError as exc:
             raise CliError(str(exc)) from None
     learner = None
@@ -167,7 +168,7 @@ def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSet
                 setup.messages.append(f"fresh {level} learner; the old one was moved to {moved}"
                                       if moved else f"fresh {level} learner (none was saved)")
         else:
-            result = store.load(build=ai.Learner.from_state)
+            result = store.load(build=lambda state: learner_from_state(spec, state))
             setup.messages.extend(result.messages)
             if result.built is not None:
                 learner = result.built
@@ -180,7 +181,7 @@ def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSet
     if learner is None:
         seed = (args.seed if args.seed is not None
                 else int(np.random.SeedSequence().entropy % 2**63))
-        learner = ai.Learner(level=level, config=ai.default_config(level), seed=seed)
+        learner = new_learner(spec, seed=seed)
         if pilot is not None:
             try:
                 learner.load_pilot(pilot)

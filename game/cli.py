@@ -1,8 +1,9 @@
 """Command line: ``play`` (the default), ``train``, ``evaluate`` and ``record``.
 
 Parsing lives here; the work is done by ``game.app`` (the window, imported only
-when playing) and ``ai.commands`` (headless), so ``--help`` and bad flags answer
-without loading pyglet or torch.
+when playing), ``game.train`` and ``game.evaluation`` (headless), so ``--help`` and
+bad flags answer without loading pyglet or torch. This module only parses, calls
+and prints.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
-LEVELS = ("classic", "arcade")
+from game.errors import CliError
+from game.evaluation import EVAL_SEED
+from game.levels import LEVELS
+
 COMMANDS = ("play", "train", "evaluate", "record")
 
-
-class CliError(Exception):
-    """A user mistake on the command line or in a file they named: one line, exit 2."""
+__all__ = ["COMMANDS", "CliError", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_play_options(parser)
 
     train = sub.add_parser("train", help="train an autopilot headless and write a pilot file")
-    train.add_argument("--level", choices=LEVELS, default="classic")
+    train.add_argument("--level", choices=tuple(LEVELS), default="classic")
     train.add_argument("--steps", type=_positive_int, default=20_000,
                        help="environment steps to train for (default: 20000)")
     train.add_argument("--seed", type=_seed, default=0)
@@ -79,14 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="fly a pilot greedily and report how well it does")
     ev.add_argument("path", help="pilot file, or 'pretrained'")
-    ev.add_argument("--level", choices=LEVELS, default=None,
+    ev.add_argument("--level", choices=tuple(LEVELS), default=None,
                     help="level to fly (default: the pilot's own)")
     ev.add_argument("--episodes", type=_positive_int, default=1000)
-    ev.add_argument("--seed", type=_seed, default=12345)
+    ev.add_argument("--seed", type=_seed, default=EVAL_SEED)
     ev.add_argument("--json", action="store_true", help="print one JSON line")
 
     rec = sub.add_parser("record", help="film an autopilot's flight into an MP4 or GIF, headless")
-    rec.add_argument("--level", choices=LEVELS, default="arcade")
+    rec.add_argument("--level", choices=tuple(LEVELS), default="arcade")
     rec.add_argument("--autopilot", default="pretrained", metavar="PILOT",
                      help="'pretrained', a pilot file, or 'learner' (the one saved in the data "
                           "folder); default: pretrained")
@@ -102,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_play_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--level", choices=LEVELS, default="arcade")
+    p.add_argument("--level", choices=tuple(LEVELS), default="arcade")
     p.add_argument("--tick-rate", type=_positive_float, default=None, metavar="HZ",
                    help="simulation ticks per second (default: 10; the seed used 20)")
     p.add_argument("--seed", type=_seed, default=None, help="seed for a repeatable game")
@@ -127,11 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
-            from ai.commands import train
-            return train(args)
+            return _train(args)
         if args.command == "evaluate":
-            from ai.commands import evaluate
-            return evaluate(args)
+            return _evaluate(args)
         if args.command == "record":
             from game.record import record
             return record(args)
@@ -142,3 +142,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _train(args: argparse.Namespace) -> int:
+    from game.train import TrainConfig, train  # imports torch
+
+    report = train(TrainConfig(level=LEVELS[args.level], out=args.out, steps=args.steps,
+                               seed=args.seed, envs=args.envs, progress=not args.no_progress))
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ai.errors import PilotError
+    from game.evaluation import EvalConfig, evaluate
+    from game.learning import pretrained_path
+
+    path = pretrained_path(args.level or "classic") if args.path == "pretrained" else Path(
+        args.path)
+    level = LEVELS[args.level] if args.level else None
+    try:
+        report = evaluate(EvalConfig(path, level, episodes=args.episodes, seed=args.seed))
+    except PilotError as exc:
+        raise CliError(str(exc)) from None
+    print(report.json() if args.json else report.text())
+    return 0

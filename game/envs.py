@@ -22,21 +22,19 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from game import arcade, classic, raster
+from game import raster
 from game.arcade import OBS_SIZE, ArcadeBatch, ArcadeWorld
 from game.classic import ClassicBatch, ClassicWorld
+from game.levels import ARCADE, CLASSIC, Level
 
 RENDER_MODES = ["human", "rgb_array"]
 FRAME_SIZE = 400
 """Default width and height of rendered frames, in pixels."""
 
 
-def decision_fps(level_module: Any, world: Any) -> float:
-    """Frames per second for real-time playback: one frame per decision."""
-    ticks_per_second = getattr(level_module, "TICKS_PER_SECOND", None)
-    if ticks_per_second is None:  # before physics v2: the window's default tick rate
-        from game.session import DEFAULT_TICK_RATE as ticks_per_second
-    return float(ticks_per_second) / int(getattr(world, "decision_ticks", 1))
+def decision_fps(level: Level) -> float:
+    """Frames per second for real-time playback of ``level``: one frame per decision."""
+    return float(level.ticks_per_second) / int(level.decision_ticks)
 
 
 # ----------------------------------------------------------------------- episode draws
@@ -257,7 +255,7 @@ class ClassicEnv(_Rendered, gym.Env):
     """
 
     metadata: dict[str, Any] = {"render_modes": RENDER_MODES,
-                                "render_fps": decision_fps(classic, ClassicWorld())}
+                                "render_fps": decision_fps(CLASSIC)}
 
     def __init__(self, render_mode: str | None = None, width: int = FRAME_SIZE,
                  height: int = FRAME_SIZE) -> None:
@@ -303,7 +301,7 @@ class ArcadeEnv(_Rendered, gym.Env):
     """
 
     metadata: dict[str, Any] = {"render_modes": RENDER_MODES,
-                                "render_fps": decision_fps(arcade, ArcadeWorld(n_gates=1))}
+                                "render_fps": decision_fps(ARCADE)}
 
     def __init__(self, n_gates: int = 100, render_mode: str | None = None,
                  width: int = FRAME_SIZE, height: int = FRAME_SIZE) -> None:

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from game.cli import CliError
+from game.errors import CliError
+from game.levels import LEVELS, CourseLevel, Level
 from game.raster import sprite
 
 ENV_IDS = {"classic": "flyer/Classic-v0", "arcade": "flyer/Arcade-v0"}
@@ -36,66 +37,59 @@ PALETTE_FRAMES = 16
 """Frames the GIF palette is taken from (every other one of the first ones)."""
 
 
-def pilot_path(spec: str, level: str) -> Path:
+def pilot_path(spec: str, level: Level) -> Path:
     """The pilot file ``--autopilot`` names: a path, or 'pretrained' (the shipped pilot)."""
-    if spec == "pretrained":
-        try:
-            import assets  # the asset package's helper, once it exists
+    from game.learning import pretrained_path
 
-            finder = getattr(assets, "path", None)
-        except ImportError:
-            finder = None
-        name = f"pilots/{level}.safetensors"
-        path = (Path(finder(name)) if finder is not None
-                else Path(__file__).resolve().parent.parent / "assets" / name)
-        if not path.is_file():
-            raise CliError(f"no pretrained pilot for {level} (expected {path})")
-        return path
-    path = Path(spec)
+    path = pretrained_path(level.name) if spec == "pretrained" else Path(spec)
     if not path.is_file():
-        raise CliError(f"pilot file not found: {spec}")
+        raise CliError(f"no pretrained pilot for {level.name} (expected {path})"
+                       if spec == "pretrained" else f"pilot file not found: {spec}")
     return path
 
 
-def load_policy(spec: str, level: str, data_dir: Path | None) -> tuple[Callable, str]:
+def load_policy(spec: str, level: Level, data_dir: Path | None) -> tuple[Callable, str]:
     """A greedy ``obs -> action`` for ``--autopilot`` and a one-line description of it.
 
     'learner' is the level's learner saved in the data folder (as the game resumes
     it); anything else is a pilot file (see ``pilot_path``).
     """
-    import ai
+    from ai.errors import PilotError
+    from game.learning import learner_from_state, load_pilot
 
     if spec == "learner":
         from ai.store import Store
         from game.scores import default_data_dir
 
         folder = Path(data_dir) if data_dir is not None else default_data_dir()
-        result = Store.for_data_dir(folder, level).load(build=ai.Learner.from_state)
+        result = Store.for_data_dir(folder, level.name).load(
+            build=lambda state: learner_from_state(level, state))
         for line in result.messages:
             print(f"gravity-flyer: {line}", file=sys.stderr)
         learner = result.built
         if learner is None:
-            raise CliError(f"no saved {level} learner in {folder} (play with the autopilot "
-                           "first, or use --autopilot pretrained)")
+            raise CliError(f"no saved {level.name} learner in {folder} (play with the "
+                           "autopilot first, or use --autopilot pretrained)")
         return (lambda obs: learner.act(obs, explore=False),
-                f"the saved {level} learner ({int(learner.env_steps)} env steps)")
+                f"the saved {level.name} learner ({int(learner.env_steps)} env steps)")
     path = pilot_path(spec, level)
     try:
-        pilot = ai.Autopilot.load(path, level=level)
-    except ai.PilotError as exc:
+        pilot, _ = load_pilot(path, level)
+    except PilotError as exc:
         raise CliError(str(exc)) from None
     return pilot.act, f"pilot {path.name}"
 
 
-def flight(level: str, policy: Callable, seconds: float, seed: int, width: int,
+def flight(level: Level, policy: Callable, seconds: float, seed: int, width: int,
            height: int) -> Iterator[np.ndarray]:
     """The frames of ``seconds`` of flying: runs follow one another; each end is held."""
     import gymnasium as gym
 
     import game  # noqa: F401  (registers the envs)
 
-    kwargs: dict[str, Any] = {"n_gates": RECORD_GATES} if level == "arcade" else {}
-    env = gym.make(ENV_IDS[level], render_mode="rgb_array", width=width, height=height,
+    # A course level flies a long course, so a good flight is not cut short by its end.
+    kwargs: dict[str, Any] = {"n_gates": RECORD_GATES} if isinstance(level, CourseLevel) else {}
+    env = gym.make(ENV_IDS[level.name], render_mode="rgb_array", width=width, height=height,
                    **kwargs)
     fps = float(env.metadata["render_fps"])
     total = max(1, int(round(seconds * fps)))
@@ -117,11 +111,11 @@ def flight(level: str, policy: Callable, seconds: float, seed: int, width: int,
     env.close()
 
 
-def _fps(level: str) -> float:
+def _fps(level: Level) -> float:
     """Real-time playback rate of ``level``: one frame per decision."""
-    from game.envs import ArcadeEnv, ClassicEnv
+    from game.envs import decision_fps
 
-    return float((ArcadeEnv if level == "arcade" else ClassicEnv).metadata["render_fps"])
+    return decision_fps(level)
 
 
 def write_gif(path: Path, frames: Iterator[np.ndarray], fps: float) -> int:
@@ -210,10 +204,11 @@ def record(args: argparse.Namespace) -> int:
         except ImportError:
             raise CliError("writing an MP4 needs the video extra: pip install "
                            "'gravity-flyer[video]'") from None
-    policy, who = load_policy(args.autopilot, args.level, args.data_dir)
-    fps = _fps(args.level)
+    level = LEVELS[args.level]
+    policy, who = load_policy(args.autopilot, level, args.data_dir)
+    fps = _fps(level)
     start = time.perf_counter()
-    frames = flight(args.level, policy, args.seconds, args.seed, width, height)
+    frames = flight(level, policy, args.seconds, args.seed, width, height)
     # Written under a temporary name and renamed when complete: an interrupted recording
     # never leaves a truncated film under the name asked for.
     part = out.with_name(f".{out.name}.part{suffix}")

@@ -61,7 +61,7 @@ class SessionConfig:
 
 
 class LearnerLike(Protocol):
-    """What the session uses of ``ai.Learner`` (see notes/learner_api.md)."""
+    """What the session uses of ``ai.Learner`` (the loop's side: ``game.rollout.Agent``)."""
 
     learn_enabled: bool
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pytest
 
-import ai.commands
-from ai import Autopilot
-from ai.commands import Evaluation, arcade_scores, train_learner
+import game.train
 from game.cli import main
+from game.evaluation import Evaluation
+from game.learning import load_pilot
+from game.levels import ARCADE
+from game.oracle import oracle_scores
+from game.train import train_learner
 
 
+@pytest.mark.slow
 def test_small_vectorised_run_clearly_beats_a_random_pilot():
-    learner = train_learner("arcade", 6_000, seed=3, envs=4)
+    learner = train_learner(ARCADE, 6_000, seed=3, envs=4)
     assert learner.env_steps == 6_000
-    evaluation = Evaluation.prepare("arcade", 100, seed=777)
+    evaluation = Evaluation.prepare(ARCADE, 100, seed=777)
     trained = evaluation.run(learner.greedy_batch)
     rng = np.random.default_rng(0)
     random = evaluation.run(lambda obs: rng.integers(0, 2, size=len(obs)))
@@ -25,32 +30,34 @@ def test_small_vectorised_run_clearly_beats_a_random_pilot():
 
 
 def test_training_is_seeded_and_reproducible():
-    a = train_learner("arcade", 600, seed=5, envs=3)
-    b = train_learner("arcade", 600, seed=5, envs=3)
-    c = train_learner("arcade", 600, seed=6, envs=3)
+    a = train_learner(ARCADE, 600, seed=5, envs=3)
+    b = train_learner(ARCADE, 600, seed=5, envs=3)
+    c = train_learner(ARCADE, 600, seed=6, envs=3)
     for wa, wb in zip(a.autopilot().layers, b.autopilot().layers, strict=True):
         np.testing.assert_array_equal(wa, wb)
     assert not np.array_equal(a.autopilot().layers[0], c.autopilot().layers[0])
 
 
-def test_arcade_scores_match_the_oracle_inputs():
-    # The oracle needs each run's initial speed: evaluation flies the same courses and speeds.
-    scores, seeds, v_y0 = arcade_scores(lambda obs: np.zeros(len(obs), dtype=np.int64), 20, 9)
-    again = Evaluation.prepare("arcade", 20, 9)
-    assert seeds.shape == v_y0.shape == (20,)
-    assert np.abs(v_y0).max() > 0  # drawn, not all zero
-    assert (again.best >= scores).all()
+def test_evaluation_scores_the_runs_its_oracle_searched():
+    # The oracle needs each run's course and initial speed: evaluation flies exactly those.
+    evaluation = Evaluation.prepare(ARCADE, 20, 9)
+    batch = ARCADE.eval_batch(20, 9)
+    assert np.abs(batch.v_y).max() > 0  # drawn, not all zero
+    np.testing.assert_array_equal(
+        evaluation.best, oracle_scores(batch.course_seed, ARCADE.eval_gates, batch.v_y.copy()))
+    scores = evaluation.scores(lambda obs: np.zeros(len(obs), dtype=np.int64))
+    assert scores.shape == (20,) and (evaluation.best >= scores).all()
 
 
 def test_train_cli_writes_pilot_card_and_curve(tmp_path, capsys, monkeypatch):
     # Smaller held-out sets than a real run (1,000 for the card) keep this test fast.
-    monkeypatch.setattr(ai.commands, "CARD_EVAL_EPISODES", 30)
-    monkeypatch.setattr(ai.commands, "LIVE_EVAL_EPISODES", 10)
+    monkeypatch.setattr(game.train, "CARD_EVAL_EPISODES", 30)
+    monkeypatch.setattr(game.train, "LIVE_EVAL_EPISODES", 10)
     out = tmp_path / "arcade.safetensors"
     code = main(["train", "--level", "arcade", "--envs", "4", "--steps", "1000", "--seed", "1",
                  "--out", str(out), "--no-progress"])
     assert code == 0
-    pilot = Autopilot.load(out, level="arcade")
+    pilot, _ = load_pilot(out, ARCADE)
     card = pilot.card
     assert card["level"] == "arcade" and card["training_steps"] == 1000 and card["seed"] == 1
     assert card["envs"] == 4 and "--envs 4 --steps 1000 --seed 1" in card["command"]

@@ -13,9 +13,11 @@ from safetensors.numpy import load_file, save_file
 from ai import Autopilot, Learner, PilotError
 from ai.autopilot import MAX_PILOT_BYTES
 
+META = {"level": "classic", "physics_version": "1"}
 
-def pilot(level: str = "classic", seed: int = 0) -> Autopilot:
-    return Learner(level, seed=seed).autopilot()
+
+def pilot(obs_size: int = 2, seed: int = 0, meta: dict | None = None) -> Autopilot:
+    return Learner(obs_size, seed=seed, meta=META if meta is None else meta).autopilot()
 
 
 def rewrite(path, tensors=None, **meta_changes: str) -> None:
@@ -28,45 +30,58 @@ def rewrite(path, tensors=None, **meta_changes: str) -> None:
 
 
 def test_round_trip_keeps_weights_metadata_and_card(tmp_path) -> None:
-    p = pilot("classic", seed=3)
+    p = pilot(seed=3)
     path = tmp_path / "p.safetensors"
     p.save(path, card={"note": "hello", "steps": 300})
-    back = Autopilot.load(path, level="classic")
+    back = Autopilot.load(path, expect={**META, "obs_size": "2"})
     for a, b in zip(p.layers, back.layers, strict=True):
         np.testing.assert_array_equal(a, b)
     meta = back.metadata
     assert meta["level"] == "classic" and meta["obs_size"] == "2" and meta["hidden"] == "32,32"
-    assert meta["format_version"] == "1" and "physics_version" in meta
+    assert meta["format_version"] == "1" and meta["physics_version"] == "1"
+    assert back.meta == META
     assert back.card["note"] == "hello" and back.card["steps"] == 300
     obs = np.array([0.1, -0.3], np.float32)
     assert back.act(obs) == p.act(obs) == int(np.argmax(p.q_values(obs)))
     assert back.act_batch(np.stack([obs, -obs])).shape == (2,)
 
 
-def test_arcade_pilot_round_trip(tmp_path) -> None:
+def test_other_sizes_and_no_metadata_round_trip(tmp_path) -> None:
     path = tmp_path / "a.safetensors"
-    pilot("arcade").save(path)
-    assert Autopilot.load(path).obs_size == 8
+    pilot(8, meta={}).save(path)
+    back = Autopilot.load(path)
+    assert back.obs_size == 8 and back.meta == {}
 
 
-def test_wrong_level_is_refused(tmp_path) -> None:
+@pytest.mark.parametrize(("expect", "message"), [
+    ({"level": "arcade"}, "pilot for level classic, not arcade"),
+    ({"physics_version": "2"}, "pilot for physics version 1, not 2"),
+    ({"obs_size": "8"}, "pilot for obs size 2, not 8"),
+    ({"course": "x"}, "not a pilot for course x"),
+])
+def test_what_the_caller_expects_is_checked(tmp_path, expect: dict, message: str) -> None:
     path = tmp_path / "p.safetensors"
-    pilot("classic").save(path)
-    with pytest.raises(PilotError, match="classic level, not arcade"):
-        Autopilot.load(path, level="arcade")
+    pilot().save(path)
+    with pytest.raises(PilotError, match=message):
+        Autopilot.load(path, expect=expect)
+    Autopilot.load(path, expect={**META, "obs_size": "2"})  # what it is for is accepted
+
+
+def test_caller_metadata_cannot_hide_the_shape() -> None:
+    with pytest.raises(ValueError, match="obs_size"):
+        pilot(meta={"obs_size": "8"})
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
-    ("level", "arcade", "takes 2 observations"),
+    ("obs_size", "8", "expected float32"),
     ("format_version", "99", "format version 99"),
-    ("physics_version", "0", "physics version 0"),
     ("format", "something-else", "not a Gravity Flyer pilot"),
     ("hidden", "16,16", "expected float32"),
     ("hidden", "abc", "malformed"),
 ])
 def test_metadata_mismatch_is_refused(tmp_path, key: str, value: str, message: str) -> None:
     path = tmp_path / "p.safetensors"
-    pilot("classic").save(path)
+    pilot().save(path)
     rewrite(path, **{key: value})
     with pytest.raises(PilotError, match=message):
         Autopilot.load(path)
@@ -81,7 +96,7 @@ def test_missing_metadata_is_refused(tmp_path) -> None:
 
 def test_nan_weights_are_refused(tmp_path) -> None:
     path = tmp_path / "p.safetensors"
-    pilot("classic").save(path)
+    pilot().save(path)
     tensors = load_file(path)
     tensors["layers.1.weight"][0, 0] = np.nan
     rewrite(path, tensors=tensors)
@@ -117,7 +132,7 @@ def test_pickle_and_junk_are_refused_and_never_run(tmp_path) -> None:
 
 def test_truncated_file_is_refused(tmp_path) -> None:
     path = tmp_path / "p.safetensors"
-    pilot("classic").save(path)
+    pilot().save(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 40])
     with pytest.raises(PilotError):

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pytest
 import test_window
-from test_learner import fly
+from conftest import fly
 from test_window import Game, wait_for, xdo
 
-from ai import Learner, default_config
+from ai import Learner
 from ai.store import KEEP, BackgroundSaver, Store, learner_folder
 from game import make_world
+from game.learning import new_learner
+from game.levels import CLASSIC
 from game.session import Autosave
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +43,7 @@ def saved_learner(data: Path, steps: int, generations: int = 1) -> list[tuple[in
     Returns each generation's ``(episodes, env_steps)``.
     """
     store = Store.for_data_dir(data, "classic")
-    learner = Learner("classic", default_config("classic"), seed=3)
+    learner = new_learner(CLASSIC, seed=3)
     world = make_world("classic", seed=3)
     counts = []
     for _ in range(generations):
@@ -74,7 +76,7 @@ def quit_with_esc(game: Game) -> tuple[dict, str]:
 def test_autosave_writes_the_learner_as_it_was_at_the_snapshot(tmp_path):
     """The snapshot is taken on the caller's thread; learning goes on while the disk works."""
     store = Store.for_data_dir(tmp_path, "classic")
-    learner = Learner("classic", default_config("classic"), seed=5)
+    learner = new_learner(CLASSIC, seed=5)
     world = make_world("classic", seed=5)
     autosave = Autosave(learner, store, BackgroundSaver(store), interval_s=1.0)
     fly(learner, 80, world=world)
@@ -245,7 +247,7 @@ def _pilot(tmp_path: Path) -> tuple[str, Path]:
         return "pretrained", SHIPPED_PILOT
     path = tmp_path / "pilots" / "classic.safetensors"
     path.parent.mkdir()
-    learner = Learner("classic", default_config("classic"), seed=11)
+    learner = new_learner(CLASSIC, seed=11)
     fly(learner, 150, world=make_world("classic", seed=11))
     learner.autopilot().save(path)
     return str(path), path

@@ -9,32 +9,19 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import as_format_3, fly
 from safetensors.torch import load as st_load_torch
 from safetensors.torch import save as st_save_torch
 
-from ai import Learner, LearnerState, StateError, default_config
-from ai.commands import classic_success
+from ai import Learner, LearnerConfig, LearnerState, PilotError, StateError
 from ai.learner import double_dqn_targets
 from ai.qnet import QNet, numpy_forward
-from game.classic import ClassicWorld
+from game.evaluation import Evaluation
+from game.levels import CLASSIC
 
-
-def fly(learner: Learner, steps: int, world_seed: int = 100, world: ClassicWorld | None = None
-        ) -> ClassicWorld:
-    """Online learning on classic for ``steps`` env steps, like the game loop does."""
-    world = world or ClassicWorld(seed=world_seed)
-    obs = world.observation()
-    for _ in range(steps):
-        action = learner.act(obs)
-        reward, terminated = world.step(action)
-        next_obs = world.observation()
-        learner.observe(obs, action, reward, next_obs, terminated, False)
-        if terminated:
-            learner.end_episode(1.0 if reward > 0 else 0.0)
-            obs = world.reset()
-        else:
-            obs = next_obs
-    return world
+OBS = 2
+"""The classic level's observation size: these tests fly classic (its preset is the default
+``LearnerConfig``)."""
 
 
 def tiny_net(out_weight: list[list[float]]) -> QNet:
@@ -59,7 +46,7 @@ def test_double_dqn_targets_on_a_hand_made_batch() -> None:
 
 
 def test_truncated_transitions_are_stored_bootstrapped() -> None:
-    learner = Learner("classic", seed=0)
+    learner = Learner(OBS, seed=0)
     obs = np.zeros(2, np.float32)
     learner.observe(obs, 1, 0.0, obs, terminated=False, truncated=True)
     learner.observe(obs, 0, -1.0, obs, terminated=True, truncated=False)
@@ -69,8 +56,8 @@ def test_truncated_transitions_are_stored_bootstrapped() -> None:
 
 
 def test_epsilon_schedule_and_learn_switch() -> None:
-    cfg = default_config("classic")
-    learner = Learner("classic", cfg, seed=0)
+    cfg = LearnerConfig()
+    learner = Learner(OBS, cfg, seed=0)
     assert learner.epsilon == cfg.eps_start
     obs = np.zeros(2, np.float32)
     for _ in range(cfg.eps_decay_steps):
@@ -84,7 +71,7 @@ def test_epsilon_schedule_and_learn_switch() -> None:
 
 
 def test_same_seed_same_weights_other_seed_other_weights() -> None:
-    a, b, c = (Learner("classic", seed=s) for s in (7, 7, 8))
+    a, b, c = (Learner(OBS, seed=s) for s in (7, 7, 8))
     for learner in (a, b, c):
         fly(learner, 150)
     assert a.updates > 100
@@ -93,14 +80,14 @@ def test_same_seed_same_weights_other_seed_other_weights() -> None:
 
 
 def test_learning_regression_classic_300_steps() -> None:
-    learner = Learner("classic", default_config("classic"), seed=0)
+    learner = Learner(OBS, LearnerConfig(), seed=0)
     fly(learner, 300)
-    success = classic_success(learner.greedy_batch, 1000, seed=4242)
-    assert success.mean() >= 0.99
+    result = Evaluation.prepare(CLASSIC, 1000, seed=4242).run(learner.greedy_batch)
+    assert result["success_rate"] >= 0.99
 
 
 def test_nan_in_weights_rolls_back_and_learning_carries_on() -> None:
-    learner = Learner("classic", seed=1)
+    learner = Learner(OBS, seed=1)
     world = fly(learner, 200)
     good = learner._good.clone()
     assert torch.equal(good, learner.net.flat)
@@ -119,7 +106,7 @@ def test_nan_in_weights_rolls_back_and_learning_carries_on() -> None:
 
 
 def test_nan_gradient_is_rolled_back_within_the_step() -> None:
-    learner = Learner("classic", seed=2)
+    learner = Learner(OBS, seed=2)
     world = fly(learner, 100)
     before = learner.net.flat.clone()
     # A NaN reward slipped past the input check poisons the loss of the next update.
@@ -132,7 +119,7 @@ def test_nan_gradient_is_rolled_back_within_the_step() -> None:
 
 
 def test_non_finite_transitions_are_not_stored() -> None:
-    learner = Learner("classic", seed=0)
+    learner = Learner(OBS, seed=0)
     bad = np.array([np.nan, 0.0], np.float32)
     learner.observe(bad, 0, 0.0, np.zeros(2, np.float32), False)
     assert learner.memory.size == 0 and learner.rejected_transitions == 1
@@ -152,12 +139,12 @@ def _through_files(state: LearnerState) -> LearnerState:
 
 @pytest.mark.parametrize("average", [0, 50])
 def test_state_resume_is_bit_identical_to_an_uninterrupted_run(average: int) -> None:
-    cfg = dataclasses.replace(default_config("classic"), capacity=500, terminal_capacity=50,
+    cfg = dataclasses.replace(LearnerConfig(), capacity=500, terminal_capacity=50,
                               early_steps=150, pilot_average_updates=average)
-    whole = Learner("classic", cfg, seed=3)
+    whole = Learner(OBS, cfg, seed=3)
     world_whole = fly(whole, 700, world_seed=9)
 
-    first = Learner("classic", cfg, seed=3)
+    first = Learner(OBS, cfg, seed=3)
     world = fly(first, 400, world_seed=9)  # past the early phase and a ring wraparound
     resumed = Learner.from_state(_through_files(first.state()))
     fly(resumed, 300, world=world)
@@ -177,7 +164,7 @@ def test_state_resume_is_bit_identical_to_an_uninterrupted_run(average: int) -> 
 
 
 def test_state_from_another_version_or_shape_is_refused() -> None:
-    learner = Learner("classic", seed=0)
+    learner = Learner(OBS, seed=0)
     fly(learner, 50)
     state = learner.state()
     old = LearnerState(state.tensors, state.arrays, {**state.meta, "format_version": 0})
@@ -190,7 +177,7 @@ def test_state_from_another_version_or_shape_is_refused() -> None:
     nan[0] = float("inf")
     with pytest.raises(StateError, match="NaN or Inf"):
         Learner.from_state(LearnerState({**state.tensors, "net": nan}, state.arrays, state.meta))
-    averaged = Learner("classic", dataclasses.replace(learner.config, pilot_average_updates=9))
+    averaged = Learner(OBS, dataclasses.replace(learner.config, pilot_average_updates=9))
     fly(averaged, 50)
     state_avg = averaged.state()
     missing = {k: v for k, v in state_avg.tensors.items() if k != "pilot"}
@@ -202,9 +189,9 @@ def test_state_from_another_version_or_shape_is_refused() -> None:
 
 
 def test_averaged_pilot_follows_the_online_weights_over_its_horizon() -> None:
-    cfg = dataclasses.replace(default_config("classic"), early_steps=100,
+    cfg = dataclasses.replace(LearnerConfig(), early_steps=100,
                               pilot_average_updates=40)
-    learner = Learner("classic", cfg, seed=2)
+    learner = Learner(OBS, cfg, seed=2)
     fly(learner, 100)
     assert learner.updates > 0 and torch.equal(learner.pilot_net.flat, learner.net.flat)
     fly(learner, 200)  # past the early phase: the average lags the online weights
@@ -234,30 +221,30 @@ def test_averaged_pilot_follows_the_online_weights_over_its_horizon() -> None:
     np.testing.assert_array_equal(learner.q_values(obs[0]), numpy_forward(flying, obs[0]))
     assert not np.array_equal(numpy_forward(online, obs), numpy_forward(flying, obs))
 
-    fresh = Learner("classic", cfg, seed=3)  # a loaded pilot is the average's new start
+    fresh = Learner(OBS, cfg, seed=3)  # a loaded pilot is the average's new start
     fresh.load_pilot(learner.autopilot())
     assert torch.equal(fresh.pilot_net.flat, learner.pilot_net.flat)
     assert torch.equal(fresh.net.flat, learner.pilot_net.flat)
 
 
 def test_autopilot_snapshot_and_load_pilot() -> None:
-    learner = Learner("classic", seed=4)
+    learner = Learner(OBS, seed=4)
     fly(learner, 300)
     pilot = learner.autopilot()
     obs = np.array([0.3, -0.2], np.float32)
     np.testing.assert_array_equal(pilot.q_values(obs), learner.q_values(obs))
     fly(learner, 100)  # later learning does not change the snapshot
     assert not np.array_equal(pilot.q_values(obs), learner.q_values(obs))
-    fresh = Learner("classic", seed=5)
+    fresh = Learner(OBS, seed=5)
     fresh.load_pilot(pilot)
     np.testing.assert_array_equal(fresh.q_values(obs), pilot.q_values(obs))
     assert torch.equal(fresh.target.flat, fresh.net.flat)
 
 
 def test_load_pilot_starts_at_the_end_of_exploration() -> None:
-    trained = Learner("classic", seed=4)
+    trained = Learner(OBS, seed=4)
     fly(trained, 300)
-    fresh = Learner("classic", seed=6)
+    fresh = Learner(OBS, seed=6)
     assert fresh.epsilon == fresh.config.eps_start
     fresh.load_pilot(trained.autopilot())
     assert fresh.epsilon == pytest.approx(fresh.config.eps_end)
@@ -271,9 +258,9 @@ def test_load_pilot_starts_at_the_end_of_exploration() -> None:
 
 
 def test_terminal_share_applies_in_the_early_phase_and_after() -> None:
-    cfg = dataclasses.replace(default_config("classic"), terminal_share_early=0.5,
+    cfg = dataclasses.replace(LearnerConfig(), terminal_share_early=0.5,
                               terminal_share=0.25, early_steps=100)
-    learner = Learner("classic", cfg, seed=0)
+    learner = Learner(OBS, cfg, seed=0)
     shares: list[tuple[int, float]] = []
     sample = learner.memory.sample
 
@@ -286,3 +273,41 @@ def test_terminal_share_applies_in_the_early_phase_and_after() -> None:
     early = {s for step, s in shares if step < cfg.early_steps}
     late = {s for step, s in shares if step >= cfg.early_steps}
     assert early == {0.5} and late == {0.25}
+
+
+META = {"level": "classic", "physics_version": "1"}
+
+
+def test_state_keeps_its_metadata_and_refuses_another() -> None:
+    learner = Learner(OBS, seed=0, meta=META)
+    fly(learner, 50)
+    state = _through_files(learner.state())
+    back = Learner.from_state(state, expect=META)
+    assert back.meta == META and back.obs_size == OBS
+    assert back.autopilot().meta == META
+    with pytest.raises(StateError, match="for level classic, not arcade"):
+        Learner.from_state(state, expect={"level": "arcade"})
+    with pytest.raises(StateError, match="for physics version 1, not 2"):
+        Learner.from_state(state, expect={**META, "physics_version": "2"})
+    with pytest.raises(StateError, match="for shape None, not x"):
+        Learner.from_state(state, expect={"shape": "x"})  # a key the state does not carry
+
+
+def test_format_3_state_is_read_with_the_callers_legacy_metadata() -> None:
+    learner = Learner(OBS, seed=1, meta=META)
+    fly(learner, 60)
+    old = as_format_3(_through_files(learner.state()))
+    back = Learner.from_state(old, expect=META, legacy_meta={"physics_version": "1"})
+    assert back.meta == META and torch.equal(back.net.flat, learner.net.flat)
+    assert (back.env_steps, back.episodes) == (learner.env_steps, learner.episodes)
+    with pytest.raises(StateError, match="physics version 1, not 2"):
+        Learner.from_state(old, expect={**META, "physics_version": "2"},
+                           legacy_meta={"physics_version": "1"})
+
+
+def test_load_pilot_refuses_another_shape_or_metadata() -> None:
+    learner = Learner(OBS, seed=0, meta=META)
+    with pytest.raises(PilotError, match="layers"):
+        learner.load_pilot(Learner(3, seed=0, meta=META).autopilot())
+    with pytest.raises(PilotError, match="level arcade, not classic"):
+        learner.load_pilot(Learner(OBS, seed=0, meta={**META, "level": "arcade"}).autopilot())

@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import as_format_3
 
-from ai.learner import STATE_FORMAT_VERSION, Learner, LearnerState, double_dqn_targets
+from ai.learner import Learner, LearnerState, double_dqn_targets
 from ai.optim import FlatAdam, dqn_loss_and_grad
 from ai.qnet import QNet, numpy_forward
+from game.learning import learner_from_state, new_learner
+from game.levels import CLASSIC, LEVELS
 
 
 def _batch(rng: np.random.Generator, b: int, obs_size: int) -> dict[str, np.ndarray]:
@@ -66,9 +69,9 @@ def test_flat_adam_follows_torch_adam() -> None:
 
 
 def _trained(level: str, steps: int = 600) -> Learner:
-    learner = Learner(level, seed=5)
+    learner = new_learner(LEVELS[level], seed=5)
     rng = np.random.default_rng(5)
-    n = learner.config.obs_size
+    n = learner.obs_size
     for i in range(steps):
         obs = rng.normal(size=n).astype(np.float32)
         learner.observe(obs, learner.act(obs), float(i % 3 == 0), obs * 0.5, i % 9 == 0)
@@ -86,18 +89,18 @@ def _as_format_1(state: LearnerState, learner: Learner) -> LearnerState:
                 p.shape).clone()
         tensors[f"adam.{i}.step"] = torch.tensor(float(state.meta["adam_steps"]))
         offset += n
-    meta = {k: v for k, v in state.meta.items() if k != "adam_steps"}
+    old = as_format_3(state)
+    meta = {k: v for k, v in old.meta.items() if k != "adam_steps"}
     meta["format_version"] = 1
     return LearnerState(tensors, state.arrays, meta)
 
 
 def test_a_format_1_state_still_loads_and_continues_the_same() -> None:
-    assert STATE_FORMAT_VERSION == 3
     learner = _trained("classic")
     state = learner.state()
     assert state.meta["adam_steps"] == learner.optimizer.steps > 0
-    new = Learner.from_state(state)
-    old = Learner.from_state(_as_format_1(state, learner))
+    new = learner_from_state(CLASSIC, state)
+    old = learner_from_state(CLASSIC, _as_format_1(state, learner))
     assert old.optimizer.steps == new.optimizer.steps
     torch.testing.assert_close(old.optimizer.exp_avg_sq, new.optimizer.exp_avg_sq, rtol=0,
                                atol=0)
@@ -113,12 +116,12 @@ def test_a_format_1_state_still_loads_and_continues_the_same() -> None:
 @pytest.mark.parametrize("level", ["classic", "arcade"])
 def test_a_format_2_state_loads_and_takes_the_levels_new_settings(level: str) -> None:
     learner = _trained(level)
-    state = learner.state()
+    state = as_format_3(learner.state())
     # As format 2 wrote it: no averaging setting in the config, no averaged weights.
     config = {k: v for k, v in state.meta["config"].items() if k != "pilot_average_updates"}
     tensors = {k: v for k, v in state.tensors.items() if k != "pilot"}
-    old = Learner.from_state(LearnerState(tensors, state.arrays,
-                                          {**state.meta, "format_version": 2, "config": config}))
+    old = learner_from_state(LEVELS[level], LearnerState(
+        tensors, state.arrays, {**state.meta, "format_version": 2, "config": config}))
     assert old.config == learner.config  # the missing setting takes the level's default
     assert torch.equal(old.net.flat, learner.net.flat)
     if level == "arcade":  # the average starts from the saved online weights
@@ -126,6 +129,6 @@ def test_a_format_2_state_loads_and_takes_the_levels_new_settings(level: str) ->
         assert torch.equal(old.pilot_net.flat, learner.net.flat)
     else:
         assert old.pilot_net is None
-    obs = np.random.default_rng(4).normal(size=(50, learner.config.obs_size)).astype(np.float32)
+    obs = np.random.default_rng(4).normal(size=(50, learner.obs_size)).astype(np.float32)
     online = numpy_forward(learner.net.numpy_layers(), obs).argmax(1)
     np.testing.assert_array_equal(old.greedy_batch(obs), online)

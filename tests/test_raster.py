@@ -120,3 +120,15 @@ def test_curve_png_of_a_training_csv(tmp_path: Path) -> None:
     empty.write_text("env_steps,eval_score\n")
     with pytest.raises(ValueError, match="no rows"):
         raster.curve_png(empty)
+
+
+def test_train_writes_its_learning_curve_png_next_to_the_csv(tmp_path: Path) -> None:
+    from game.cli import main
+
+    out = tmp_path / "pilot.safetensors"
+    assert main(["train", "--level", "classic", "--steps", "400", "--seed", "1", "--out",
+                 str(out), "--no-progress"]) == 0
+    png = out.with_suffix(".png")
+    assert png.read_bytes() == raster.curve_png(out.with_suffix(".csv"))
+    with Image.open(png) as im:
+        assert im.size == (640, 360)

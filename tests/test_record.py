@@ -36,9 +36,10 @@ def _gif_frames(path: Path, fps: float) -> list[np.ndarray]:
 
 def _env_frames(level: str, n: int, size: int, seed: int = 0) -> list[np.ndarray]:
     """The first ``n`` rgb_array frames of the shipped pilot flying (one run, no reset)."""
-    import ai
+    from game.learning import load_pilot, pretrained_path
+    from game.levels import LEVELS
 
-    pilot = ai.Autopilot.load(ROOT / "assets" / "pilots" / f"{level}.safetensors", level=level)
+    pilot, _ = load_pilot(pretrained_path(level), LEVELS[level])
     env = gym.make(f"flyer/{level.title()}-v0", render_mode="rgb_array", width=size,
                    height=size, **({"n_gates": 10_000} if level == "arcade" else {}))
     obs, _ = env.reset(seed=seed)
@@ -82,10 +83,11 @@ def test_mp4_holds_the_flight_at_the_decision_rate(tmp_path: Path) -> None:
 
 
 def test_record_from_the_learner_saved_in_the_data_folder(tmp_path: Path) -> None:
-    import ai
     from ai.store import Store
+    from game.learning import new_learner
+    from game.levels import LEVELS
 
-    learner = ai.Learner(level="classic", config=ai.default_config("classic"), seed=3)
+    learner = new_learner(LEVELS["classic"], seed=3)
     assert Store.for_data_dir(tmp_path, "classic").save(learner.state()).ok
     out = tmp_path / "learner.gif"
     assert main(["record", "--level", "classic", "--autopilot", "learner", "--data-dir",

@@ -335,22 +335,22 @@ def resume_child(folder: str, steps: int) -> None:
 
 
 def test_resume_in_a_new_process_is_bit_identical_to_one_run(tmp_path):
-    from ai import Learner, default_config
+    from ai import Learner, LearnerConfig
     from game.classic import ClassicWorld
 
     # A quicker schedule than the game's, so the run crosses the learning start, target
     # syncs, the early-phase lr switch and epsilon's floor, in both halves.
-    cfg = dataclasses.replace(default_config("classic"), early_steps=500,
+    cfg = dataclasses.replace(LearnerConfig(), early_steps=500,
                               updates_per_step_early=2.0, target_sync_updates=40,
                               eps_decay_steps=300)
     n, m = 400, 400
-    whole = Learner("classic", cfg, seed=RESUME_SEEDS["learner"])
+    whole = Learner(2, cfg, seed=RESUME_SEEDS["learner"])
     whole_world = ClassicWorld(seed=RESUME_SEEDS["world"])
     fly(whole, whole_world, n + m)
     expected = whole.state()
     expected.meta["world"] = world_state(whole_world)
 
-    first = Learner("classic", cfg, seed=RESUME_SEEDS["learner"])
+    first = Learner(2, cfg, seed=RESUME_SEEDS["learner"])
     world = ClassicWorld(seed=RESUME_SEEDS["world"])
     fly(first, world, n)
     assert first.updates > 0 and first.episodes > 0

@@ -21,7 +21,7 @@ import torch
 from test_store import assert_same_state
 
 import game.atomic
-from ai import Learner, default_config
+from ai import Learner, LearnerConfig
 from ai.store import BackgroundSaver, LearnerState, StateSpec, Store
 from game.atomic import TEMP_SUFFIX
 
@@ -149,7 +149,7 @@ def test_wrong_shape_is_refused_with_the_reason_and_kept(tmp_path):
 
 
 def test_real_learner_refuses_a_state_with_the_wrong_net_shape(tmp_path):
-    learner = Learner("classic", default_config("classic"), seed=0)
+    learner = Learner(2, LearnerConfig(), seed=0)
     state = learner.state()
     state.tensors["net"] = torch.zeros(10)
     Store(tmp_path, "classic").save(state)

@@ -1,0 +1,138 @@
+"""The layers point one way: no import circles, ``ai`` knows no game, the simulation is headless.
+
+The import graph is read from the source (``ast``), so every module counts, not only the
+ones a test run happens to import.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("game", "ai")
+SIMULATION = ("game.physics", "game.classic", "game.arcade", "game.oracle", "game.levels",
+              "game.rollout", "game.envs", "game.evaluation")
+"""Modules that must import with pyglet, torch and ``ai`` unavailable."""
+PENDING = {"game.atomic"}
+"""Game modules ``ai`` may still import until they move into ``ai`` (the atomic writes move
+to ``ai/atomic.py`` on the store branch); remove the entry when that lands."""
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the two packages by dotted name."""
+    out = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def _is_type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def imports(path: Path, known: set[str], top_level_only: bool) -> set[str]:
+    """The project modules ``path`` imports (``from a import b`` counts ``a.b`` if a module).
+
+    With ``top_level_only`` only imports that run when the module is imported count
+    (not those inside functions or ``if TYPE_CHECKING``).
+    """
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if top_level_only and (isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                      ast.Lambda)) or _is_type_checking(child)):
+                continue
+            if isinstance(child, ast.Import):
+                found.update(a.name for a in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+                for a in child.names:
+                    sub = f"{child.module}.{a.name}"
+                    found.add(sub if sub in known else child.module)
+            visit(child)
+
+    visit(tree)
+    return {m for m in found if m in known or m.split(".")[0] in PACKAGES}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles of ``graph`` (one path per circle found by depth-first search)."""
+    found, state = [], {}
+
+    def walk(node: str, stack: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                found.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                walk(nxt, [*stack, nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            walk(node, [node])
+    return found
+
+
+def test_no_import_circle_between_or_inside_the_packages() -> None:
+    mods = modules()
+    graph = {name: imports(path, set(mods), top_level_only=True) for name, path in mods.items()}
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_circle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_ai_imports_no_game_module_anywhere() -> None:
+    mods = modules()
+    for name, path in mods.items():
+        if name.split(".")[0] == "ai":
+            game = {m for m in imports(path, set(mods), top_level_only=False)
+                    if m.split(".")[0] == "game"}
+            assert game <= PENDING, f"{name} imports {sorted(game - PENDING)}"
+            assert "pyglet" not in path.read_text(), name
+
+
+BLOCKER = textwrap.dedent("""
+    import importlib.abc, sys
+
+    class Blocked(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in {"pyglet", "torch", "ai"}:
+                raise ImportError(f"blocked: {name}")
+            return None
+
+    sys.meta_path.insert(0, Blocked())
+    for name in sys.argv[1:]:
+        __import__(name)
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"pyglet", "torch", "ai"})
+    assert not loaded, loaded
+    print("ok")
+""")
+
+
+def test_simulation_imports_with_pyglet_torch_and_ai_blocked() -> None:
+    r = subprocess.run([sys.executable, "-c", BLOCKER, *SIMULATION], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+def test_the_blocker_blocks() -> None:
+    r = subprocess.run([sys.executable, "-c", BLOCKER, "game.learning"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "blocked: ai" in r.stderr
+
+
+def test_importing_ai_errors_does_not_load_torch() -> None:
+    code = "import sys, ai.errors, ai.config; assert 'torch' not in sys.modules; print('ok')"
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.stdout.strip() == "ok", r.stderr
