@@ -90,18 +90,42 @@ def _normal_quantiles(n: int) -> np.ndarray:
 _NORMAL = _normal_quantiles(1 << _NORMAL_BITS)
 
 
-def episode_draws(keys: np.ndarray, episodes: np.ndarray, v_y_sigma: float,
+class StartSpeeds:
+    """How a level's runs draw their initial v_y from 64 uniform bits, in numpy or in Python.
+
+    A level whose physics lists ``start_speeds`` (arcade v2: whole sub-units, so the
+    oracle's states stay few) picks one of them uniformly; otherwise the speed is
+    N(0, ``v_y_sigma``^2) through a 65,536-entry quantile table.
+    """
+
+    def __init__(self, physics: Any) -> None:
+        speeds = getattr(physics, "start_speeds", None)
+        self.choices = None if speeds is None else [s * physics.unit for s in speeds]
+        self._choices = None if speeds is None else np.array(self.choices)
+        self.sigma = None if speeds is not None else float(physics.v_y_sigma)
+
+    def many(self, bits: np.ndarray) -> np.ndarray:
+        if self._choices is not None:
+            return self._choices[(bits % np.uint64(len(self.choices))).astype(np.int64)]
+        return self.sigma * _NORMAL[(bits >> _NORMAL_SHIFT).astype(np.int64)]
+
+    def one(self, bits: int) -> float:
+        if self.choices is not None:
+            return float(self.choices[bits % len(self.choices)])
+        return self.sigma * float(_NORMAL[bits >> (64 - _NORMAL_BITS)])
+
+
+def episode_draws(keys: np.ndarray, episodes: np.ndarray, speeds: StartSpeeds,
                   courses: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
     """``(course_seed, v_y)`` of run ``episodes`` (int) of the envs with episode ``keys``.
 
     Course seeds are uniform 63-bit integers (None unless ``courses``: classic has none);
-    initial speeds are N(0, sigma^2), drawn through a 65,536-entry quantile table.
+    initial speeds are drawn as ``speeds`` says.
     """
     base = _mix(np.asarray(keys, dtype=np.uint64)
                 + (np.asarray(episodes).astype(np.uint64) + _ONE) * _GOLDEN)
     course_seed = (_mix(base ^ _SALT_COURSE) >> _ONE).astype(np.int64) if courses else None
-    speed = _NORMAL[(_mix(base ^ _SALT_SPEED) >> _NORMAL_SHIFT).astype(np.int64)]
-    return course_seed, v_y_sigma * speed
+    return course_seed, speeds.many(_mix(base ^ _SALT_SPEED))
 
 
 _M64 = (1 << 64) - 1
@@ -114,12 +138,11 @@ def _mix_int(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def episode_draw(key: int, episode: int, v_y_sigma: float) -> tuple[int, float]:
+def episode_draw(key: int, episode: int, speeds: StartSpeeds) -> tuple[int, float]:
     """``episode_draws`` for one run, in Python ints (a scalar env's reset)."""
     base = _mix_int((key + (episode + 1) * 0x9E3779B97F4A7C15) & _M64)
     course_seed = _mix_int(base ^ 0x243F6A8885A308D3) >> 1
-    speed = float(_NORMAL[_mix_int(base ^ 0x13198A2E03707344) >> (64 - _NORMAL_BITS)])
-    return course_seed, v_y_sigma * speed
+    return course_seed, speeds.one(_mix_int(base ^ 0x13198A2E03707344))
 
 
 def _new_key(rng: np.random.Generator) -> int:
@@ -134,12 +157,13 @@ class _Episodes:
         self.key: int | None = None
         self.index = 0
 
-    def next(self, seeded: bool, rng: np.random.Generator, v_y_sigma: float) -> tuple[int, float]:
+    def next(self, seeded: bool, rng: np.random.Generator,
+             speeds: StartSpeeds) -> tuple[int, float]:
         if seeded or self.key is None:
             self.key, self.index = _new_key(rng), 0
         else:
             self.index += 1
-        return episode_draw(self.key, self.index, v_y_sigma)
+        return episode_draw(self.key, self.index, speeds)
 
 
 def _classic_space() -> gym.spaces.Box:
@@ -264,6 +288,7 @@ class ClassicEnv(_Rendered, gym.Env):
         self.action_space = gym.spaces.Discrete(2)
         self._init_render(render_mode, width, height)
         self._episodes = _Episodes()
+        self._speeds = StartSpeeds(self.world.physics)
         self.streak = 0
         """Flights won in a row (shown on the frames)."""
 
@@ -273,8 +298,7 @@ class ClassicEnv(_Rendered, gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.world.rng = self.np_random
-        _, v_y = self._episodes.next(seed is not None, self.np_random,
-                                     self.world.physics.v_y_sigma)
+        _, v_y = self._episodes.next(seed is not None, self.np_random, self._speeds)
         obs = self.world.reset(v_y=v_y)
         if self.render_mode == "human":
             self.render()
@@ -310,13 +334,14 @@ class ArcadeEnv(_Rendered, gym.Env):
         self.action_space = gym.spaces.Discrete(2)
         self._init_render(render_mode, width, height)
         self._episodes = _Episodes()
+        self._speeds = StartSpeeds(self.world.physics)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.world.rng = self.np_random
         options = options or {}
         course_seed, v_y = self._episodes.next(seed is not None, self.np_random,
-                                               self.world.physics.v_y_sigma)
+                                               self._speeds)
         course_seed = options.get("course_seed", course_seed)
         v_y = options.get("v_y", v_y)
         obs = self.world.reset(course_seed=course_seed, v_y=v_y)
@@ -408,7 +433,7 @@ class _FlyerVectorEnv(VectorEnv):
     _courses = True
 
     def _start(self, idx: np.ndarray) -> None:
-        course_seeds, v_y = episode_draws(self._keys[idx], self._episode[idx], self._sigma,
+        course_seeds, v_y = episode_draws(self._keys[idx], self._episode[idx], self._speeds,
                                           self._courses)
         self._restart(idx, course_seeds, v_y)
 
@@ -516,7 +541,7 @@ class ClassicVectorEnv(_FlyerVectorEnv):
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         self.batch = ClassicBatch(num_envs, autoreset=False)
-        self._sigma = self.batch.physics.v_y_sigma
+        self._speeds = StartSpeeds(self.batch.physics)
         self.single_observation_space = _classic_space()
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self._world = ClassicWorld()
@@ -563,7 +588,7 @@ class ArcadeVectorEnv(_FlyerVectorEnv):
     def __init__(self, num_envs: int = 1, n_gates: int = 100, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         self.batch = ArcadeBatch(num_envs, n_gates=n_gates, autoreset=False)
-        self._sigma = self.batch.physics.v_y_sigma
+        self._speeds = StartSpeeds(self.batch.physics)
         self.single_observation_space = _arcade_space()
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self._all = np.ones(num_envs, dtype=bool)

@@ -199,12 +199,14 @@ def scene_of(world: Any, score: int | None = None) -> Scene:
     """
     p = world.physics
     v_x = p.v_x
-    jump = getattr(p, "v_jump", 0.2) or 0.2
-    # The window tilts by atan(4 dy) at the seed's 0.2 per tick; scaled by the jump speed
-    # so a finer tick tilts the same.
-    tilt = math.atan(0.8 * float(world.v_y) / jump)
+    edge = float(getattr(p, "edge", 1.0))
+    x_start = float(getattr(p, "x_start", -1.0))
+    # The window tilts by atan(4 dy) at the seed's jump of 0.2 per tick: the tilt is
+    # v_y over the jump speed, in whatever units the level's physics keeps them.
+    jump = float(getattr(p, "v_jump", 0.2)) * float(getattr(p, "unit", 1.0))
+    tilt = math.atan(0.8 * float(world.v_y) / jump) if jump > 0 else 0.0
     y = min(max(float(world.y), -0.95), 0.95)  # a crash past the edge stays in sight
-    crashed = bool(world.done) and (abs(float(world.y)) > p.edge or _hit_wall(world))
+    crashed = bool(world.done) and (abs(float(world.y)) > edge or _hit_wall(world))
     if _world_level(world) == "classic":
         return Scene(x=float(world.x), y=y, tilt=tilt, crashed=crashed,
                      score=score, goal=True)
@@ -213,13 +215,14 @@ def scene_of(world: Any, score: int | None = None) -> Scene:
     course = world.course
     start, end = course.start, course.end
     # Walls on screen: from the one straddling the left edge to the right edge.
-    lo = int(np.searchsorted(start, t - (x - p.x_start) / v_x - 3))
-    hi = int(np.searchsorted(start, t + (p.edge - x) / v_x + 1))
+    lo = int(np.searchsorted(start, t - (x - x_start) / v_x - (end[0] - start[0]) - 1
+                             if start.size else 0))
+    hi = int(np.searchsorted(start, t + (edge - x) / v_x + 1))
     walls = []
     for i in range(lo, min(hi, start.size)):
         x0 = x + (int(start[i]) - t - WALL_HALF_TICK) * v_x
         x1 = x + (int(end[i]) - t + WALL_HALF_TICK) * v_x
-        x0, x1 = max(x0, -p.edge), min(x1, p.edge)
+        x0, x1 = max(x0, -edge), min(x1, edge)
         if x1 > x0:
             walls.append(Wall(x0, x1, float(course.gap_y[i]), float(course.half_gap[i])))
     return Scene(x=x, y=y, tilt=tilt, crashed=crashed, walls=walls,

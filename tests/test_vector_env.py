@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import gymnasium as gym
@@ -120,15 +121,25 @@ def test_vector_rgb_array_gives_one_frame_per_env() -> None:
     assert not np.array_equal(frames[0], frames[1])  # different courses and speeds
 
 
-def test_episode_draws_one_at_a_time_equal_the_batched_ones() -> None:
-    from game.envs import episode_draw, episode_draws
+@pytest.mark.parametrize("physics", [
+    SimpleNamespace(v_y_sigma=0.1),                                    # N(0, 0.1^2)
+    SimpleNamespace(start_speeds=(9, 5, 1, -3, -7), unit=1 / 1024),    # one of a few speeds
+], ids=["normal", "choices"])
+def test_episode_draws_one_at_a_time_equal_the_batched_ones(physics) -> None:
+    from game.envs import StartSpeeds, episode_draw, episode_draws
 
+    speeds = StartSpeeds(physics)
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 2**63, 3000, dtype=np.int64).astype(np.uint64) * np.uint64(2)
     episodes = rng.integers(0, 10**9, 3000)
-    seeds, speeds = episode_draws(keys, episodes, 0.1)
-    one = [episode_draw(k, e, 0.1) for k, e in zip(keys.tolist(), episodes.tolist(), strict=True)]
-    assert [s for s, _ in one] == seeds.tolist() and [v for _, v in one] == speeds.tolist()
-    # N(0, 0.1^2) speeds and distinct 63-bit course seeds.
-    assert abs(speeds.mean()) < 0.01 and abs(speeds.std() - 0.1) < 0.005
-    assert seeds.min() >= 0 and np.unique(seeds).size == seeds.size
+    seeds, v_y = episode_draws(keys, episodes, speeds)
+    one = [episode_draw(k, e, speeds) for k, e in zip(keys.tolist(), episodes.tolist(),
+                                                       strict=True)]
+    assert [s for s, _ in one] == seeds.tolist() and [v for _, v in one] == v_y.tolist()
+    assert seeds.min() >= 0 and np.unique(seeds).size == seeds.size  # distinct 63-bit seeds
+    if hasattr(physics, "v_y_sigma"):
+        assert abs(v_y.mean()) < 0.01 and abs(v_y.std() - 0.1) < 0.005
+    else:
+        values, counts = np.unique(v_y, return_counts=True)
+        assert values.tolist() == sorted(s / 1024 for s in physics.start_speeds)
+        assert counts.min() > 500  # about 600 each
