@@ -37,7 +37,6 @@ def test_checker_with_its_render_check_and_the_human_window_shows_the_frames(
     """check_env renders every declared mode (``human`` opens a window), then the window's
     pixels, grabbed from the X server, are the rgb_array frame of the same state."""
     code = """
-        import subprocess
         import gymnasium as gym
         import numpy as np
         from gymnasium.utils.env_checker import check_env
@@ -52,11 +51,15 @@ def test_checker_with_its_render_check_and_the_human_window_shows_the_frames(
         env.reset(seed=0)
         for _ in range(6):
             env.step(1)
-        wid = subprocess.run(["xdotool", "search", "--name", "^Gravity Flyer$"],
-                             capture_output=True, text=True, timeout=20).stdout.split()[0]
-        png = subprocess.run(["import", "-window", wid, "png:-"], capture_output=True,
-                             timeout=20).stdout
-        shown = raster.read_png(png)[..., :3].astype(int)
+        # What the X server shows in the window (GetImage), via python-xlib.
+        from Xlib import X, display
+        d = display.Display()
+        window = d.create_resource_object("window", env.unwrapped._human.window._window)
+        geo = window.get_geometry()
+        image = window.get_image(0, 0, geo.width, geo.height, X.ZPixmap, 0xFFFFFFFF)
+        pixels = np.frombuffer(image.data, np.uint8)[: geo.width * geo.height * 4]
+        shown = pixels.reshape(geo.height, geo.width, 4)[..., [2, 1, 0]].astype(int)  # BGRX
+        d.close()
         ref = raster.render(env.unwrapped.world, 200, 160).astype(int)
         print(shown.shape == ref.shape, np.abs(shown - ref).mean())
         env.close()
