@@ -276,6 +276,9 @@ class ClassicEnv(_Rendered, gym.Env):
     Rewards as in the seed: +1 on reaching the right edge, -1 on leaving the field
     at the top or bottom, 0 otherwise; ``terminated`` on either edge. Frames show
     the flights won in a row, as the window does.
+
+    A run's initial speed is ``episode_draws`` of the env's episode key (drawn from
+    ``np_random`` by a seeded or first reset) and the run's index since then.
     """
 
     metadata: dict[str, Any] = {"render_modes": RENDER_MODES,
@@ -322,6 +325,9 @@ class ArcadeEnv(_Rendered, gym.Env):
     ``reset`` takes ``options={"course_seed": int, "v_y": float}`` to fly a given course
     from a given initial speed; its info also holds the run's ``course_seed`` and
     ``v_y0``, which is what ``game.oracle.oracle_scores`` needs for this run's ceiling.
+    Otherwise both are ``episode_draws`` of the env's episode key (drawn from
+    ``np_random`` by a seeded or first reset) and the run's index since then, as the
+    vector env's rows draw them.
     """
 
     metadata: dict[str, Any] = {"render_modes": RENDER_MODES,
