@@ -32,9 +32,14 @@ FRAME_SIZE = 400
 """Default width and height of rendered frames, in pixels."""
 
 
-def decision_fps(level: Level) -> float:
-    """Frames per second for real-time playback of ``level``: one frame per decision."""
-    return float(level.ticks_per_second) / int(level.decision_ticks)
+def decision_fps(level: Level, world: Any = None) -> float:
+    """Frames per second for real-time playback of ``level``: one frame per decision.
+
+    The decision length is the world's own ``decision_ticks`` when a world is given
+    (an instance attribute for arcade v2), else the spec's.
+    """
+    ticks = getattr(world, "decision_ticks", None) if world is not None else None
+    return float(level.ticks_per_second) / int(ticks or level.decision_ticks)
 
 
 # ----------------------------------------------------------------------- episode draws
@@ -282,7 +287,7 @@ class ClassicEnv(_Rendered, gym.Env):
     """
 
     metadata: dict[str, Any] = {"render_modes": RENDER_MODES,
-                                "render_fps": decision_fps(CLASSIC)}
+                                "render_fps": decision_fps(CLASSIC, ClassicWorld())}
 
     def __init__(self, render_mode: str | None = None, width: int = FRAME_SIZE,
                  height: int = FRAME_SIZE) -> None:
@@ -331,7 +336,7 @@ class ArcadeEnv(_Rendered, gym.Env):
     """
 
     metadata: dict[str, Any] = {"render_modes": RENDER_MODES,
-                                "render_fps": decision_fps(ARCADE)}
+                                "render_fps": decision_fps(ARCADE, ArcadeWorld(n_gates=1))}
 
     def __init__(self, n_gates: int = 100, render_mode: str | None = None,
                  width: int = FRAME_SIZE, height: int = FRAME_SIZE) -> None:

@@ -112,10 +112,11 @@ def flight(level: Level, policy: Callable, seconds: float, seed: int, width: int
 
 
 def _fps(level: Level) -> float:
-    """Real-time playback rate of ``level``: one frame per decision."""
-    from game.envs import decision_fps
+    """Real-time playback rate of ``level``: one frame per decision (the env's render_fps)."""
+    from game.envs import ArcadeEnv, ClassicEnv
 
-    return decision_fps(level)
+    env = ArcadeEnv if isinstance(level, CourseLevel) else ClassicEnv
+    return float(env.metadata["render_fps"])
 
 
 def write_gif(path: Path, frames: Iterator[np.ndarray], fps: float) -> int:

@@ -33,6 +33,14 @@ def _assert_infos_equal(native: dict[str, Any], sync: dict[str, Any], where: str
             assert np.array_equal(got[mask], ref[mask]), (where, key, got, ref)
 
 
+def _aim(obs: np.ndarray) -> np.ndarray:
+    """Crude gap-seeking jumps; even rows suit big coarse hops, odd rows fine ones, so
+    some runs finish their course whatever the arcade physics' scale."""
+    coarse = obs[:, 1] - 0.2 < obs[:, 3]
+    fine = (obs[:, 3] > -0.05) & (obs[:, 1] <= 0)
+    return np.where(np.arange(len(obs)) % 2 == 0, coarse, fine)
+
+
 def _make_pair(env_id: str, n: int, mode: AutoresetMode, **kwargs: Any):
     native = gym.make_vec(env_id, num_envs=n, autoreset_mode=mode, **kwargs)
     sync = gym.make_vec(env_id, num_envs=n, vectorization_mode="sync",
@@ -60,7 +68,7 @@ def test_native_vector_env_is_n_scalar_envs_step_for_step(env_id: str,
         for step in range(300):
             # Aim at the next gap (arcade) or fly at random, with some noise: runs then
             # end both ways, in crashes and in flights won / courses finished.
-            aim = (obs_a[:, 1] - 0.2 < obs_a[:, 3]) if obs_a.shape[1] > 2 else rng.random(n) < 0.4
+            aim = _aim(obs_a) if obs_a.shape[1] > 2 else rng.random(n) < 0.4
             actions = np.where(rng.random(n) < 0.2, rng.random(n) < 0.4, aim).astype(np.int64)
             a = native.step(actions)
             b = sync.step(actions)
