@@ -34,18 +34,20 @@ SHAPE_KEYS = ("format", "format_version", "obs_size", "hidden", "n_actions")
 
 
 class Autopilot:
-    """A greedy pilot: the Q-network's weights in numpy, and what they were trained for."""
+    """A greedy pilot: the Q-network's weights in numpy, and what they were trained for.
+
+    Args:
+        layers: weight, bias, weight, bias, ... of the network, first layer first.
+        meta: what the pilot was trained for (strings; e.g. ``{"level": "arcade"}``); saved
+            as top-level metadata, so it may not use the format's own keys or ``card.``.
+        card: the model card (JSON-able values).
+    """
 
     def __init__(self, layers: list[np.ndarray], meta: Mapping[str, str] | None = None,
                  card: dict | None = None) -> None:
-        """
-        Args:
-            layers: weight, bias, weight, bias, ... of the network, first layer first.
-            meta: what the pilot was trained for (strings; e.g. ``{"level": "arcade"}``).
-            card: the model card (JSON-able values).
-        """
         self.meta = {str(k): str(v) for k, v in (meta or {}).items()}
-        if clash := set(self.meta) & {*SHAPE_KEYS}:
+        clash = {k for k in self.meta if k in SHAPE_KEYS or k.startswith("card.")}
+        if clash:
             raise ValueError(f"pilot metadata may not set {sorted(clash)}")
         self.layers = [np.ascontiguousarray(w, dtype=np.float32) for w in layers]
         self.sizes = (self.layers[0].shape[1], *(w.shape[0] for w in self.layers[0::2]))

@@ -11,6 +11,7 @@ from its first few flights, then a low one so the game keeps its frame rate.
 from __future__ import annotations
 
 import math
+import operator
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -82,8 +83,9 @@ class Learner:
 
     def __init__(self, obs_size: int, config: LearnerConfig | None = None,
                  meta: Mapping[str, str] | None = None, seed: int = 0) -> None:
-        if not isinstance(obs_size, int) or obs_size < 1:
-            raise ValueError(f"obs_size must be a positive int, got {obs_size!r}")
+        obs_size = operator.index(obs_size)  # an int (numpy's too); a float is a TypeError
+        if obs_size < 1:
+            raise ValueError(f"obs_size must be at least 1, got {obs_size}")
         config = config or LearnerConfig()
         # Tiny matrices: extra threads only add synchronisation overhead.
         torch.set_num_threads(1)

@@ -10,6 +10,7 @@ an ``ai.LearnerConfig``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -17,21 +18,28 @@ from typing import Any
 
 import numpy as np
 
-from game import arcade, classic
+from game import arcade, classic, physics
 
 
 def _physics_version(module: Any) -> int:
-    return int(module.PHYSICS_VERSION)
+    # The per-level PHYSICS_VERSION comes with the physics branch (which drops the shared
+    # one); until it is merged, every level has the shared version of game.physics.
+    version = getattr(module, "PHYSICS_VERSION", None)
+    return int(version if version is not None else physics.PHYSICS_VERSION)
 
 
 def _ticks_per_second(module: Any) -> float:
-    return float(module.TICKS_PER_SECOND)
+    # Likewise the per-level TICKS_PER_SECOND: both levels play at 10 ticks/s before it.
+    return float(getattr(module, "TICKS_PER_SECOND", 10.0))
 
 
 def _decision_ticks(module: Any, world_class: type) -> int:
-    # Classic worlds declare it on the class; arcade worlds take it from their physics.
+    # Likewise ``decision_ticks`` (physics ticks per decision): a classic world declares it on
+    # its class, an arcade v2 world takes it from its physics; 1 before the physics branch.
     ticks = getattr(world_class, "decision_ticks", None)
-    return int(ticks if ticks is not None else module.PHYSICS.decision_ticks)
+    if ticks is None:
+        ticks = getattr(getattr(module, "PHYSICS", None), "decision_ticks", 1)
+    return int(ticks)
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ class TrainSettings:
 
 
 @dataclass(frozen=True)
-class Level:
+class Level(ABC):
     """One level: its worlds, observation, physics, scoring and training settings.
 
     Subclasses say how a run is scored; everything else is data.
@@ -84,56 +92,56 @@ class Level:
 
     # ---- worlds ---------------------------------------------------------------------------
 
+    @abstractmethod
     def world(self, seed: int | None = None) -> Any:
         """The scalar world the game plays (endless where the level has courses)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def train_batch(self, n: int, seed: int | None = None) -> Any:
         """``n`` flyers that restart as their runs end, for training."""
-        raise NotImplementedError
 
+    @abstractmethod
     def eval_batch(self, n: int, seed: int) -> Any:
         """``n`` flyers that fly once each (no restart), for a greedy evaluation."""
-        raise NotImplementedError
 
     # ---- scoring --------------------------------------------------------------------------
 
+    @abstractmethod
     def episode_score(self, world: Any, reward: float) -> float:
         """The score of a scalar world's run that just ended with ``reward``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def batch_episode_score(self, batch: Any, i: int, reward: float) -> float:
         """The score of flyer ``i``'s run that just ended in a training batch."""
-        raise NotImplementedError
 
     def truncated(self, reward: float, terminated: bool) -> bool:
         """Whether an ending was a cut-off by a finite world (bootstrapped), not a real end."""
         return False
 
+    @abstractmethod
     def eval_ended(self, batch: Any, rewards: np.ndarray, terminated: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
         """``(ended, score)`` per flyer of an evaluation batch after a step."""
-        raise NotImplementedError
 
     def oracle(self, episodes: int, seed: int) -> np.ndarray | None:
         """The best score each run of ``eval_batch(episodes, seed)`` allows, or None."""
         return None
 
+    @abstractmethod
     def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
-        """The JSON-able figures of an evaluation's scores (see ``game.commands.Evaluation``)."""
-        raise NotImplementedError
+        """The JSON-able figures of an evaluation's scores (see ``game.evaluation.Evaluation``)."""
 
+    @abstractmethod
     def figure(self, result: Mapping[str, Any]) -> float:
         """The one number that says how good a pilot is, from ``figures``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def headline(self, result: Mapping[str, Any]) -> str:
         """``figure`` as a short phrase ('success 99.0%')."""
-        raise NotImplementedError
 
+    @abstractmethod
     def report(self, result: Mapping[str, Any]) -> str:
         """One line for ``main.py evaluate``."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -155,21 +163,22 @@ class FlightLevel(Level):
     def batch_episode_score(self, batch: Any, i: int, reward: float) -> float:
         return float(reward > 0)
 
-    def eval_ended(self, batch, rewards, terminated):
+    def eval_ended(self, batch: Any, rewards: np.ndarray, terminated: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
         # Every flight ends by its 40th tick, at the right edge at the latest.
         return terminated, (rewards > 0).astype(np.float64)
 
-    def figures(self, scores, best):
+    def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
         rate = float(scores.mean())
         return {"success_rate": rate, "mean_score": rate, "successes": int(scores.sum())}
 
-    def figure(self, result):
+    def figure(self, result: Mapping[str, Any]) -> float:
         return result["success_rate"]
 
-    def headline(self, result):
+    def headline(self, result: Mapping[str, Any]) -> str:
         return f"success {100 * result['success_rate']:.1f}%"
 
-    def report(self, result):
+    def report(self, result: Mapping[str, Any]) -> str:
         return (f"{self.name} success rate {100 * result['success_rate']:.1f}% "
                 f"({result['successes']}/{result['episodes']} flights, seed {result['seed']})")
 
@@ -213,7 +222,8 @@ class CourseLevel(Level):
         # gate in memory, and the pilot learns to fail it.)
         return bool(terminated) and reward >= 0
 
-    def eval_ended(self, batch, rewards, terminated):
+    def eval_ended(self, batch: Any, rewards: np.ndarray, terminated: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
         n = self.eval_gates
         return terminated | (batch.score >= n), np.minimum(batch.score, n).astype(np.float64)
 
@@ -225,7 +235,7 @@ class CourseLevel(Level):
                                    autoreset=False)
         return oracle_scores(batch.course_seed, self.eval_gates, batch.v_y.copy())
 
-    def figures(self, scores, best):
+    def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
         ratio = score_over_oracle(scores, best)
         return {"success_rate": float((scores >= best).mean()),
                 "mean_score": float(scores.mean()),
@@ -233,13 +243,13 @@ class CourseLevel(Level):
                 "min_score_over_oracle": float(ratio.min()), "mean_oracle": float(np.mean(best)),
                 "n_gates": self.eval_gates}
 
-    def figure(self, result):
+    def figure(self, result: Mapping[str, Any]) -> float:
         return result["mean_score_over_oracle"]
 
-    def headline(self, result):
+    def headline(self, result: Mapping[str, Any]) -> str:
         return f"score/oracle {result['mean_score_over_oracle']:.3f}"
 
-    def report(self, result):
+    def report(self, result: Mapping[str, Any]) -> str:
         return (f"{self.name} mean score {result['mean_score']:.2f} gates, mean score/oracle "
                 f"{result['mean_score_over_oracle']:.4f} ({result['episodes']} runs of "
                 f"{self.eval_gates} gates, seed {result['seed']})")
@@ -252,7 +262,8 @@ def score_over_oracle(scores: np.ndarray, best: np.ndarray) -> np.ndarray:
 
 
 CLASSIC = FlightLevel(
-    name="classic", physics_version=_physics_version(classic), obs_size=2,
+    name="classic", physics_version=_physics_version(classic),
+    obs_size=classic.ClassicBatch.obs_size,
     obs_layout="y, v_y", ticks_per_second=_ticks_per_second(classic),
     decision_ticks=_decision_ticks(classic, classic.ClassicWorld), figure_name="success rate")
 """The seed's level: one crossing of the field per flight."""
