@@ -30,7 +30,7 @@ Plans: the interval sets of every decision are kept (``plans=True``) and one pat
 walked back from a survivor of the last one; replayed with ``ArcadeWorld.step`` from
 ``y = 0, v_y = v_y0`` it scores the best.
 
-Cost: see ``bench/results/oracle.json`` (``python bench/oracle_cost.py``).
+Cost: see ``bench/results/oracle_cost.json`` (``python bench/oracle_cost.py``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import numpy as np
 from game.arcade import PHYSICS, RULES, SUB_UNITS, CourseRules, Physics, make_courses
 from game.physics import FALL, JUMP
 
-CHUNK_COURSES = 512
+CHUNK_COURSES = 1024
 """Courses searched together: bounds memory."""
 CHECKPOINT_DECISIONS = 32
 """Plans keep the state sets of every this many decisions and recompute those between."""
@@ -107,22 +107,21 @@ def _gap_bounds(gap_y: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.where(bad, _FREE, lo), np.where(bad, -_FREE, hi)
 
 
-def _shift(x: np.ndarray, s: int) -> np.ndarray:
-    """Bitsets ``x`` (``(..., W)`` uint64, bit 0 lowest) moved up by ``s`` bits (down if < 0)."""
-    out = np.zeros_like(x)
+def _shift_into(out: np.ndarray, x: np.ndarray, s: int) -> None:
+    """ORs bitsets ``x`` (``(..., W)`` uint64, bit 0 lowest) moved up by ``s`` bits (down if
+    negative) into ``out``, in place; bits moved past either end are dropped."""
     n = x.shape[-1]
     q, b = divmod(abs(s), _WORD)
     if q >= n:
-        return out
+        return
     if s >= 0:
-        out[..., q:] = x[..., : n - q] << np.uint64(b)
+        out[..., q:] |= x[..., : n - q] << np.uint64(b)
         if b:
             out[..., q + 1:] |= x[..., : n - q - 1] >> np.uint64(_WORD - b)
     else:
-        out[..., : n - q] = x[..., q:] >> np.uint64(b)
+        out[..., : n - q] |= x[..., q:] >> np.uint64(b)
         if b:
             out[..., : n - q - 1] |= x[..., q + 1:] << np.uint64(_WORD - b)
-    return out
 
 
 class _Chunk:
@@ -205,8 +204,8 @@ class _Chunk:
     def _masks(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Bitset masks ``(..., W)`` of the inclusive bit ranges ``lo..hi``."""
         base = np.arange(self.n_words) * _WORD
-        a = np.clip(lo[..., None] - base, 0, _WORD)
-        b = np.clip(hi[..., None] + 1 - base, 0, _WORD)
+        a = np.minimum(np.maximum(lo[..., None] - base, 0), _WORD)
+        b = np.minimum(np.maximum(hi[..., None] + 1 - base, 0), _WORD)
         return _LOW[b] & ~_LOW[a]
 
     def keep(self, x: np.ndarray, low: np.ndarray, top: np.ndarray, special: np.ndarray
@@ -228,11 +227,11 @@ class _Chunk:
     def advance(self, x: np.ndarray, fall: np.ndarray, jump: np.ndarray) -> np.ndarray:
         """The state sets after a decision, from the start sets and what survives of them."""
         new = np.zeros_like(x)
+        for r in range(self.n_rows):
+            _shift_into(new[:, self.fall_to[r]], fall[:, r], int(self.shift[r, FALL]))
         jumps = np.bitwise_or.reduce(x, axis=1)
         jumps &= jump
-        new[:, self.jump_row] = _shift(jumps, int(self.shift[0, JUMP]))
-        for r in range(self.n_rows):
-            new[:, self.fall_to[r]] |= _shift(fall[:, r], int(self.shift[r, FALL]))
+        _shift_into(new[:, self.jump_row], jumps, int(self.shift[0, JUMP]))
         return new
 
     def passes_before_crash(self, c: int, x: np.ndarray, low: np.ndarray, top: np.ndarray,
