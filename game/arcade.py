@@ -28,7 +28,12 @@ DECISION_TICKS = 4
 
 @dataclass(frozen=True)
 class Physics:
-    """Arcade flight constants. Vertical ones are whole sub-units (``1 / SUB_UNITS``)."""
+    """Arcade flight constants. Vertical ones are whole sub-units (``1 / SUB_UNITS``).
+
+    Tuned with ``bench/human_play.py`` (a player who sees the screen 200 ms late): with
+    gravity 1/512 per tick per tick and a jump of 16/512 (a 0.27 s hop, and wider gaps
+    than now) that player's median was 7 gates; these constants give it 57.
+    """
 
     gravity: int = 1
     """Subtracted from v_y every tick that is not a jump (sub-units per tick per tick)."""
@@ -36,8 +41,8 @@ class Physics:
     """A JUMP sets v_y to this (sub-units per tick; 1.17 field units per second): a rise of
     210 sub-units (0.21 field units) over 20 ticks (1/3 s), then the fall back."""
     v_fall_max: int = 31
-    """Fastest fall (sub-units per tick; 1.82 field units per second, reached 0.85 s after
-    the top of a hop)."""
+    """Fastest fall (sub-units per tick; 1.82 field units per second, reached 31 ticks,
+    0.52 s, after the top of a hop). On the decision grid too: 20 - 3 - 4 * 12."""
     start_speeds: tuple[int, ...] = (9, 5, 1, -3, -7)
     """A run starts with v_y drawn uniformly from these (sub-units per tick). They are
     speeds a flyer also has at decision boundaries after a jump (20 - 3 - 4k), which keeps

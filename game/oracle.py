@@ -5,17 +5,17 @@ search over states. The oracle searches the autopilot's action space: one action
 decision (``Physics.decision_ticks`` ticks, see ``ArcadeWorld.step``), forward, decision by
 decision, batched over many courses in numpy.
 
-* Physics v2 keeps heights and speeds in whole sub-units, so a state is a pair of
-  integers and states merge exactly. At a decision boundary the speed is one of a few
-  values (a jump's 20 minus 3, minus 4 per falling decision since, down to the cap, or the
-  run's start speed minus the same): these are the *rows*.
-* Every decision moves a height by an even number of sub-units, and in practice the
-  heights reachable in one row form a few runs of consecutive even numbers. So the
-  reachable set of a row is kept as at most ``MAX_RUNS`` disjoint intervals per course,
-  exactly, not as a hull: a decision clips each row's intervals to the start heights from
-  which all of its ticks stay in the field and in the gap, shifts them by the decision's
-  climb or fall, and merges what lands in the same row. More runs than that raise an
-  error instead of giving a wrong answer.
+* Physics v2 keeps heights and speeds in whole sub-units (1/1024), so a state is a pair of
+  integers and states merge exactly: nothing is rounded, nothing is merged by tolerance.
+* At a decision boundary the speed is one of a few values, the *rows*: a jump's 20 minus
+  3, minus 4 per falling decision since, down to the cap (or the run's start speed minus
+  the same). Every decision moves a height by an even number of sub-units, so the heights
+  a row can hold are the 1,025 even numbers in [-1024, 1024]: each (course, row) set is a
+  1,025-bit bitset (17 uint64 words).
+* A decision keeps, per (row, action), the start heights from which all of its ticks stay
+  in the field and in the gap of the wall they are in (an interval: the climb or fall is
+  fixed by row and action), shifts them by the decision's climb or fall, and ORs them
+  into the row the decision ends in. A JUMP ends in the same row from every row.
 * Gates are passed on fixed ticks, so every state alive at a decision boundary has the
   same score. The best score is what the last survivors reach: the gates passed by the
   end of the last decision with a survivor, or, if a path passes a gate inside the next
@@ -26,11 +26,12 @@ Evaluate against the oracle with the speeds the runs started with (``ArcadeBatch
 right after ``reset``, or the ``v_y`` passed to ``reset``); the default 0.0 is the oracle
 for runs started with ``v_y = 0.0``. ``flyer/Arcade-v0`` reports it as ``info["v_y0"]``.
 
-Plans: the interval sets of every decision are kept (``plans=True``) and one path is
-walked back from a survivor of the last one; replayed with ``ArcadeWorld.step`` from
-``y = 0, v_y = v_y0`` it scores the best.
+Plans (``plans=True``): the state sets of every ``CHECKPOINT_DECISIONS``-th decision are
+kept, and each course is walked back from a state it ends in, decision by decision, the
+sets in between recomputed one segment at a time. Replayed with ``ArcadeWorld.step`` from
+``y = 0, v_y = v_y0``, a plan scores the best.
 
-Cost: see ``bench/results/oracle_cost.json`` (``python bench/oracle_cost.py``).
+Cost: ``bench/results/oracle_cost.json`` (``python bench/oracle_cost.py``).
 """
 
 from __future__ import annotations
