@@ -150,8 +150,10 @@ def write_gif(path: Path, frames: Iterator[np.ndarray], fps: float) -> int:
                        + own.getpalette()[:3 * FLYER_COLOURS])
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
               for f in itertools.chain(head, frames)]
-    # GIF delays are in hundredths of a second.
-    duration = max(2, int(round(100 / fps))) * 10
+    # GIF delays are whole hundredths of a second: frame k ends at round(k / fps) in those
+    # units, so 15 fps alternates 60 and 70 ms and the film keeps real time on average.
+    ends = [max(2 * (k + 1), int(round(100 * (k + 1) / fps))) for k in range(len(images))]
+    duration = [10 * (b - a) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
     images[0].save(path, save_all=True, append_images=images[1:], duration=duration, loop=0,
                    optimize=True, disposal=1)
     return len(images)

@@ -64,6 +64,11 @@ def test_gif_of_the_pretrained_pilot_is_the_env_frames(tmp_path: Path, capsys) -
     assert not np.array_equal(frames[0], frames[-1])
     with Image.open(out) as im:
         assert im.info["duration"] == pytest.approx(1000 / fps, abs=10) and im.info["loop"] == 0
+        total = 0
+        for k in range(im.n_frames):
+            im.seek(k)
+            total += im.info["duration"]
+    assert total == pytest.approx(3000, abs=10)  # real time, in whole hundredths
     assert "recorded 3.0 s of arcade" in capsys.readouterr().out
 
 
