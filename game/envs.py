@@ -48,7 +48,6 @@ def decision_fps(level: Level, world: Any = None) -> float:
 # the vector env's row for it make bit-identical runs, and the vector env restarts any number
 # of runs in whole-array numpy instead of one generator call per run.
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_SALT_COURSE = np.uint64(0x243F6A8885A308D3)
 _SALT_SPEED = np.uint64(0x13198A2E03707344)
 _NORMAL_BITS = 16
 _NORMAL_SHIFT = np.uint64(64 - _NORMAL_BITS)
@@ -127,9 +126,10 @@ def episode_draws(keys: np.ndarray, episodes: np.ndarray, speeds: StartSpeeds,
     Course seeds are uniform 63-bit integers (None unless ``courses``: classic has none);
     initial speeds are drawn as ``speeds`` says.
     """
+    # One hash per run gives the course seed (its top 63 bits); a second, salted, the speed.
     base = _mix(np.asarray(keys, dtype=np.uint64)
                 + (np.asarray(episodes).astype(np.uint64) + _ONE) * _GOLDEN)
-    course_seed = (_mix(base ^ _SALT_COURSE) >> _ONE).astype(np.int64) if courses else None
+    course_seed = (base >> _ONE).astype(np.int64) if courses else None
     return course_seed, speeds.many(_mix(base ^ _SALT_SPEED))
 
 
@@ -146,8 +146,7 @@ def _mix_int(z: int) -> int:
 def episode_draw(key: int, episode: int, speeds: StartSpeeds) -> tuple[int, float]:
     """``episode_draws`` for one run, in Python ints (a scalar env's reset)."""
     base = _mix_int((key + (episode + 1) * 0x9E3779B97F4A7C15) & _M64)
-    course_seed = _mix_int(base ^ 0x243F6A8885A308D3) >> 1
-    return course_seed, speeds.one(_mix_int(base ^ 0x13198A2E03707344))
+    return base >> 1, speeds.one(_mix_int(base ^ 0x13198A2E03707344))
 
 
 def _new_key(rng: np.random.Generator) -> int:
