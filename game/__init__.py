@@ -9,10 +9,10 @@ from game.classic import ClassicBatch, ClassicWorld
 from game.levels import LEVELS
 from game.physics import FALL, JUMP
 
-for _name, _entry in (("flyer/Classic-v0", "game.envs:ClassicEnv"),
-                      ("flyer/Arcade-v0", "game.envs:ArcadeEnv")):
+for _name, _entry in (("flyer/Classic-v0", "Classic"), ("flyer/Arcade-v0", "Arcade")):
     if _name not in gym.registry:
-        gym.register(id=_name, entry_point=_entry)
+        gym.register(id=_name, entry_point=f"game.envs:{_entry}Env",
+                     vector_entry_point=f"game.envs:{_entry}VectorEnv")
 
 
 def make_world(level: str, seed: int | None = None):
