@@ -17,9 +17,9 @@ import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
+from ai.atomic import atomic_write_bytes
 from ai.errors import PilotError
 from ai.qnet import layer_names, layer_shapes, numpy_forward
-from game.atomic import atomic_write_bytes
 
 PILOT_FORMAT = "gravity-flyer-pilot"
 """The ``format`` metadata value every pilot file carries."""
@@ -144,9 +144,15 @@ class Autopilot:
             header = json.loads(header_bytes)
             if not isinstance(header, dict):
                 raise ValueError("header is not an object")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
             raise PilotError(f"{path} is not a safetensors file (unreadable header)") from None
         meta = header.get("__metadata__") or {}
+        # safetensors' metadata is a flat object of strings; anything else (a string, a
+        # number, a list, nested objects) is not a pilot's, and ``need`` would trip on it.
+        if not isinstance(meta, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+            raise PilotError(f"{path} is not a Gravity Flyer pilot (its metadata is not a "
+                             "table of strings)")
         pilot = cls._from_checked(path, data, meta)
         pilot.check(expect or {}, where=path)
         return pilot

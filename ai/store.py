@@ -12,23 +12,38 @@ each save writes a new one::
                                     generation, and each file's name, size and SHA-256
 
 **A generation exists if and only if its manifest exists.** Every file is written
-atomically (``game.atomic``), the three data files first, then the folder is fsynced,
+atomically (``ai.atomic``), the three data files first, then the folder is fsynced,
 then the manifest. A kill at any moment therefore leaves either the new generation
-complete or no manifest for it; the data files of an unfinished generation ("orphans")
-and temp files are swept at the next start. A load reads the manifest and checks the
-size and checksum of every file it names before parsing any of them, so it never mixes
-files of two saves and never trusts a damaged one.
+complete or no manifest for it. At the next start the data files of an unfinished
+generation ("orphans", or files copied in by hand) are moved aside as
+``*.orphan-<UTC time>`` with one line saying so; only the store's own temp files whose
+writer process is gone are removed. A load reads the manifest and checks the size and
+checksum of every file it names before parsing any of them, so it never mixes files of
+two saves and never trusts a damaged one. Every file is read with a size cap that
+follows from its kind and only if it is a regular file, opened without blocking.
+
+**One writer per folder.** A process that saves or loads takes an OS lock on
+``<folder>.lock`` (``flock``; ``msvcrt.locking`` on Windows); ``claim`` keeps it for the
+life of the process, as the game does. The kernel drops the lock when its process
+ends, so a killed game never blocks the next start. A second process finds the lock
+taken: it may read the saves (``load`` then changes nothing on disk) but every
+``write`` and ``move_aside_all`` is refused with one line, so it never writes into the
+first one's chain.
 
 What a load does with each generation, newest first:
 
 * damaged (unreadable manifest, missing or truncated file, flipped byte, unparsable
   content): every file of that generation is moved aside as ``*.corrupt-<UTC time>``
   and the next older generation is tried;
+* outdated (learned under another physics version than the caller expects): moved
+  aside as ``*.physics-v<N>-<UTC time>`` (kept, never loaded again) and the next older
+  generation is tried;
 * refused (another format version or level, shapes or names that do not match the
   learner, NaN/Inf in a tensor): the files stay where they are, untouched, and the next
   older generation is tried;
-* good: returned. If none is good the result has ``state=None`` (start a fresh learner)
-  and a one-line message saying why.
+* good: returned. The result's ``messages`` is then at most ONE line, saying what was
+  wrong and which older save was resumed. If none is good the result has ``state=None``
+  (start a fresh learner) and one line saying why.
 
 Nothing is ever parsed with pickle: tensors go through safetensors, arrays through
 ``np.load(..., allow_pickle=False)`` and the rest through ``json``.
@@ -37,17 +52,23 @@ Pruning: each manifest names its parent (the generation the learner was loaded f
 or last saved). After a save, the store keeps the newest ``keep`` generations of that
 chain and deletes only older generations *of the same chain*, which are fully
 superseded. A generation that was refused (say, saved by another version of the game)
-is never in the chain, so it is never deleted; damaged ones were moved aside.
+is never in the chain, so it is never deleted; damaged ones were moved aside. When a
+save fails for lack of space, the generations of the chain older than the newest good
+one are removed (they are superseded by it) and the save is tried once more; if it
+still fails, the newest good save stays and the message says how old it is.
 
 Typical use in the game::
 
-    store = Store.for_data_dir(data_dir, "classic")     # <data_dir>/learner/classic/
-    if args.fresh:
+    store = Store.for_data_dir(data_dir, "classic",     # <data_dir>/learner/classic/
+                               expect={"physics_version": "1"})
+    if not store.claim():                               # another window has this learner
+        show(store.busy_message)                        # learn in memory, save nothing
+    elif args.fresh:
         store.move_aside_all()                          # the old state kept, renamed
     result = store.load(build=Learner.from_state)       # never raises for bad files
     for line in result.messages:
         show(line)                                      # HUD and terminal, one line each
-    learner = result.built or Learner("classic", cfg, seed)
+    learner = result.built or Learner(obs_size, cfg, meta=meta, seed=seed)
 
     saver = BackgroundSaver(store)                      # autosave without stutter
     saver.submit(store.prepare(learner.state(), copy=False))  # ~1-2 ms, on the frame thread
@@ -60,7 +81,9 @@ Typical use in the game::
 
 from __future__ import annotations
 
+import calendar
 import contextlib
+import errno
 import hashlib
 import io
 import json
@@ -79,20 +102,24 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from ai.errors import StateError
-from ai.learner import LearnerState
-from game.atomic import (
+from ai.atomic import (
+    RefusedFile,
     atomic_write_bytes,
     fsync_dir,
     move_aside,
+    parse_json,
+    read_regular_file,
     sweep_temp_files,
     utc_stamp,
 )
+from ai.errors import StateError
+from ai.learner import LearnerState
 
-try:  # advisory lock so two game windows on one level never interleave their writes
+try:  # the one-writer lock: flock on POSIX, msvcrt.locking on Windows
     import fcntl
-except ImportError:  # pragma: no cover - Windows: the in-process lock still holds
+except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
+    import msvcrt
 
 FORMAT_VERSION = 1
 """Version of the store's file layout; a generation with another version is refused."""
@@ -104,6 +131,15 @@ ROLES = {"weights": "weights.safetensors", "memory": "memory.npz", "state": "sta
 """The data files of one generation: role -> file name suffix."""
 
 MANIFEST_SUFFIX = "manifest.json"
+MAX_BYTES = {"manifest": 256 * 1024, "state": 16 * 2**20, "weights": 256 * 2**20,
+             "memory": 4 * 2**30}
+"""The largest file of each kind a load reads. A manifest is about a kilobyte; the state
+JSON holds counters, RNG states and a bounded curve; the memory file is capped by the
+caller from the replay capacity (``memory_cap_bytes``), this is only the default."""
+LEGACY_META = {"physics_version": "1"}
+"""Meta of manifests written before they recorded any: every such save was made under
+physics version 1, the only one there was."""
+_NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 DEFAULT_META_KEYS = ("format_version", "level", "obs_size", "physics_version")
 """Meta entries ``StateSpec.of`` requires to be equal, when the template has them."""
 
@@ -139,8 +175,6 @@ class Snapshot:
     """Private copies of the state's numpy arrays (serialised by ``write``)."""
     state_json: bytes
     """The meta as UTF-8 JSON."""
-    prepared_at: float = field(default_factory=time.time)
-    """``time.time()`` when the snapshot was taken."""
 
 
 @dataclass(frozen=True)
@@ -253,40 +287,201 @@ class _Refused(Exception):
     """A generation is intact but unusable here (version, level, shapes, NaN): keep it."""
 
 
+class _Outdated(Exception):
+    """A generation learned under another physics version: moved aside, never loaded again."""
+
+    def __init__(self, reason: str, tag: str) -> None:
+        super().__init__(reason)
+        self.tag = tag
+
+
 def learner_folder(data_dir: Path, level: str) -> Path:
     """Where ``level``'s learner state lives inside the data folder."""
     return Path(data_dir) / "learner" / level
+
+
+def memory_cap_bytes(slots: int, obs_size: int) -> int:
+    """A generous bound on the memory file of a replay memory with ``slots`` transitions.
+
+    Per slot the replay keeps two float32 observations, an int64 action, a float32
+    reward and termination and a bool tag (``ai.replay.ReplayMemory``): 8 * obs + 17
+    bytes. Twice that plus 16 MiB means a small layout change never makes a good save
+    look damaged, while a file in place of it can still not fill the machine's memory.
+    """
+    return 2 * int(slots) * (8 * int(obs_size) + 17) + 16 * 2**20
+
+
+# ---- the one-writer lock -------------------------------------------------------------
+
+@dataclass
+class _Held:
+    """This process's hold on one lock file, shared by all its ``Store`` objects."""
+
+    fd: int
+    count: int = 0
+    mutex: threading.RLock = field(default_factory=threading.RLock)
+    """Serialises the writes of this process's Stores on the folder."""
+
+
+_HELD: dict[str, _Held] = {}
+_HELD_GUARD = threading.Lock()
+
+
+def _os_trylock(fd: int) -> bool:
+    """Takes an exclusive lock on ``fd`` without waiting; False if another process has it."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+    try:  # pragma: no cover - Windows
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:  # pragma: no cover
+        return False
+    return True  # pragma: no cover
+
+
+def _acquire(path: Path) -> _Held | None:
+    """This process's hold on the lock file ``path``, or None if another process has it.
+
+    Raises:
+        OSError: The lock file cannot be created (a read-only folder).
+    """
+    key = os.path.abspath(path)
+    with _HELD_GUARD:
+        held = _HELD.get(key)
+        if held is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            if not _os_trylock(fd):
+                os.close(fd)
+                return None
+            held = _HELD[key] = _Held(fd)
+        held.count += 1
+        return held
+
+
+def _release(path: Path) -> None:
+    key = os.path.abspath(path)
+    with _HELD_GUARD:
+        held = _HELD.get(key)
+        if held is None:
+            return
+        held.count -= 1
+        if held.count <= 0:
+            del _HELD[key]
+            os.close(held.fd)  # closing the descriptor drops the OS lock
 
 
 class Store:
     """The learner state of one level in one folder, as checksummed generations.
 
     Thread-safe: ``write`` may run on a background thread while the caller's thread
-    runs ``prepare``. Two processes on the same folder are serialised by an advisory
-    lock on the folder (where the OS has ``fcntl``).
+    runs ``prepare``. Across processes there is one writer: see ``claim``.
 
     Args:
         folder: The level's folder (created on the first save).
         level: 'classic' or 'arcade'; a generation saved for another level is refused.
         keep: Generations of the current chain kept after a save (at least 2, so a
             damaged newest one falls back to the one before).
+        expect: Meta the caller's game has, as strings, e.g. ``{"physics_version": "2",
+            "obs_size": "8"}``: written into each manifest, and a saved generation whose
+            value differs is not loaded (another physics version: moved aside).
+        max_memory_bytes: The largest memory file a load reads (``memory_cap_bytes`` of
+            the replay capacity); default ``MAX_BYTES["memory"]``.
     """
 
-    def __init__(self, folder: Path, level: str, keep: int = KEEP) -> None:
+    def __init__(self, folder: Path, level: str, keep: int = KEEP,
+                 expect: Mapping[str, Any] | None = None,
+                 max_memory_bytes: int | None = None) -> None:
         if keep < 2:
             raise ValueError("keep must be at least 2 so a damaged save has a fallback")
         self.folder = Path(folder)
         self.level = level
         self.keep = keep
+        self.expect = {str(k): str(v) for k, v in (expect or {}).items()}
+        self.max_bytes = dict(MAX_BYTES)
+        if max_memory_bytes is not None:
+            self.max_bytes["memory"] = int(max_memory_bytes)
+        self.lock_path = self.folder.with_name(self.folder.name + ".lock")
+        """The one-writer lock file, beside the folder so ``--fresh`` can rename the folder."""
         self.last_save: SaveInfo | None = None
         """The most recent save's outcome (for the HUD's "last saved" line)."""
         self._parent: int | None = None
+        self._newest: tuple[int, float] | None = None
+        """(generation, ``time.time()`` it was saved) of this chain's newest save on disk."""
+        self._held: _Held | None = None
         self._lock = threading.RLock()
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path, level: str, keep: int = KEEP) -> Store:
+    def for_data_dir(cls, data_dir: Path, level: str, keep: int = KEEP,
+                     expect: Mapping[str, Any] | None = None,
+                     max_memory_bytes: int | None = None) -> Store:
         """The store at ``<data_dir>/learner/<level>/``."""
-        return cls(learner_folder(data_dir, level), level, keep)
+        return cls(learner_folder(data_dir, level), level, keep, expect, max_memory_bytes)
+
+    # ---- the one writer ---------------------------------------------------------------
+
+    @property
+    def busy_reason(self) -> str:
+        """Why this process may not write: another one has the learner."""
+        return f"another Gravity Flyer is using the {self.level} learner ({self.folder})"
+
+    @property
+    def busy_message(self) -> str:
+        """The line shown when another process has this learner."""
+        return f"{self.busy_reason}: this window learns in memory only and saves nothing"
+
+    def claim(self) -> bool:
+        """Makes this process the folder's one writer until ``release`` or the process ends.
+
+        Returns False if another process has it (a second game window): ``load`` then
+        reads without changing anything and ``write`` refuses. The OS drops the lock of
+        a process that ends, killed or not, so a stale lock never blocks. A folder
+        where no lock file can be created (read-only) returns True: nothing can be
+        written there anyway, and each save says why.
+        """
+        with self._lock:
+            if self._held is not None:
+                return True
+            try:
+                held = _acquire(self.lock_path)
+            except OSError:
+                return True
+            if held is None:
+                return False
+            self._held = held
+            return True
+
+    def release(self) -> None:
+        """Gives up what ``claim`` took (the game does not need to: exit does it)."""
+        with self._lock:
+            if self._held is not None:
+                self._held = None
+                _release(self.lock_path)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[bool]:
+        """For one operation: yields True if this process is (or just became) the writer."""
+        with self._lock:
+            held, transient = self._held, False
+            if held is None:
+                try:
+                    held = _acquire(self.lock_path)
+                except OSError:  # a read-only folder: the operation reports its own error
+                    yield True
+                    return
+                if held is None:
+                    yield False
+                    return
+                transient = True
+            try:
+                with held.mutex:
+                    yield True
+            finally:
+                if transient:
+                    _release(self.lock_path)
 
     # ---- saving ---------------------------------------------------------------------
 
@@ -329,68 +524,119 @@ class Store:
 
         The slow part of a save (npz serialisation, checksums, fsyncs); safe to call on a
         background thread. On a full or read-only disk the previous generation is
-        untouched and the returned ``SaveInfo`` has ``ok=False`` and a one-line message.
+        untouched and the returned ``SaveInfo`` has ``ok=False`` and a one-line message
+        that says how old the newest save on disk is. A disk that is full gets one
+        retry after the chain's superseded generations are removed (the newest good
+        one stays). Another process being the writer is refused the same way.
         """
         t0 = time.perf_counter()
         blobs = {"weights": [snapshot.weights], "memory": _npz_chunks(snapshot.arrays),
                  "state": [snapshot.state_json]}
-        with self._lock:
-            written: list[Path] = []
-            generation = None
+        with self._writing() as writer:
+            if not writer:
+                return self._failed(f"not saved: {self.busy_reason}", t0)
+            made_room = False
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                with self._folder_lock():
-                    generation = self._next_generation()
-                    files = {}
-                    for role, blob in blobs.items():
-                        path = self.folder / _name(generation, ROLES[role])
-                        written.append(path)
-                        atomic_write_bytes(path, blob, sync_folder=False)
-                        digest = hashlib.sha256()
-                        for chunk in blob:
-                            digest.update(chunk)
-                        files[role] = {"name": path.name,
-                                       "size": sum(memoryview(c).nbytes for c in blob),
-                                       "sha256": digest.hexdigest()}
-                    # The data files' renames must be durable before the manifest names them.
-                    fsync_dir(self.folder)
-                    body = {"format": "gravity-flyer learner state",
-                            "format_version": FORMAT_VERSION, "level": self.level,
-                            "generation": generation, "parent": self._parent,
-                            "saved_at": utc_stamp(), "files": files}
-                    manifest = dict(body, manifest_sha256=_sha256(_canonical(body)))
-                    manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode()
-                    manifest_path = self.folder / _name(generation, MANIFEST_SUFFIX)
-                    # If the folder's fsync fails after the rename, the manifest is visible
-                    # but not durable: take it back too, so a failed save leaves no trace.
-                    written.insert(0, manifest_path)
-                    atomic_write_bytes(manifest_path, manifest_bytes)
+                generation, size = self._commit(blobs)
             except OSError as exc:
-                # Manifest first (un-commit), then the data files; the sweep at the next
-                # start removes anything that could not be removed now.
-                for path in written:
-                    with contextlib.suppress(OSError):
-                        path.unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    fsync_dir(self.folder)
-                reason = exc.strerror or str(exc)
-                info = SaveInfo(False, f"could not save the {self.level} learner: {reason}"
-                                f" (the previous save is kept)",
-                                seconds=time.perf_counter() - t0, finished_at=time.time())
-                self.last_save = info
-                return info
+                made_room = exc.errno in _NO_SPACE and self._make_room()
+                if not made_room:
+                    return self._failed(f"could not save the {self.level} learner: "
+                                        f"{exc.strerror or exc}", t0)
+                try:
+                    generation, size = self._commit(blobs)
+                except OSError as exc2:
+                    return self._failed(f"could not save the {self.level} learner: "
+                                        f"{exc2.strerror or exc2}, even after removing the "
+                                        f"older save", t0)
             self._parent = generation
-            size = sum(f["size"] for f in files.values()) + len(manifest_bytes)
-            note = ""
+            self._newest = (generation, time.time())
+            note = " (the disk was full: only the save before it is kept)" if made_room else ""
             try:
                 self._prune(generation)
             except OSError as exc:  # the new save is good; an old one lingers until next time
-                note = f" (could not remove an old save: {exc.strerror or exc})"
+                note += f" (could not remove an old save: {exc.strerror or exc})"
             info = SaveInfo(True, f"saved the {self.level} learner (save {generation}, "
                             f"{size / 1e6:.1f} MB){note}", generation, size,
                             time.perf_counter() - t0, time.time())
             self.last_save = info
             return info
+
+    def _commit(self, blobs: dict[str, list[bytes | memoryview]]) -> tuple[int, int]:
+        """Writes one generation, manifest last; returns (its number, bytes written).
+
+        Raises:
+            OSError: Nothing of this generation is left behind (as far as the disk lets
+                the files be removed; what remains has no manifest and is moved aside at
+                the next start).
+        """
+        written: list[Path] = []
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            generation = self._next_generation()
+            files = {}
+            for role, blob in blobs.items():
+                path = self.folder / _name(generation, ROLES[role])
+                written.append(path)
+                atomic_write_bytes(path, blob, sync_folder=False)
+                digest = hashlib.sha256()
+                for chunk in blob:
+                    digest.update(chunk)
+                files[role] = {"name": path.name,
+                               "size": sum(memoryview(c).nbytes for c in blob),
+                               "sha256": digest.hexdigest()}
+            # The data files' renames must be durable before the manifest names them.
+            fsync_dir(self.folder)
+            body = {"format": "gravity-flyer learner state",
+                    "format_version": FORMAT_VERSION, "level": self.level,
+                    "generation": generation, "parent": self._parent,
+                    "saved_at": utc_stamp(), "meta": self.expect, "files": files}
+            manifest = dict(body, manifest_sha256=_sha256(_canonical(body)))
+            manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode()
+            manifest_path = self.folder / _name(generation, MANIFEST_SUFFIX)
+            # If the folder's fsync fails after the rename, the manifest is visible
+            # but not durable: take it back too, so a failed save leaves no trace.
+            written.insert(0, manifest_path)
+            atomic_write_bytes(manifest_path, manifest_bytes)
+        except OSError:
+            # These are this save's own files, never committed: manifest first (un-commit),
+            # then the data files.
+            for path in written:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                fsync_dir(self.folder)
+            raise
+        return generation, sum(f["size"] for f in files.values()) + len(manifest_bytes)
+
+    def _failed(self, reason: str, t0: float) -> SaveInfo:
+        info = SaveInfo(False, f"{reason} ({self.newest_on_disk()})",
+                        seconds=time.perf_counter() - t0, finished_at=time.time())
+        self.last_save = info
+        return info
+
+    def newest_on_disk(self) -> str:
+        """How old this learner's newest save on disk is, as a phrase for a failure line."""
+        if self._newest is None:
+            return "no save of this learner is on disk yet"
+        generation, at = self._newest
+        minutes = max(0.0, time.time() - at) / 60
+        age = f"{minutes:.0f} min ago" if minutes < 120 else f"{minutes / 60:.1f} h ago"
+        return (f"the previous save is kept: save {generation} from "
+                f"{time.strftime('%H:%M', time.localtime(at))}, {age}")
+
+    def _make_room(self) -> bool:
+        """Removes the chain's generations older than the newest good one; True if any."""
+        if self._parent is None:
+            return False
+        chain = self._chain(self._parent)
+        if len(chain) < 2:
+            return False
+        try:
+            self._remove(chain[1:])
+        except OSError:
+            return False
+        return True
 
     def save(self, state: LearnerState) -> SaveInfo:
         """``prepare`` then ``write`` on the caller's thread; reports errors, never raises them.
@@ -413,9 +659,10 @@ class Store:
              build: Callable[[LearnerState], Any] | None = None) -> LoadResult:
         """The newest good generation, falling back to older ones; never raises for bad files.
 
-        Also the start-up housekeeping: temp files and unfinished generations left by
-        a killed save are swept first, and ancestors of the loaded generation beyond
-        ``keep`` (left when a kill came between a save and its prune) are removed.
+        Also the start-up housekeeping of the writer: temp files of dead writers are
+        removed, orphan data files are moved aside (one line), and ancestors of the loaded
+        generation beyond ``keep`` (left when a kill came between a save and its prune)
+        are removed. When another process is the writer, nothing on disk is changed.
 
         Args:
             spec: The names, shapes and meta values a usable state must have; a generation
@@ -424,44 +671,73 @@ class Store:
                 (``StateError`` names what does not fit) the generation is refused with that
                 message and kept, and the next older one is tried. Its result is
                 ``LoadResult.built``.
+
+        Returns:
+            The result; its ``messages`` hold at most one line about orphans and one line
+            about what was wrong with the saves and what was done instead.
         """
         messages: list[str] = []
+        problems: list[str] = []
         with self._lock:
             if not self.folder.is_dir():
                 return LoadResult(None, [])
             try:
-                with self._folder_lock():
-                    self._sweep()
+                with self._writing() as writer:
+                    if writer:
+                        orphans = self._sweep()
+                        if orphans:
+                            messages.append(orphans)
                     for generation in self.generations():
                         try:
                             state = self._read_generation(generation, spec)
                             built = _build(build, state)
                         except _Refused as exc:
-                            messages.append(f"{self.level} learner save {generation} not used: "
-                                            f"{exc}; its files are kept")
+                            problems.append(f"save {generation} not used ({exc}; kept)")
+                            continue
+                        except _Outdated as exc:
+                            problems.append(self._set_aside(generation, str(exc), exc.tag)
+                                            if writer else f"save {generation} is {exc}, not used")
                             continue
                         except _Damaged as exc:
-                            messages.append(self._set_aside(generation, str(exc)))
+                            problems.append(self._set_aside(generation, f"damaged ({exc})")
+                                            if writer else
+                                            f"save {generation} is damaged ({exc}; left as it "
+                                            "is for the window that uses it)")
                             continue
                         except OSError as exc:  # e.g. permission denied: not damage, keep it
-                            messages.append(f"{self.level} learner save {generation} could not "
-                                            f"be read: {exc.strerror or exc}; its files are kept")
+                            problems.append(f"save {generation} could not be read "
+                                            f"({exc.strerror or exc}; kept)")
                             continue
-                        if messages:
-                            messages.append(f"{self.level} learner: resumed from the older "
-                                            f"save {generation}")
-                        self._parent = generation
-                        try:  # a kill between a save's commit and its prune left extras
-                            self._prune(generation)
-                        except OSError:
-                            pass  # housekeeping only; the next save prunes again
+                        if writer:
+                            self._parent = generation
+                            self._newest = (generation, self._saved_time(generation))
+                            try:  # a kill between a save's commit and its prune left extras
+                                self._prune(generation)
+                            except OSError:
+                                pass  # housekeeping only; the next save prunes again
+                        if problems:
+                            messages.append(self._one_line(
+                                problems, f"resumed from the older save {generation}"))
                         return LoadResult(state, messages, generation, built)
             except OSError as exc:
-                messages.append(f"{self.level} learner: could not read the saves: "
-                                f"{exc.strerror or exc}")
-        if messages:
-            messages.append(f"{self.level} learner: starting fresh")
+                problems.append(f"could not read the saves ({exc.strerror or exc})")
+        if problems:
+            messages.append(self._one_line(problems, "starting fresh"))
         return LoadResult(None, messages)
+
+    def _one_line(self, problems: list[str], outcome: str) -> str:
+        return f"{self.level} learner: {'; '.join(problems)}; {outcome}"
+
+    def _saved_time(self, generation: int) -> float:
+        """When ``generation`` was saved (its manifest's ``saved_at``), else its mtime."""
+        try:
+            stamp = self._read_manifest(generation).get("saved_at")
+            return float(calendar.timegm(time.strptime(str(stamp), "%Y%m%dT%H%M%SZ")))
+        except (ValueError, OSError, _Damaged):
+            try:
+                return (self.folder / _name(generation, MANIFEST_SUFFIX)).stat().st_mtime
+            except OSError:
+                return time.time()
 
     def generations(self) -> list[int]:
         """Numbers of the committed generations (those with a manifest), newest first."""
@@ -472,41 +748,25 @@ class Store:
                 found.append(int(m.group(1)))
         return sorted(found, reverse=True)
 
-    def sweep(self) -> list[Path]:
-        """Removes temp files and unfinished generations a killed save left; returns them."""
-        with self._lock:
-            if not self.folder.is_dir():
-                return []
-            with self._folder_lock():
-                return self._sweep()
-
     def move_aside_all(self) -> Path | None:
         """For ``--fresh``: renames the whole folder to ``<folder>.fresh-<UTC time>``.
 
         Nothing is deleted. Returns the new path, or None if there was nothing to move.
 
         Raises:
-            OSError: The folder could not be renamed (the caller shows the message).
+            OSError: The folder could not be renamed, or another process is the writer
+                (``EBUSY``); the caller shows the message.
         """
-        with self._lock:
+        with self._writing() as writer:
+            if not writer:
+                raise OSError(errno.EBUSY, self.busy_reason)
             if not self.folder.is_dir() or not any(self.folder.iterdir()):
                 return None
             self._parent = None
+            self._newest = None
             return move_aside(self.folder, "fresh")
 
     # ---- internals ------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _folder_lock(self) -> Iterator[None]:
-        if fcntl is None:
-            yield
-            return
-        fd = os.open(self.folder, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
     def _listdir(self) -> list[Path]:
         try:
@@ -520,26 +780,44 @@ class Store:
         numbers = [int(m.group(1)) for p in self._listdir() if (m := _GEN_FILE.match(p.name))]
         return max(numbers, default=0) + 1
 
-    def _sweep(self) -> list[Path]:
-        swept = sweep_temp_files(self.folder)
+    def _sweep(self) -> str | None:
+        """Start-up housekeeping: dead writers' temp files, orphans moved aside.
+
+        Only the store's own temp files whose writer process is gone are removed (they
+        were never renamed into place). Data files without a manifest (a save killed
+        before its manifest, a prune killed after it, or files copied in by hand) are
+        moved aside as ``*.orphan-<UTC time>``, never deleted.
+
+        Returns:
+            One line naming the orphans moved aside, or None if there were none.
+        """
+        sweep_temp_files(self.folder)
         committed = set(self.generations())
         data_suffixes = set(ROLES.values())
+        orphans: dict[int, list[Path]] = {}
         for p in self._listdir():
             m = _GEN_FILE.match(p.name)
-            # Data files without a manifest were never a save (killed mid-save or mid-prune).
             if m and m.group(2) in data_suffixes and int(m.group(1)) not in committed:
-                p.unlink(missing_ok=True)
-                swept.append(p)
-        if swept:
-            fsync_dir(self.folder)
-        return swept
+                orphans.setdefault(int(m.group(1)), []).append(p)
+        if not orphans:
+            return None
+        stamp = utc_stamp()
+        for paths in orphans.values():
+            for p in paths:
+                move_aside(p, "orphan", stamp)
+        numbers = ", ".join(str(g) for g in sorted(orphans))
+        return (f"{self.level} learner: data files without a manifest (unfinished save "
+                f"{numbers}) moved aside as gen-*.orphan-{stamp}")
 
     def _read_manifest(self, generation: int) -> dict:
         path = self.folder / _name(generation, MANIFEST_SUFFIX)
-        raw = path.read_bytes()
         try:
-            manifest = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            raw = read_regular_file(path, self.max_bytes["manifest"], "manifest")
+        except RefusedFile as exc:
+            raise _Damaged(str(exc)) from None
+        try:
+            manifest = parse_json(raw)
+        except ValueError:
             raise _Damaged(f"{path.name} is not valid JSON") from None
         if not isinstance(manifest, dict) or not isinstance(manifest.get("manifest_sha256"), str):
             raise _Damaged(f"{path.name} is not a manifest")
@@ -555,10 +833,21 @@ class Store:
                            f"reads version {FORMAT_VERSION}")
         if body.get("level") != self.level:
             raise _Refused(f"it is for level {body.get('level')!r}, not {self.level!r}")
+        saved_meta = body.get("meta", {})
         files = body.get("files")
         if body.get("generation") != generation or not isinstance(files, dict) \
-                or files.keys() != ROLES.keys():
+                or files.keys() != ROLES.keys() or not isinstance(saved_meta, dict):
             raise _Damaged(f"{_name(generation, MANIFEST_SUFFIX)} does not describe this save")
+        saved_meta = {**LEGACY_META, **saved_meta}
+        for key, want in self.expect.items():
+            have = saved_meta.get(key)
+            if have is None or str(have) == want:
+                continue  # not recorded: the learner's own checks (``build``) decide
+            if key == "physics_version":
+                tag = "physics-v" + re.sub(r"[^0-9A-Za-z.]", "_", str(have))[:16]
+                raise _Outdated(f"from physics version {have} (this game has version {want})",
+                                tag)
+            raise _Refused(f"its {key} is {have!r}, this game has {want!r}")
         blobs = {}
         for role, suffix in ROLES.items():
             entry = files[role]
@@ -566,12 +855,19 @@ class Store:
             # Only the expected name is ever opened: a manifest cannot point outside.
             if not isinstance(entry, dict) or entry.get("name") != name:
                 raise _Damaged(f"the manifest names an unexpected file for {role}")
+            size = entry.get("size")
+            cap = self.max_bytes[role]
+            if type(size) is not int or not 0 <= size <= cap:
+                raise _Damaged(f"the manifest gives {name} a size of {size!r} bytes; a {role} "
+                               f"file is at most {cap} bytes")
             try:
-                data = (self.folder / name).read_bytes()
+                data = read_regular_file(self.folder / name, size, f"{role} file")
             except FileNotFoundError:
                 raise _Damaged(f"{name} is missing") from None
-            if len(data) != entry.get("size"):
-                raise _Damaged(f"{name} has {len(data)} bytes, expected {entry.get('size')}")
+            except RefusedFile as exc:
+                raise _Damaged(str(exc)) from None
+            if len(data) != size:
+                raise _Damaged(f"{name} has {len(data)} bytes, expected {size}")
             if _sha256(data) != entry.get("sha256"):
                 raise _Damaged(f"{name} fails its checksum")
             blobs[role] = data
@@ -589,23 +885,25 @@ class Store:
                 raise _Refused("; ".join(problems[:3]) + more)
         return state
 
-    def _set_aside(self, generation: int, reason: str) -> str:
+    def _set_aside(self, generation: int, reason: str, tag: str = "corrupt") -> str:
         stamp = utc_stamp()
         manifest = _name(generation, MANIFEST_SUFFIX)
         names = [_name(generation, s) for s in ROLES.values()] + [manifest]
         # Data files first, manifest last: a kill in between leaves the manifest naming
-        # missing files, so the next load sets the rest aside too instead of sweeping them.
+        # missing files, so the next load sets the rest aside too instead of calling
+        # them orphans.
         try:
             for name in names:
-                if (self.folder / name).exists():
-                    move_aside(self.folder / name, "corrupt", stamp)
+                if os.path.lexists(self.folder / name):
+                    move_aside(self.folder / name, tag, stamp)
         except OSError as exc:
-            return (f"{self.level} learner save {generation} is damaged ({reason}) and could "
-                    f"not be moved aside: {exc.strerror or exc}")
-        return (f"{self.level} learner save {generation} is damaged ({reason}); moved aside "
-                f"as gen-{generation:0{_GEN_DIGITS}d}.*.corrupt-{stamp}")
+            return (f"save {generation} is {reason} and could not be moved aside "
+                    f"({exc.strerror or exc})")
+        return (f"save {generation} is {reason}, moved aside as "
+                f"gen-{generation:0{_GEN_DIGITS}d}.*.{tag}-{stamp}")
 
-    def _prune(self, newest: int) -> None:
+    def _chain(self, newest: int) -> list[int]:
+        """``newest`` and its ancestors that still have a manifest, newest first."""
         chain: list[int] = []
         generation: int | None = newest
         while isinstance(generation, int) and generation not in chain:
@@ -616,9 +914,16 @@ class Store:
                 generation = self._read_manifest(generation).get("parent")
             except (_Damaged, OSError):
                 break
-        for old in chain[self.keep:]:
-            # Manifest first: once it is gone the generation no longer exists, and a kill
-            # here leaves only orphans, which the next start sweeps.
+        return chain
+
+    def _prune(self, newest: int) -> None:
+        self._remove(self._chain(newest)[self.keep:])
+
+    def _remove(self, generations: list[int]) -> None:
+        """Deletes superseded generations of the chain (the only deletion of saved data)."""
+        for old in generations:
+            # Manifest first: once it is gone the generation no longer exists; a kill
+            # here leaves orphans, which the next start moves aside.
             (self.folder / _name(old, MANIFEST_SUFFIX)).unlink(missing_ok=True)
             fsync_dir(self.folder)
             for suffix in ROLES.values():
@@ -708,8 +1013,8 @@ def _parse_npz(data: bytes) -> dict[str, np.ndarray]:
 
 def _parse_meta(data: bytes) -> dict[str, Any]:
     try:
-        meta = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        meta = parse_json(data)
+    except ValueError:  # RecursionError of deep nesting included
         raise _Damaged("the state file is not valid JSON") from None
     if not isinstance(meta, dict):
         raise _Damaged("the state file is not a JSON object")

@@ -34,14 +34,15 @@ from typing import Any
 
 import numpy as np
 
-from game.atomic import sweep_temp_files
+import assets
+from ai.atomic import sweep_temp_files
 from game.errors import CliError
 from game.scores import ScoreBook, default_data_dir
 from game.session import DEFAULT_TICK_RATE, Autosave, Session, SessionConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "assets"
-PILOTS_DIR = ASSETS / "pilots"
+ASSETS = assets.path()
+"""Sprites and sounds, found as package data (``importlib.resources``)."""
+PILOTS_DIR = assets.path("pilots")
 STATE_ENV = "GRAVITY_FLYER_STATE_FILE"
 FRAME_LOG_ENV = "GRAVITY_FLYER_FRAME_LOG"
 AUTOSAVE_ENV = "GRAVITY_FLYER_AUTOSAVE_S"
@@ -105,8 +106,8 @@ def _pilot_path(spec: str, level: str) -> Path:
             raise CliError(f"no pretrained pilot for {level} (expected {path})")
         return path
     path = Path(spec)
-    if not path.is_file():
-        raise CliError(f"pilot file not found: {spec}")
+    if not path.is_file():  # the same words as ``evaluate`` (Autopilot.load)
+        raise CliError(f"{path} is not a file" if path.exists() else f"no pilot file at {path}")
     return path
 
 
@@ -139,8 +140,9 @@ def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSet
     """
     try:
         import ai
-        from ai.store import Store
-        from game.learning import LEVELS, learner_from_state, load_pilot, new_learner
+        from ai.store import Store, memory_cap_bytes
+        from game.learning import learner_config, learner_from_state, load_pilot, new_learner
+        from game.levels import LEVELS
     except Exception as exc:
         if args.autopilot:
             raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
@@ -157,8 +159,20 @@ def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSet
     if data_dir is None:
         setup.messages.append("learning will not be saved: the data folder cannot be used")
     else:
-        store = setup.store = Store.for_data_dir(data_dir, level)
-        if args.fresh:
+        cfg = learner_config(spec)
+        # The store checks saved learners against this level's physics and caps the memory file.
+        store = setup.store = Store.for_data_dir(
+            data_dir, level, expect={"physics_version": str(spec.physics_version)},
+            max_memory_bytes=memory_cap_bytes(cfg.capacity + cfg.terminal_capacity,
+                                              spec.obs_size))
+        if not store.claim():  # another window has this learner: never write into its chain
+            setup.messages.append(store.busy_message)
+            setup.store = None
+            if not args.fresh:  # start from what it saved last, read without touching it
+                learner = store.load(build=lambda state: learner_from_state(spec, state)).built
+                if learner is not None:
+                    setup.resumed = (int(learner.episodes), int(learner.env_steps))
+        elif args.fresh:
             try:
                 moved = store.move_aside_all()
             except OSError as exc:
@@ -427,10 +441,15 @@ class App:
             return 0
         started = autosave.play(play)
         for info in autosave.poll():
+            # One state on screen: a good save ends the failure's notice, a failure the badge.
             if info.ok:
                 self.renderer.flash_saved()
+                self.renderer.notices = [n for n in self.renderer.notices
+                                         if n[0] != self._failure_told]
                 self._failure_told = None
-            elif info.message != self._failure_told:
+                continue
+            self.renderer.flash_saved(0.0)
+            if info.message != self._failure_told:
                 self._tell(info.message)
                 self._failure_told = info.message
             else:  # the same problem again (every autosave): on screen, not the terminal
@@ -491,8 +510,13 @@ class App:
                                  "generation": i.generation} for i in self.final_saves]
         path = Path(self.state_path)
         tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, path)
+        except OSError as exc:  # a test variable must not crash the frame loop: say it once
+            print(f"gravity-flyer: {STATE_ENV}: cannot write {path} ({exc.strerror or exc}); "
+                  "no more state is written", file=sys.stderr, flush=True)
+            self.state_path = None
 
     def final_save(self) -> None:
         """After the loop: the learner's last save, waited for (up to a timeout)."""
@@ -540,6 +564,9 @@ def run(args: argparse.Namespace) -> int:
     (143); the learner is saved before the process ends in every one of these cases.
     """
     autosave_s = _autosave_interval()
+    state_file = os.environ.get(STATE_ENV)
+    if state_file and not Path(state_file).parent.is_dir():  # fail before the window opens
+        raise CliError(f"{STATE_ENV}: the folder {Path(state_file).parent} does not exist")
     data_dir: Path | None = (Path(args.data_dir) if args.data_dir is not None
                              else default_data_dir())
     try:

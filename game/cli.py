@@ -56,6 +56,24 @@ def _seed(text: str) -> int:
     return value
 
 
+def _folder(text: str) -> Path:
+    # Path("") is ".": an empty --data-dir (an unset shell variable) would save into cwd.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder, got an empty string")
+    return Path(text)
+
+
+def version() -> str:
+    """The installed package's version (``importlib.metadata``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("gravity-flyer")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gravity-flyer",
@@ -63,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Commands: play (default), train, evaluate. "
                "'python main.py train --help' shows a command's options.",
     )
+    parser.add_argument("--version", action="version", version=f"gravity-flyer {version()}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     play = sub.add_parser("play", help="open the game window (the default)")
@@ -94,7 +113,7 @@ def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tick-rate", type=_positive_float, default=None, metavar="HZ",
                    help="simulation ticks per second (default: 10; the seed used 20)")
     p.add_argument("--seed", type=_seed, default=None, help="seed for a repeatable game")
-    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+    p.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
                    help="where best scores and the learner's memory are kept")
     p.add_argument("--autopilot", default=None, metavar="PATH",
                    help="start with this pilot file loaded, or 'pretrained'")
@@ -110,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point for ``python main.py`` and the ``gravity-flyer`` script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not argv or argv[0] not in COMMANDS + ("-h", "--help"):
+    if not argv or argv[0] not in COMMANDS + ("-h", "--help", "--version"):
         argv = ["play", *argv]
     args = parser.parse_args(argv)
     try:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import assets
 from ai.autopilot import Autopilot
 from ai.config import LearnerConfig
 from ai.errors import PilotError
 from ai.learner import Learner, LearnerState
 from game.levels import LEVELS, Level
 
-PILOTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "pilots"
-"""Where the shipped pretrained pilots live (``<level>.safetensors``)."""
+PILOTS_DIR = assets.path("pilots")
+"""Where the shipped pretrained pilots live (``<level>.safetensors``), as package data."""
 LEGACY_META = {"physics_version": "1"}
 """What a learner state of format 3 or older was for besides its level: those saves predate
 per-level physics versions, and every level had version 1 then."""

@@ -8,11 +8,14 @@ at max speed never buries the player's record.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from game.atomic import atomic_write_bytes, move_aside
+from ai.atomic import RefusedFile, atomic_write_bytes, move_aside, parse_json, read_regular_file
 
 FILE_NAME = "best_scores.json"
+MAX_BYTES = 64 * 1024
+"""A best scores file is a few hundred bytes; anything larger is not one (read no further)."""
 FORMAT_VERSION = 1
 KINDS = ("human", "autopilot")
 """Who a best belongs to: ``human`` for unassisted runs, ``autopilot`` otherwise."""
@@ -43,16 +46,22 @@ class ScoreBook:
 
     def _load(self) -> None:
         assert self.path is not None
-        if not self.path.exists():
+        if not os.path.lexists(self.path):
             return
         try:
-            raw = self.path.read_bytes()
+            # Regular files only, opened without blocking: a FIFO or /dev/zero here must
+            # not hang or fill the start-up; it is set aside like any other bad file.
+            raw = read_regular_file(self.path, MAX_BYTES, "best scores file")
+        except RefusedFile as exc:
+            self._set_aside(str(exc))
+            return
         except OSError as exc:
-            self.message = f"could not read best scores ({exc.strerror}); they will not be saved"
+            self.message = (f"could not read best scores ({exc.strerror or exc}); they will "
+                            "not be saved")
             self.path = None  # never overwrite a file we could not read
             return
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = parse_json(raw)  # nesting too deep for json raises ValueError too
             if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
                 raise ValueError("unknown format")
             best = data["best"]
@@ -64,13 +73,22 @@ class ScoreBook:
                     if kind not in KINDS or type(value) is not int or value < 0:
                         raise ValueError(f"bad entry {level}/{kind}")
                     parsed[str(level)][kind] = value
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-            moved = move_aside(self.path, "corrupt")
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.message = (f"best scores file was unreadable ({reason[:60]}); "
-                            f"moved aside to {moved.name}, starting from zero")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            self._set_aside(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return
         self.best = parsed
+
+    def _set_aside(self, reason: str) -> None:
+        assert self.path is not None
+        try:
+            moved = move_aside(self.path, "corrupt")
+        except OSError as exc:
+            self.message = (f"best scores file is unreadable ({reason[:60]}) and could not be "
+                            f"moved aside ({exc.strerror or exc}); they will not be saved")
+            self.path = None  # never overwrite it
+            return
+        self.message = (f"best scores file was unreadable ({reason[:60]}); "
+                        f"moved aside to {moved.name}, starting from zero")
 
     def get(self, level: str, kind: str = "human") -> int:
         """The best score recorded for ``level`` by ``kind`` (0 if none)."""

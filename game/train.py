@@ -21,10 +21,10 @@ from typing import Any
 
 from tqdm import tqdm
 
+from ai.atomic import atomic_write_bytes
 from ai.autopilot import Autopilot
 from ai.config import LearnerConfig
 from ai.learner import Learner
-from game.atomic import atomic_write_bytes
 from game.errors import CliError
 from game.evaluation import EVAL_SEED, Evaluation
 from game.learning import learner_config, new_learner

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 import test_window
+import xinput
 from conftest import fly
-from test_window import Game, wait_for, xdo
+from test_window import Game, wait_for
 
 from ai import Learner
 from ai.store import KEEP, BackgroundSaver, Store, learner_folder
@@ -137,8 +138,7 @@ def close_window(display: str) -> None:
 
     from pyglet.libs.x11 import xlib
 
-    wid = int(wait_for("the window", lambda: xdo(display, "search", "--name",
-                                                 "^Gravity Flyer$")).split()[0])
+    wid = wait_for("the window", lambda: xinput.find_window(display, "Gravity Flyer"))
     dpy = xlib.XOpenDisplay(display.encode())
     assert dpy, f"cannot open display {display}"
     try:
@@ -307,7 +307,7 @@ def test_a_failing_save_shows_a_message_and_the_game_keeps_running(display, tmp_
     assert final["persistence"]["saves_ok"] == 0
     assert [f["ok"] for f in final["final_saves"]] == [False]
     lines = [x for x in err.splitlines() if "could not save the classic learner" in x]
-    assert lines and all("previous save is kept" in x for x in lines)
+    assert lines and all("no save of this learner is on disk yet" in x for x in lines)
     assert (data / "learner").read_text() == "a file where the learner folder should be\n"
 
 

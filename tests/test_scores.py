@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from game.atomic import TEMP_SUFFIX
+from ai.atomic import TEMP_SUFFIX
 from game.scores import FILE_NAME, ScoreBook
 
 
@@ -73,7 +73,7 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     def boom(*_a, **_k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("game.atomic.os.fsync", boom)
+    monkeypatch.setattr("ai.atomic.os.fsync", boom)
     with pytest.raises(OSError):
         book.save()
     assert (tmp_path / FILE_NAME).read_bytes() == before

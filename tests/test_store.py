@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from ai.atomic import TEMP_SUFFIX
 from ai.store import (
     BackgroundSaver,
     LearnerState,
@@ -21,7 +23,6 @@ from ai.store import (
     Store,
     learner_folder,
 )
-from game.atomic import TEMP_SUFFIX
 
 
 def make_state(k: int, n: int = 500, obs_size: int = 2, level: str = "classic") -> LearnerState:
@@ -262,17 +263,34 @@ def test_levels_do_not_share_a_folder(tmp_path):
     assert Store.for_data_dir(tmp_path, "arcade").load().state.meta["k"] == 2
 
 
-def test_start_up_sweeps_temp_files_and_unfinished_generations(tmp_path):
+def dead_pid() -> int:
+    """The pid of a process that has ended (its temp files are provably abandoned)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_start_up_removes_dead_writers_temp_files_and_moves_orphans_aside(tmp_path):
     store = Store(tmp_path, "classic")
     store.save(make_state(1))
-    (tmp_path / f"gen-000002.memory.npz.123-abcd{TEMP_SUFFIX}").write_bytes(b"half")
+    dead = dead_pid()
+    (tmp_path / f"gen-000002.memory.npz.{dead}-abcd1234{TEMP_SUFFIX}").write_bytes(b"half")
+    live = tmp_path / f"gen-000002.state.json.{os.getpid()}-abcd1234{TEMP_SUFFIX}"
+    live.write_bytes(b"a live writer's")  # its writer is alive: never removed
     (tmp_path / "gen-000002.weights.safetensors").write_bytes(b"never committed")
+    (tmp_path / "gen-000003.memory.npz").write_bytes(b"copied in by hand")
     (tmp_path / "notes.txt").write_text("not ours")
     result = Store(tmp_path, "classic").load()
-    assert result.generation == 1 and result.messages == []
-    assert files(tmp_path) == ["gen-000001.manifest.json", "gen-000001.memory.npz",
-                               "gen-000001.state.json", "gen-000001.weights.safetensors",
-                               "notes.txt"]
+    assert result.generation == 1
+    assert len(result.messages) == 1 and "unfinished save 2, 3" in result.messages[0]
+    stamp = result.messages[0].rsplit("orphan-", 1)[1]
+    assert files(tmp_path) == sorted([
+        "gen-000001.manifest.json", "gen-000001.memory.npz", "gen-000001.state.json",
+        "gen-000001.weights.safetensors", f"gen-000002.weights.safetensors.orphan-{stamp}",
+        f"gen-000003.memory.npz.orphan-{stamp}", live.name, "notes.txt"])
+    assert (tmp_path / f"gen-000002.weights.safetensors.orphan-{stamp}").read_bytes() \
+        == b"never committed"
+    assert Store(tmp_path, "classic").load().messages == []  # said once
 
 
 def test_generation_numbers_are_never_reused(tmp_path):

@@ -1,4 +1,4 @@
-"""The real window under Xvfb, driven by real key presses (xdotool); never skipped.
+"""The real window under Xvfb, driven by real key presses (XTEST, ``xinput``); never skipped.
 
 If DISPLAY is unset the module starts its own ``Xvfb :N`` on a free display
 number and stops it afterwards. The game reports its state through
@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import xinput
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.window
@@ -60,12 +61,6 @@ def display() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def xdo(display: str, *args: str) -> str:
-    out = subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display},
-                         capture_output=True, text=True, timeout=20)
-    return out.stdout.strip()
-
-
 class Game:
     """A running ``python main.py`` and its state file.
 
@@ -102,14 +97,14 @@ class Game:
         return wait_for(what, check, timeout)  # type: ignore[return-value]
 
     def key(self, name: str) -> None:
-        xdo(self.display, "key", name)
+        xinput.key(self.display, name)
 
     def focus(self, timeout: float = 30.0) -> None:
         """Waits for the window and gives it the keyboard focus."""
         wid = wait_for("the window to appear",
-                       lambda: xdo(self.display, "search", "--name", "^Gravity Flyer$"),
+                       lambda: xinput.find_window(self.display, "Gravity Flyer"),
                        timeout=timeout)
-        xdo(self.display, "windowfocus", "--sync", str(wid).split()[0])
+        xinput.focus(self.display, wid)
 
     def wait_exit(self, timeout: float = 60.0) -> tuple[int, str]:
         """Waits for the game to end; returns its exit code and stderr."""
