@@ -68,7 +68,7 @@ Typical use in the game::
     result = store.load(build=Learner.from_state)       # never raises for bad files
     for line in result.messages:
         show(line)                                      # HUD and terminal, one line each
-    learner = result.built or Learner("classic", cfg, seed)
+    learner = result.built or Learner(obs_size, cfg, meta=meta, seed=seed)
 
     saver = BackgroundSaver(store)                      # autosave without stutter
     saver.submit(store.prepare(learner.state(), copy=False))  # ~1-2 ms, on the frame thread
@@ -390,11 +390,14 @@ class Store:
             value differs is not loaded (another physics version: moved aside).
         max_memory_bytes: The largest memory file a load reads (``memory_cap_bytes`` of
             the replay capacity); default ``MAX_BYTES["memory"]``.
+        read_only: Only ever read (``main.py evaluate learner``, ``export-pilot``): never
+            take the one-writer lock (a running game keeps it), never move, remove or
+            write a file; ``load`` behaves as when another process is the writer.
     """
 
     def __init__(self, folder: Path, level: str, keep: int = KEEP,
                  expect: Mapping[str, Any] | None = None,
-                 max_memory_bytes: int | None = None) -> None:
+                 max_memory_bytes: int | None = None, read_only: bool = False) -> None:
         if keep < 2:
             raise ValueError("keep must be at least 2 so a damaged save has a fallback")
         self.folder = Path(folder)
@@ -404,6 +407,7 @@ class Store:
         self.max_bytes = dict(MAX_BYTES)
         if max_memory_bytes is not None:
             self.max_bytes["memory"] = int(max_memory_bytes)
+        self.read_only = read_only
         self.lock_path = self.folder.with_name(self.folder.name + ".lock")
         """The one-writer lock file, beside the folder so ``--fresh`` can rename the folder."""
         self.last_save: SaveInfo | None = None
@@ -417,15 +421,18 @@ class Store:
     @classmethod
     def for_data_dir(cls, data_dir: Path, level: str, keep: int = KEEP,
                      expect: Mapping[str, Any] | None = None,
-                     max_memory_bytes: int | None = None) -> Store:
+                     max_memory_bytes: int | None = None, read_only: bool = False) -> Store:
         """The store at ``<data_dir>/learner/<level>/``."""
-        return cls(learner_folder(data_dir, level), level, keep, expect, max_memory_bytes)
+        return cls(learner_folder(data_dir, level), level, keep, expect, max_memory_bytes,
+                   read_only)
 
     # ---- the one writer ---------------------------------------------------------------
 
     @property
     def busy_reason(self) -> str:
         """Why this process may not write: another one has the learner."""
+        if self.read_only:
+            return f"the {self.level} learner ({self.folder}) was opened read-only"
         return f"another Gravity Flyer is using the {self.level} learner ({self.folder})"
 
     @property
@@ -440,8 +447,10 @@ class Store:
         reads without changing anything and ``write`` refuses. The OS drops the lock of
         a process that ends, killed or not, so a stale lock never blocks. A folder
         where no lock file can be created (read-only) returns True: nothing can be
-        written there anyway, and each save says why.
+        written there anyway, and each save says why. A ``read_only`` store returns False.
         """
+        if self.read_only:
+            return False
         with self._lock:
             if self._held is not None:
                 return True
@@ -464,6 +473,9 @@ class Store:
     @contextlib.contextmanager
     def _writing(self) -> Iterator[bool]:
         """For one operation: yields True if this process is (or just became) the writer."""
+        if self.read_only:  # never touch the lock: a game starting now must get it
+            yield False
+            return
         with self._lock:
             held, transient = self._held, False
             if held is None:
@@ -702,7 +714,7 @@ class Store:
                             problems.append(self._set_aside(generation, f"damaged ({exc})")
                                             if writer else
                                             f"save {generation} is damaged ({exc}; left as it "
-                                            "is for the window that uses it)")
+                                            f"is{self._for_whom})")
                             continue
                         except OSError as exc:  # e.g. permission denied: not damage, keep it
                             problems.append(f"save {generation} could not be read "
@@ -716,14 +728,20 @@ class Store:
                             except OSError:
                                 pass  # housekeeping only; the next save prunes again
                         if problems:
+                            used = "using" if self.read_only else "resumed from"
                             messages.append(self._one_line(
-                                problems, f"resumed from the older save {generation}"))
+                                problems, f"{used} the older save {generation}"))
                         return LoadResult(state, messages, generation, built)
             except OSError as exc:
                 problems.append(f"could not read the saves ({exc.strerror or exc})")
         if problems:
-            messages.append(self._one_line(problems, "starting fresh"))
+            messages.append(self._one_line(
+                problems, "nothing loaded" if self.read_only else "starting fresh"))
         return LoadResult(None, messages)
+
+    @property
+    def _for_whom(self) -> str:
+        return "" if self.read_only else " for the window that uses it"
 
     def _one_line(self, problems: list[str], outcome: str) -> str:
         return f"{self.level} learner: {'; '.join(problems)}; {outcome}"

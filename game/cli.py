@@ -1,9 +1,9 @@
-"""Command line: ``play`` (the default), ``train``, ``evaluate`` and ``record``.
+"""Command line: ``play`` (the default), ``train``, ``evaluate``, ``record``, ``export-pilot``.
 
 Parsing lives here; the work is done by ``game.app`` (the window, imported only
-when playing), ``game.train`` and ``game.evaluation`` (headless), so ``--help`` and
-bad flags answer without loading pyglet or torch. This module only parses, calls
-and prints.
+when playing), ``game.train``, ``game.evaluation``, ``game.record`` and ``game.saved``
+(headless), so ``--help`` and bad flags answer without loading pyglet or torch. This
+module only parses, calls and prints.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from game.errors import CliError
 from game.evaluation import EVAL_SEED
 from game.levels import LEVELS
 
-COMMANDS = ("play", "train", "evaluate", "record")
+COMMANDS = ("play", "train", "evaluate", "record", "export-pilot")
+LEARNER = "learner"
+"""``evaluate learner``: the learner saved in the data folder instead of a pilot file."""
 
 __all__ = ["COMMANDS", "CliError", "build_parser", "main"]
 
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gravity-flyer",
         description="Gravity Flyer: fly with SPACE, or hand the controls to a learning autopilot.",
-        epilog="Commands: play (default), train, evaluate, record. "
+        epilog="Commands: play (default), train, evaluate, record, export-pilot. "
                "'python main.py train --help' shows a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"gravity-flyer {version()}")
@@ -99,9 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     ev = sub.add_parser("evaluate", help="fly a pilot greedily and report how well it does")
-    ev.add_argument("path", help="pilot file, or 'pretrained'")
+    ev.add_argument("path", help="pilot file, 'pretrained', or 'learner': the learner the game "
+                                 "saved in --data-dir (needs --level; ./learner for a file)")
     ev.add_argument("--level", choices=tuple(LEVELS), default=None,
                     help="level to fly (default: the pilot's own)")
+    ev.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
+                    help="with 'learner': the game's data folder (default: the game's own)")
     ev.add_argument("--episodes", type=_positive_int, default=1000)
     ev.add_argument("--seed", type=_seed, default=EVAL_SEED)
     ev.add_argument("--json", action="store_true", help="print one JSON line")
@@ -119,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="frame width and height in pixels (default: 400)")
     rec.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                      help="where the saved learner is (for --autopilot learner)")
+
+    ex = sub.add_parser("export-pilot", help="write the learner the game saved as a pilot file")
+    ex.add_argument("--level", choices=tuple(LEVELS), required=True)
+    ex.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
+                    help="the game's data folder (default: the game's own)")
+    ex.add_argument("--out", type=Path, required=True, help="pilot file to write (.safetensors)")
+    ex.add_argument("--force", action="store_true", help="replace --out if it exists")
+    ex.add_argument("--episodes", type=_positive_int, default=1000,
+                    help="held-out runs of the evaluation in the model card (default: 1000)")
     return parser
 
 
@@ -153,10 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             return _train(args)
         if args.command == "evaluate":
-            return _evaluate(args)
+            return _evaluate_learner(args) if args.path == LEARNER else _evaluate(args)
         if args.command == "record":
             from game.record import record
             return record(args)
+        if args.command == "export-pilot":
+            return _export(args)
         from game.app import run
         return run(args)
     except CliError as exc:
@@ -180,6 +196,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from game.evaluation import EvalConfig, evaluate
     from game.learning import pretrained_path
 
+    if args.data_dir is not None:
+        raise CliError(f"--data-dir is for 'evaluate {LEARNER}', not for a pilot file")
     path = pretrained_path(args.level or "classic") if args.path == "pretrained" else Path(
         args.path)
     level = LEVELS[args.level] if args.level else None
@@ -188,4 +206,35 @@ def _evaluate(args: argparse.Namespace) -> int:
     except PilotError as exc:
         raise CliError(str(exc)) from None
     print(report.json() if args.json else report.text())
+    return 0
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    """``--data-dir``, else the folder the game saves into by default."""
+    from game.scores import default_data_dir
+
+    return args.data_dir if args.data_dir is not None else default_data_dir()
+
+
+def _evaluate_learner(args: argparse.Namespace) -> int:
+    from game.saved import LearnerEvalConfig, evaluate_learner  # imports torch
+
+    if args.level is None:
+        raise CliError(f"'evaluate {LEARNER}' needs --level ({' or '.join(LEVELS)})")
+    report = evaluate_learner(LearnerEvalConfig(LEVELS[args.level], _data_dir(args),
+                                                episodes=args.episodes, seed=args.seed))
+    for note in report.notes:
+        print(f"gravity-flyer: {note}", file=sys.stderr)
+    print(report.json() if args.json else report.text())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from game.saved import ExportConfig, export_pilot  # imports torch
+
+    report = export_pilot(ExportConfig(LEVELS[args.level], _data_dir(args), args.out,
+                                       force=args.force, episodes=args.episodes))
+    for note in report.saved.notes:
+        print(f"gravity-flyer: {note}", file=sys.stderr)
+    print("\n".join(report.lines()))
     return 0

@@ -8,7 +8,7 @@ the exact oracle of their course, computed once per set.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,8 @@ class EvalReport:
     layers: list[int]
     card: dict[str, Any]
     result: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    """One-line notes about what was loaded (for stderr; not part of the report)."""
 
     def json(self) -> str:
         """One JSON line: the figures and the model card."""

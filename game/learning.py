@@ -18,7 +18,7 @@ from ai.learner import Learner, LearnerState
 from game.levels import LEVELS, Level
 
 PILOTS_DIR = assets.path("pilots")
-"""Where the shipped pretrained pilots live (``<level>.safetensors``)."""
+"""Where the shipped pretrained pilots live (``<level>.safetensors``), as package data."""
 LEGACY_META = {"physics_version": "1"}
 """What a learner state of format 3 or older was for besides its level: those saves predate
 per-level physics versions, and every level had version 1 then."""

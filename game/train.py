@@ -188,7 +188,8 @@ class TrainReport:
                 f"(plotted: {self.curve_path.with_suffix('.png')})"]
 
 
-def _check_out(out: Path) -> None:
+def check_pilot_out(out: Path) -> None:
+    """Raises ``CliError`` unless ``out`` can name a pilot file to write (``--out``)."""
     if out.suffix != ".safetensors":
         raise CliError(f"--out must end with .safetensors, got {out}")
     if out.exists() and out.is_dir():
@@ -199,7 +200,7 @@ def _check_out(out: Path) -> None:
 
 def train(cfg: TrainConfig) -> TrainReport:
     """Trains with the level's settings, then writes the pilot (with its card) and the curve."""
-    _check_out(cfg.out)
+    check_pilot_out(cfg.out)
     level, settings = cfg.level, cfg.level.train
     curve = LiveCurve(level, cfg.steps, cfg.progress)
     # An arcade run, whose Q-values must be precise near the gaps' edges, draws larger

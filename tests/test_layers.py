@@ -17,9 +17,6 @@ PACKAGES = ("game", "ai")
 SIMULATION = ("game.physics", "game.classic", "game.arcade", "game.oracle", "game.levels",
               "game.rollout", "game.envs", "game.evaluation")
 """Modules that must import with pyglet, torch and ``ai`` unavailable."""
-PENDING: set[str] = set()
-"""Game modules ``ai`` may still import until they move into ``ai`` (none since the atomic
-writes moved to ``ai/atomic.py``)."""
 
 
 def modules() -> dict[str, Path]:
@@ -97,7 +94,7 @@ def test_ai_imports_no_game_module_anywhere() -> None:
         if name.split(".")[0] == "ai":
             game = {m for m in imports(path, set(mods), top_level_only=False)
                     if m.split(".")[0] == "game"}
-            assert game <= PENDING, f"{name} imports {sorted(game - PENDING)}"
+            assert not game, f"{name} imports {sorted(game)}"
             assert "pyglet" not in path.read_text(), name
 
 
