@@ -86,7 +86,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ai.atomic import move_aside
 from ai.errors import StateError
@@ -100,10 +100,7 @@ from ai.store_format import (
     MANIFEST_SUFFIX,
     MAX_BYTES,
     ROLES,
-    Damaged,
     LoadResult,
-    Outdated,
-    Refused,
     SaveInfo,
     Snapshot,
     StateSpec,
@@ -119,9 +116,6 @@ __all__ = [
     "MAX_BYTES", "ROLES", "BackgroundSaver", "LearnerState", "LoadResult", "SaveInfo",
     "Snapshot", "StateSpec", "Store", "learner_folder", "memory_cap_bytes",
 ]
-
-T = TypeVar("T")
-
 
 class Store:
     """The learner state of one level in one folder, as checksummed generations.
@@ -166,7 +160,8 @@ class Store:
         self.last_save: SaveInfo | None = None
         """The most recent save's outcome (for the HUD's "last saved" line)."""
         self._lock = WriterLock(self.lock_path, read_only)
-        self._reader = GenerationReader(self.folder, level, self.expect, self.max_bytes)
+        self._reader = GenerationReader(self.folder, level, self.expect, self.max_bytes,
+                                        read_only)
         self._writer = GenerationWriter(self._reader, keep)
 
     @classmethod
@@ -297,7 +292,7 @@ class Store:
                         if orphans:
                             messages.append(orphans)
                     for generation in self._reader.generations():
-                        loaded = self._try(generation, spec, build, writer, problems)
+                        loaded = self._reader.try_load(generation, spec, build, writer, problems)
                         if loaded is None:
                             continue
                         if writer:
@@ -314,31 +309,6 @@ class Store:
                 problems, "nothing loaded" if self.read_only else "starting fresh"))
         return LoadResult(None, messages)
 
-    def _try(self, generation: int, spec: StateSpec | None,
-             build: Callable[[LearnerState], Any] | None, writer: bool,
-             problems: list[str]) -> tuple[LearnerState, Any] | None:
-        """(state, built) of ``generation``, or None with why appended to ``problems``.
-
-        A writer moves damaged and outdated generations aside; refused ones are kept.
-        """
-        try:
-            state = self._reader.read_generation(generation, spec)
-            return state, _build(build, state)
-        except Refused as exc:
-            problems.append(f"save {generation} not used ({exc}; kept)")
-        except Outdated as exc:
-            problems.append(self._reader.set_aside(generation, str(exc), exc.tag)
-                            if writer else f"save {generation} is {exc}, not used")
-        except Damaged as exc:
-            problems.append(self._reader.set_aside(generation, f"damaged ({exc})")
-                            if writer else
-                            f"save {generation} is damaged ({exc}; left as it "
-                            f"is{self._for_whom})")
-        except OSError as exc:  # e.g. permission denied: not damage, keep it
-            problems.append(f"save {generation} could not be read "
-                            f"({exc.strerror or exc}; kept)")
-        return None
-
     def _resume(self, generation: int) -> None:
         """Continues ``generation``'s chain: later saves name it as their parent."""
         self._writer.adopt(generation, self._reader.saved_time(generation))
@@ -346,10 +316,6 @@ class Store:
             self._writer.prune(generation)
         except OSError:
             pass  # housekeeping only; the next save prunes again
-
-    @property
-    def _for_whom(self) -> str:
-        return "" if self.read_only else " for the window that uses it"
 
     def _one_line(self, problems: list[str], outcome: str) -> str:
         return f"{self.level} learner: {'; '.join(problems)}; {outcome}"
@@ -374,18 +340,6 @@ class Store:
                 return None
             self._writer.forget()
             return move_aside(self.folder, "fresh")
-
-
-def _build(build: Callable[[LearnerState], T] | None, state: LearnerState) -> T | None:
-    if build is None:
-        return None
-    try:
-        return build(state)
-    except ValueError as exc:  # StateError: the learner names what does not fit
-        raise Refused(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-    except Exception as exc:  # anything else: still refuse, so the game starts
-        raise Refused(f"it could not be rebuilt ({type(exc).__name__}: "
-                      f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
 class BackgroundSaver:

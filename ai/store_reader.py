@@ -11,9 +11,9 @@ import calendar
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -43,6 +43,8 @@ from ai.store_format import (
     sha256_hex,
 )
 
+T = TypeVar("T")
+
 
 class GenerationReader:
     """Lists, reads and checks the generations in ``folder``; moves damaged ones aside.
@@ -52,14 +54,16 @@ class GenerationReader:
         level: The level a generation must be for.
         expect: Meta strings the caller's game has (see ``Store``).
         max_bytes: The largest file of each kind that is read (see ``MAX_BYTES``).
+        read_only: The store was opened read-only (only the wording of a line differs).
     """
 
     def __init__(self, folder: Path, level: str, expect: Mapping[str, str],
-                 max_bytes: Mapping[str, int]) -> None:
+                 max_bytes: Mapping[str, int], read_only: bool = False) -> None:
         self.folder = folder
         self.level = level
         self.expect = expect
         self.max_bytes = max_bytes
+        self.read_only = read_only
 
     def listdir(self) -> list[Path]:
         """The folder's entries (none if it does not exist)."""
@@ -130,6 +134,36 @@ class GenerationReader:
         if sha256_hex(canonical_json(body)) != manifest["manifest_sha256"]:
             raise Damaged(f"{path.name} fails its checksum")
         return body
+
+    def try_load(self, generation: int, spec: StateSpec | None,
+                 build: Callable[[LearnerState], Any] | None, writer: bool,
+                 problems: list[str]) -> tuple[LearnerState, Any] | None:
+        """(state, ``build(state)``) of ``generation``; None, why appended to ``problems``.
+
+        A writer (``writer`` True) moves damaged and outdated generations aside; refused
+        ones are always kept, and a non-writer changes nothing.
+        """
+        try:
+            state = self.read_generation(generation, spec)
+            return state, _build(build, state)
+        except Refused as exc:
+            problems.append(f"save {generation} not used ({exc}; kept)")
+        except Outdated as exc:
+            problems.append(self.set_aside(generation, str(exc), exc.tag)
+                            if writer else f"save {generation} is {exc}, not used")
+        except Damaged as exc:
+            problems.append(self.set_aside(generation, f"damaged ({exc})")
+                            if writer else
+                            f"save {generation} is damaged ({exc}; left as it "
+                            f"is{self._for_whom})")
+        except OSError as exc:  # e.g. permission denied: not damage, keep it
+            problems.append(f"save {generation} could not be read "
+                            f"({exc.strerror or exc}; kept)")
+        return None
+
+    @property
+    def _for_whom(self) -> str:
+        return "" if self.read_only else " for the window that uses it"
 
     def read_generation(self, generation: int, spec: StateSpec | None) -> LearnerState:
         """The state of ``generation``, every check passed.
@@ -246,3 +280,15 @@ class GenerationReader:
                 return (self.folder / gen_name(generation, MANIFEST_SUFFIX)).stat().st_mtime
             except OSError:
                 return time.time()
+
+
+def _build(build: Callable[[LearnerState], T] | None, state: LearnerState) -> T | None:
+    if build is None:
+        return None
+    try:
+        return build(state)
+    except ValueError as exc:  # StateError: the learner names what does not fit
+        raise Refused(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except Exception as exc:  # anything else: still refuse, so the game starts
+        raise Refused(f"it could not be rebuilt ({type(exc).__name__}: "
+                      f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
