@@ -582,6 +582,8 @@ class ArcadeBatch:
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One decision for every flyer; returns ``(obs, rewards, terminated)``."""
+        # One long function on purpose: this is the training hot path, and every helper
+        # call or temporary array it would add costs per decision for thousands of flyers.
         d = self.decision_ticks
         t0 = self.t
         V, Y = self._V, self._Y
