@@ -7,12 +7,12 @@ import gymnasium as gym
 from game.arcade import ArcadeBatch, ArcadeWorld, Course, make_course
 from game.classic import ClassicBatch, ClassicWorld
 from game.levels import LEVELS
-from game.physics import FALL, JUMP, PHYSICS, PHYSICS_VERSION, Physics
+from game.physics import FALL, JUMP
 
-for _name, _entry in (("flyer/Classic-v0", "game.envs:ClassicEnv"),
-                      ("flyer/Arcade-v0", "game.envs:ArcadeEnv")):
+for _name, _entry in (("flyer/Classic-v0", "Classic"), ("flyer/Arcade-v0", "Arcade")):
     if _name not in gym.registry:
-        gym.register(id=_name, entry_point=_entry)
+        gym.register(id=_name, entry_point=f"game.envs:{_entry}Env",
+                     vector_entry_point=f"game.envs:{_entry}VectorEnv")
 
 
 def make_world(level: str, seed: int | None = None):
@@ -22,5 +22,5 @@ def make_world(level: str, seed: int | None = None):
     return LEVELS[level].world(seed)
 
 
-__all__ = ["FALL", "JUMP", "LEVELS", "PHYSICS", "PHYSICS_VERSION", "ArcadeBatch", "ArcadeWorld",
-           "ClassicBatch", "ClassicWorld", "Course", "Physics", "make_course", "make_world"]
+__all__ = ["FALL", "JUMP", "LEVELS", "ArcadeBatch", "ArcadeWorld", "ClassicBatch", "ClassicWorld",
+           "Course", "make_course", "make_world"]

@@ -1,4 +1,9 @@
-"""The arcade level: the classic flight made endless, with gates to fly through."""
+"""The arcade level: an endless course of gates, with physics made for a person's hands.
+
+Physics version 2 (see ``ArcadeWorld``): 60 ticks per second of play, a jump that gives a
+hop of about a third of a second, a capped fall speed, and heights and speeds on an exact
+binary grid so that the oracle (``game.oracle``) can search every reachable state exactly.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +11,85 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from game.physics import JUMP, PHYSICS, Physics
+from game.physics import JUMP
 
-TICKS_PER_STAGE = 40
-"""Ticks for one crossing of the field (2 / v_x); each crossing is a stage."""
+PHYSICS_VERSION = 2
+"""The arcade level's rules; pilots and learner states made for another version are refused."""
+TICKS_PER_SECOND = 60
+"""Ticks per second of play at 1x: one physics tick per frame of a 60 Hz display."""
+SUB_UNITS = 1024
+"""Sub-units per field unit. Heights, speeds and gaps are whole numbers of sub-units; 1024 is
+a power of two, so every one of them is an exact float and float sums of them are exact."""
+TICKS_PER_STAGE = 150
+"""Ticks for one crossing of the field (2.5 s of play); each crossing is a stage."""
+DECISION_TICKS = 4
+"""Physics ticks per autopilot decision: 15 decisions a second, Atari DQN's frame skip."""
+
+
+@dataclass(frozen=True)
+class Physics:
+    """Arcade flight constants. Vertical ones are whole sub-units (``1 / SUB_UNITS``)."""
+
+    gravity: int = 1
+    """Subtracted from v_y every tick that is not a jump (sub-units per tick per tick)."""
+    v_jump: int = 20
+    """A JUMP sets v_y to this (sub-units per tick; 1.17 field units per second): a rise of
+    210 sub-units (0.21 field units) over 20 ticks (1/3 s), then the fall back."""
+    v_fall_max: int = 31
+    """Fastest fall (sub-units per tick; 1.82 field units per second, reached 0.85 s after
+    the top of a hop)."""
+    start_speeds: tuple[int, ...] = (9, 5, 1, -3, -7)
+    """A run starts with v_y drawn uniformly from these (sub-units per tick). They are
+    speeds a flyer also has at decision boundaries after a jump (20 - 3 - 4k), which keeps
+    the oracle's state set small."""
+    ticks_per_stage: int = TICKS_PER_STAGE
+    """Ticks to cross the field horizontally."""
+    decision_ticks: int = DECISION_TICKS
+    """Physics ticks per autopilot decision (``step``)."""
+    x_start: float = -1.0
+    """Where each stage starts on the x axis (the field is [-1, 1] both ways)."""
+
+    @property
+    def unit(self) -> float:
+        """One sub-unit in field units."""
+        return 1.0 / SUB_UNITS
+
+    @property
+    def v_x(self) -> float:
+        """Horizontal speed (field units per tick)."""
+        return 2.0 / self.ticks_per_stage
+
+
+PHYSICS = Physics()
+
+V_OBS_SCALE = float(TICKS_PER_SECOND)
+"""Observation 1 is v_y times this: field units per second of play (jump: +1.17, fastest
+fall: -1.82), so that it is O(1) like the heights."""
 
 
 @dataclass(frozen=True)
 class CourseRules:
-    """How courses are laid out and how difficulty grows; all distances in field units."""
+    """How courses are laid out and how difficulty grows (ticks, and field units)."""
 
-    first_gate_tick: int = 24
-    """Tick at which the first wall starts (x = 0.2 on the first stage)."""
-    wall_ticks: int = 3
-    """How many ticks the flyer spends inside a wall (its thickness is 0.15)."""
-    spacing_start_ticks: int = 20
-    """Ticks from one wall's front to the next at the start of a run."""
-    spacing_min_ticks: int = 13
-    """The tightest spacing, reached after ``ramp_gates`` gates."""
-    spacing_jitter_ticks: int = 3
+    first_gate_tick: int = 90
+    """Tick at which the first wall starts (1.5 s into the run)."""
+    wall_ticks: int = 10
+    """How many ticks the flyer spends inside a wall."""
+    spacing_start_ticks: int = 96
+    """Ticks from one wall's front to the next at the start of a run (1.6 s)."""
+    spacing_min_ticks: int = 72
+    """The tightest spacing (1.2 s), reached after ``ramp_gates`` gates."""
+    spacing_jitter_ticks: int = 12
     """Extra ticks 0..jitter-1 added at random to each spacing."""
-    half_gap_start: float = 0.36
+    half_gap_start: float = 0.44
     """Half the gap's height at the first gate."""
-    half_gap_min: float = 0.22
+    half_gap_min: float = 0.3
     """Half the gap's height once difficulty has fully grown."""
-    ramp_gates: int = 60
+    ramp_gates: int = 100
     """Gates over which gap and spacing shrink linearly to their minimum."""
-    max_shift: float = 0.6
+    max_shift: float = 0.5
     """Largest change of the gap centre from one gate to the next."""
-    edge_margin: float = 0.12
+    edge_margin: float = 0.2
     """Room kept between a gap and the top or bottom edge."""
 
 
@@ -85,7 +140,7 @@ class Course:
     start: np.ndarray
     """int64 tick at which the flyer reaches each wall's front."""
     gap_y: np.ndarray
-    """float64 centre of each gap."""
+    """float64 centre of each gap (a whole number of sub-units)."""
     half_gap: np.ndarray
     """float64 half height of each gap: the flyer passes while ``|y - gap_y| <= half_gap``."""
     seed: int
@@ -104,6 +159,14 @@ class Course:
         return self.start + (self.rules.wall_ticks - 1)
 
 
+def _on_grid(a: np.ndarray | float) -> np.ndarray:
+    """Rounds field units to the nearest whole sub-unit (exact: SUB_UNITS is a power of 2).
+
+    ``+ 0.0`` turns a -0.0 into 0.0, as Python's ``round`` (an int) gives in ``layout``.
+    """
+    return np.rint(np.asarray(a) * SUB_UNITS) / SUB_UNITS + 0.0
+
+
 def gate_shape(i: np.ndarray, rules: CourseRules = RULES
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What gate ``i`` looks like before any draw: ``(base_spacing, half_gap, limit)``.
@@ -112,7 +175,7 @@ def gate_shape(i: np.ndarray, rules: CourseRules = RULES
     over ``ramp_gates`` gates. ``limit`` is how far from 0 the gap centre may go.
     """
     ramp = np.minimum(i / rules.ramp_gates, 1.0)
-    half = rules.half_gap_start - (rules.half_gap_start - rules.half_gap_min) * ramp
+    half = _on_grid(rules.half_gap_start - (rules.half_gap_start - rules.half_gap_min) * ramp)
     base = np.rint(rules.spacing_start_ticks
                    - (rules.spacing_start_ticks - rules.spacing_min_ticks) * ramp).astype(np.int64)
     return base, half, 1.0 - half - rules.edge_margin
@@ -128,34 +191,19 @@ def _walk(prev_gap_y: np.ndarray, u0: np.ndarray, limit: np.ndarray,
           rules: CourseRules) -> np.ndarray:
     """The next gap centre: uniform in the window ``max_shift`` around the previous one.
 
-    The flyer climbs up to 0.2 a tick and falls faster, so a shift of ``max_shift``
-    takes a few ticks of the spacing. Drawn inside the window (rather than drawn and
-    clipped) so that gaps do not pile up against the edges.
+    Drawn inside the window (rather than drawn and clipped) so that gaps do not pile up
+    against the edges, then put on the sub-unit grid.
     """
     lo = np.maximum(prev_gap_y - rules.max_shift, -limit)
     hi = np.minimum(prev_gap_y + rules.max_shift, limit)
-    return lo + (hi - lo) * u0
-
-
-def next_gate(i: np.ndarray, u: np.ndarray, prev_start: np.ndarray, prev_gap_y: np.ndarray,
-              rules: CourseRules = RULES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gate ``i`` (int64) from its draws ``u`` (``(..., 2)``) and gate ``i - 1``.
-
-    For ``i == 0`` pass ``prev_start = 0`` and ``prev_gap_y = 0.0`` (the flyer's start
-    height). Returns ``(start, gap_y, half_gap)``.
-    """
-    base, half, limit = gate_shape(i, rules)
-    start = prev_start + _spacing(i, u[..., 1], base, rules)
-    return start, _walk(prev_gap_y, u[..., 0], limit, rules), half
+    return _on_grid(lo + (hi - lo) * u0)
 
 
 def layout(u: np.ndarray, rules: CourseRules = RULES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Turns uniform draws ``u`` of shape ``(..., n, 2)`` into ``(start, gap_y, half_gap)``.
 
     Pure and vectorised over leading axes, and built from the same pieces as
-    ``next_gate``, so every world builds bit-identical gates from the same draws. Gap
-    centres stay ``max_shift`` apart at most and ``edge_margin`` inside the field, so
-    every course is passable.
+    ``ArcadeBatch._lay``, so every world builds bit-identical gates from the same draws.
     """
     lead, n = u.shape[:-2], u.shape[-2]
     i = np.arange(n)
@@ -164,13 +212,14 @@ def layout(u: np.ndarray, rules: CourseRules = RULES) -> tuple[np.ndarray, np.nd
     gap_y = np.empty((*lead, n))
     if not lead:
         # One course: the walk in Python floats is ~10x faster than on 0-d arrays, and
-        # identical: both are IEEE binary64, and max/min pick the same operand as
-        # np.maximum/np.minimum (the first one on ties).
+        # identical: both are IEEE binary64, max/min pick the same operand as
+        # np.maximum/np.minimum (the first one on ties), and round() rounds half to even
+        # as np.rint does.
         prev, shift = 0.0, rules.max_shift
         for k, (u0, lim) in enumerate(zip(u[:, 0].tolist(), limit.tolist(), strict=True)):
             lo = max(prev - shift, -lim)
             hi = min(prev + shift, lim)
-            prev = gap_y[k] = lo + (hi - lo) * u0
+            prev = gap_y[k] = round((lo + (hi - lo) * u0) * SUB_UNITS) / SUB_UNITS
     else:
         prev = np.zeros(lead)
         for k in range(n):
@@ -192,57 +241,107 @@ def make_courses(seeds: np.ndarray, n_gates: int,
     return layout(course_draws(keys[:, None], np.arange(n_gates)[None, :]), rules)
 
 
+def check_rules(physics: Physics, rules: CourseRules) -> None:
+    """Raises ``ValueError`` unless a decision can meet at most one wall.
+
+    ``ArcadeBatch`` judges a whole decision at once against the next gate only, so the
+    flyer must not be able to leave one wall and reach the next within a decision.
+    """
+    gap = min(rules.spacing_min_ticks, rules.spacing_start_ticks) - rules.wall_ticks
+    if gap < physics.decision_ticks or rules.wall_ticks < 1:
+        raise ValueError(f"walls must be at least {physics.decision_ticks} ticks apart "
+                         f"(decision_ticks) and 1 tick thick; got {gap} and {rules.wall_ticks}")
+
+
 OBS_SIZE = 8
 OPEN_HALF_GAP = 1.0
 """Half gap reported for the 'gate' after the last one: the whole field is open."""
 LOOKAHEAD_TICKS = 2 * TICKS_PER_STAGE
-"""dx reported for a gate that does not exist (beyond the end of the course)."""
+"""dx reported for a gate that does not exist (beyond the end of the course), in ticks."""
 
 
 class ArcadeWorld:
-    """One flyer on an endless or finite course of gates.
+    """One flyer on an endless or finite course of gates (physics version 2).
+
+    Heights are in field units (the field is [-1, 1] both ways); a tick is 1/60 s of play
+    at 1x (``TICKS_PER_SECOND``); the game speed setting only changes how many ticks run
+    per wall-clock second. Vertical quantities are whole sub-units of 1/1024 field unit.
 
     ## Observation (float32)
-    | index | meaning                                         | range        |
-    |-------|-------------------------------------------------|--------------|
-    | 0     | y, height                                       | [-3, 3]      |
-    | 1     | v_y, vertical speed                             | [-3, 3]      |
-    | 2     | dx to the next wall's front (<= 0 while inside) | [-0.1, 4]    |
-    | 3     | next gap centre minus y                         | [-4, 4]      |
-    | 4     | next gap half height                            | [0.2, 1]     |
-    | 5     | dx to the wall after it                         | [0, 4]       |
-    | 6     | that gap's centre minus y                       | [-4, 4]      |
-    | 7     | that gap's half height                          | [0.2, 1]     |
+    | index | meaning                                         | range         | units              |
+    |-------|-------------------------------------------------|---------------|--------------------|
+    | 0     | y, height                                       | [-1.03, 1.03] | field units        |
+    | 1     | v_y, vertical speed                             | [-1.82, 1.17] | field units / s    |
+    | 2     | dx to the next wall's front (<= 0 while inside) | [-0.12, 4]    | field units        |
+    | 3     | next gap centre minus y                         | [-2, 2]       | field units        |
+    | 4     | next gap half height                            | [0.3, 1]      | field units        |
+    | 5     | dx to the wall after it                         | [0.84, 4]     | field units        |
+    | 6     | that gap's centre minus y                       | [-2, 2]       | field units        |
+    | 7     | that gap's half height                          | [0.3, 1]      | field units        |
+
+    dx is ``(wall's first tick - t) * v_x``, ``v_x = 2 / 150`` field units per tick (a
+    crossing of the field takes 2.5 s). A gate past the end of a finite course is reported
+    at dx 4 with the whole field open (half height 1, centre 0). Heights are only observed
+    while alive, so y stays in [-1, 1] but for the final observation of a crash.
 
     ## Actions
-    0 = FALL, 1 = JUMP, with the classic physics.
+    0 = FALL: ``v_y = max(v_y - 1, -31)`` sub-units per tick (gravity, and a capped fall).
+    1 = JUMP: ``v_y = 20`` sub-units per tick, an impulse that shows on the same tick: the
+    flyer rises 0.21 field units over 1/3 s, then falls back.
 
-    ## One tick
-    ``t += 1``, ``y += v_y``. Leaving ``[-1, 1]`` vertically, or being inside a wall
-    (``start <= t <= end``) with ``|y - gap_y| > half_gap``, gives -1 and ends the run.
-    Otherwise, on a wall's last tick the gate is passed: +1 and the score grows.
-    A finite course ends (terminated) when its last gate is passed. Then the action
-    changes ``v_y``. The flyer never leaves the field to the right: each crossing of
-    40 ticks is a new stage, drawn from the left edge again.
+    ## One tick (``tick``)
+    The action sets ``v_y``, then ``y += v_y`` and ``t += 1``. Leaving ``[-1, 1]``
+    vertically, or being inside a wall (``start <= t <= end``) with
+    ``|y - gap_y| > half_gap``, gives -1 and ends the run. Otherwise, on a wall's last tick
+    the gate is passed: +1 and the score grows. A finite course ends (terminated) when its
+    last gate is passed. Every height, speed and gap is a whole number of sub-units, so the
+    float arithmetic is exact. The flyer never leaves the field to the right: each crossing
+    of 150 ticks is a new stage, drawn from the left edge again.
+
+    ## One decision (``step``)
+    The autopilot, the Gymnasium env, ``train``, ``evaluate`` and the oracle act every
+    ``decision_ticks`` = 4 ticks (15 times a second, Atari DQN's frame skip): ``step(a)`` is
+    ``tick(a)`` then ``tick(FALL)`` 3 times, stopping at the tick that ends the run; the
+    rewards are summed. A person's key press is applied as ``tick(JUMP)`` on the very next
+    tick instead. A crash cannot follow a pass within one decision (gaps keep 0.2 from the
+    edges; three ticks fall at most 0.09), so a decision's reward is +1, -1 or 0.
+
+    ## Episode end
+    Terminated on a crash or after the last gate of a finite course; the endless course
+    (``n_gates=None``) ends only in a crash. A run starts at ``y = 0`` with ``v_y`` drawn
+    uniformly from ``Physics.start_speeds`` (-7..9 sub-units per tick).
 
     ## Courses (``CourseRules``)
-    The first wall is met on tick 24; walls are 3 ticks thick, 20-22 ticks apart at
-    first and 13-15 after 60 gates, when the gap has shrunk from 0.72 to 0.44 tall
-    (the field is 2 tall). Each gap centre lies within 0.6 of the previous one and
-    0.12 inside the field. ``game.oracle`` finds every gate passable on every course
-    it has been run on (tests: 1,000 courses of 100 gates).
+    The first wall is met 1.5 s into the run; walls are 10 ticks thick, 96-107 ticks apart
+    at first and 72-83 after 100 gates, when the gap has shrunk from 0.88 to 0.6 tall (the
+    field is 2 tall). Each gap centre lies within 0.5 of the previous one and 0.2 inside
+    the field. Jumping every decision climbs 74 sub-units (0.07 field units) per decision,
+    so the largest shift takes 7 of the 15 or more decisions between walls; ``game.oracle``
+    finds every gate passable on every course it has been run on (tests: 1,000 courses of
+    100 gates).
 
     ## Version history
-    * v0: first release.
+    * physics v1: the seed's per-tick physics made endless (10 ticks/s; a jump sets
+      v_y = 0.2 and each fall subtracts 0.2; walls 3 ticks thick, 13-22 ticks apart).
+      A person could not fly it: one tick of rise per jump, and the floor 0.3 s away.
+    * physics v2: 60 ticks/s; a hop of 1/3 s (gravity 1/20 of the jump speed per tick);
+      a capped fall; the action applied before the move; an exact sub-unit grid;
+      decisions of 4 ticks; courses retuned for people; observation 1 in field units
+      per second.
     """
 
     obs_size = OBS_SIZE
 
     def __init__(self, seed: int | None = None, n_gates: int | None = 100,
                  physics: Physics = PHYSICS, rules: CourseRules = RULES) -> None:
+        check_rules(physics, rules)
         self.physics = physics
         self.rules = rules
         self.n_gates = n_gates
+        self.decision_ticks = physics.decision_ticks
+        u = physics.unit
+        self._g, self._vj, self._vmax = physics.gravity * u, physics.v_jump * u, \
+            physics.v_fall_max * u
         self.rng = np.random.default_rng(seed)
         self.reset()
 
@@ -251,14 +350,16 @@ class ArcadeWorld:
         """Starts a run on a new course (drawn from the world's generator unless given).
 
         ``course`` flies a hand-made course instead of a generated one; the run then
-        ends when its last gate is passed, whatever ``n_gates`` says.
+        ends when its last gate is passed, whatever ``n_gates`` says. A given ``v_y``
+        (field units per tick) should be a whole number of sub-units for exactness.
         """
         if seed is not None:
             self.rng = np.random.default_rng(seed)
         if course_seed is None:
             course_seed = course.seed if course is not None else int(self.rng.integers(2**63 - 1))
         if v_y is None:
-            v_y = float(self.physics.v_y_sigma * self.rng.standard_normal())
+            speeds = self.physics.start_speeds
+            v_y = speeds[int(self.rng.integers(len(speeds)))] * self.physics.unit
         self.course_seed = course_seed
         if course is not None:
             self._chunk = course.n_gates
@@ -294,37 +395,51 @@ class ArcadeWorld:
     @property
     def stage(self) -> int:
         """Crossings completed so far."""
-        return self.t // TICKS_PER_STAGE
+        return self.t // self.physics.ticks_per_stage
 
     @property
     def x(self) -> float:
         """Position on the screen's x axis within the current stage."""
-        return self.physics.x_start + self.physics.v_x * (self.t % TICKS_PER_STAGE)
-
-    def step(self, action: int) -> tuple[float, bool]:
-        """Advances one tick; returns ``(reward, terminated)``."""
         p = self.physics
+        return p.x_start + p.v_x * (self.t % p.ticks_per_stage)
+
+    def tick(self, action: int) -> tuple[float, bool]:
+        """Advances one physics tick with ``action``; returns ``(reward, terminated)``."""
+        if action == JUMP:
+            v = self._vj
+        else:
+            v = self.v_y - self._g
+            if v < -self._vmax:
+                v = -self._vmax
+        self.v_y = v
+        self.y += v
         self.t += 1
-        self.y += self.v_y
         g = self.gate
-        reward = 0.0
-        if self.y < -p.edge or self.y > p.edge:
-            reward, self.done = -1.0, True
-        elif self.t >= self._start[g] and abs(self.y - self._gy[g]) > self._half[g]:
-            reward, self.done = -1.0, True
-        elif self.t == self._end[g]:
-            reward = 1.0
+        if self.y < -1.0 or self.y > 1.0:
+            self.done = True
+            return -1.0, True
+        if self.t >= self._start[g] and abs(self.y - self._gy[g]) > self._half[g]:
+            self.done = True
+            return -1.0, True
+        if self.t == self._end[g]:
             self.score += 1
             self.gate = g + 1
             if self.gate == self._last_gate:
                 self.done = True
             elif self._last_gate is None and self.gate + 2 >= self._chunk:
                 self._grow()
-        if action == JUMP:
-            self.v_y = p.v_jump
-        else:
-            self.v_y -= p.gravity
-        return reward, self.done
+            return 1.0, self.done
+        return 0.0, False
+
+    def step(self, action: int) -> tuple[float, bool]:
+        """One decision: ``tick(action)``, then FALL ticks; returns summed reward, terminated."""
+        reward, done = self.tick(action)
+        for _ in range(self.decision_ticks - 1):
+            if done:
+                break
+            r, done = self.tick(0)
+            reward += r
+        return reward, done
 
     def gate_ahead(self, k: int) -> tuple[float, float, float]:
         """``(dx, gap_y, half_gap)`` of the k-th gate not yet passed (k = 0 is the next)."""
@@ -338,11 +453,17 @@ class ArcadeWorld:
         dx1, gy1, h1 = self.gate_ahead(0)
         dx2, gy2, h2 = self.gate_ahead(1)
         y = self.y
-        return np.array((y, self.v_y, dx1, gy1 - y, h1, dx2, gy2 - y, h2), dtype=np.float32)
+        return np.array((y, self.v_y * V_OBS_SCALE, dx1, gy1 - y, h1, dx2, gy2 - y, h2),
+                        dtype=np.float32)
 
 
 class ArcadeBatch:
     """N arcade flyers on finite courses, stepped together; each matches an ``ArcadeWorld``.
+
+    ``step(actions)`` is one decision (``decision_ticks`` ticks) for every flyer, judged
+    in one pass over a ``(decision_ticks, N)`` block: the whole decision's heights come
+    from one cumulative sum (exact, as every value is a whole number of sub-units), and
+    only the next gate can be met in a decision (``check_rules``).
 
     Runs that end restart at once on a new course drawn from the batch's generator
     (``autoreset``); the observation returned is then the new run's first one, and the
@@ -362,11 +483,20 @@ class ArcadeBatch:
                  autoreset: bool = True) -> None:
         if n_gates < 1:
             raise ValueError(f"n_gates must be at least 1, got {n_gates}")
+        check_rules(physics, rules)
         self.n = n
         self.n_gates = n_gates
         self.physics = physics
         self.rules = rules
         self.autoreset = autoreset
+        self.decision_ticks = d = physics.decision_ticks
+        u = physics.unit
+        self._vj, self._vmax = physics.v_jump * u, physics.v_fall_max * u
+        self._g = physics.gravity * u
+        # Tick k of a decision (0-based): v_y is the first tick's minus k gravities.
+        self._fall_ramp = (np.arange(d) * self._g)[:, None]
+        self._ticks = np.arange(1, d + 1)[:, None]
+        self._speeds = np.asarray(physics.start_speeds) * u
         self.rng = np.random.default_rng(seed)
         self.course_seed = np.zeros(n, dtype=np.int64)
         self._key = np.zeros(n, dtype=np.uint64)
@@ -398,7 +528,7 @@ class ArcadeBatch:
         if course_seeds is None:
             course_seeds = self.rng.integers(2**63 - 1, size=k)
         if v_y is None:
-            v_y = self.physics.v_y_sigma * self.rng.standard_normal(k)
+            v_y = self._speeds[self.rng.integers(self._speeds.size, size=k)]
         key = course_key(course_seeds)
         self.course_seed[idx] = course_seeds
         self._key[idx] = key
@@ -437,28 +567,65 @@ class ArcadeBatch:
         self._lay(idx, 1, g + 1, course_draws(self._key[idx], g + 1), start, gap_y)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Advances every flyer one tick; returns ``(obs, rewards, terminated)``."""
-        p = self.physics
-        t, y, v = self.t, self.y, self.v_y
-        t += 1
-        y += v
-        # |y| > edge is exactly "y < -edge or y > edge" (abs is exact), in one pass.
-        crash = np.abs(y) > p.edge
-        hit = np.abs(y - self.gate_gap_y[0]) > self.gate_half[0]
-        hit &= t >= self.gate_start[0]
-        crash |= hit
-        passed = t == self._end
-        passed &= ~crash
+        """One decision for every flyer; returns ``(obs, rewards, terminated)``."""
+        d = self.decision_ticks
+        t0 = self.t
+        # Speed after each tick of the decision: the action's tick, then falls (the cap
+        # applied per tick equals the cap of the running difference, as v1 >= -vmax).
+        v1 = self.v_y - self._g
+        np.maximum(v1, -self._vmax, out=v1)
+        np.copyto(v1, self._vj, where=np.asarray(actions) == JUMP)
+        V = v1 - self._fall_ramp
+        np.maximum(V, -self._vmax, out=V)
+        Y = np.cumsum(V, axis=0)
+        Y += self.y
+        # Crash checks on every tick: the edges, then the next gate's gap while inside it.
+        crash = np.abs(Y) > 1.0
+        to_front = self.gate_start[0] - t0
+        to_end = self._end - t0
+        near = to_front <= d
+        near &= to_end >= 1
+        if near.any():
+            w = np.flatnonzero(near)
+            k = self._ticks
+            inside = (k >= to_front[w]) & (k <= to_end[w])
+            inside &= np.abs(Y[:, w] - self.gate_gap_y[0, w]) > self.gate_half[0, w]
+            crash[:, w] |= inside
+        crashed = crash.any(axis=0)
+        # The gate is passed on its last tick, if that comes before any crash.
+        passes = near & (to_end <= d)
+        stop = np.full(self.n, d)
+        ended = np.zeros(self.n, dtype=bool)
+        if crashed.any():
+            c = np.flatnonzero(crashed)
+            stop[c] = crash[:, c].argmax(axis=0) + 1
+            ended[c] = True
+        passed = passes
+        if passes.any():
+            p = np.flatnonzero(passes)
+            got = to_end[p] < np.where(ended[p], stop[p], d + 1)
+            passed = np.zeros(self.n, dtype=bool)
+            passed[p[got]] = True
+            # The run's last gate ends it on that tick, before anything that follows.
+            fin = p[got & (self.gate[p] + 1 == self.n_gates)]
+            stop[fin] = to_end[fin]
+            ended[fin] = False
         reward = passed.astype(np.float32)
-        reward -= crash
-        v -= p.gravity
-        np.copyto(v, p.v_jump, where=np.asarray(actions) == JUMP)
+        reward -= ended
+        self.v_y[:] = V[-1]
+        self.y[:] = Y[-1]
+        t0 += d
+        terminated = ended
         if passed.any():
-            self._advance(np.flatnonzero(passed))
-        terminated = crash
-        terminated |= self.gate == self.n_gates
+            pi = np.flatnonzero(passed)
+            self._advance(pi)
+            terminated |= self.gate == self.n_gates
         if terminated.any():
             idx = np.flatnonzero(terminated)
+            s = stop[idx] - 1
+            self.v_y[idx] = V[s, idx]
+            self.y[idx] = Y[s, idx]
+            self.t[idx] += s + 1 - d
             self.final_score[idx] = self.score[idx]
             if self.autoreset:
                 self.final_obs[idx] = self._observe(idx)
@@ -476,7 +643,7 @@ class ArcadeBatch:
         vx = self.physics.v_x
         obs = np.empty((len(y), OBS_SIZE), dtype=np.float32)
         obs[:, 0] = y
-        obs[:, 1] = self.v_y[sel]
+        obs[:, 1] = self.v_y[sel] * V_OBS_SCALE
         for k in (0, 1):
             col = 2 + 3 * k
             start = self.gate_start[k, sel]

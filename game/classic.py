@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from game.physics import JUMP, PHYSICS, Physics
+from game.physics import JUMP
+
+PHYSICS_VERSION = 1
+"""The classic level's rules; pilots and learner states made for another version are refused."""
+TICKS_PER_SECOND = 10
+"""Default ticks per second of play at 1x (the game speed setting scales it)."""
+
+
+@dataclass(frozen=True)
+class Physics:
+    """Per-tick constants of the seed's flight (field units per tick)."""
+
+    v_x: float = 0.05
+    """Horizontal speed: x advances this much every tick."""
+    v_y_sigma: float = 0.1
+    """Standard deviation of the initial vertical speed, drawn from N(0, sigma^2)."""
+    v_jump: float = 0.2
+    """A JUMP sets v_y to this value."""
+    gravity: float = 0.2
+    """A FALL subtracts this from v_y."""
+    x_start: float = -1.0
+    """Where each flight starts on the x axis."""
+    edge: float = 1.0
+    """The field is [-edge, edge] on both axes."""
+
+
+PHYSICS = Physics()
 
 
 class ClassicWorld:
@@ -19,7 +47,7 @@ class ClassicWorld:
     ## Actions
     0 = FALL (``v_y -= 0.2``), 1 = JUMP (``v_y = 0.2``).
 
-    ## One tick (``step``)
+    ## One tick (``tick``, and ``step``: a decision is one tick here)
     ``x += 0.05``, ``y += v_y``; then ``x > 1`` gives +1 and ends the flight (checked
     first), else ``y < -1`` or ``y > 1`` gives -1 and ends it, else the reward is 0.
     Then the action changes ``v_y``, also on the last tick, as in the seed.
@@ -27,8 +55,11 @@ class ClassicWorld:
     State is kept in Python floats (float64), so the right edge is reached on tick 40.
 
     ## Version history
-    * v0: the seed's rules.
+    * physics v1: the seed's rules (unchanged since).
     """
+
+    decision_ticks = 1
+    """Physics ticks per autopilot decision: classic decides every tick."""
 
     def __init__(self, seed: int | None = None, physics: Physics = PHYSICS) -> None:
         self.physics = physics
@@ -52,7 +83,7 @@ class ClassicWorld:
         self.done = False
         return self.observation()
 
-    def step(self, action: int) -> tuple[float, bool]:
+    def tick(self, action: int) -> tuple[float, bool]:
         """Advances one tick; returns ``(reward, terminated)``."""
         p = self.physics
         self.x += p.v_x
@@ -70,6 +101,9 @@ class ClassicWorld:
             self.v_y -= p.gravity
         return reward, self.done
 
+    step = tick
+    """One decision, which on this level is one tick."""
+
     def observation(self) -> np.ndarray:
         """The float32 observation ``[y, v_y]``."""
         return np.array((self.y, self.v_y), dtype=np.float32)
@@ -84,6 +118,8 @@ class ClassicBatch:
     """
 
     obs_size = 2
+    decision_ticks = 1
+    """Physics ticks per autopilot decision (``step`` is one tick)."""
 
     def __init__(self, n: int, seed: int | None = None, physics: Physics = PHYSICS,
                  autoreset: bool = True) -> None:

@@ -1,4 +1,4 @@
-"""Command line: ``play`` (the default), ``train`` and ``evaluate``.
+"""Command line: ``play`` (the default), ``train``, ``evaluate`` and ``record``.
 
 Parsing lives here; the work is done by ``game.app`` (the window, imported only
 when playing), ``game.train`` and ``game.evaluation`` (headless), so ``--help`` and
@@ -16,7 +16,7 @@ from game.errors import CliError
 from game.evaluation import EVAL_SEED
 from game.levels import LEVELS
 
-COMMANDS = ("play", "train", "evaluate")
+COMMANDS = ("play", "train", "evaluate", "record")
 
 __all__ = ["COMMANDS", "CliError", "build_parser", "main"]
 
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gravity-flyer",
         description="Gravity Flyer: fly with SPACE, or hand the controls to a learning autopilot.",
-        epilog="Commands: play (default), train, evaluate. "
+        epilog="Commands: play (default), train, evaluate, record. "
                "'python main.py train --help' shows a command's options.",
     )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -86,6 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--episodes", type=_positive_int, default=1000)
     ev.add_argument("--seed", type=_seed, default=EVAL_SEED)
     ev.add_argument("--json", action="store_true", help="print one JSON line")
+
+    rec = sub.add_parser("record", help="film an autopilot's flight into an MP4 or GIF, headless")
+    rec.add_argument("--level", choices=tuple(LEVELS), default="arcade")
+    rec.add_argument("--autopilot", default="pretrained", metavar="PILOT",
+                     help="'pretrained', a pilot file, or 'learner' (the one saved in the data "
+                          "folder); default: pretrained")
+    rec.add_argument("--out", type=Path, required=True, help="flight.mp4 or flight.gif")
+    rec.add_argument("--seconds", type=_positive_float, default=10.0,
+                     help="length of the film (default: 10)")
+    rec.add_argument("--seed", type=_seed, default=0)
+    rec.add_argument("--size", type=_positive_int, default=400, metavar="PX",
+                     help="frame width and height in pixels (default: 400)")
+    rec.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                     help="where the saved learner is (for --autopilot learner)")
     return parser
 
 
@@ -118,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "record":
+            from game.record import record
+            return record(args)
         from game.app import run
         return run(args)
     except CliError as exc:

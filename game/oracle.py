@@ -1,48 +1,268 @@
 """The exact oracle for the arcade level: the best score a seeded course allows, and a plan.
 
 Once a course is generated the arcade is deterministic, so the best achievable score is a
-search over states. The search runs forward, tick by tick, over the set of reachable
-``(y, v_y)`` states after each tick's action, batched over many courses in numpy:
+search over states. The oracle searches the autopilot's action space: one action per
+decision (``Physics.decision_ticks`` ticks, see ``ArcadeWorld.step``), forward, decision by
+decision, batched over many courses in numpy.
 
-* A state's ``v_y`` is ``v_y0`` minus k falls before the first jump, or 0.2 minus k falls
-  after one; which of these it is (a small code) plus ``y`` identifies a state. States are
-  merged when they have the same course, the same code and ``y`` equal to within 2**-32
-  (~2e-10): paths reaching the same (y, v_y) by different action orders differ only in
-  float rounding. Every kept state carries the exact floats of one real path, which is
-  what the plan replays, so a plan's replay reproduces the search bit for bit.
-* Gates are passed on fixed ticks, so every state alive at a tick has the same score. The
-  best score is the number of gates passed by the last tick that still has a survivor.
+* Physics v2 keeps heights and speeds in whole sub-units, so a state is a pair of
+  integers and states merge exactly. At a decision boundary the speed is one of a few
+  values (a jump's 20 minus 3, minus 4 per falling decision since, down to the cap, or the
+  run's start speed minus the same): these are the *rows*.
+* Every decision moves a height by an even number of sub-units, and in practice the
+  heights reachable in one row form a few runs of consecutive even numbers. So the
+  reachable set of a row is kept as at most ``MAX_RUNS`` disjoint intervals per course,
+  exactly, not as a hull: a decision clips each row's intervals to the start heights from
+  which all of its ticks stay in the field and in the gap, shifts them by the decision's
+  climb or fall, and merges what lands in the same row. More runs than that raise an
+  error instead of giving a wrong answer.
+* Gates are passed on fixed ticks, so every state alive at a decision boundary has the
+  same score. The best score is what the last survivors reach: the gates passed by the
+  end of the last decision with a survivor, or, if a path passes a gate inside the next
+  decision before it crashes, that one more.
 
-The initial vertical speed matters: it sets every height the flyer can reach before its
-first jump, and so which heights are reachable at all. Evaluate against the oracle with
-the same ``v_y0`` the runs started with (``ArcadeBatch.v_y`` right after ``reset``, or the
-``v_y`` you passed to ``reset``); the default 0.0 is the oracle for runs started with
-``v_y = 0.0``. ``flyer/Arcade-v0`` reports it as ``info["v_y0"]`` at reset.
+The initial vertical speed matters: it sets every height reachable before the first jump.
+Evaluate against the oracle with the speeds the runs started with (``ArcadeBatch.v_y``
+right after ``reset``, or the ``v_y`` passed to ``reset``); the default 0.0 is the oracle
+for runs started with ``v_y = 0.0``. ``flyer/Arcade-v0`` reports it as ``info["v_y0"]``.
 
-Cost: about 3-7 s for 1,000 courses of 100 gates on one core (plans take about twice
-that); memory is bounded by searching ``CHUNK_COURSES`` courses at a time.
+Plans: the interval sets of every decision are kept (``plans=True``) and one path is
+walked back from a survivor of the last one; replayed with ``ArcadeWorld.step`` from
+``y = 0, v_y = v_y0`` it scores the best.
 
-Exactness: the search applies the simulation's own float operations in the same order,
-so every reported score is achieved by its plan exactly. Merging states within 2**-32
-could in principle hide a path that differs from a kept one only in rounding and sits on
-a gap's edge to within that much; no such case has been seen.
+Cost: see ``bench/results/oracle.json`` (``python bench/oracle_cost.py``).
 """
 
 from __future__ import annotations
 
+from math import gcd
+
 import numpy as np
 
-from game.arcade import RULES, CourseRules, make_courses
-from game.physics import FALL, JUMP, PHYSICS, Physics
+from game.arcade import PHYSICS, RULES, SUB_UNITS, CourseRules, Physics, make_courses
+from game.physics import FALL, JUMP
 
-_CODE_BITS = 16
-_PRE_JUMP = (1 << _CODE_BITS) - 1
-"""Fall-count code of the one state per course that has not jumped yet."""
-_Y_BITS = 34
-"""Heights are merged on a grid of edge * 2**-32; |y| <= edge fits in 34 bits with an offset."""
-CHUNK_COURSES = 256
-"""Courses searched together: bounds memory (plans keep one parent pointer per state)."""
-assert CHUNK_COURSES.bit_length() + _CODE_BITS + _Y_BITS < 63
+CHUNK_COURSES = 512
+"""Courses searched together: bounds memory."""
+CHECKPOINT_DECISIONS = 32
+"""Plans keep the state sets of every this many decisions and recompute those between."""
+_WORD = 64
+_LOW = np.array([(1 << k) - 1 for k in range(_WORD)] + [(1 << _WORD) - 1], dtype=np.uint64)
+"""_LOW[k]: the k lowest bits set."""
+_FREE = 1 << 24
+"""A bound no height reaches (ticks after the last gate are not judged)."""
+
+
+def _rows(v0: np.ndarray, p: Physics) -> tuple[list[int], int, np.ndarray, np.ndarray]:
+    """The speeds at decision boundaries reachable from ``v0``, and per-tick offsets.
+
+    Returns ``(speeds, jump_row, fall_to, offsets)``: a JUMP decision from any row ends in
+    row ``jump_row``, a FALL decision from row ``r`` in ``fall_to[r]``; ``offsets[r, a, j]``
+    is the height change after tick ``j + 1`` of action ``a`` from row ``r`` (sub-units).
+    """
+    d, g, cap = p.decision_ticks, p.gravity, p.v_fall_max
+
+    def ticks(v: int, a: int) -> list[int]:
+        out = []
+        for j in range(d):
+            v = p.v_jump if (a == JUMP and j == 0) else max(v - g, -cap)
+            out.append(v)
+        return out
+
+    jump_end = ticks(0, JUMP)[-1]
+    speeds: list[int] = []
+    todo = [jump_end, *sorted(set(v0.tolist()))]
+    while todo:
+        v = todo.pop()
+        if v not in speeds:
+            speeds.append(v)
+            todo.append(ticks(v, FALL)[-1])
+    index = {v: i for i, v in enumerate(speeds)}
+    fall_to = np.array([index[ticks(v, FALL)[-1]] for v in speeds])
+    offsets = np.array([[np.cumsum(ticks(v, a)) for a in (FALL, JUMP)] for v in speeds],
+                       dtype=np.int64)
+    return speeds, index[jump_end], fall_to, offsets
+
+
+def _gap_bounds(gap_y: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest whole sub-unit height inside each gap, by the world's own test.
+
+    The world crashes when ``abs(y - gap_y) > half_gap`` in floats; ``y - gap_y`` rounds
+    monotonically in ``y``, so the passing heights are an interval, found exactly here
+    (on the grid of generated courses it is just ``gap_y +- half``). An empty gap gets
+    ``lo > hi``.
+    """
+    s = SUB_UNITS
+
+    def inside(k: np.ndarray) -> np.ndarray:
+        return ~(np.abs(k / s - gap_y) > half)
+
+    lo = np.floor((gap_y - half) * s).astype(np.int64) - 2
+    for _ in range(5):  # the estimate is within a unit or two of the true bound
+        lo += ~inside(lo)
+    hi = np.ceil((gap_y + half) * s).astype(np.int64) + 2
+    for _ in range(5):
+        hi -= ~inside(hi)
+    bad = ~inside(lo) | ~inside(hi) | (lo > hi)
+    return np.where(bad, _FREE, lo), np.where(bad, -_FREE, hi)
+
+
+def _shift(x: np.ndarray, s: int) -> np.ndarray:
+    """Bitsets ``x`` (``(..., W)`` uint64, bit 0 lowest) moved up by ``s`` bits (down if < 0)."""
+    out = np.zeros_like(x)
+    n = x.shape[-1]
+    q, b = divmod(abs(s), _WORD)
+    if q >= n:
+        return out
+    if s >= 0:
+        out[..., q:] = x[..., : n - q] << np.uint64(b)
+        if b:
+            out[..., q + 1:] |= x[..., : n - q - 1] >> np.uint64(_WORD - b)
+    else:
+        out[..., : n - q] = x[..., q:] >> np.uint64(b)
+        if b:
+            out[..., : n - q - 1] |= x[..., q + 1:] << np.uint64(_WORD - b)
+    return out
+
+
+class _Chunk:
+    """The search over a chunk of courses: state sets as bitsets of heights per speed row.
+
+    Bit ``i`` of row ``r`` of a course is the state (height ``(i * step) - SUB_UNITS``,
+    speed ``speeds[r]``): heights start at 0 and every decision moves them by a multiple
+    of ``step``, so only those heights are held.
+    """
+
+    def __init__(self, start: np.ndarray, gap_y: np.ndarray, half: np.ndarray,
+                 v0: np.ndarray, wall_ticks: int, p: Physics) -> None:
+        self.n, self.n_gates = start.shape
+        self.d = p.decision_ticks
+        self.speeds, self.jump_row, self.fall_to, self.off = _rows(v0, p)
+        self.n_rows = len(self.speeds)
+        step = 0
+        for v in self.off[:, :, -1].ravel().tolist():
+            step = gcd(step, v)
+        self.step = max(step, 1)
+        self.n_bits = 2 * SUB_UNITS // self.step + 1
+        self.n_words = -(-self.n_bits // _WORD)
+        pad = np.full((self.n, 3), 10**15, dtype=np.int64)  # "gates" after the last
+        self.start = np.concatenate((start, pad), axis=1)
+        self.end = self.start + (wall_ticks - 1)
+        gl, gh = _gap_bounds(gap_y, half)
+        zeros = np.zeros((self.n, 3), dtype=np.int64)
+        self.gl = np.concatenate((gl, zeros), axis=1)
+        self.gh = np.concatenate((gh, zeros), axis=1)
+        self.cols = np.arange(self.n)
+        row_of = {v: i for i, v in enumerate(self.speeds)}
+        self.row0 = np.array([row_of[int(v)] for v in v0.tolist()], dtype=np.int64)
+        # Where each (row, action) lands, and the bit shift it makes.
+        self.dest = np.stack((self.fall_to, np.full(self.n_rows, self.jump_row)), axis=1)
+        self.shift = self.off[:, :, -1] // self.step
+        field_lo, field_hi = self._start_bounds(np.full((1, self.d), -SUB_UNITS),
+                                                np.full((1, self.d), SUB_UNITS))
+        self.field_mask = self._masks(field_lo, field_hi)[0]
+
+    def initial(self) -> np.ndarray:
+        """The state sets before the first decision: height 0 at each run's start speed."""
+        x = np.zeros((self.n, self.n_rows, self.n_words), dtype=np.uint64)
+        bit = SUB_UNITS // self.step
+        x[self.cols, self.row0, bit // _WORD] = np.uint64(1) << np.uint64(bit % _WORD)
+        return x
+
+    def tick_bounds(self, k: int, gate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Allowed heights on each tick of decision ``k``: ``(low, top, special)``, (C, d).
+
+        The field, and the gap of the wall the tick is in (a wall passed on an earlier
+        tick of the decision no longer counts; after the last gate nothing counts).
+        ``special`` marks the courses whose bounds are not just the field's.
+        """
+        taus = k * self.d + np.arange(1, self.d + 1)
+        g = np.broadcast_to(gate[:, None], (self.n, self.d)).copy()
+        c = self.cols[:, None]
+        for _ in range(2):
+            g += taus > self.end[c, g]
+        in_wall = taus >= self.start[c, g]
+        low = np.where(in_wall, np.maximum(self.gl[c, g], -SUB_UNITS), -SUB_UNITS)
+        top = np.where(in_wall, np.minimum(self.gh[c, g], SUB_UNITS), SUB_UNITS)
+        over = g >= self.n_gates
+        low[over], top[over] = -_FREE, _FREE
+        return low, top, (in_wall | over).any(axis=1)
+
+    def _start_bounds(self, low: np.ndarray, top: np.ndarray, ticks: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Start heights (bit indices) from which every tick of each (row, action) is allowed.
+
+        ``low``/``top`` are ``(C, d)``; returns ``(C, R, 2)`` inclusive bit bounds.
+        """
+        j = self.d if ticks is None else ticks
+        lo = (low[:, None, None, :j] - self.off[None, :, :, :j]).max(axis=3)
+        hi = (top[:, None, None, :j] - self.off[None, :, :, :j]).min(axis=3)
+        # To bit indices, rounded inwards to the heights that exist.
+        lo = -((-(lo + SUB_UNITS)) // self.step)
+        hi = (hi + SUB_UNITS) // self.step
+        return np.maximum(lo, 0), np.minimum(hi, self.n_bits - 1)
+
+    def _masks(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Bitset masks ``(..., W)`` of the inclusive bit ranges ``lo..hi``."""
+        base = np.arange(self.n_words) * _WORD
+        a = np.clip(lo[..., None] - base, 0, _WORD)
+        b = np.clip(hi[..., None] + 1 - base, 0, _WORD)
+        return _LOW[b] & ~_LOW[a]
+
+    def keep(self, x: np.ndarray, low: np.ndarray, top: np.ndarray, special: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """Which starts survive the decision: ``(fall, jump_mask)``.
+
+        ``fall`` ``(C, R, W)`` is ``x`` kept where a FALL survives; a JUMP climbs the same
+        from every row, so one mask ``(C, W)`` says where it survives.
+        """
+        fall = x & self.field_mask[None, :, FALL]
+        jump = np.broadcast_to(self.field_mask[0, JUMP], (self.n, self.n_words)).copy()
+        idx = np.flatnonzero(special)
+        if idx.size:
+            lo, hi = self._start_bounds(low[idx], top[idx])
+            fall[idx] = x[idx] & self._masks(lo[:, :, FALL], hi[:, :, FALL])
+            jump[idx] = self._masks(lo[:, 0, JUMP], hi[:, 0, JUMP])
+        return fall, jump
+
+    def advance(self, x: np.ndarray, fall: np.ndarray, jump: np.ndarray) -> np.ndarray:
+        """The state sets after a decision, from the start sets and what survives of them."""
+        new = np.zeros_like(x)
+        jumps = np.bitwise_or.reduce(x, axis=1)
+        jumps &= jump
+        new[:, self.jump_row] = _shift(jumps, int(self.shift[0, JUMP]))
+        for r in range(self.n_rows):
+            new[:, self.fall_to[r]] |= _shift(fall[:, r], int(self.shift[r, FALL]))
+        return new
+
+    def passes_before_crash(self, c: int, x: np.ndarray, low: np.ndarray, top: np.ndarray,
+                            j: int) -> tuple[int, int, int] | None:
+        """A start ``(row, action, bit)`` of course ``c`` alive through tick ``j``, if any."""
+        lo, hi = self._start_bounds(low[c:c + 1], top[c:c + 1], ticks=j)
+        m = self._masks(lo, hi)[0] & x[c][:, None, :]
+        for r in range(self.n_rows):
+            for a in (FALL, JUMP):
+                bit = _lowest(m[r, a])
+                if bit is not None:
+                    return r, a, bit
+        return None
+
+
+def _lowest(words: np.ndarray) -> int | None:
+    """The lowest set bit of a bitset, or None."""
+    nz = np.flatnonzero(words)
+    if not nz.size:
+        return None
+    w = int(words[nz[0]])
+    return int(nz[0]) * _WORD + (w & -w).bit_length() - 1
+
+
+def _has(words: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """Whether each bitset ``words[i]`` holds bit ``bits[i]`` (bits outside: False)."""
+    ok = (bits >= 0) & (bits < words.shape[-1] * _WORD)
+    b = np.where(ok, bits, 0)
+    w = words[np.arange(len(b)), b // _WORD]
+    return ok & ((w >> (b % _WORD).astype(np.uint64)) & np.uint64(1)).astype(bool)
 
 
 def search(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray,
@@ -55,11 +275,12 @@ def search(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray,
         start: int64 first tick inside each wall, shape ``(C, n)``, increasing along a row.
         gap_y: float64 gap centres, shape ``(C, n)``.
         half_gap: float64 gap half heights, shape ``(C, n)``.
-        v_y0: initial vertical speed of each run, shape ``(C,)``; default 0.0.
+        v_y0: initial vertical speed of each run (field units per tick, whole sub-units),
+            shape ``(C,)``; default 0.0.
         wall_ticks: ticks inside each wall (``CourseRules.wall_ticks``).
         physics: the flight constants.
-        plans: also return, per course, actions for ticks 1..T where T is the last tick
-            with a survivor; replayed from ``y = 0, v_y = v_y0`` they score the best.
+        plans: also return, per course, one action per decision (``ArcadeWorld.step``)
+            from the start; replayed from ``y = 0, v_y = v_y0`` they score the best.
 
     Returns:
         ``(scores, plans)``: int64 best scores, shape ``(C,)``; the plans or ``None``.
@@ -67,100 +288,125 @@ def search(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray,
     start = np.asarray(start, dtype=np.int64)
     n_courses = start.shape[0]
     v0 = np.zeros(n_courses) if v_y0 is None else np.asarray(v_y0, dtype=np.float64)
+    v0_units = np.rint(v0 * SUB_UNITS).astype(np.int64)
+    if not np.array_equal(v0_units / SUB_UNITS, v0):
+        raise ValueError("v_y0 must be whole sub-units (1/SUB_UNITS field units per tick)")
     scores = np.zeros(n_courses, dtype=np.int64)
     out_plans: list[list[int]] | None = [] if plans else None
     if start.shape[1] == 0:  # no gates: nothing to pass
         return scores, None if out_plans is None else [[] for _ in range(n_courses)]
     for lo in range(0, n_courses, CHUNK_COURSES):
         hi = min(lo + CHUNK_COURSES, n_courses)
-        s, p = _search_chunk(start[lo:hi], np.asarray(gap_y[lo:hi], dtype=np.float64),
-                             np.asarray(half_gap[lo:hi], dtype=np.float64), v0[lo:hi],
-                             wall_ticks, physics, plans)
+        chunk = _Chunk(start[lo:hi], np.asarray(gap_y[lo:hi], dtype=np.float64),
+                       np.asarray(half_gap[lo:hi], dtype=np.float64), v0_units[lo:hi],
+                       wall_ticks, physics)
+        s, p = _search_chunk(chunk, plans)
         scores[lo:hi] = s
         if out_plans is not None:
             out_plans.extend(p)
     return scores, out_plans
 
 
-def _search_chunk(start: np.ndarray, gap_y: np.ndarray, half: np.ndarray, v0: np.ndarray,
-                  wall_ticks: int, p: Physics, plans: bool
-                  ) -> tuple[np.ndarray, list[list[int]]]:
-    n_courses, n_gates = start.shape
-    cols = np.arange(n_courses)
-    end = start + (wall_ticks - 1)
-    finish = end[:, -1]
-    y_scale = 2.0 ** (_Y_BITS - 2) / p.edge
-    gate = np.zeros(n_courses, dtype=np.int64)
-    done = np.zeros(n_courses, dtype=bool)
-    # Per course: the last tick with a survivor, and one of its states after that tick.
-    last_tick = np.zeros(n_courses, dtype=np.int64)
-    last_state = np.zeros(n_courses, dtype=np.int64)
-    # States after the previous tick's action: course, height, speed, fall-count code.
-    cid = cols.copy()
-    y = np.zeros(n_courses)
-    v = v0.copy()
-    code = np.full(n_courses, _PRE_JUMP, dtype=np.int64)
-    parents: list[np.ndarray] = []
-    actions: list[np.ndarray] = []
-    t = 0
-    while cid.size:
-        t += 1
-        y = y + v
-        g = np.minimum(gate, n_gates - 1)
-        in_wall = t >= start[cols, g]
-        # The simulation's own checks with the same float operations: edge, then the gap.
-        dead = np.abs(y) > p.edge
-        dead |= in_wall[cid] & (np.abs(y - gap_y[cols, g][cid]) > half[cols, g][cid])
-        dead |= done[cid]
-        keep = np.flatnonzero(~dead)
-        cid, y, v, code = cid[keep], y[keep], v[keep], code[keep]
-        if not cid.size:
-            break
-        has = np.zeros(n_courses, dtype=bool)
-        has[cid] = True
-        last_tick[has] = t
-        passed = has & (t == end[cols, g])
-        gate += passed
-        done |= passed & (t == finish)
-        # Both actions from every survivor, then equal states merged.
-        n = cid.size
-        cid = np.concatenate((cid, cid))
-        y = np.concatenate((y, y))
-        v = np.concatenate((np.full(n, p.v_jump), v - p.gravity))
-        fell = np.where(code == _PRE_JUMP, _PRE_JUMP, code + 1)
-        if fell.max(initial=0) == _PRE_JUMP - 1:
-            raise OverflowError("too many falls in a row to code; physics out of range")
-        code = np.concatenate((np.zeros(n, dtype=np.int64), fell))
-        key = ((cid << _CODE_BITS) + code) << _Y_BITS
-        key += np.rint(y * y_scale).astype(np.int64) + (1 << (_Y_BITS - 1))
-        order = np.argsort(key, kind="stable")
-        sk = key[order]
-        first = np.empty(sk.size, dtype=bool)
-        first[0] = True
-        np.not_equal(sk[1:], sk[:-1], out=first[1:])
-        pick = order[first]
-        cid, y, v, code = cid[pick], y[pick], v[pick], code[pick]
+def _search_chunk(ch: _Chunk, plans: bool) -> tuple[np.ndarray, list[list[int]]]:
+    """Forward over decisions until no course has survivors or gates left; then plans."""
+    n = ch.n
+    x = ch.initial()
+    gate = np.zeros(n, dtype=np.int64)
+    score = np.zeros(n, dtype=np.int64)
+    live = np.ones(n, dtype=bool)
+    # Where each course's plan ends: the decision k whose start sets hold its last state,
+    # that state (row, bit), and the action taken in decision k (-1: none, it crashes).
+    last_k = np.zeros(n, dtype=np.int64)
+    last_state = np.zeros((n, 3), dtype=np.int64)
+    last_state[:, 2] = -1
+    checkpoints: list[np.ndarray] = []
+    gates_at: list[np.ndarray] = []
+    k = 0
+    while live.any():
         if plans:
-            parents.append(keep[pick % n])
-            actions.append(np.where(pick < n, JUMP, FALL).astype(np.int8))
-            # Sorted keys put each course's states together: note the first of each.
-            heads = np.flatnonzero(np.r_[True, cid[1:] != cid[:-1]])
-            last_state[cid[heads]] = heads
+            gates_at.append(gate.copy())
+            if k % CHECKPOINT_DECISIONS == 0:
+                checkpoints.append(x)
+        low, top, special = ch.tick_bounds(k, gate)
+        fall, jump = ch.keep(x, low, top, special)
+        new = ch.advance(x, fall, jump)
+        alive = new.any(axis=(1, 2))
+        t = k * ch.d
+        passed = (ch.end[ch.cols, gate] <= t + ch.d).astype(np.int64)
+        passed += ch.end[ch.cols, gate + 1] <= t + ch.d
+        died = live & ~alive
+        for c in np.flatnonzero(died).tolist():
+            # Every path crashes in this decision; one may first pass a gate on its way.
+            score[c] = gate[c]
+            last_k[c] = k
+            j = int(ch.end[c, gate[c]] - t)
+            hit = ch.passes_before_crash(c, x, low, top, j) if 1 <= j < ch.d else None
+            if hit is not None:
+                score[c] += 1
+                last_state[c] = hit
+            elif plans:
+                r = int(np.flatnonzero(x[c].any(axis=1))[0])
+                last_state[c] = (r, _lowest(x[c, r]), -1)
+        ok = live & alive
+        gate[ok] += passed[ok]
+        score[ok] = gate[ok]
+        finished = ok & (gate >= ch.n_gates)
+        if plans:
+            for c in np.flatnonzero(finished).tolist():
+                r, a, kept = next((r, a, m) for r in range(ch.n_rows) for a in (FALL, JUMP)
+                                  if (m := fall[c, r] if a == FALL else x[c, r] & jump[c]).any())
+                last_k[c] = k
+                last_state[c] = (r, _lowest(kept), a)
+        live = ok & ~finished
+        x = new
+        k += 1
     out: list[list[int]] = []
     if plans:
-        out = [_backtrack(parents, actions, int(last_tick[c]), int(last_state[c]))
-               for c in range(n_courses)]
-    return gate, out
+        out = _backtrack(ch, checkpoints, gates_at, last_k, last_state)
+    return score, out
 
 
-def _backtrack(parents: list[np.ndarray], actions: list[np.ndarray], last: int,
-               i: int) -> list[int]:
-    """Actions for ticks 1..last leading to state ``i`` after tick ``last``."""
-    plan = [0] * last
-    for t in range(last, 0, -1):
-        plan[t - 1] = int(actions[t - 1][i])
-        i = int(parents[t - 1][i])
-    return plan
+def _backtrack(ch: _Chunk, checkpoints: list[np.ndarray], gates_at: list[np.ndarray],
+               last_k: np.ndarray, last_state: np.ndarray) -> list[list[int]]:
+    """Walks every course back from its last state to the start: one action per decision.
+
+    The state sets between checkpoints are recomputed one segment at a time, last first.
+    """
+    n = ch.n
+    plans: list[list[int]] = [[] if a < 0 else [int(a)] for a in last_state[:, 2].tolist()]
+    row = last_state[:, 0].copy()
+    bit = last_state[:, 1].copy()
+    top_k = int(last_k.max(initial=0))
+    step = CHECKPOINT_DECISIONS
+    for seg in range((top_k - 1) // step, -1, -1):
+        k0, k1 = seg * step, min(seg * step + step, top_k)  # decisions k0 .. k1 - 1
+        sets = [checkpoints[seg]]  # sets[i]: the start sets of decision k0 + i
+        for k in range(k0, k1 - 1):
+            low, top, special = ch.tick_bounds(k, gates_at[k])
+            sets.append(ch.advance(sets[-1], *ch.keep(sets[-1], low, top, special)))
+        for k in range(k1 - 1, k0 - 1, -1):
+            # Courses whose state is in the sets after decision k: find where it came from.
+            todo = last_k > k
+            low, top, special = ch.tick_bounds(k, gates_at[k])
+            x = sets[k - k0]
+            fall, jump = ch.keep(x, low, top, special)
+            found = np.zeros(n, dtype=bool)
+            new_row, new_bit, act = row.copy(), bit.copy(), np.zeros(n, dtype=np.int64)
+            for r in range(ch.n_rows):
+                for a in (FALL, JUMP):
+                    prev = bit - ch.shift[r, a]
+                    hit = todo & ~found & (row == ch.dest[r, a])
+                    hit &= _has(fall[:, r] if a == FALL else x[:, r] & jump, prev)
+                    new_row[hit], new_bit[hit], act[hit] = r, prev[hit], a
+                    found |= hit
+            if (todo & ~found).any():
+                raise AssertionError("oracle backtrack lost its path")  # a bug, not a result
+            row, bit = new_row, new_bit
+            for c in np.flatnonzero(todo).tolist():
+                plans[c].append(int(act[c]))
+    for p in plans:
+        p.reverse()
+    return plans
 
 
 def oracle_scores(course_seeds: np.ndarray, n_gates: int, v_y0: np.ndarray | None = None,
@@ -183,7 +429,7 @@ def oracle_scores(course_seeds: np.ndarray, n_gates: int, v_y0: np.ndarray | Non
 def oracle_plans(course_seeds: np.ndarray, n_gates: int, v_y0: np.ndarray | None = None,
                  rules: CourseRules = RULES, physics: Physics = PHYSICS
                  ) -> tuple[np.ndarray, list[list[int]]]:
-    """Best scores and, per course, an action list (ticks 1..T) that achieves it."""
+    """Best scores and, per course, an action per decision that achieves it."""
     start, gap_y, half = make_courses(np.asarray(course_seeds), n_gates, rules)
     scores, plans = search(start, gap_y, half, v_y0, rules.wall_ticks, physics, plans=True)
     assert plans is not None
@@ -192,10 +438,9 @@ def oracle_plans(course_seeds: np.ndarray, n_gates: int, v_y0: np.ndarray | None
 
 def oracle_plan(course_seed: int, n_gates: int, v_y0: float = 0.0,
                 rules: CourseRules = RULES, physics: Physics = PHYSICS) -> list[int]:
-    """An action list that scores the best possible on one seeded course.
+    """One action per decision that scores the best possible on one seeded course.
 
-    Replayed from the run's start (``ArcadeWorld.reset(course_seed=..., v_y=v_y0)``),
-    it passes ``oracle_scores`` gates; it covers ticks 1..T, T being the last tick any
-    path survives (the end of the course when every gate can be passed).
+    Replayed with ``ArcadeWorld.step`` from the run's start
+    (``ArcadeWorld.reset(course_seed=..., v_y=v_y0)``) it passes ``oracle_scores`` gates.
     """
     return oracle_plans(np.array([course_seed]), n_gates, np.array([v_y0]), rules, physics)[1][0]

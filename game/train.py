@@ -29,6 +29,7 @@ from game.errors import CliError
 from game.evaluation import EVAL_SEED, Evaluation
 from game.learning import learner_config, new_learner
 from game.levels import Level
+from game.raster import curve_png
 from game.rollout import BatchRollout
 
 LIVE_EVAL_SEED = 54321
@@ -183,7 +184,8 @@ class TrainReport:
                 f"{lr.updates} updates, {c.envs} envs) in {self.seconds:.1f} s; "
                 f"{level.headline(self.evaluation)} on {CARD_EVAL_EPISODES} held-out runs "
                 f"(seed {EVAL_SEED})",
-                f"wrote {c.out} and its learning curve {self.curve_path}"]
+                f"wrote {c.out} and its learning curve {self.curve_path} "
+                f"(plotted: {self.curve_path.with_suffix('.png')})"]
 
 
 def _check_out(out: Path) -> None:
@@ -215,6 +217,7 @@ def train(cfg: TrainConfig) -> TrainReport:
     try:
         pilot.save(cfg.out, card)
         atomic_write_bytes(curve_path, curve.csv())
+        atomic_write_bytes(cfg.out.with_suffix(".png"), curve_png(curve_path))  # the plot
     except OSError as exc:
         raise CliError(f"cannot write {cfg.out}: {exc.strerror or exc}") from None
     return TrainReport(cfg, learner, seconds, final, curve_path)
