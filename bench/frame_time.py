@@ -24,6 +24,18 @@ game). Those results go to ``bench/results/frame_time_autosave.json``, one entry
 per level.
 
     python bench/frame_time.py --autosave-s 1 [--level arcade]
+
+Key-to-motion latency (issue 11: at most one frame plus one tick at 60 FPS): a
+second game, flown by a "player", gets SPACE from xdotool every 0.4-0.7 s. The
+frame log records when each jump input reached the game and, for every frame,
+the flyer's drawn height and when the frame was flipped; the latency of a press
+is from its arrival to the flip of the first frame whose drawn flyer is higher
+than in the frame before. Only presses made while the flyer was flying and
+falling count (a press that starts a run or lands in a crash pause shows no
+hop). Reported as p50/p95/max, with the press-to-arrival time (xdotool and the
+X server) apart.
+
+    python bench/frame_time.py --latency-only [--latency-level arcade] [--presses 40]
 """
 
 from __future__ import annotations
@@ -117,6 +129,85 @@ def _saving(iv: np.ndarray, wk: np.ndarray, saving: np.ndarray) -> dict:
             "other_frames": stats(~during)}
 
 
+def key_to_motion(log: dict, horizon_s: float = 0.5) -> dict:
+    """Latency from each jump input's arrival to the first frame showing the flyer higher.
+
+    Args:
+        log: the game's frame log (``flipped``, ``drawn_y``, ``flying`` per frame and the
+            ``jumps`` arrival times).
+        horizon_s: a press not shown within this long counts as missed.
+    """
+    flipped = np.asarray(log["flipped"], dtype=float)
+    ys = np.asarray([np.nan if y is None else y for y in log["drawn_y"]], dtype=float)
+    flying = np.asarray(log["flying"], dtype=bool)
+    lat, skipped, missed = [], 0, 0
+    for k in log.get("jumps", []):
+        before = int(np.searchsorted(flipped, k, side="right")) - 1  # last frame shown before
+        if before < 1 or not (flying[before] and ys[before] < ys[before - 1]):
+            skipped += 1  # not a falling flyer in flight: the press is not a plain hop
+            continue
+        shown = None
+        for i in range(before + 1, len(flipped)):
+            if flipped[i] - k > horizon_s:
+                break
+            if ys[i] > ys[i - 1]:
+                shown = flipped[i] - k
+                break
+        if shown is None:
+            missed += 1
+        else:
+            lat.append(shown * 1e3)
+    out = {"presses_counted": len(lat), "presses_skipped": skipped, "presses_missed": missed}
+    if lat:
+        a = np.asarray(lat)
+        out.update(latency_ms_p50=round(float(np.percentile(a, 50)), 2),
+                   latency_ms_p95=round(float(np.percentile(a, 95)), 2),
+                   latency_ms_max=round(float(a.max()), 2))
+    return out
+
+
+def _latency_run(args: argparse.Namespace, env: dict, tmp: Path, xdo) -> dict:
+    """A player's game: SPACE every 0.4-0.7 s; returns the key-to-motion figures."""
+    state_file, log_file = tmp / "lat_state.json", tmp / "lat_frames.json"
+    env = {**env, "GRAVITY_FLYER_STATE_FILE": str(state_file),
+           "GRAVITY_FLYER_FRAME_LOG": str(log_file)}
+
+    def state() -> dict | None:
+        try:
+            return json.loads(state_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    game = subprocess.Popen([sys.executable, "main.py", "--level", args.latency_level, "--seed",
+                             str(args.seed), "--no-learn", "--data-dir", str(tmp / "lat_data")],
+                            cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    rng = np.random.default_rng(args.seed)
+    sent = []
+    try:
+        _wait("the window", lambda: (s := state()) is not None and s.get("frames", 0) > 10, 120)
+        wid = _wait("the window id", lambda: xdo("search", "--name", "^Gravity Flyer$"), 30)
+        xdo("windowfocus", "--sync", wid.split()[0])
+        for _ in range(args.presses):
+            time.sleep(float(rng.uniform(0.4, 0.7)))
+            sent.append(time.perf_counter())
+            xdo("key", "space")
+        time.sleep(0.5)
+        xdo("key", "Escape")
+        code = game.wait(timeout=60)
+        if code != 0:
+            raise SystemExit(f"frame_time: the game exited with {code}: {game.stderr.read()}")
+        log = json.loads(log_file.read_text())
+    finally:
+        if game.poll() is None:
+            game.kill()
+    out = {"level": args.latency_level, "presses_sent": len(sent),
+           "presses_received": len(log.get("jumps", [])), **key_to_motion(log)}
+    if len(log.get("jumps", [])) == len(sent):
+        arrive = (np.asarray(log["jumps"]) - np.asarray(sent)) * 1e3
+        out["xdotool_to_game_ms_p50"] = round(float(np.percentile(arrive, 50)), 2)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--level", choices=("classic", "arcade"), default="classic")
@@ -126,6 +217,10 @@ def main() -> int:
     parser.add_argument("--autosave-s", type=float, default=None,
                         help="autosave the learner this often (seconds of play) and report "
                              "the frames during saves; skips the after-early-phase run")
+    parser.add_argument("--latency-level", choices=("classic", "arcade"), default="arcade")
+    parser.add_argument("--presses", type=int, default=40, help="SPACE presses for the latency")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="measure only the key-to-motion latency")
     args = parser.parse_args()
     for tool in ("xdotool",) + (() if os.environ.get("DISPLAY") else ("Xvfb",)):
         if not shutil.which(tool):
@@ -156,6 +251,14 @@ def main() -> int:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
 
+    if args.latency_only:
+        try:
+            latency = _latency_run(args, env, tmp, xdo)
+        finally:
+            if xvfb is not None:
+                xvfb.terminate()
+                xvfb.wait(timeout=10)
+        return _report_latency(latency)
     game = subprocess.Popen([sys.executable, "main.py", "--level", args.level, "--seed",
                              str(args.seed), "--pilot", "autopilot", "--learn", "--data-dir",
                              str(tmp / "data")], cwd=ROOT, env=env, stderr=subprocess.PIPE,
@@ -196,6 +299,7 @@ def main() -> int:
         if code != 0:
             raise SystemExit(f"frame_time: the game exited with {code}: {game.stderr.read()}")
         log = json.loads(log_file.read_text())
+        latency = _latency_run(args, env, tmp, xdo) if args.autosave_s is None else None
     finally:
         if game.poll() is None:
             game.kill()
@@ -214,6 +318,9 @@ def main() -> int:
         "learner_at_end": {k: final.get(k) for k in ("env_steps", "episodes", "epsilon")}
         if final else None,
     }
+    if latency is not None:
+        result["key_to_motion"] = latency
+        _print_latency(latency)
     if args.autosave_s is not None:
         result["autosave_s"] = args.autosave_s
         result["autosaves_at_end"] = final.get("persistence") if final else None
@@ -246,6 +353,33 @@ def main() -> int:
         data["levels"][args.level] = result
     out.write_text(json.dumps(data, indent=1) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+def _print_latency(lat: dict) -> None:
+    if "latency_ms_p50" in lat:
+        print(f"key-to-motion ({lat['level']}): p50 {lat['latency_ms_p50']:.1f} ms, p95 "
+              f"{lat['latency_ms_p95']:.1f} ms, max {lat['latency_ms_max']:.1f} ms over "
+              f"{lat['presses_counted']} presses ({lat['presses_skipped']} not in a falling "
+              f"flight, {lat['presses_missed']} not shown within 0.5 s); xdotool to game p50 "
+              f"{lat.get('xdotool_to_game_ms_p50', float('nan')):.1f} ms")
+    else:
+        print(f"key-to-motion: no press counted ({lat})")
+
+
+def _report_latency(lat: dict) -> int:
+    """``--latency-only``: prints the figures and writes them into frame_time.json."""
+    _print_latency(lat)
+    lat["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}"
+    lat["load_average_1min"] = round(os.getloadavg()[0], 2)
+    try:
+        data = json.loads(RESULTS.read_text())
+    except (OSError, ValueError):
+        data = {"bench": "frame_time"}
+    data["key_to_motion"] = lat
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 
 

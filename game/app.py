@@ -1,16 +1,17 @@
 """The game window: the one module that opens a pyglet window and runs ``pyglet.app.run``.
 
-Keys become calls on :class:`game.session.Session`; the session owns the loop's
-logic (ticks, pause, speeds, pilots) and the renderer in ``game.ui`` only reads
-it. Frames are paced at 60 Hz by re-scheduling against a fixed timeline, so
-intervals stay even without vsync; each frame runs the ticks that are due,
-interpolates, draws and flips.
+Keys become commands through the table in ``game.ui.controls``; commands become
+calls on :class:`game.session.Session`, which owns the loop's logic (ticks,
+pause, speeds, pilots). The session's events become sounds and messages; the
+renderer in ``game.ui`` only reads the session. ``game.ui.pacing`` paces the
+frames at 60 Hz.
 
-At start-up the level's learner is resumed from the data folder (``ai.store``;
-``--fresh`` moves the old one aside first). While playing it is autosaved every
-``SessionConfig.autosave_s`` seconds of play, and once more on every way out
-(Esc, closing the window, Ctrl-C, SIGTERM) before the process ends: the
-snapshot is taken on the frame, the disk write runs on a background thread.
+At start-up the level's learner is resumed from the data folder
+(``game.startup``; ``--fresh`` moves the old one aside first). While playing it
+is autosaved every ``SessionConfig.autosave_s`` seconds of play, and once more
+on every way out (Esc, closing the window, Ctrl-C, SIGTERM) before the process
+ends: the snapshot is taken on the frame, the disk write runs on a background
+thread.
 
 Three environment variables exist for tests and benches:
 ``GRAVITY_FLYER_STATE_FILE`` (a JSON summary rewritten ten times a second),
@@ -22,47 +23,35 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import signal
 import sys
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from game.atomic import sweep_temp_files
+from game.autosave import Autosave
 from game.errors import CliError
+from game.levels import LEVELS
 from game.scores import ScoreBook, default_data_dir
-from game.session import DEFAULT_TICK_RATE, Autosave, Session, SessionConfig
+from game.session import Session, SessionConfig
+from game.settings import Settings
+from game.settings import load as load_settings
+from game.settings import save as save_settings
+from game.speed import GameSpeed
+from game.startup import autosave_interval, make_learner, pilot_path
+from game.ui.controls import CONTROLS, TITLE_CONTROLS, Command, keymap
+from game.ui.game_view import GameView
+from game.ui.messages import NOTICE_S
+from game.ui.pacing import FramePacer, FrameStats
+from game.ui.report import FRAME_LOG_ENV, STATE_ENV, FrameLog, StateFile
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
-PILOTS_DIR = ASSETS / "pilots"
-STATE_ENV = "GRAVITY_FLYER_STATE_FILE"
-FRAME_LOG_ENV = "GRAVITY_FLYER_FRAME_LOG"
-AUTOSAVE_ENV = "GRAVITY_FLYER_AUTOSAVE_S"
-FINAL_SAVE_TIMEOUT_S = 30.0
-"""How long quitting waits for the last save to reach the disk."""
-BEST_TOASTS = {"human": "New best!", "autopilot": "Autopilot's new best"}
-"""The message under the score when a run sets its kind's best."""
-NOTICE_S = 8.0
-"""How long a message about the saved learner stays on screen."""
-FRAME_HZ = 60.0
-"""Frames drawn per second."""
 WINDOW_SIZE = (1080, 620)
-SCORE_SAVE_S = 5.0
-"""How often a changed best score is written (and always at exit)."""
 STATE_WRITE_S = 0.1
-STATS_WINDOW = 120
-"""Frames the FPS panel's percentiles are taken over (2 s at 60 FPS)."""
-WORK_TARGET_S = 0.010
-"""Work per frame (simulation, learning, drawing) the tick budget aims to stay under."""
-SIM_BUDGET_S = (0.002, 0.008)
-"""Least and most simulation time per frame; the rest of the target is left for drawing."""
 
 
 class DisplayError(Exception):
@@ -98,253 +87,125 @@ def _open_window() -> Any:
     return window
 
 
-def _pilot_path(spec: str, level: str) -> Path:
-    if spec == "pretrained":
-        path = PILOTS_DIR / f"{level}.safetensors"
-        if not path.is_file():
-            raise CliError(f"no pretrained pilot for {level} (expected {path})")
-        return path
-    path = Path(spec)
-    if not path.is_file():
-        raise CliError(f"pilot file not found: {spec}")
-    return path
-
-
-@dataclass
-class LearnerSetup:
-    """The learner the game starts with, where it is saved, and what to tell the player."""
-
-    learner: Any | None = None
-    """The live learner, or None when the autopilot is unavailable."""
-    store: Any | None = None
-    """The level's ``ai.store.Store``, or None when the data folder cannot be used."""
-    messages: list[str] = field(default_factory=list)
-    """One line each, for the terminal and the HUD."""
-    unavailable: str | None = None
-    """Why there is no learner."""
-    resumed: tuple[int, int] | None = None
-    """``(episodes, env_steps)`` carried over from the loaded save."""
-    generation: int | None = None
-    """The save the learner was resumed from."""
-    from_pilot: bool = False
-    """A fresh learner that starts from the ``--autopilot`` pilot's weights."""
-
-
-def _make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetup:
-    """Resumes the level's saved learner (or starts a fresh one) and loads ``--autopilot``.
-
-    A saved learner wins over ``--autopilot``: it is the continuation of the learning
-    that may have started from that pilot; ``--fresh`` starts again from the pilot.
-    The pilot file is only ever read.
-    """
-    try:
-        import ai
-        from ai.store import Store
-        from game.learning import LEVELS, learner_from_state, load_pilot, new_learner
-    except Exception as exc:
-        if args.autopilot:
-            raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
-        return LearnerSetup(unavailable=f"autopilot unavailable ({type(exc).__name__})")
-    level, spec = args.level, LEVELS[args.level]
-    setup = LearnerSetup()
-    pilot = None
-    if args.autopilot:
-        try:  # read (and checked) even when a saved learner wins: a bad file is an error
-            pilot, _ = load_pilot(_pilot_path(args.autopilot, level), spec)
-        except ai.PilotError as exc:
-            raise CliError(str(exc)) from None
-    learner = None
-    if data_dir is None:
-        setup.messages.append("learning will not be saved: the data folder cannot be used")
-    else:
-        store = setup.store = Store.for_data_dir(data_dir, level)
-        if args.fresh:
-            try:
-                moved = store.move_aside_all()
-            except OSError as exc:
-                setup.messages.append(f"--fresh: could not move the old {level} learner aside "
-                                      f"({exc.strerror or exc}); it stays, not loaded")
-            else:
-                setup.messages.append(f"fresh {level} learner; the old one was moved to {moved}"
-                                      if moved else f"fresh {level} learner (none was saved)")
-        else:
-            result = store.load(build=lambda state: learner_from_state(spec, state))
-            setup.messages.extend(result.messages)
-            if result.built is not None:
-                learner = result.built
-                setup.resumed = (int(learner.episodes), int(learner.env_steps))
-                setup.generation = result.generation
-                if pilot is not None:
-                    setup.messages.append(f"resumed the saved {level} learner; the pilot "
-                                          f"{args.autopilot!r} is not loaded over it "
-                                          "(--fresh starts again from the pilot)")
-    if learner is None:
-        seed = (args.seed if args.seed is not None
-                else int(np.random.SeedSequence().entropy % 2**63))
-        learner = new_learner(spec, seed=seed)
-        if pilot is not None:
-            try:
-                learner.load_pilot(pilot)
-            except ai.PilotError as exc:
-                raise CliError(str(exc)) from None
-            setup.from_pilot = True
-    learner.learn_enabled = bool(args.learn)
-    setup.learner = learner
-    return setup
-
-
-def _autosave_interval() -> float:
-    """``GRAVITY_FLYER_AUTOSAVE_S`` if set (tests and benches), else the default."""
-    text = os.environ.get(AUTOSAVE_ENV, "").strip()
-    if not text:
-        return SessionConfig.autosave_s
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise CliError(f"{AUTOSAVE_ENV} must be a positive number of seconds, got {text!r}")
-    return value
-
-
-class FrameStats:
-    """Frame interval, work time and env steps per second over the last frames."""
-
-    def __init__(self) -> None:
-        self.intervals: deque[float] = deque(maxlen=STATS_WINDOW)
-        self.works: deque[float] = deque(maxlen=STATS_WINDOW)
-        self.ticks: deque[tuple[float, int]] = deque()
-        self.summary: dict[str, float] = {}
-        self._due = 0.0
-
-    def add(self, now: float, interval: float, work: float, total_ticks: int) -> None:
-        self.intervals.append(interval)
-        self.works.append(work)
-        self.ticks.append((now, total_ticks))
-        while self.ticks and now - self.ticks[0][0] > 1.0:
-            self.ticks.popleft()
-        if now >= self._due and len(self.intervals) > 2:
-            self._due = now + 0.25
-            iv = np.asarray(self.intervals) * 1e3
-            wk = np.asarray(self.works) * 1e3
-            t0, n0 = self.ticks[0]
-            span = max(now - t0, 1e-6)
-            self.summary = {
-                "fps": 1e3 / float(iv.mean()),
-                "int_p50": float(np.percentile(iv, 50)), "int_p99": float(np.percentile(iv, 99)),
-                "work_p50": float(np.percentile(wk, 50)), "work_p99": float(np.percentile(wk, 99)),
-                "steps_per_s": (total_ticks - n0) / span,
-                "ticks_per_frame": (total_ticks - n0) / max(len(self.ticks) - 1, 1),
-            }
-
-
 class App:
-    """Wires the window's events to the session and paces the frames."""
+    """The window: its events become commands for the view on screen (title or game).
 
-    def __init__(self, window: Any, session: Session, scores: ScoreBook, info: str | None,
-                 autosave: Autosave | None = None) -> None:
+    Args:
+        window: the pyglet window.
+        sounds: the game's sounds.
+        settings: the player's saved choices (M mutes).
+        data_dir: where the settings are saved, or None.
+        make_game: builds the game view for a level (loads its learner).
+    """
+
+    def __init__(self, window: Any, sounds: Any, settings: Settings, data_dir: Path | None,
+                 make_game: Callable[[str], GameView]) -> None:
         import pyglet
 
-        from game.ui.render import Renderer
-        from game.ui.sound import Sounds
+        from game.ui.gamepad import Gamepads
 
         self.pyglet = pyglet
         self.window = window
-        self.session = session
-        self.scores = scores
-        self.autosave = autosave
-        self.renderer = Renderer(window, ASSETS, session.level)
-        self.renderer.info_line = info or ""
-        self.renderer.autosave = autosave
-        self.final_saves: list[Any] = []
-        self._failure_told: str | None = None
-        self.learner_source: str | None = None
-        """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
-        self.sounds = Sounds(ASSETS)
+        self.sounds = sounds
+        self.settings = settings
+        self.data_dir = data_dir
+        self.make_game = make_game
+        self.view: Any = None
+        self._level_to_start: str | None = None
         self.stats = FrameStats()
+        self.pacer = FramePacer(pyglet.clock)
         self.hidden = False
         self.stop_signal: int | None = None
-        self.period = 1.0 / FRAME_HZ
-        self.state_path = os.environ.get(STATE_ENV) or None
-        self.frame_log: list[tuple[float, float, float, int, str, float, int]] | None = (
-            [] if os.environ.get(FRAME_LOG_ENV) else None)
-        # Recent draw times of frames that refresh a panel section and of those that do not:
-        # the tick budget of each frame is what its kind of draw leaves of the work target.
-        self.draw_times: dict[bool, deque[float]] = {
-            kind: deque([0.004] * 30, maxlen=60) for kind in (False, True)}
+        self.state_file = StateFile(os.environ.get(STATE_ENV))
+        self.frame_log = FrameLog(os.environ.get(FRAME_LOG_ENV))
+        self.jumps: list[tuple[float, str]] = []
+        """When a jump input arrived (``perf_counter``) and from what (the frame log)."""
+        self.inputs: dict[str, int] = {}
+        """Jump inputs by source: 'key', 'mouse', 'controller'."""
         self.frames = 0
-        self._score_due = 0.0
         self._state_due = 0.0
-        self._last_start = 0.0
-        self._next_due = 0.0
-        self._best_toasted = False
-        self._last_score = 0
-        window.push_handlers(self)
+        key = pyglet.window.key
+        self.keymaps = {"game": keymap(key, CONTROLS), "title": keymap(key, TITLE_CONTROLS)}
+        self.gamepads = Gamepads(self.on_controller)
 
-    # ------------------------------------------------------------------ window events
-    def on_key_press(self, symbol: int, modifiers: int) -> bool:
-        key = self.pyglet.window.key
-        s, r = self.session, self.renderer
-        if symbol == key.ESCAPE:
+    def show(self, view: Any) -> None:
+        """Puts a view on screen (the window's events reach the App from the first view on)."""
+        if self.view is None:
+            self.window.push_handlers(self)
+        self.view = view
+        view.resize(self.window.width, self.window.height)
+
+    def start_level(self, level: str) -> None:
+        """The title screen chose a level: it starts on the next frame (loading takes a while)."""
+        self._level_to_start = level
+
+    # ------------------------------------------------------------------ input
+    def command(self, command: Command, source: str = "key") -> None:
+        """One command, from whatever input: the window's own, or the view's."""
+        if command is Command.QUIT:
             self.quit()
-        elif symbol == key.SPACE:
-            if s.pilot == "autopilot" and not s.paused and s.phase == "flying":
-                r.say("The autopilot has the controls — press A to take them")
-            s.press_jump()
-        elif symbol in (key.A, key.TAB):
-            try:
-                who = s.toggle_pilot()
-            except RuntimeError:
-                r.say(r.info_line or "The autopilot is not available")
-            else:
-                r.say("Autopilot flying" if who == "autopilot" else "You have the controls")
-        elif symbol == key.L:
-            try:
-                on = s.toggle_learning()
-            except RuntimeError:
-                r.say(r.info_line or "The autopilot is not available")
-            else:
-                r.say("Learning on" if on else "Learning off")
-        elif symbol == key.H:
-            r.toggle_learn_panel()
-        elif symbol == key.F:
-            r.toggle_fps_panel()
-        elif symbol == key.P:
-            s.toggle_pause()
-        elif symbol == key.R:
-            s.restart()
-            r.say("Restarted")
-        elif symbol in (key.PLUS, key.EQUAL, key.NUM_ADD):
-            r.say(f"Tick rate {s.faster():g}/s")
-        elif symbol in (key.MINUS, key.UNDERSCORE, key.NUM_SUBTRACT):
-            r.say(f"Tick rate {s.slower():g}/s")
-        elif symbol in (key._1, key._2, key._3, key._4, key.NUM_1, key.NUM_2, key.NUM_3,
-                        key.NUM_4):
-            index = {key._1: 0, key._2: 1, key._3: 2, key._4: 3, key.NUM_1: 0, key.NUM_2: 1,
-                     key.NUM_3: 2, key.NUM_4: 3}[symbol]
-            s.set_speed(index)
-            r.say(f"Speed {s.speed_name}")
+        elif command is Command.FULLSCREEN:
+            self.window.set_fullscreen(not self.window.fullscreen)
+        elif command is Command.MUTE:
+            self.toggle_mute()
+        else:
+            if command is Command.JUMP and self.view.name == "game":
+                self.jumps.append((time.perf_counter(), source))
+                self.inputs[source] = self.inputs.get(source, 0) + 1
+            self.view.command(command)
+
+    def on_key_press(self, symbol: int, modifiers: int) -> bool:
+        command = self.keymaps[self.view.name].get(symbol)
+        if command is not None:
+            self.command(command)
         return True  # handled: pyglet's default Esc handler must not close the window twice
 
+    def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
+        if button != self.pyglet.window.mouse.LEFT:
+            return
+        if self.view.name == "title":
+            self.view.click(x, y)
+        else:
+            self.command(Command.JUMP, "mouse")
+
+    def on_controller(self, what: str) -> None:
+        """A controller's button: A jumps (starts the chosen level on the title), START pauses."""
+        if what == "jump":
+            self.command(Command.JUMP if self.view.name == "game" else Command.START,
+                         "controller")
+        elif what == "pause" and self.view.name == "game":
+            self.command(Command.PAUSE, "controller")
+
+    def toggle_mute(self) -> None:
+        muted = self.settings.muted = self.sounds.muted = not self.sounds.muted
+        line = "Sound off (M turns it on)" if muted else "Sound on"
+        try:
+            save_settings(self.data_dir, self.settings)
+        except OSError as exc:
+            line += f" — not remembered ({exc.strerror or exc})"
+        if hasattr(self.view, "say"):
+            self.view.say(line)
+
+    # ------------------------------------------------------------------ window events
     def on_activate(self) -> None:
-        self.session.focus_gained()
+        self.view.focus(True)
 
     def on_deactivate(self) -> None:
-        self.session.focus_lost()
+        self.view.focus(False)
 
     def on_hide(self) -> None:
         self.hidden = True
-        self.session.hidden()
+        self.view.hidden()
 
     def on_show(self) -> None:
         self.hidden = False
-        self.session.focus_gained()
+        self.view.focus(True)
 
     def on_resize(self, width: int, height: int) -> None:
-        self.renderer.resize(width, height)  # returning None lets pyglet set the viewport
+        self.view.resize(width, height)  # returning None lets pyglet set the viewport
 
     def on_draw(self) -> bool:
-        self.renderer.draw()
+        self.view.draw()
         return True
 
     def on_close(self) -> bool:
@@ -357,170 +218,47 @@ class App:
 
     # ------------------------------------------------------------------ the frame
     def start(self) -> None:
-        now = time.perf_counter()
-        self._last_start = now
-        self._next_due = now
-        self.pyglet.clock.schedule_once(self.frame, 0.0)
+        self.pacer.start(self.frame)
 
     def frame(self, _dt: float) -> None:
-        """One frame: ticks due, events, HUD, draw; then schedule the next on the timeline."""
-        start = time.perf_counter()
-        interval = start - self._last_start
-        self._last_start = start
-        s = self.session
+        """One frame of the view on screen; then the next is scheduled on the timeline."""
+        start, interval = self.pacer.begin()
         if self.stop_signal is not None:
             self.quit()
             return
-        # ticks get what drawing leaves of the work target (a slow software GL draws slower)
-        refresh = self.renderer.refresh_due(start + WORK_TARGET_S)  # due by the draw?
-        times = self.draw_times[refresh]
-        draw_est = sorted(times)[int(len(times) * 0.9)]
-        lo, hi = SIM_BUDGET_S
-        s.config.work_budget_s = min(max(WORK_TARGET_S - draw_est, lo), hi)
-        play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
-        if self.autosave is not None and self.autosave.due(play):
-            # this frame ends with the autosave's snapshot: its ticks leave room for it
-            s.config.work_budget_s = max(s.config.work_budget_s
-                                         - self.autosave.snapshot_estimate_s(), lo / 2)
-        s.advance(interval)
-        sim_end = time.perf_counter()
-        self._handle_events(s.take_events())
-        if not self.hidden:
-            self.renderer.update(s, s.view(), self.stats.summary)
-            self.window.draw(interval)
-        drawn = time.perf_counter()
-        times.append(drawn - sim_end)
-        # After the flip: a snapshot uses the frame's slack instead of delaying what is shown.
-        saving = self._autosave(play)
+        if self._level_to_start is not None:
+            level, self._level_to_start = self._level_to_start, None
+            splash(self.window, f"Loading {level}…")
+            self.show(self.make_game(level))
+        f = self.view.frame(start, interval, self.pacer, self.stats.summary, not self.hidden)
         end = time.perf_counter()
         self.frames += 1
-        self.stats.add(end, interval, end - start, s.ticks)
-        if self.frame_log is not None:
-            self.frame_log.append((start, interval, end - start, s.last_ticks, s.speed_name,
-                                   sim_end - start, saving))
-        if end >= self._score_due:
-            self._score_due = end + SCORE_SAVE_S
-            self._save_scores()
-        if self.state_path and end >= self._state_due:
+        ticks = self.view.session.ticks if self.view.name == "game" else 0
+        self.stats.add(end, interval, end - start, ticks)
+        self.frame_log.add(start, interval, end - start, f.ticks, f.speed, f.sim_s, f.saving,
+                           f.drawn_y, f.flipped, f.flying)
+        if self.state_file.path is not None and end >= self._state_due:
             self._state_due = end + STATE_WRITE_S
-            self._write_state()
-        self._schedule_next()
+            self.state_file.write(self.state())
+        self.pacer.schedule_next(self.frame)
 
-    def _schedule_next(self) -> None:
-        self._next_due += self.period
-        now = time.perf_counter()
-        if self._next_due < now - self.period:
-            self._next_due = now  # fell far behind (a stall): restart the timeline, no burst
-        clock = self.pyglet.clock.get_default()
-        # pyglet measures a delay from its last tick unless that is > 0.2 s old
-        base = clock.last_ts if clock.last_ts and now - clock.last_ts <= 0.2 else now
-        self.pyglet.clock.schedule_once(self.frame, max(0.0, self._next_due - base))
-
-    def _autosave(self, play: float) -> int:
-        """Counts ``play`` seconds of play, starts a due autosave, shows finished ones.
-
-        Returns 2 if this frame took a snapshot, 1 if a write is running on the saver
-        thread, else 0 (for the frame log).
-        """
-        autosave = self.autosave
-        if autosave is None:
-            return 0
-        started = autosave.play(play)
-        for info in autosave.poll():
-            if info.ok:
-                self.renderer.flash_saved()
-                self._failure_told = None
-            elif info.message != self._failure_told:
-                self._tell(info.message)
-                self._failure_told = info.message
-            else:  # the same problem again (every autosave): on screen, not the terminal
-                self.renderer.notice(info.message, NOTICE_S)
-        if started:
-            return 2
-        return 1 if autosave.busy else 0
-
-    def _tell(self, line: str, seconds: float = NOTICE_S) -> None:
-        """A one-line message in the terminal and, briefly, on screen."""
-        print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
-        self.renderer.notice(line, seconds)
-
-    def _handle_events(self, ev: dict[str, int]) -> None:
-        s = self.session
-        if s.score < self._last_score or s.score == 0:  # a new run
-            if self._best_toasted:  # the praise belongs to the run that ended
-                self.renderer.unsay(*BEST_TOASTS.values())
-            self._best_toasted = False
-        self._last_score = s.score
-        # At fast-forward a best and the next run can fall in one frame: praise only a run
-        # that still holds the best.
-        if ev["best"] and not self._best_toasted and s.best > 1 and s.score >= s.best:
-            self._best_toasted = True
-            self.renderer.say(BEST_TOASTS[s.run_kind])
-        if s.speed_index > 1:
-            return  # fast-forward plays no sound: it would only be noise
-        if ev["crash"]:
-            self.sounds.play("crash")
-        elif ev["score"]:
-            self.sounds.play("score")
-        elif ev["jump"] and s.pilot == "human":
-            self.sounds.play("jump")
-
-    def _save_scores(self) -> None:
-        try:
-            self.scores.save()
-        except OSError as exc:
-            self.scores.dirty = False  # say it once, not every 5 s
-            line = f"could not save best scores ({exc.strerror or exc})"
-            print(f"gravity-flyer: {line}", file=sys.stderr)
-            self.renderer.say(line, 5.0)
-
-    def _write_state(self) -> None:
-        state = self.session.state()
-        state.update(frames=self.frames, learn_panel=self.renderer.show_learn,
-                     fps_panel=self.renderer.show_fps, stats=self.stats.summary)
-        learner = self.session.learner
-        if learner is not None:
-            state.update(env_steps=int(learner.env_steps), episodes=int(learner.episodes),
-                         epsilon=float(learner.epsilon))
-        state["persistence"] = None if self.autosave is None else self.autosave.summary()
-        state["learner_source"] = self.learner_source
-        state["notices"] = self.renderer.notices_shown()
-        state["saved_flash"] = self.renderer.saved_flash_live()
-        state["toast"] = self.renderer.toast_text if self.renderer.toast_live() else None
-        state["final_saves"] = [{"ok": bool(i.ok), "message": i.message,
-                                 "generation": i.generation} for i in self.final_saves]
-        path = Path(self.state_path)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, path)
-
-    def final_save(self) -> None:
-        """After the loop: the learner's last save, waited for (up to a timeout)."""
-        if self.autosave is None:
-            return
-        self.final_saves = self.autosave.close(FINAL_SAVE_TIMEOUT_S)
-        for info in self.final_saves:
-            print(f"gravity-flyer: {info.message}", file=sys.stderr, flush=True)
-        if self.autosave.unfinished:
-            print(f"gravity-flyer: the last save did not finish within "
-                  f"{FINAL_SAVE_TIMEOUT_S:.0f} s; the previous save is kept", file=sys.stderr,
-                  flush=True)
+    def state(self) -> dict[str, Any]:
+        w = self.window
+        return {"view": self.view.name, "frames": self.frames, "stats": self.stats.summary,
+                "window": [w.width, w.height], "fullscreen": bool(w.fullscreen),
+                "muted": self.sounds.muted, "sound_error": self.sounds.error,
+                "inputs": dict(self.inputs), "controllers": len(self.gamepads.controllers),
+                **self.view.state()}
 
     def finish(self) -> None:
-        """After the loop: final saves of the learner and scores, state and frame log."""
-        self.final_save()
-        self._save_scores()
-        if self.state_path:
-            self._write_state()
-        log_path = os.environ.get(FRAME_LOG_ENV)
-        if log_path and self.frame_log is not None:
-            cols = list(zip(*self.frame_log, strict=True)) if self.frame_log else [[]] * 7
-            Path(log_path).write_text(json.dumps({
-                "start": cols[0], "interval": cols[1], "work": cols[2], "ticks": cols[3],
-                "speed": cols[4], "sim": cols[5], "saving": cols[6]}))
+        """After the loop: the view's final saves, the state file and the frame log."""
+        self.view.finish()
+        self.state_file.write(self.state())
+        self.frame_log.write(jumps=[t for t, _ in self.jumps],
+                             jump_sources=[src for _, src in self.jumps])
 
 
-def _splash(window: Any, text: str) -> None:
+def splash(window: Any, text: str) -> None:
     """Draws one frame with a message (while torch loads)."""
     import pyglet
 
@@ -533,13 +271,8 @@ def _splash(window: Any, text: str) -> None:
     window.flip()
 
 
-def run(args: argparse.Namespace) -> int:
-    """Opens the window and plays until Esc; returns the process exit code.
-
-    0 after Esc or closing the window, ``128 + signal`` after Ctrl-C (130) or SIGTERM
-    (143); the learner is saved before the process ends in every one of these cases.
-    """
-    autosave_s = _autosave_interval()
+def _open_scores(args: argparse.Namespace) -> tuple[ScoreBook, Path | None]:
+    """The best scores and the data folder (None when it cannot be used)."""
     data_dir: Path | None = (Path(args.data_dir) if args.data_dir is not None
                              else default_data_dir())
     try:
@@ -553,21 +286,13 @@ def run(args: argparse.Namespace) -> int:
         data_dir = None
     if scores.message:
         print(f"gravity-flyer: {scores.message}", file=sys.stderr)
-    if args.autopilot:
-        _pilot_path(args.autopilot, args.level)  # a wrong path fails before any window opens
-    try:
-        window = _open_window()
-    except DisplayError as exc:
-        print(f"gravity-flyer: {exc}", file=sys.stderr)
-        return 1
-    import pyglet
+    return scores, data_dir
 
-    try:
-        _splash(window, "Loading the autopilot…")
-        setup = _make_learner(args, data_dir)
-    except BaseException:
-        window.close()
-        raise
+
+def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
+               data_dir: Path | None, sounds: Any, autosave_s: float) -> GameView:
+    """The level ``args.level`` with its learner, session and autosave, as a view."""
+    setup = make_learner(args, data_dir)
     for line in setup.messages:
         print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
     learner = setup.learner
@@ -576,8 +301,7 @@ def run(args: argparse.Namespace) -> int:
         if setup.unavailable:
             print(f"gravity-flyer: {setup.unavailable}; you fly alone", file=sys.stderr)
         pilot = "human"
-    config = SessionConfig(tick_rate=args.tick_rate if args.tick_rate else DEFAULT_TICK_RATE,
-                           autosave_s=autosave_s)
+    config = SessionConfig(tick_rate=args.tick_rate, autosave_s=autosave_s)
     session = Session(args.level, seed=args.seed, config=config, learner=learner, scores=scores,
                       pilot=pilot)
     autosave = None
@@ -587,19 +311,89 @@ def run(args: argparse.Namespace) -> int:
         autosave = Autosave(learner, setup.store, BackgroundSaver(setup.store),
                             interval_s=config.autosave_s, dirty=setup.from_pilot,
                             resumed=setup.resumed, generation=setup.generation)
-    app = App(window, session, scores, setup.unavailable, autosave)
+    view = GameView(window, session, scores, sounds, ASSETS, setup.unavailable, autosave)
     if learner is not None:
-        app.learner_source = ("saved" if setup.resumed is not None
-                              else "pilot" if setup.from_pilot else "new")
-        app.renderer.learner_source = app.learner_source
+        view.learner_source = ("saved" if setup.resumed is not None
+                               else "pilot" if setup.from_pilot else "new")
+        view.renderer.learner_source = view.learner_source
     if scores.message:
-        app.renderer.say(scores.message, 6.0)
+        view.say(scores.message, 6.0)
     for line in setup.messages:
-        app.renderer.notice(line, NOTICE_S)
+        view.messages.notice(line, NOTICE_S)
     if setup.resumed is not None:
         episodes, steps = setup.resumed
-        app.renderer.say(f"Resumed: {episodes:,} episodes, {steps:,} steps", 5.0)
+        view.say(f"Resumed: {episodes:,} episodes, {steps:,} steps", 5.0)
+    error = sounds.take_error()
+    if error:
+        view.messages.notice(error)
+    return view
 
+
+def _check_tick_rate(args: argparse.Namespace) -> None:
+    """``--tick-rate`` outside the level's range is a one-line error before any window."""
+    if args.tick_rate is None:
+        return
+    for level in ([args.level] if args.level else LEVELS):
+        pace = GameSpeed(LEVELS[level].ticks_per_second)
+        try:
+            pace.set_tick_rate(args.tick_rate)
+        except ValueError:
+            raise CliError(f"--tick-rate must be {pace.describe_bounds()} for {level}, "
+                           f"got {args.tick_rate:g}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Opens the window and plays until Esc; returns the process exit code.
+
+    Without ``--level`` (and no autopilot asked for) the title screen lets the player
+    choose. 0 after Esc or closing the window, ``128 + signal`` after Ctrl-C (130) or
+    SIGTERM (143); the learner is saved before the process ends in every one of these
+    cases.
+    """
+    autosave_s = autosave_interval()
+    title = args.level is None and not args.autopilot and args.pilot == "human"
+    if args.level is None and not title:
+        args.level = "arcade"
+    _check_tick_rate(args)
+    scores, data_dir = _open_scores(args)
+    settings, problem = load_settings(data_dir)
+    if problem:
+        print(f"gravity-flyer: {problem}", file=sys.stderr)
+    if args.autopilot:
+        pilot_path(args.autopilot, args.level)  # a wrong path fails before any window opens
+    try:
+        window = _open_window()
+    except DisplayError as exc:
+        print(f"gravity-flyer: {exc}", file=sys.stderr)
+        return 1
+    import pyglet
+
+    from game.ui.sound import Sounds
+
+    sounds = Sounds(ASSETS, muted=settings.muted)
+
+    def make_game(level: str) -> GameView:
+        return _game_view(window, argparse.Namespace(**{**vars(args), "level": level}),
+                          scores, data_dir, sounds, autosave_s)
+
+    try:
+        app = App(window, sounds, settings, data_dir, make_game)
+        if title:
+            from game.ui.title import TitleView
+
+            app.show(TitleView(window, tuple(LEVELS), lambda lv: scores.get(lv, "human"),
+                               app.start_level))
+        else:
+            splash(window, "Loading the autopilot…")
+            app.show(make_game(args.level))
+    except BaseException:
+        window.close()
+        raise
+    return _play(app, window, pyglet)
+
+
+def _play(app: App, window: Any, pyglet: Any) -> int:
+    """Runs the event loop; every way out saves first. Returns the exit code."""
     gc.collect()
     gc.freeze()  # the long-lived setup objects need no more cyclic-GC scans during play
 

@@ -104,9 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_play_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--level", choices=tuple(LEVELS), default="arcade")
+    p.add_argument("--level", choices=tuple(LEVELS), default=None,
+                   help="level to play (default: choose on the title screen; arcade when an "
+                        "autopilot flies first)")
     p.add_argument("--tick-rate", type=_positive_float, default=None, metavar="HZ",
-                   help="simulation ticks per second (default: 10; the seed used 20)")
+                   help="ticks per second of play at 1x (default: the level's own; classic "
+                        "2-60, 10 by default)")
     p.add_argument("--seed", type=_seed, default=None, help="seed for a repeatable game")
     p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                    help="where best scores and the learner's memory are kept")

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -72,6 +72,9 @@ class Level(ABC):
     """How ``main.py train`` differs from the game's learner."""
     figure_name: str = ""
     """What ``figure`` measures, for reports ('success rate', 'score/oracle')."""
+    streak: ClassVar[bool] = False
+    """True: the game's run is a streak of flights, a point per success (the window's
+    scoring); False: a run is one flight and the world keeps its score."""
 
     @property
     def meta(self) -> dict[str, str]:
@@ -140,6 +143,8 @@ class Level(ABC):
 @dataclass(frozen=True)
 class FlightLevel(Level):
     """A level of single crossings: a flight succeeds (score 1) or crashes (score 0)."""
+
+    streak: ClassVar[bool] = True
 
     def world(self, seed: int | None = None) -> classic.ClassicWorld:
         return classic.ClassicWorld(seed)

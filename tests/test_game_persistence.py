@@ -26,9 +26,9 @@ from test_window import Game, wait_for, xdo
 from ai import Learner
 from ai.store import KEEP, BackgroundSaver, Store, learner_folder
 from game import make_world
+from game.autosave import Autosave
 from game.learning import new_learner
 from game.levels import CLASSIC
-from game.session import Autosave
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_PILOT = ROOT / "assets" / "pilots" / "classic.safetensors"
@@ -129,6 +129,28 @@ def test_learning_is_autosaved_saved_on_esc_and_resumed_next_time(display, tmp_p
         game.close()
     assert final["final_saves"] == []  # the player never started a run: nothing new to save
     assert Store.for_data_dir(data, "classic").generations() == generations
+
+
+@pytest.mark.window
+def test_a_level_started_from_the_title_screen_resumes_its_saved_learner(display, tmp_path):
+    data = tmp_path / "data"
+    (saved,) = saved_learner(data, steps=120)
+    game = Game(display, tmp_path)  # no --level: the title screen
+    try:
+        s = game.until("the title screen", lambda s: s["frames"] > 2, timeout=90)
+        assert s["view"] == "title"
+        game.focus()
+        game.key("Left")
+        game.until("classic chosen", lambda s: s["chosen"] == "classic")
+        game.key("space")
+        s = game.until("classic to start", lambda s: s["view"] == "game", timeout=90)
+        assert s["level"] == "classic" and s["learner_source"] == "saved"
+        assert (s["episodes"], s["env_steps"]) == saved
+        assert (s["persistence"]["resumed_episodes"], s["persistence"]["resumed_env_steps"]) \
+            == saved
+        quit_with_esc(game)
+    finally:
+        game.close()
 
 
 def close_window(display: str) -> None:

@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 
 from game import make_world
+from game.autosave import Autosave
+from game.events import Crashed, Jumped, NewBest, RunStarted, Scored
 from game.physics import FALL, JUMP
+from game.pilots import Pilots
 from game.scores import ScoreBook
-from game.session import SPEEDS, TICK_RATES, Autosave, Session, SessionConfig
+from game.session import PauseReason, Phase, Session, SessionConfig
+from game.speed import SPEEDS, TICK_RATES
 
 
 class FakeLearner:
@@ -58,24 +62,20 @@ def make(level="classic", seed=1, learner=None, clock=None, pilot="human", **cfg
                    clock=clock or FakeClock(), pilot=pilot)
 
 
-def test_default_tick_rate_is_playable():
-    assert Session("classic", seed=0).tick_rate == 10.0
-
-
-def test_accumulator_runs_whole_ticks_and_keeps_the_fraction():
+def test_accumulator_runs_whole_ticks_and_the_simulation_leads_the_clock():
     s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
-    assert s.advance(0.05) == 0
-    assert s.alpha() == pytest.approx(0.5)
-    assert s.advance(0.06) == 1  # 0.5 + 0.6 = 1.1 ticks
+    assert s.advance(0.05) == 1  # the next tick runs at once: the latest tick is never behind
+    assert s.alpha() == pytest.approx(0.5)  # now is half-way from the previous tick to it
+    assert s.advance(0.06) == 1  # 0.11 s of play: tick 2 (due at 0.1 s) has run
     assert s.alpha() == pytest.approx(0.1)
-    total = 1 + sum(s.advance(1 / 60) for _ in range(60))
-    assert total == 11  # 1.1 + 10 ticks of wall time, whatever the frame split
+    total = 2 + sum(s.advance(1 / 60) for _ in range(60))
+    assert total == 12  # 1.11 s of wall time: ticks 1..12, the 12th at 1.1 s
     assert s.ticks == total
 
 
 def test_catch_up_is_capped_after_a_stall():
     s = make(tick_rate=10.0, max_frame_dt=0.25, learner=Hover(), pilot="autopilot")
-    assert s.advance(5.0) == 2  # a 5 s stall counts as 0.25 s: 2.5 ticks, not 50
+    assert s.advance(5.0) == 3  # a 5 s stall counts as 0.25 s: ticks to 0.3 s, not 50
     assert s.alpha() == pytest.approx(0.5)
 
 
@@ -86,8 +86,9 @@ def test_work_budget_drops_the_backlog_instead_of_spiralling():
     s.set_speed(2)  # 16x: 960 ticks/s, 4 ticks due in a 1/240 s frame... use a long frame
     ran = s.advance(0.1)  # 96 ticks due
     assert 1 <= ran <= 3
-    assert s.dropped_ticks > 90
-    assert s.alpha() < 1.0
+    assert s.clock.dropped > 90
+    clock.step = 0.0
+    assert s.advance(1 / 240) == 4  # the next frame runs its own 4 ticks, no backlog
 
 
 def test_pause_stops_time_and_resume_does_not_burst():
@@ -97,8 +98,8 @@ def test_pause_stops_time_and_resume_does_not_burst():
     assert s.paused
     assert sum(s.advance(0.1) for _ in range(50)) == 0
     s.toggle_pause()
-    assert s.alpha() == 0.0  # accumulator emptied
-    assert s.advance(0.05) == 0
+    assert s.alpha() == 1.0  # accumulator emptied: the latest tick is now
+    assert s.advance(0.05) == 1  # the next tick, not the 50 s of pause
 
 
 def test_focus_loss_pauses_and_return_has_no_burst():
@@ -110,28 +111,28 @@ def test_focus_loss_pauses_and_return_has_no_burst():
     s.focus_gained()  # a flicker (X moving focus) resumes by itself
     assert not s.paused
     s.focus_lost()
-    assert s.paused and s.pause_reason == "focus"
+    assert s.paused and s.pause_reason is PauseReason.FOCUS
     assert s.advance(3.0) == 0
     clock.now += 3.0
     s.focus_gained()  # the player was away: stays paused until they press a key
     assert s.paused
     s.press_jump()  # resumes, does not jump
-    assert not s.paused and not s.pending_jump
-    assert s.advance(1 / 60) == 0  # no ticks owed for the time away
+    assert not s.paused and not s.pilots.pending_jump
+    assert s.advance(1 / 60) == 1  # the next tick only: none owed for the time away
     s.toggle_pilot()
     s.focus_lost()
     s.focus_gained()  # the autopilot carries on by itself
     assert not s.paused
-    assert s.advance(1 / 60) == 0
+    assert s.advance(1 / 60) == 1
 
 
 def test_minimized_window_never_spirals():
     s = make(tick_rate=60.0, learner=Hover(), pilot="autopilot")
     s.hidden()
-    assert s.paused and s.pause_reason == "hidden"
+    assert s.paused and s.pause_reason is PauseReason.HIDDEN
     assert sum(s.advance(10.0) for _ in range(100)) == 0
     s.focus_lost()
-    assert s.pause_reason == "hidden"
+    assert s.pause_reason is PauseReason.HIDDEN
     s.toggle_pause()
     assert s.advance(10.0) <= 15  # even a giant frame is capped at max_frame_dt
 
@@ -142,25 +143,28 @@ def test_a_players_pause_survives_minimize_and_focus():
     s.hidden()
     s.focus_lost()
     s.focus_gained()
-    assert s.paused and s.pause_reason == "user"
+    assert s.paused and s.pause_reason is PauseReason.USER
 
 
 def test_tick_rate_ladder_and_change_keeps_the_phase():
     s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
     s.advance(0.05)
-    assert s.faster() == 12
+    assert s.pace.faster() == 12
     assert s.alpha() == pytest.approx(0.5)
-    assert s.advance(1 / 24) == 1  # 0.5 + 0.5 ticks at 12 Hz
-    s.set_tick_rate(13)
-    assert s.slower() == 12 and s.slower() == 10
+    assert s.advance(1 / 24) == 0  # the half tick left takes 1/24 s at 12 Hz: level with now
+    assert s.alpha() == pytest.approx(1.0)
+    assert s.advance(1 / 24) == 1
+    s.pace.set_tick_rate(13)
+    assert s.pace.slower() == 12 and s.pace.slower() == 10
     for _ in range(30):
-        s.slower()
+        s.pace.slower()
     assert s.tick_rate == TICK_RATES[0]
     for _ in range(30):
-        s.faster()
+        s.pace.faster()
     assert s.tick_rate == TICK_RATES[-1]
-    with pytest.raises(ValueError):
-        s.set_tick_rate(0)
+    for bad in (0, 1e9, float("nan")):
+        with pytest.raises(ValueError, match="between 2 and 60 ticks/s"):
+            s.pace.set_tick_rate(bad)
 
 
 def test_speed_multipliers_scale_ticks():
@@ -187,10 +191,10 @@ def test_space_queues_one_jump_for_the_next_tick():
     s = make("classic", seed=3, tick_rate=10.0)
     s.press_jump()
     s.press_jump()
-    assert s.pending_jump
+    assert s.pilots.pending_jump
     s.advance(0.1)
-    assert s.world.v_y == 0.2 and s.human_jumps == 1
-    assert not s.pending_jump
+    assert s.world.v_y == 0.2 and s.pilots.human_jumps == 1
+    assert not s.pilots.pending_jump
     s.advance(0.1)
     assert s.jump_rise == pytest.approx(0.2)
 
@@ -244,14 +248,14 @@ def test_classic_streak_stage_and_best(tmp_path):
     assert book.get("classic", "autopilot") == 2 and book.get("classic", "human") == 0
     # the player takes over and falls: streak resets, crash holds, next flight starts
     s.toggle_pilot()
-    while s.phase == "flying":
+    while s.phase is Phase.FLYING:
         s.advance(0.1)
     assert s.score == 0 and s.stage == 2 and learner.episodes[-1] == 0.0
-    assert s.view().phase == "crashed"
-    assert s.advance(0.25) + s.advance(0.25) == 0 and s.phase == "crashed"  # 0.6 s hold
+    assert s.view().phase is Phase.CRASHED
+    assert s.advance(0.25) + s.advance(0.25) == 0 and s.phase is Phase.CRASHED  # 0.6 s hold
     s.advance(0.2)
-    assert s.phase == "flying" and s.world.t <= 1
-    assert s.run_kind == "human"
+    assert s.phase is Phase.FLYING and s.world.t <= 1
+    assert s.scoring.kind == "human"
 
 
 def test_arcade_game_over_waits_for_the_player_and_autopilot_restarts_itself():
@@ -260,16 +264,16 @@ def test_arcade_game_over_waits_for_the_player_and_autopilot_restarts_itself():
     s.press_jump()  # the player's run starts with SPACE
     for _ in range(30):
         s.advance(0.1)
-    assert s.phase == "game_over" and learner.episodes == [0.0]
+    assert s.phase is Phase.GAME_OVER and learner.episodes == [0.0]
     assert sum(s.advance(0.5) for _ in range(10)) == 0  # waits for the player
     s.press_jump()  # SPACE restarts, it does not jump
-    assert s.phase == "flying" and s.world.t == 0 and not s.pending_jump
+    assert s.phase is Phase.FLYING and s.world.t == 0 and not s.pilots.pending_jump
     s.toggle_pilot()
-    while s.phase == "flying":
+    while s.phase is Phase.FLYING:
         s.advance(0.1)
     assert sum(s.advance(0.24) for _ in range(4)) == 0  # the game-over screen shows 1 s
     s.advance(0.1)
-    assert s.phase == "flying" and s.world.t <= 1
+    assert s.phase is Phase.FLYING and s.world.t <= 1
 
 
 def test_restart_key_resets_the_run():
@@ -277,23 +281,23 @@ def test_restart_key_resets_the_run():
     s.press_jump()
     s.advance(0.1)
     s.restart()
-    assert s.world.t == 0 and s.score == 0 and s.stage == 0 and s.phase == "ready"
+    assert s.world.t == 0 and s.score == 0 and s.stage == 0 and s.phase is Phase.READY
     s.toggle_pilot()
     s.restart()
-    assert s.world.t == 0 and s.phase == "flying"  # the autopilot needs no SPACE
+    assert s.world.t == 0 and s.phase is Phase.FLYING  # the autopilot needs no SPACE
 
 
 def test_the_players_run_waits_for_space():
     s = make("arcade", seed=6, tick_rate=10.0, learner=FakeLearner())
-    assert s.phase == "ready"
+    assert s.phase is Phase.READY
     assert sum(s.advance(0.2) for _ in range(20)) == 0 and s.world.t == 0
     s.press_jump()  # starts the run and is its first jump
-    assert s.phase == "flying" and s.pending_jump
+    assert s.phase is Phase.FLYING and s.pilots.pending_jump
     s.advance(0.1)
     assert s.world.t == 1 and s.world.v_y == 0.2
     s.restart()
     s.toggle_pilot()  # handing over also starts the run
-    assert s.phase == "flying"
+    assert s.phase is Phase.FLYING
     assert s.advance(0.1) == 1
 
 
@@ -301,25 +305,27 @@ def test_interpolation_moves_smoothly_between_ticks():
     s = make("classic", seed=0, tick_rate=10.0)
     s.press_jump()
     s.advance(0.1)
-    y0 = s.world.y
-    s.advance(0.1)  # now between tick 1 (y0) and tick 2
-    y1 = s.world.y
-    s.advance(0.05)
+    s.advance(0.1)  # ticks 1 and 2 ran; now (0.2 s) is level with tick 2
+    y2 = s.world.y
+    s.advance(0.05)  # 0.25 s: tick 3 ran, now is half-way from tick 2 to it
+    y3 = s.world.y
     v = s.view()
-    assert v.t == pytest.approx(1.5)
-    assert v.y == pytest.approx((y0 + y1) / 2)
-    assert v.x == pytest.approx(-1 + 0.05 * 1.5)
+    assert v.t == pytest.approx(2.5)
+    assert v.y == pytest.approx((y2 + y3) / 2)
+    assert v.x == pytest.approx(-1 + 0.05 * 2.5)
 
 
 def test_arcade_view_wraps_at_each_stage():
-    s = make("arcade", seed=0, learner=FakeLearner(), pilot="autopilot")
-    s._prev, s._cur = (39, 0.0, 0.0), (40, 0.0, 0.0)
-    s.acc = 0.5
+    s = make("arcade", seed=0, learner=Hover(), pilot="autopilot", tick_rate=10.0)
+    for _ in range(39):  # seed 0: hovering clears the first gate
+        s.advance(0.1)
+    assert s.world.t == 39 and s.phase is Phase.FLYING
+    s.advance(0.05)  # tick 40 ran (x = -1, stage 1): half-way from tick 39 (x = 0.95) to it
     v = s.view()
     assert v.x == pytest.approx(0.975) and v.stage == 0
-    s.acc = 0.0
-    s._prev = s._cur
-    assert s.view().x == pytest.approx(-1.0) and s.view().stage == 1
+    s.advance(0.05)  # level with tick 40: drawn from the left edge, on stage 1
+    v = s.view()
+    assert v.x == pytest.approx(-1.0) and v.stage == 1
 
 
 def test_autopilot_needs_a_learner():
@@ -334,8 +340,26 @@ def test_events_are_drained():
     s = make("classic", seed=1)
     s.press_jump()
     s.advance(0.1)
-    assert s.take_events()["jump"] == 1
-    assert s.take_events()["jump"] == 0
+    assert s.take_events() == [Jumped(human=True)]
+    assert s.take_events() == []
+
+
+def test_events_tell_a_new_best_and_the_run_that_follows(tmp_path):
+    book = ScoreBook(tmp_path)
+    s = Session("classic", seed=2, learner=Hover(), scores=book, pilot="autopilot",
+                config=SessionConfig(tick_rate=10.0), clock=FakeClock())
+    events = []
+    for _ in range(100):
+        s.advance(0.1)
+        events += [e for e in s.take_events() if not isinstance(e, Jumped)]
+    assert events == [Scored(1), NewBest("autopilot", 1), Scored(2), NewBest("autopilot", 2)]
+    s.toggle_pilot()  # the player takes over and falls: the streak ends, a new run begins
+    while s.phase is Phase.FLYING:
+        s.advance(0.1)
+    events = [e for e in s.take_events() if not isinstance(e, Jumped)]
+    assert events == [Crashed(2), RunStarted("human")]
+    s.restart()
+    assert s.take_events() == [RunStarted("human")]
 
 
 # ---------------------------------------------------------------- autosave (fakes)
@@ -474,3 +498,64 @@ def test_autosave_says_in_advance_when_the_next_frame_takes_a_snapshot():
     assert a.snapshot_estimate_s() == pytest.approx(0.003)  # before any snapshot: a guess
     a.play(1.0)
     assert a.snapshot_estimate_s() == pytest.approx(a.snapshot_ms / 1e3)
+
+
+# ---------------------------------------------------------------- decisions of several ticks
+class Ticking:
+    """A world stand-in of fine ticks: obs is (t,), a reward of 1 every 3rd tick."""
+
+    decision_ticks = 4
+
+    def __init__(self) -> None:
+        self.t = 0
+        self.actions: list[int] = []
+
+    def observation(self) -> np.ndarray:
+        return np.array([self.t], dtype=np.float32)
+
+    def tick(self, action: int) -> tuple[float, bool]:
+        self.actions.append(action)
+        self.t += 1
+        return (1.0 if self.t % 3 == 0 else 0.0), self.t == 10
+
+
+def fly_ticks(pilots: Pilots, world: Ticking, n: int, jumps_at: tuple[int, ...] = ()) -> None:
+    for k in range(n):
+        if k in jumps_at:
+            pilots.pending_jump = True
+        action = pilots.action(world.observation())
+        reward, done = world.tick(action)
+        pilots.ticked(reward, done, world.observation())
+
+
+def test_the_autopilot_decides_every_few_ticks_and_learns_once_per_decision():
+    learner, world = FakeLearner(action=JUMP), Ticking()
+    pilots = Pilots(learner, "autopilot", decision_ticks=4)
+    fly_ticks(pilots, world, 10)  # the flight ends on tick 10, mid-decision
+    assert world.actions == [JUMP, FALL, FALL, FALL] * 2 + [JUMP, FALL]
+    assert [int(o[0]) for o, _ in learner.acts] == [0, 4, 8]
+    got = [(int(o[0]), a, r, int(n[0]), term, human)
+           for o, a, r, n, term, _, human in learner.transitions]
+    assert got == [(0, JUMP, 1.0, 4, False, False), (4, JUMP, 1.0, 8, False, False),
+                   (8, JUMP, 1.0, 10, True, False)]
+
+
+def test_the_players_jump_lands_on_the_next_tick_and_tags_the_decision():
+    learner, world = FakeLearner(), Ticking()
+    pilots = Pilots(learner, "human", decision_ticks=4)
+    fly_ticks(pilots, world, 8, jumps_at=(2, 3))
+    assert world.actions == [FALL, FALL, JUMP, JUMP, FALL, FALL, FALL, FALL]
+    got = [(int(o[0]), a, r, int(n[0]), human) for o, a, r, n, _, _, human in learner.transitions]
+    assert got == [(0, JUMP, 1.0, 4, True), (4, FALL, 1.0, 8, True)]
+    assert learner.acts == [] and pilots.human_jumps == 2
+
+
+def test_handing_over_mid_decision_ends_it_as_the_previous_pilots():
+    learner, world = FakeLearner(action=JUMP), Ticking()
+    pilots = Pilots(learner, "human", decision_ticks=4)
+    fly_ticks(pilots, world, 2)
+    pilots.hand_over()
+    fly_ticks(pilots, world, 4)
+    got = [(int(o[0]), a, int(n[0]), human) for o, a, _, n, _, _, human in learner.transitions]
+    assert got == [(0, FALL, 2, True), (2, JUMP, 6, False)]
+    assert world.actions == [FALL, FALL, JUMP, FALL, FALL, FALL]

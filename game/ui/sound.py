@@ -11,12 +11,20 @@ MIN_GAP_S = 0.06
 
 
 class Sounds:
-    """Static (preloaded) pyglet sources; any audio failure turns sound off quietly."""
+    """Static (preloaded) pyglet sources; any audio failure turns sound off, said once.
 
-    def __init__(self, folder: Path) -> None:
+    Args:
+        folder: where ``jump.wav``, ``score.wav`` and ``crash.wav`` are.
+        muted: start muted (the player's saved choice).
+    """
+
+    def __init__(self, folder: Path, muted: bool = False) -> None:
         self.sources: dict[str, object] = {}
         self.last: dict[str, float] = {}
+        self.muted = muted
         self.error: str | None = None
+        """Why sound is off, if it is."""
+        self._told = False
         try:
             import pyglet.media
 
@@ -25,13 +33,23 @@ class Sounds:
                                                        streaming=False)
         except Exception as exc:  # no driver, no file, a broken codec: play silently
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.error = f"sound off: {reason}"
-            self.sources = {}
+            self._off(f"sound off: {reason}")
+
+    def _off(self, why: str) -> None:
+        self.error = why
+        self.sources = {}
+
+    def take_error(self) -> str | None:
+        """Why sound is off, the first time it is asked after sound went off; else None."""
+        if self.error is None or self._told:
+            return None
+        self._told = True
+        return self.error
 
     def play(self, name: str) -> None:
-        """Plays ``name`` unless it just played or sound is off."""
+        """Plays ``name`` unless it just played, sound is muted or sound is off."""
         source = self.sources.get(name)
-        if source is None:
+        if source is None or self.muted:
             return
         now = time.perf_counter()
         if now - self.last.get(name, -1.0) < MIN_GAP_S:
@@ -40,5 +58,4 @@ class Sounds:
         try:
             source.play()
         except Exception as exc:  # a driver that fails later: go silent, keep playing
-            self.error = f"sound off: {type(exc).__name__}"
-            self.sources = {}
+            self._off(f"sound off: {type(exc).__name__}")

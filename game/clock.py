@@ -1,0 +1,97 @@
+"""A fixed-step clock: whole simulation ticks from wall-clock frames, never a spiral.
+
+Arcade's ``on_fixed_update`` loop is the model. Each frame adds
+``dt * ticks_per_second`` to an accumulator of ticks owed; ticks run until the
+simulation is at or just ahead of the wall clock, never behind it. The latest
+tick therefore lies at most one tick in the future, and drawing interpolates
+from the tick before it to the latest one by ``alpha``: what is drawn is where
+the flyer is now, never a whole tick late, and an input reaches the screen with
+the very next tick.
+
+Two guards keep a slow or stalled machine playable: a frame longer than
+``max_frame_dt`` counts as that long, and ticks stop once ``work_budget_s`` of
+the frame is used, the backlog that did not fit being dropped (and counted)
+instead of carried into the next frame.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+EPS = 1e-9
+"""Float noise in the accumulator that must not count as a tick owed."""
+
+
+class FixedStepClock:
+    """Turns frame times into whole ticks.
+
+    Args:
+        max_frame_dt: catch-up cap, in seconds: a longer frame counts as this long.
+        work_budget_s: simulation time allowed per frame, in seconds.
+        now: monotonic seconds; injected so tests control the work budget.
+    """
+
+    def __init__(self, max_frame_dt: float = 0.25, work_budget_s: float = 0.008,
+                 now: Callable[[], float] = time.perf_counter) -> None:
+        self.max_frame_dt = float(max_frame_dt)
+        self.work_budget_s = float(work_budget_s)
+        self.now = now
+        self.acc = 0.0
+        """Ticks owed to the wall clock: in (-1, 0] between frames, ``-acc`` being how far
+        the latest tick lies ahead of now."""
+        self.dropped = 0
+        """Ticks that were due but did not fit in a frame's work budget."""
+
+    def cap(self, dt: float) -> float:
+        """``dt`` clamped to ``[0, max_frame_dt]``: a stall is never made up in a burst."""
+        return min(max(float(dt), 0.0), self.max_frame_dt)
+
+    def clear(self) -> None:
+        """Forgets the owed ticks (a resume, a new run): the latest tick is now."""
+        self.acc = 0.0
+
+    def alpha(self) -> float:
+        """How far from the previous tick to the latest one the wall clock is, in [0, 1]."""
+        return min(max(1.0 + self.acc, 0.0), 1.0)
+
+    def run(self, dt: float, rate: float | None, step: Callable[[], bool]) -> int:
+        """Calls ``step`` once per tick due after a frame of ``dt`` seconds.
+
+        Args:
+            dt: the frame's wall-clock seconds (capped here at ``max_frame_dt``).
+            rate: ticks per second of wall clock, or None for "as many as the budget
+                allows" (max speed).
+            step: runs one tick; returns False when no further tick can follow (the
+                flight ended), which also forgets the ticks still owed.
+
+        Returns:
+            How many ticks ran.
+        """
+        deadline = self.now() + self.work_budget_s
+        n = 0
+        if rate is None:
+            while True:
+                more = step()
+                n += 1
+                if not more or self.now() >= deadline:
+                    return n
+        self.acc += self.cap(dt) * rate
+        due = math.ceil(self.acc - EPS)  # ticks until the simulation is level with or ahead of now
+        while n < due:
+            more = step()
+            n += 1
+            if not more:
+                self.acc = 0.0
+                return n
+            if self.now() >= deadline:
+                break
+        self.acc -= n
+        if self.acc > EPS:  # the budget ran out: drop the backlog, keep the fraction
+            backlog = math.ceil(self.acc - EPS)
+            self.dropped += backlog
+            self.acc -= backlog
+        return n

@@ -1,0 +1,133 @@
+"""Starting a level's learner the way the game does: resumed, fresh, or from a pilot file.
+
+The command line (``game.app.run``) and the title screen both start a level
+through :func:`make_learner`. No pyglet here; torch is imported only when a
+learner is made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from game.errors import CliError
+from game.session import SessionConfig
+
+AUTOSAVE_ENV = "GRAVITY_FLYER_AUTOSAVE_S"
+
+
+def pilot_path(spec: str, level: str) -> Path:
+    """The pilot file ``--autopilot`` names ('pretrained': the level's shipped pilot)."""
+    if spec == "pretrained":
+        from game.learning import pretrained_path  # imports torch: only for this spelling
+
+        path = pretrained_path(level)
+        if not path.is_file():
+            raise CliError(f"no pretrained pilot for {level} (expected {path})")
+        return path
+    path = Path(spec)
+    if not path.is_file():
+        raise CliError(f"pilot file not found: {spec}")
+    return path
+
+
+@dataclass
+class LearnerSetup:
+    """The learner the game starts with, where it is saved, and what to tell the player."""
+
+    learner: Any | None = None
+    """The live learner, or None when the autopilot is unavailable."""
+    store: Any | None = None
+    """The level's ``ai.store.Store``, or None when the data folder cannot be used."""
+    messages: list[str] = field(default_factory=list)
+    """One line each, for the terminal and the HUD."""
+    unavailable: str | None = None
+    """Why there is no learner."""
+    resumed: tuple[int, int] | None = None
+    """``(episodes, env_steps)`` carried over from the loaded save."""
+    generation: int | None = None
+    """The save the learner was resumed from."""
+    from_pilot: bool = False
+    """A fresh learner that starts from the ``--autopilot`` pilot's weights."""
+
+
+def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetup:
+    """Resumes the level's saved learner (or starts a fresh one) and loads ``--autopilot``.
+
+    A saved learner wins over ``--autopilot``: it is the continuation of the learning
+    that may have started from that pilot; ``--fresh`` starts again from the pilot.
+    The pilot file is only ever read.
+    """
+    try:
+        import ai
+        from ai.store import Store
+        from game.learning import LEVELS, learner_from_state, load_pilot, new_learner
+    except Exception as exc:
+        if args.autopilot:
+            raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
+        return LearnerSetup(unavailable=f"autopilot unavailable ({type(exc).__name__})")
+    level, spec = args.level, LEVELS[args.level]
+    setup = LearnerSetup()
+    pilot = None
+    if args.autopilot:
+        try:  # read (and checked) even when a saved learner wins: a bad file is an error
+            pilot, _ = load_pilot(pilot_path(args.autopilot, level), spec)
+        except ai.PilotError as exc:
+            raise CliError(str(exc)) from None
+    learner = None
+    if data_dir is None:
+        setup.messages.append("learning will not be saved: the data folder cannot be used")
+    else:
+        store = setup.store = Store.for_data_dir(data_dir, level)
+        if args.fresh:
+            try:
+                moved = store.move_aside_all()
+            except OSError as exc:
+                setup.messages.append(f"--fresh: could not move the old {level} learner aside "
+                                      f"({exc.strerror or exc}); it stays, not loaded")
+            else:
+                setup.messages.append(f"fresh {level} learner; the old one was moved to {moved}"
+                                      if moved else f"fresh {level} learner (none was saved)")
+        else:
+            result = store.load(build=lambda state: learner_from_state(spec, state))
+            setup.messages.extend(result.messages)
+            if result.built is not None:
+                learner = result.built
+                setup.resumed = (int(learner.episodes), int(learner.env_steps))
+                setup.generation = result.generation
+                if pilot is not None:
+                    setup.messages.append(f"resumed the saved {level} learner; the pilot "
+                                          f"{args.autopilot!r} is not loaded over it "
+                                          "(--fresh starts again from the pilot)")
+    if learner is None:
+        seed = (args.seed if args.seed is not None
+                else int(np.random.SeedSequence().entropy % 2**63))
+        learner = new_learner(spec, seed=seed)
+        if pilot is not None:
+            try:
+                learner.load_pilot(pilot)
+            except ai.PilotError as exc:
+                raise CliError(str(exc)) from None
+            setup.from_pilot = True
+    learner.learn_enabled = bool(args.learn)
+    setup.learner = learner
+    return setup
+
+
+def autosave_interval() -> float:
+    """``GRAVITY_FLYER_AUTOSAVE_S`` if set (tests and benches), else the default."""
+    text = os.environ.get(AUTOSAVE_ENV, "").strip()
+    if not text:
+        return SessionConfig.autosave_s
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise CliError(f"{AUTOSAVE_ENV} must be a positive number of seconds, got {text!r}")
+    return value

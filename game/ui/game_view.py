@@ -1,0 +1,267 @@
+"""The game screen: a session, its learner's autosave, the renderer and the game's commands.
+
+The window (``game.app.App``) gives this view the frames and the commands the
+controls table maps keys, clicks and controller buttons to; the view runs the
+session's ticks, turns its events into sounds and messages, and draws.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from game.autosave import Autosave
+from game.events import Crashed, Event, Jumped, Scored
+from game.phases import Phase
+from game.session import Session
+from game.ui.controls import SPEED_INDEX, Command
+from game.ui.messages import Messages
+from game.ui.pacing import FramePacer
+from game.ui.report import session_state
+
+FINAL_SAVE_TIMEOUT_S = 30.0
+"""How long quitting waits for the last save to reach the disk."""
+SCORE_SAVE_S = 5.0
+"""How often a changed best score is written (and always at exit)."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What one frame did, for the frame log."""
+
+    ticks: int = 0
+    speed: str = ""
+    sim_s: float = 0.0
+    saving: int = 0
+    drawn_y: float | None = None
+    """The flyer's height as drawn (field units), None when no game is drawn."""
+    flipped: float = 0.0
+    """When the frame was on screen (``perf_counter`` after the flip), 0 if not drawn."""
+    flying: bool = False
+    """The run was flying (not ready, paused, crashed or over) when the frame began."""
+
+
+class GameView:
+    """One level being played.
+
+    Args:
+        window: the pyglet window.
+        session: the game.
+        scores: the best scores (saved every few seconds and at exit).
+        sounds: the game's sounds (shared with the window: mute is global).
+        assets: the folder of images.
+        info: why the autopilot is unavailable, if it is.
+        autosave: saves the learner, or None.
+    """
+
+    name = "game"
+
+    def __init__(self, window: Any, session: Session, scores: Any, sounds: Any, assets: Path,
+                 info: str | None = None, autosave: Autosave | None = None) -> None:
+        from game.ui.render import Renderer
+
+        self.window = window
+        self.session = session
+        self.scores = scores
+        self.sounds = sounds
+        self.autosave = autosave
+        self.messages = Messages()
+        self.renderer = Renderer(window, assets, hasattr(session.world, "course"),
+                                 self.messages)
+        self.renderer.info_line = info or ""
+        self.renderer.autosave = autosave
+        self.final_saves: list[Any] = []
+        self._failure_told: str | None = None
+        self._score_due = 0.0
+        self.learner_source: str | None = None
+        """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
+        self.commands: dict[Command, Callable[[], Any]] = {
+            Command.JUMP: self._jump,
+            Command.TOGGLE_PILOT: self._toggle_pilot,
+            Command.TOGGLE_LEARNING: self._toggle_learning,
+            Command.LEARN_PANEL: lambda: self._panel(self.renderer.toggle_learn_panel),
+            Command.FPS_PANEL: lambda: self._panel(self.renderer.toggle_fps_panel),
+            Command.PAUSE: session.toggle_pause, Command.RESTART: self._restart,
+            Command.FASTER: lambda: self._rate(session.pace.faster),
+            Command.SLOWER: lambda: self._rate(session.pace.slower),
+            **{c: (lambda i=i: self._speed(i)) for c, i in SPEED_INDEX.items()},
+        }
+
+    def say(self, text: str, seconds: float = 2.5) -> None:
+        self.messages.say(text, seconds)
+
+    # ------------------------------------------------------------------ commands
+    def command(self, command: Command) -> bool:
+        """Runs a command; False if this view has no use for it."""
+        handler = self.commands.get(command)
+        if handler is None:
+            return False
+        handler()
+        return True
+
+    def _jump(self) -> None:
+        s = self.session
+        if s.pilot == "autopilot" and not s.paused and s.phase is Phase.FLYING:
+            self.say("The autopilot has the controls — press A to take them")
+        s.press_jump()
+
+    def _unavailable(self) -> None:
+        self.say(self.renderer.info_line or "The autopilot is not available")
+
+    def _toggle_pilot(self) -> None:
+        try:
+            who = self.session.toggle_pilot()
+        except RuntimeError:
+            self._unavailable()
+        else:
+            self.say("Autopilot flying" if who == "autopilot" else "You have the controls")
+
+    def _toggle_learning(self) -> None:
+        try:
+            on = self.session.toggle_learning()
+        except RuntimeError:
+            self._unavailable()
+        else:
+            self.say("Learning on" if on else "Learning off")
+
+    def _panel(self, toggle: Callable[[], bool]) -> None:
+        if not toggle():
+            self.say("No room for the panel: widen or enlarge the window")
+
+    def _restart(self) -> None:
+        self.session.restart()
+        self.say("Restarted")
+
+    def _speed(self, index: int) -> None:
+        self.session.set_speed(index)
+        self.say(f"Speed {self.session.pace.name}")
+
+    def _rate(self, change: Callable[[], float]) -> None:
+        change()
+        name, value = self.session.pace.label()
+        self.say(f"{name} {value}")
+
+    # ------------------------------------------------------------------ window events
+    def focus(self, gained: bool) -> None:
+        if gained:
+            self.session.focus_gained()
+        else:
+            self.session.focus_lost()
+
+    def hidden(self) -> None:
+        self.session.hidden()
+
+    def resize(self, width: int, height: int) -> None:
+        self.renderer.resize(width, height)
+
+    def draw(self) -> None:
+        self.renderer.draw()
+
+    # ------------------------------------------------------------------ the frame
+    def frame(self, start: float, interval: float, pacer: FramePacer, stats: dict[str, float],
+              visible: bool) -> Frame:
+        """Ticks due, events, HUD, draw, autosave."""
+        s = self.session
+        flying = s.phase is Phase.FLYING and not s.paused
+        refresh = self.renderer.refresh_due(start + 0.010)  # due by the draw?
+        play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
+        snapshot_s = (self.autosave.snapshot_estimate_s()
+                      if self.autosave is not None and self.autosave.due(play) else 0.0)
+        s.clock.work_budget_s = pacer.sim_budget(refresh, snapshot_s)
+        s.advance(interval)
+        sim_end = time.perf_counter()
+        self._handle_events(s.take_events())
+        view = s.view()
+        flipped = 0.0
+        if visible:
+            self.renderer.update(s, view, stats)
+            self.window.draw(interval)
+            flipped = time.perf_counter()
+        pacer.drew(refresh, time.perf_counter() - sim_end)
+        # After the flip: a snapshot uses the frame's slack instead of delaying what is shown.
+        saving = self._autosave(play)
+        if time.perf_counter() >= self._score_due:
+            self._score_due = time.perf_counter() + SCORE_SAVE_S
+            self.save_scores()
+        return Frame(s.last_ticks, s.pace.name, sim_end - start, saving,
+                     view.y if visible else None, flipped, flying)
+
+    def _autosave(self, play: float) -> int:
+        """Counts ``play`` seconds of play, starts a due autosave, shows finished ones.
+
+        Returns 2 if this frame took a snapshot, 1 if a write is running on the saver
+        thread, else 0 (for the frame log).
+        """
+        autosave = self.autosave
+        if autosave is None:
+            return 0
+        started = autosave.play(play)
+        events = autosave.poll_events()
+        for ev in events:
+            if ev.ok:
+                self._failure_told = None
+            elif ev.message != self._failure_told:  # the terminal hears a problem once
+                print(f"gravity-flyer: {ev.message}", file=sys.stderr, flush=True)
+                self._failure_told = ev.message
+        self.messages.handle(events)
+        if started:
+            return 2
+        return 1 if autosave.busy else 0
+
+    def _handle_events(self, events: list[Event]) -> None:
+        self.messages.handle(events)
+        error = self.sounds.take_error()
+        if error:
+            self.messages.notice(error)
+        if self.session.pace.index > 1 or not events:
+            return  # fast-forward plays no sound: it would only be noise
+        kinds = {type(e) for e in events}
+        if Crashed in kinds:
+            self.sounds.play("crash")
+        elif Scored in kinds:
+            self.sounds.play("score")
+        elif any(isinstance(e, Jumped) and e.human for e in events):
+            self.sounds.play("jump")
+
+    def save_scores(self) -> None:
+        try:
+            self.scores.save()
+        except OSError as exc:
+            self.scores.dirty = False  # say it once, not every 5 s
+            line = f"could not save best scores ({exc.strerror or exc})"
+            print(f"gravity-flyer: {line}", file=sys.stderr)
+            self.say(line, 5.0)
+
+    def state(self) -> dict[str, Any]:
+        """What the state file shows of the game."""
+        state = session_state(self.session)
+        r = self.renderer
+        state.update(learn_panel=r.show_learn, fps_panel=r.show_fps,
+                     panels_folded=r.layout.folded)
+        learner = self.session.learner
+        if learner is not None:
+            state.update(env_steps=int(learner.env_steps), episodes=int(learner.episodes),
+                         epsilon=float(learner.epsilon))
+        m = self.messages
+        state.update(persistence=None if self.autosave is None else self.autosave.summary(),
+                     learner_source=self.learner_source, notices=m.notices_shown(),
+                     saved_flash=m.saved_flash(), toast=m.toast(), praises=m.praises,
+                     final_saves=[{"ok": bool(i.ok), "message": i.message,
+                                   "generation": i.generation} for i in self.final_saves])
+        return state
+
+    def finish(self) -> None:
+        """After the loop: the learner's last save (waited for, up to a timeout), the scores."""
+        if self.autosave is not None:
+            self.final_saves = self.autosave.close(FINAL_SAVE_TIMEOUT_S)
+            for info in self.final_saves:
+                print(f"gravity-flyer: {info.message}", file=sys.stderr, flush=True)
+            if self.autosave.unfinished:
+                print(f"gravity-flyer: the last save did not finish within "
+                      f"{FINAL_SAVE_TIMEOUT_S:.0f} s; the previous save is kept",
+                      file=sys.stderr, flush=True)
+        self.save_scores()

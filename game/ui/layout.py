@@ -1,0 +1,117 @@
+"""Where everything sits in the window: a pure function of the window's size.
+
+No pyglet here, so the layout is tested at any size without a window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PANEL_W = 214
+"""Width of every side panel, in pixels."""
+PAD = 12
+"""Room between a panel and the window's edge or another panel."""
+FIELD_MARGIN = 16
+"""Least room around the field."""
+MIN_SIDE = 64.0
+"""The field is never drawn smaller than this."""
+SHRINK_FOR_PANELS = 0.85
+"""The field may shrink to this fraction of its largest side to keep the panels beside it;
+below that the panels fold away instead."""
+HUD_H, FPS_H, HELP_H, LEARN_H = 244, 148, 212, 558
+"""Heights of the panels."""
+
+
+@dataclass(frozen=True)
+class Rect:
+    """An axis-aligned box in window pixels, origin at the bottom left."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def top(self) -> float:
+        return self.y + self.h
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    def overlaps(self, other: Rect) -> bool:
+        """True if the two boxes share any area."""
+        return (self.x < other.right and other.x < self.right and self.y < other.top
+                and other.y < self.top)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The square field [-1, 1]² and the side panels, in window pixels."""
+
+    width: int
+    height: int
+    field: Rect
+    hud: Rect
+    fps: Rect
+    help: Rect
+    learn: Rect
+    folded: bool = False
+    """The side panels are hidden: beside the field there is no room for them, and over it
+    they would cover the game."""
+    help_fits: bool = True
+    """The controls panel fits under the HUD panel."""
+    learn_fits: bool = True
+    """The window is tall enough for the watch-it-learn panel."""
+
+    @property
+    def side(self) -> float:
+        """The field's side in pixels."""
+        return self.field.w
+
+    @property
+    def x0(self) -> float:
+        return self.field.x
+
+    @property
+    def y0(self) -> float:
+        return self.field.y
+
+    @property
+    def unit(self) -> float:
+        """Pixels per field unit."""
+        return self.side * 0.5
+
+    def px(self, x: float) -> float:
+        """Window x of field x."""
+        return self.field.x + (x + 1.0) * self.unit
+
+    def py(self, y: float) -> float:
+        """Window y of field y."""
+        return self.field.y + (y + 1.0) * self.unit
+
+
+def layout(width: int, height: int) -> Layout:
+    """The layout for a window of ``width`` x ``height`` pixels.
+
+    The field is the largest square that fits, centred. The panels stand in a column on
+    each side of it; if they do not fit beside it, the field shrinks a little to make
+    room, and if that is not enough the panels fold away. They never cover the field.
+    """
+    side = max(MIN_SIDE, min(height - 2 * FIELD_MARGIN, width - 2 * FIELD_MARGIN))
+    room = 2 * (PANEL_W + PAD + FIELD_MARGIN)
+    folded = height < HUD_H + 2 * PAD
+    if width < side + room:
+        narrower = width - room
+        if narrower >= SHRINK_FOR_PANELS * side:
+            side = narrower
+        else:
+            folded = True
+    field = Rect((width - side) / 2, (height - side) / 2, side, side)
+    left, right, top = PAD, width - PANEL_W - PAD, height - PAD
+    hud = Rect(left, top - HUD_H, PANEL_W, HUD_H)
+    fps = Rect(left, hud.y - 10 - FPS_H, PANEL_W, FPS_H)
+    help_ = Rect(left, PAD, PANEL_W, HELP_H)
+    return Layout(width=width, height=height, field=field, hud=hud, fps=fps, help=help_,
+                  learn=Rect(right, top - LEARN_H, PANEL_W, LEARN_H), folded=folded,
+                  help_fits=help_.top + 10 <= hud.y, learn_fits=LEARN_H + 2 * PAD <= height)

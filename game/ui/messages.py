@@ -1,0 +1,103 @@
+"""What the window tells the player in words, and for how long; no drawing, no pyglet.
+
+Three kinds of message: the toast under the score (a pilot handed over, a new
+best), notices at the bottom of the field (a load problem, a failed save, sound
+off) and the small "Saved" mark. :class:`Messages` keeps their texts and expiry
+times; :meth:`Messages.handle` turns the session's events into them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from game.events import Event, NewBest, RunStarted, Saved
+
+BEST_TOASTS = {"human": "New best!", "autopilot": "Autopilot's new best"}
+"""The message under the score when a run sets its kind's best."""
+NOTICE_S = 8.0
+"""How long a notice stays on screen."""
+TOAST_S = 2.5
+SAVED_FLASH_S = 2.0
+MAX_NOTICES = 3
+
+
+class Messages:
+    """Texts on screen and their expiry times (``now`` seconds).
+
+    Args:
+        now: monotonic seconds; injected so tests need no sleeps.
+    """
+
+    def __init__(self, now: Callable[[], float] = time.perf_counter) -> None:
+        self.now = now
+        self.toast_text = ""
+        self.toast_until = 0.0
+        self.praises = 0
+        """How many times a new best was praised (the window test reads it)."""
+        self.notices: list[tuple[str, float]] = []
+        self.saved_until = 0.0
+        self._praised = False
+        """The current run's praise was said (once per run)."""
+
+    # ------------------------------------------------------------------ the toast
+    def say(self, text: str, seconds: float = TOAST_S) -> None:
+        """A short message under the score."""
+        self.toast_text = text
+        self.toast_until = self.now() + seconds
+
+    def unsay(self, *texts: str) -> None:
+        """Ends the message under the score now if it is one of ``texts``."""
+        if self.toast_text in texts:
+            self.toast_until = 0.0
+
+    def toast(self) -> str | None:
+        """The toast on screen now, or None."""
+        return self.toast_text if self.now() < self.toast_until else None
+
+    # ------------------------------------------------------------------ notices
+    def notice(self, text: str, seconds: float = NOTICE_S) -> None:
+        """A one-line message at the bottom of the field."""
+        now = self.now()
+        self.notices = [(t, u) for t, u in self.notices if u > now and t != text]
+        self.notices.append((text, now + seconds))
+        del self.notices[:-MAX_NOTICES]  # the newest few; older ones were in the terminal too
+
+    def notices_shown(self) -> list[str]:
+        """The notices on screen now."""
+        now = self.now()
+        return [t for t, u in self.notices if u > now]
+
+    # ------------------------------------------------------------------ the saved mark
+    def flash_saved(self, seconds: float = SAVED_FLASH_S) -> None:
+        self.saved_until = self.now() + seconds
+
+    def saved_flash(self) -> bool:
+        """True while the "Saved" mark is on screen."""
+        return self.now() < self.saved_until
+
+    # ------------------------------------------------------------------ events
+    def handle(self, events: Iterable[Event]) -> None:
+        """Praise for a new best while its run lasts, the saved mark, failed saves.
+
+        The praise is said once per run, for a best set after the latest run
+        started (at fast-forward a best and the next run can fall in one frame),
+        and it ends when the next run starts. A best of 1 is not worth a toast.
+        """
+        praise: NewBest | None = None
+        for event in events:
+            if isinstance(event, RunStarted):
+                praise = None
+                self._praised = False
+                self.unsay(*BEST_TOASTS.values())
+            elif isinstance(event, NewBest) and event.score > 1:
+                praise = event
+            elif isinstance(event, Saved):
+                if event.ok:
+                    self.flash_saved()
+                else:
+                    self.notice(event.message)
+        if praise is not None and not self._praised:
+            self._praised = True
+            self.praises += 1
+            self.say(BEST_TOASTS[praise.kind])

@@ -1,0 +1,116 @@
+"""Frame pacing: a fixed 60 Hz timeline, the tick budget each frame gets, frame statistics.
+
+Frames are re-scheduled against a fixed timeline, so intervals stay even without
+vsync. Each frame's simulation gets what drawing leaves of a work target (a slow
+software GL draws slower, so it gets fewer ticks at max speed). No pyglet import:
+the clock to schedule on is passed in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+FRAME_HZ = 60.0
+"""Frames drawn per second."""
+STATS_WINDOW = 120
+"""Frames the FPS panel's percentiles are taken over (2 s at 60 FPS)."""
+WORK_TARGET_S = 0.010
+"""Work per frame (simulation, learning, drawing) the tick budget aims to stay under."""
+SIM_BUDGET_S = (0.002, 0.008)
+"""Least and most simulation time per frame; the rest of the target is left for drawing."""
+
+
+class FrameStats:
+    """Frame interval, work time and env steps per second over the last frames."""
+
+    def __init__(self) -> None:
+        self.intervals: deque[float] = deque(maxlen=STATS_WINDOW)
+        self.works: deque[float] = deque(maxlen=STATS_WINDOW)
+        self.ticks: deque[tuple[float, int]] = deque()
+        self.summary: dict[str, float] = {}
+        self._due = 0.0
+
+    def add(self, now: float, interval: float, work: float, total_ticks: int) -> None:
+        self.intervals.append(interval)
+        self.works.append(work)
+        self.ticks.append((now, total_ticks))
+        while self.ticks and now - self.ticks[0][0] > 1.0:
+            self.ticks.popleft()
+        if now >= self._due and len(self.intervals) > 2:
+            self._due = now + 0.25
+            iv = np.asarray(self.intervals) * 1e3
+            wk = np.asarray(self.works) * 1e3
+            t0, n0 = self.ticks[0]
+            span = max(now - t0, 1e-6)
+            self.summary = {
+                "fps": 1e3 / float(iv.mean()),
+                "int_p50": float(np.percentile(iv, 50)), "int_p99": float(np.percentile(iv, 99)),
+                "work_p50": float(np.percentile(wk, 50)), "work_p99": float(np.percentile(wk, 99)),
+                "steps_per_s": (total_ticks - n0) / span,
+                "ticks_per_frame": (total_ticks - n0) / max(len(self.ticks) - 1, 1),
+            }
+
+
+class FramePacer:
+    """When the next frame runs, and how much of it the simulation may use.
+
+    Args:
+        clock: pyglet's clock module (``schedule_once``, ``get_default``).
+        hz: frames per second.
+    """
+
+    def __init__(self, clock: Any, hz: float = FRAME_HZ) -> None:
+        self.clock = clock
+        self.period = 1.0 / hz
+        self._next_due = 0.0
+        self._last_start = 0.0
+        # Recent draw times of frames that refresh a panel section and of those that do not:
+        # the tick budget of each frame is what its kind of draw leaves of the work target.
+        self.draw_times: dict[bool, deque[float]] = {
+            kind: deque([0.004] * 30, maxlen=60) for kind in (False, True)}
+
+    def start(self, frame: Callable[[float], None]) -> None:
+        now = time.perf_counter()
+        self._last_start = self._next_due = now
+        self.clock.schedule_once(frame, 0.0)
+
+    def begin(self) -> tuple[float, float]:
+        """A frame starts: returns ``(start, interval since the last frame's start)``."""
+        start = time.perf_counter()
+        interval = start - self._last_start
+        self._last_start = start
+        return start, interval
+
+    def sim_budget(self, refresh: bool, snapshot_s: float = 0.0) -> float:
+        """Seconds of simulation this frame may use.
+
+        Args:
+            refresh: the frame's draw refreshes a panel section (a slower draw).
+            snapshot_s: an autosave's snapshot that this frame also takes, if any.
+        """
+        times = self.draw_times[refresh]
+        draw_est = sorted(times)[int(len(times) * 0.9)]
+        lo, hi = SIM_BUDGET_S
+        budget = min(max(WORK_TARGET_S - draw_est, lo), hi)
+        if snapshot_s:  # the frame ends with the autosave's snapshot: leave room for it
+            budget = max(budget - snapshot_s, lo / 2)
+        return budget
+
+    def drew(self, refresh: bool, seconds: float) -> None:
+        """Records how long a frame's draw took."""
+        self.draw_times[refresh].append(seconds)
+
+    def schedule_next(self, frame: Callable[[float], None]) -> None:
+        self._next_due += self.period
+        now = time.perf_counter()
+        if self._next_due < now - self.period:
+            self._next_due = now  # fell far behind (a stall): restart the timeline, no burst
+        clock = self.clock.get_default()
+        # pyglet measures a delay from its last tick unless that is > 0.2 s old
+        base = clock.last_ts if clock.last_ts and now - clock.last_ts <= 0.2 else now
+        self.clock.schedule_once(frame, max(0.0, self._next_due - base))

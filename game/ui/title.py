@@ -1,0 +1,165 @@
+"""The title screen: pick a level and see the keys, so nobody needs the command line.
+
+``TitleMenu`` and ``title_layout`` are pure (tested without a window); the
+``TitleView`` draws them. Starting a level is the window's job: the view only
+says which level was chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from game.ui.controls import TITLE_CONTROLS, Command, help_text
+from game.ui.layout import Rect
+
+BLURBS = {
+    "classic": "The seed's world: cross the field\nwithout touching the edges.\n"
+               "Score: your streak of safe crossings.",
+    "arcade": "An endless run through gates that\nnarrow as you go. Tap to hop.\n"
+              "Score: gates passed.",
+}
+"""A few words on each level for its card."""
+CARD_W, CARD_H, CARD_GAP = 300, 170, 28
+
+
+class TitleMenu:
+    """Which level is chosen."""
+
+    def __init__(self, levels: tuple[str, ...], chosen: str | None = None) -> None:
+        self.levels = levels
+        self.index = levels.index(chosen) if chosen in levels else len(levels) - 1
+
+    @property
+    def chosen(self) -> str:
+        return self.levels[self.index]
+
+    def move(self, step: int) -> None:
+        self.index = (self.index + step) % len(self.levels)
+
+    def pick(self, index: int) -> None:
+        if 0 <= index < len(self.levels):
+            self.index = index
+
+
+@dataclass(frozen=True)
+class TitleLayout:
+    """Where the title screen's parts go, in window pixels."""
+
+    title_y: float
+    hint_y: float
+    """The line of title-screen keys, under the cards."""
+    cards: tuple[Rect, ...]
+    keys: Rect
+    scale: float
+    """Cards and text shrink together below the size they are designed for."""
+
+
+def title_layout(width: int, height: int, n: int) -> TitleLayout:
+    """The title screen for ``n`` levels in a ``width`` x ``height`` window."""
+    full_w = n * CARD_W + (n - 1) * CARD_GAP
+    scale = min(1.0, (width - 40) / full_w, (height - 40) / 600)
+    scale = max(scale, 0.3)
+    cw, ch, gap = CARD_W * scale, CARD_H * scale, CARD_GAP * scale
+    x0 = (width - (n * cw + (n - 1) * gap)) / 2
+    cy = height * 0.52
+    cards = tuple(Rect(x0 + i * (cw + gap), cy - ch / 2, cw, ch) for i in range(n))
+    keys_w, keys_h = 2 * CARD_W * scale, 128 * scale
+    keys = Rect((width - keys_w) / 2, cards[0].y - 48 * scale - keys_h, keys_w, keys_h)
+    return TitleLayout(title_y=cards[0].top + 70 * scale, hint_y=cards[0].y - 24 * scale,
+                       cards=cards, keys=keys, scale=scale)
+
+
+def card_at(L: TitleLayout, x: float, y: float) -> int | None:
+    """The index of the card under the point, or None."""
+    for i, r in enumerate(L.cards):
+        if r.x <= x <= r.right and r.y <= y <= r.top:
+            return i
+    return None
+
+
+class TitleView:
+    """The title screen.
+
+    Args:
+        window: the pyglet window.
+        levels: the levels to offer, in menu order.
+        best: ``best(level)`` is the player's best score there (shown on the card).
+        start: called with the chosen level's name.
+        chosen: the level chosen at first (None: the last, the default level).
+    """
+
+    name = "title"
+
+    def __init__(self, window: Any, levels: tuple[str, ...], best: Callable[[str], int],
+                 start: Callable[[str], None], chosen: str | None = None) -> None:
+        self.window = window
+        self.menu = TitleMenu(levels, chosen)
+        self.best = best
+        self.start = start
+        self.drawing: Any = None
+        self.layout = title_layout(window.width, window.height, len(levels))
+
+    def command(self, command: Command) -> bool:
+        if command is Command.PREV:
+            self.menu.move(-1)
+        elif command is Command.NEXT:
+            self.menu.move(1)
+        elif command in (Command.START, Command.JUMP):
+            self.start(self.menu.chosen)
+        elif command in (Command.PICK_1, Command.PICK_2):
+            self.menu.pick(0 if command is Command.PICK_1 else 1)
+            self.start(self.menu.chosen)
+        else:
+            return False
+        return True
+
+    def click(self, x: float, y: float) -> None:
+        """A click on a card starts that level."""
+        i = card_at(self.layout, x, y)
+        if i is not None:
+            self.menu.pick(i)
+            self.start(self.menu.chosen)
+
+    def focus(self, gained: bool) -> None:
+        pass
+
+    def hidden(self) -> None:
+        pass
+
+    def resize(self, width: int, height: int) -> None:
+        self.layout = title_layout(width, height, len(self.menu.levels))
+        if self.drawing is not None:
+            self.drawing.place(self.layout)
+
+    def frame(self, start: float, interval: float, pacer: Any, stats: dict[str, float],
+              visible: bool) -> Any:
+        from game.ui.game_view import Frame
+
+        if visible:
+            if self.drawing is None:
+                from game.ui.title_draw import TitleDrawing
+
+                self.drawing = TitleDrawing(self.menu.levels, BLURBS, help_text(),
+                                            _title_keys_text())
+                self.drawing.place(self.layout)
+            self.drawing.update(self.menu.index, [self.best(lv) for lv in self.menu.levels])
+            self.window.draw(interval)
+        return Frame()
+
+    def draw(self) -> None:
+        self.window.clear()
+        if self.drawing is not None:
+            self.drawing.draw()
+
+    def state(self) -> dict[str, Any]:
+        return {"chosen": self.menu.chosen, "levels": list(self.menu.levels),
+                "cards": [[r.x, r.y, r.w, r.h] for r in self.layout.cards]}
+
+    def finish(self) -> None:
+        pass
+
+
+def _title_keys_text() -> str:
+    return "   ·   ".join(f"{c.shown} {c.hint}" for c in TITLE_CONTROLS)

@@ -1,0 +1,89 @@
+"""The title screen's drawables (``game.ui.title`` decides what they show)."""
+
+from __future__ import annotations
+
+from pyglet import shapes
+from pyglet.graphics import Batch, Group
+
+from game.ui import widgets as w
+from game.ui.title import TitleLayout
+
+CARD_BG = (30, 42, 62, 255)
+CARD_ON = (52, 74, 108, 255)
+
+
+class TitleDrawing:
+    """Title, one card per level, the title keys and the game's controls."""
+
+    def __init__(self, levels: tuple[str, ...], blurbs: dict[str, str], controls: str,
+                 title_keys: str) -> None:
+        from pyglet import gl
+
+        from game.ui.render import MARGIN_BG
+
+        gl.glClearColor(*(c / 255 for c in MARGIN_BG), 1.0)
+        self.batch = Batch()
+        g = [Group(order=i) for i in range(4)]
+        b = self.batch
+        self.levels = levels
+        self.title = w.ShadowLabel(b, g[1], g[2], 44, anchor_x="center", anchor_y="center")
+        self.sub = w.label(b, g[2], 14, color=w.DIM, anchor_x="center", anchor_y="center")
+        self.sub.text = "fly with SPACE · or hand the controls to an autopilot that learns"
+        self.cards = []
+        for lv in levels:
+            bg = shapes.RoundedRectangle(0, 0, 10, 10, 12, color=CARD_BG, batch=b, group=g[0])
+            name = w.label(b, g[2], 22, color=w.ACCENT, bold=True, anchor_x="center",
+                           anchor_y="top")
+            name.text = lv
+            blurb = w.label(b, g[2], 11, multiline=True, width=260, align="center",
+                            anchor_x="center", anchor_y="top")
+            blurb.text = blurbs.get(lv, "")
+            best = w.label(b, g[2], 11, color=w.DIM, anchor_x="center", anchor_y="bottom")
+            self.cards.append((bg, name, blurb, best))
+        self.keys_bg = w.panel_bg(b, g[0])
+        lines = controls.split("\n")
+        half = (len(lines) + 1) // 2
+        self.columns = []
+        for part in (lines[:half], lines[half:]):  # the game's controls in two columns
+            col = w.label(b, g[2], 10.5, color=w.INK, multiline=True, width=400, anchor_y="top")
+            col.text = "\n".join(part)
+            self.columns.append(col)
+        self.title_keys = w.label(b, g[2], 12, anchor_x="center", anchor_y="center")
+        self.title_keys.text = title_keys
+        self._key: tuple = ()
+
+    def place(self, L: TitleLayout) -> None:
+        s = L.scale
+        cx = (L.cards[0].x + L.cards[-1].right) / 2
+        self.title.text.font_size = self.title.shadow.font_size = 44 * s
+        self.title.set("GRAVITY FLYER", cx, L.title_y + 20 * s)
+        self.sub.font_size = 14 * s
+        w.move(self.sub, cx, L.title_y - 28 * s)
+        for (bg, name, blurb, best), r in zip(self.cards, L.cards, strict=True):
+            w.place_rect(bg, r.x, r.y, r.w, r.h)
+            name.font_size = 22 * s
+            w.move(name, r.x + r.w / 2, r.top - 14 * s)
+            blurb.font_size, blurb.width = 11 * s, r.w - 20 * s
+            w.move(blurb, r.x + r.w / 2, r.top - 54 * s)
+            best.font_size = 11 * s
+            w.move(best, r.x + r.w / 2, r.y + 12 * s)
+        k = L.keys
+        w.place_rect(self.keys_bg, k.x, k.y, k.w, k.h)
+        for i, col in enumerate(self.columns):
+            col.font_size, col.width = 10.5 * s, k.w / 2 - 24 * s
+            w.move(col, k.x + 18 * s + i * k.w / 2, k.top - 14 * s)
+        self.title_keys.font_size = 12 * s
+        w.move(self.title_keys, cx, L.hint_y)
+        self._key = ()
+
+    def update(self, chosen: int, bests: list[int]) -> None:
+        key = (chosen, tuple(bests))
+        if key == self._key:
+            return
+        self._key = key
+        for i, ((bg, _, _, best), score) in enumerate(zip(self.cards, bests, strict=True)):
+            bg.color = CARD_ON if i == chosen else CARD_BG
+            w.set_text(best, f"your best: {score}" + ("   ◀ chosen" if i == chosen else ""))
+
+    def draw(self) -> None:
+        self.batch.draw()
