@@ -125,7 +125,7 @@ class Level(ABC):
 
     @abstractmethod
     def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
-        """The JSON-able figures of an evaluation's scores (see ``game.commands.Evaluation``)."""
+        """The JSON-able figures of an evaluation's scores (see ``game.evaluation.Evaluation``)."""
 
     @abstractmethod
     def figure(self, result: Mapping[str, Any]) -> float:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import as_format_3
 
+from ai.errors import StateError
 from game import arcade, classic, make_world, physics
-from game.learning import learner_config, new_learner
+from game.learning import LEGACY_META, learner_config, learner_from_state, new_learner
 from game.levels import ARCADE, CLASSIC, LEVELS
 from game.physics import FALL, JUMP
 
@@ -23,7 +25,8 @@ def test_spec_matches_its_worlds(name: str) -> None:
     assert level.train_batch(3, 1).observation().shape == (3, level.obs_size)
     assert level.eval_batch(4, 1).observation().shape == (4, level.obs_size)
     module = MODULES[name]  # the version is the level module's own (or the shared one)
-    assert level.physics_version == getattr(module, "PHYSICS_VERSION", physics.PHYSICS_VERSION)
+    own = getattr(module, "PHYSICS_VERSION", None)
+    assert level.physics_version == (own if own is not None else physics.PHYSICS_VERSION)
     assert level.meta == {"level": name, "physics_version": str(level.physics_version)}
     assert level.pilot_meta["obs_size"] == str(level.obs_size)
     assert type(make_world(name, 1)) is type(world)
@@ -66,3 +69,16 @@ def test_the_arcade_oracle_is_a_ceiling_of_the_evaluation_runs() -> None:
     figures = ARCADE.figures(np.minimum(best, 3).astype(float), best)
     assert figures["mean_score"] == pytest.approx(np.minimum(best, 3).mean())
     assert 0 < figures["mean_score_over_oracle"] < 1 and figures["success_rate"] < 1
+
+
+@pytest.mark.parametrize("name", list(LEVELS))
+def test_an_old_save_is_resumed_only_under_the_physics_it_was_learned_with(name: str) -> None:
+    level = LEVELS[name]
+    learner = new_learner(level, seed=0, config=learner_config(level, capacity=64))
+    old = as_format_3(learner.state())  # saves before format 4 all predate physics versions
+    if level.physics_version == int(LEGACY_META["physics_version"]):
+        assert learner_from_state(level, old).meta == level.meta
+    else:
+        with pytest.raises(StateError, match="physics version 1, not"):
+            learner_from_state(level, old)
+    assert learner_from_state(level, learner.state()).meta == level.meta
