@@ -28,7 +28,12 @@ DECISION_TICKS = 4
 
 @dataclass(frozen=True)
 class Physics:
-    """Arcade flight constants. Vertical ones are whole sub-units (``1 / SUB_UNITS``)."""
+    """Arcade flight constants. Vertical ones are whole sub-units (``1 / SUB_UNITS``).
+
+    Tuned with ``bench/human_play.py`` (a player who sees the screen 200 ms late): with
+    gravity 1/512 per tick per tick and a jump of 16/512 (a 0.27 s hop, and wider gaps
+    than now) that player's median was 7 gates; these constants give it 57.
+    """
 
     gravity: int = 1
     """Subtracted from v_y every tick that is not a jump (sub-units per tick per tick)."""
@@ -36,8 +41,8 @@ class Physics:
     """A JUMP sets v_y to this (sub-units per tick; 1.17 field units per second): a rise of
     210 sub-units (0.21 field units) over 20 ticks (1/3 s), then the fall back."""
     v_fall_max: int = 31
-    """Fastest fall (sub-units per tick; 1.82 field units per second, reached 0.85 s after
-    the top of a hop)."""
+    """Fastest fall (sub-units per tick; 1.82 field units per second, reached 31 ticks,
+    0.52 s, after the top of a hop). On the decision grid too: 20 - 3 - 4 * 12."""
     start_speeds: tuple[int, ...] = (9, 5, 1, -3, -7)
     """A run starts with v_y drawn uniformly from these (sub-units per tick). They are
     speeds a flyer also has at decision boundaries after a jump (20 - 3 - 4k), which keeps
@@ -242,15 +247,22 @@ def make_courses(seeds: np.ndarray, n_gates: int,
 
 
 def check_rules(physics: Physics, rules: CourseRules) -> None:
-    """Raises ``ValueError`` unless a decision can meet at most one wall.
+    """Raises ``ValueError`` unless a decision can meet at most one wall, and so on.
 
     ``ArcadeBatch`` judges a whole decision at once against the next gate only, so the
-    flyer must not be able to leave one wall and reach the next within a decision.
+    flyer must not be able to leave one wall and reach the next within a decision; and it
+    tells a real gate from padding by its distance (``LOOKAHEAD_TICKS``).
     """
     gap = min(rules.spacing_min_ticks, rules.spacing_start_ticks) - rules.wall_ticks
     if gap < physics.decision_ticks or rules.wall_ticks < 1:
         raise ValueError(f"walls must be at least {physics.decision_ticks} ticks apart "
                          f"(decision_ticks) and 1 tick thick; got {gap} and {rules.wall_ticks}")
+    # The observation reports the gate after next; it must be nearer than the lookahead.
+    widest = max(rules.spacing_min_ticks, rules.spacing_start_ticks) + rules.spacing_jitter_ticks
+    far = max(rules.first_gate_tick + widest, 2 * widest - rules.wall_ticks)
+    if far >= LOOKAHEAD_TICKS:
+        raise ValueError(f"gates must come within {LOOKAHEAD_TICKS} ticks of the next; "
+                         f"these rules allow {far}")
 
 
 OBS_SIZE = 8
@@ -493,9 +505,10 @@ class ArcadeBatch:
         u = physics.unit
         self._vj, self._vmax = physics.v_jump * u, physics.v_fall_max * u
         self._g = physics.gravity * u
-        # Tick k of a decision (0-based): v_y is the first tick's minus k gravities.
-        self._fall_ramp = (np.arange(d) * self._g)[:, None]
         self._ticks = np.arange(1, d + 1)[:, None]
+        # Speeds and heights after each tick of a decision (reused buffers).
+        self._V = np.zeros((d, n))
+        self._Y = np.zeros((d, n))
         self._speeds = np.asarray(physics.start_speeds) * u
         self.rng = np.random.default_rng(seed)
         self.course_seed = np.zeros(n, dtype=np.int64)
@@ -570,55 +583,68 @@ class ArcadeBatch:
         """One decision for every flyer; returns ``(obs, rewards, terminated)``."""
         d = self.decision_ticks
         t0 = self.t
+        V, Y = self._V, self._Y
         # Speed after each tick of the decision: the action's tick, then falls (the cap
-        # applied per tick equals the cap of the running difference, as v1 >= -vmax).
-        v1 = self.v_y - self._g
+        # applied per tick equals the cap of the running difference, as V[0] >= -vmax).
+        v1 = V[0]
+        np.subtract(self.v_y, self._g, out=v1)
         np.maximum(v1, -self._vmax, out=v1)
         np.copyto(v1, self._vj, where=np.asarray(actions) == JUMP)
-        V = v1 - self._fall_ramp
-        np.maximum(V, -self._vmax, out=V)
-        Y = np.cumsum(V, axis=0)
-        Y += self.y
-        # Crash checks on every tick: the edges, then the next gate's gap while inside it.
-        crash = np.abs(Y) > 1.0
+        np.add(self.y, v1, out=Y[0])
+        for j in range(1, d):
+            np.subtract(v1, j * self._g, out=V[j])
+            np.maximum(V[j], -self._vmax, out=V[j])
+            np.add(Y[j - 1], V[j], out=Y[j])
+        # The edges: heights within a decision are concave in time (the speed only falls),
+        # so the lowest is at an end and the highest anywhere; crash ticks are found later.
+        top = np.maximum(Y[0], Y[1]) if d > 1 else Y[0].copy()
+        for j in range(2, d):
+            np.maximum(top, Y[j], out=top)
+        crashed = top > 1.0
+        crashed |= np.minimum(Y[0], Y[d - 1]) < -1.0
+        # The next gate's gap, checked only for flyers that meet its wall in this decision.
         to_front = self.gate_start[0] - t0
         to_end = self._end - t0
         near = to_front <= d
         near &= to_end >= 1
-        if near.any():
-            w = np.flatnonzero(near)
+        def gap_crash(w: np.ndarray) -> np.ndarray:
+            """``(d, len(w))``: flyers ``w`` are inside the wall and outside its gap."""
             k = self._ticks
-            inside = (k >= to_front[w]) & (k <= to_end[w])
-            inside &= np.abs(Y[:, w] - self.gate_gap_y[0, w]) > self.gate_half[0, w]
-            crash[:, w] |= inside
-        crashed = crash.any(axis=0)
-        # The gate is passed on its last tick, if that comes before any crash.
-        passes = near & (to_end <= d)
+            out = (k >= to_front[w]) & (k <= to_end[w])
+            out &= np.abs(Y[:, w] - self.gate_gap_y[0, w]) > self.gate_half[0, w]
+            return out
+
+        w = np.flatnonzero(near)
+        if w.size:
+            crashed[w] |= gap_crash(w).any(axis=0)
         stop = np.full(self.n, d)
-        ended = np.zeros(self.n, dtype=bool)
-        if crashed.any():
-            c = np.flatnonzero(crashed)
-            stop[c] = crash[:, c].argmax(axis=0) + 1
-            ended[c] = True
-        passed = passes
-        if passes.any():
-            p = np.flatnonzero(passes)
+        ended = crashed
+        c = np.flatnonzero(crashed)
+        if c.size:
+            # The first tick that crashes, tick by tick as the world does.
+            bad = np.abs(Y[:, c]) > 1.0
+            cw = near[c]
+            if cw.any():
+                bad[:, cw] |= gap_crash(c[cw])
+            stop[c] = bad.argmax(axis=0) + 1
+        # The gate is passed on its last tick, if that comes before any crash.
+        passed = near & (to_end <= d)
+        p = np.flatnonzero(passed)
+        if p.size:
             got = to_end[p] < np.where(ended[p], stop[p], d + 1)
-            passed = np.zeros(self.n, dtype=bool)
-            passed[p[got]] = True
+            passed[p[~got]] = False
             # The run's last gate ends it on that tick, before anything that follows.
             fin = p[got & (self.gate[p] + 1 == self.n_gates)]
             stop[fin] = to_end[fin]
             ended[fin] = False
         reward = passed.astype(np.float32)
         reward -= ended
-        self.v_y[:] = V[-1]
-        self.y[:] = Y[-1]
+        self.v_y[:] = V[d - 1]
+        self.y[:] = Y[d - 1]
         t0 += d
         terminated = ended
-        if passed.any():
-            pi = np.flatnonzero(passed)
-            self._advance(pi)
+        if p.size:
+            self._advance(np.flatnonzero(passed))
             terminated |= self.gate == self.n_gates
         if terminated.any():
             idx = np.flatnonzero(terminated)
@@ -646,8 +672,9 @@ class ArcadeBatch:
         obs[:, 1] = self.v_y[sel] * V_OBS_SCALE
         for k in (0, 1):
             col = 2 + 3 * k
-            start = self.gate_start[k, sel]
-            obs[:, col] = np.where(start >= FAR_TICK, LOOKAHEAD_TICKS * vx, (start - t) * vx)
+            # A real gate is always nearer than the lookahead, a padding one much further:
+            # the minimum picks exactly the scalar world's value (one operand, unchanged).
+            obs[:, col] = np.minimum((self.gate_start[k, sel] - t) * vx, LOOKAHEAD_TICKS * vx)
             obs[:, col + 1] = self.gate_gap_y[k, sel] - y
             obs[:, col + 2] = self.gate_half[k, sel]
         return obs

@@ -5,17 +5,17 @@ search over states. The oracle searches the autopilot's action space: one action
 decision (``Physics.decision_ticks`` ticks, see ``ArcadeWorld.step``), forward, decision by
 decision, batched over many courses in numpy.
 
-* Physics v2 keeps heights and speeds in whole sub-units, so a state is a pair of
-  integers and states merge exactly. At a decision boundary the speed is one of a few
-  values (a jump's 20 minus 3, minus 4 per falling decision since, down to the cap, or the
-  run's start speed minus the same): these are the *rows*.
-* Every decision moves a height by an even number of sub-units, and in practice the
-  heights reachable in one row form a few runs of consecutive even numbers. So the
-  reachable set of a row is kept as at most ``MAX_RUNS`` disjoint intervals per course,
-  exactly, not as a hull: a decision clips each row's intervals to the start heights from
-  which all of its ticks stay in the field and in the gap, shifts them by the decision's
-  climb or fall, and merges what lands in the same row. More runs than that raise an
-  error instead of giving a wrong answer.
+* Physics v2 keeps heights and speeds in whole sub-units (1/1024), so a state is a pair of
+  integers and states merge exactly: nothing is rounded, nothing is merged by tolerance.
+* At a decision boundary the speed is one of a few values, the *rows*: a jump's 20 minus
+  3, minus 4 per falling decision since, down to the cap (or the run's start speed minus
+  the same). Every decision moves a height by an even number of sub-units, so the heights
+  a row can hold are the 1,025 even numbers in [-1024, 1024]: each (course, row) set is a
+  1,025-bit bitset (17 uint64 words).
+* A decision keeps, per (row, action), the start heights from which all of its ticks stay
+  in the field and in the gap of the wall they are in (an interval: the climb or fall is
+  fixed by row and action), shifts them by the decision's climb or fall, and ORs them
+  into the row the decision ends in. A JUMP ends in the same row from every row.
 * Gates are passed on fixed ticks, so every state alive at a decision boundary has the
   same score. The best score is what the last survivors reach: the gates passed by the
   end of the last decision with a survivor, or, if a path passes a gate inside the next
@@ -26,11 +26,12 @@ Evaluate against the oracle with the speeds the runs started with (``ArcadeBatch
 right after ``reset``, or the ``v_y`` passed to ``reset``); the default 0.0 is the oracle
 for runs started with ``v_y = 0.0``. ``flyer/Arcade-v0`` reports it as ``info["v_y0"]``.
 
-Plans: the interval sets of every decision are kept (``plans=True``) and one path is
-walked back from a survivor of the last one; replayed with ``ArcadeWorld.step`` from
-``y = 0, v_y = v_y0`` it scores the best.
+Plans (``plans=True``): the state sets of every ``CHECKPOINT_DECISIONS``-th decision are
+kept, and each course is walked back from a state it ends in, decision by decision, the
+sets in between recomputed one segment at a time. Replayed with ``ArcadeWorld.step`` from
+``y = 0, v_y = v_y0``, a plan scores the best.
 
-Cost: see ``bench/results/oracle.json`` (``python bench/oracle_cost.py``).
+Cost: ``bench/results/oracle_cost.json`` (``python bench/oracle_cost.py``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import numpy as np
 from game.arcade import PHYSICS, RULES, SUB_UNITS, CourseRules, Physics, make_courses
 from game.physics import FALL, JUMP
 
-CHUNK_COURSES = 512
+CHUNK_COURSES = 1024
 """Courses searched together: bounds memory."""
 CHECKPOINT_DECISIONS = 32
 """Plans keep the state sets of every this many decisions and recompute those between."""
@@ -107,22 +108,21 @@ def _gap_bounds(gap_y: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.where(bad, _FREE, lo), np.where(bad, -_FREE, hi)
 
 
-def _shift(x: np.ndarray, s: int) -> np.ndarray:
-    """Bitsets ``x`` (``(..., W)`` uint64, bit 0 lowest) moved up by ``s`` bits (down if < 0)."""
-    out = np.zeros_like(x)
+def _shift_into(out: np.ndarray, x: np.ndarray, s: int) -> None:
+    """ORs bitsets ``x`` (``(..., W)`` uint64, bit 0 lowest) moved up by ``s`` bits (down if
+    negative) into ``out``, in place; bits moved past either end are dropped."""
     n = x.shape[-1]
     q, b = divmod(abs(s), _WORD)
     if q >= n:
-        return out
+        return
     if s >= 0:
-        out[..., q:] = x[..., : n - q] << np.uint64(b)
+        out[..., q:] |= x[..., : n - q] << np.uint64(b)
         if b:
             out[..., q + 1:] |= x[..., : n - q - 1] >> np.uint64(_WORD - b)
     else:
-        out[..., : n - q] = x[..., q:] >> np.uint64(b)
+        out[..., : n - q] |= x[..., q:] >> np.uint64(b)
         if b:
             out[..., : n - q - 1] |= x[..., q + 1:] << np.uint64(_WORD - b)
-    return out
 
 
 class _Chunk:
@@ -205,8 +205,8 @@ class _Chunk:
     def _masks(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Bitset masks ``(..., W)`` of the inclusive bit ranges ``lo..hi``."""
         base = np.arange(self.n_words) * _WORD
-        a = np.clip(lo[..., None] - base, 0, _WORD)
-        b = np.clip(hi[..., None] + 1 - base, 0, _WORD)
+        a = np.minimum(np.maximum(lo[..., None] - base, 0), _WORD)
+        b = np.minimum(np.maximum(hi[..., None] + 1 - base, 0), _WORD)
         return _LOW[b] & ~_LOW[a]
 
     def keep(self, x: np.ndarray, low: np.ndarray, top: np.ndarray, special: np.ndarray
@@ -228,11 +228,11 @@ class _Chunk:
     def advance(self, x: np.ndarray, fall: np.ndarray, jump: np.ndarray) -> np.ndarray:
         """The state sets after a decision, from the start sets and what survives of them."""
         new = np.zeros_like(x)
+        for r in range(self.n_rows):
+            _shift_into(new[:, self.fall_to[r]], fall[:, r], int(self.shift[r, FALL]))
         jumps = np.bitwise_or.reduce(x, axis=1)
         jumps &= jump
-        new[:, self.jump_row] = _shift(jumps, int(self.shift[0, JUMP]))
-        for r in range(self.n_rows):
-            new[:, self.fall_to[r]] |= _shift(fall[:, r], int(self.shift[r, FALL]))
+        _shift_into(new[:, self.jump_row], jumps, int(self.shift[0, JUMP]))
         return new
 
     def passes_before_crash(self, c: int, x: np.ndarray, low: np.ndarray, top: np.ndarray,
