@@ -417,9 +417,11 @@ class _FlyerVectorEnv(VectorEnv):
         raise NotImplementedError
 
     def _reset_info(self, idx: np.ndarray) -> dict[str, Any]:
+        """The info of a reset of runs ``idx``, as SyncVectorEnv gathers its envs' infos."""
         return {}
 
-    def _step_info(self) -> dict[str, Any]:
+    def _step_info(self, restarted: np.ndarray | None = None) -> dict[str, Any]:
+        """The info after a step; runs ``restarted`` have just started again (reset infos)."""
         return {}
 
     def _new_keys(self, seed: int | list[int | None] | None, idx: np.ndarray) -> None:
@@ -481,21 +483,26 @@ class _FlyerVectorEnv(VectorEnv):
             raise ValueError(f"expected {self.num_envs} actions, got shape {actions.shape}")
         obs, rewards, terminated = self._batch_step(actions)
         rewards = rewards.astype(np.float64)
-        terminated = terminated.copy()
         truncated = np.zeros(self.num_envs, dtype=bool)
-        infos = self._step_info()
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
-            if self._autoreset.any():
+            restart = self._autoreset
+            if restart.any():
                 # These flyers ended on the previous step: this step starts their new run
                 # instead (the batch also moved them; the restart overwrites that).
-                idx = np.flatnonzero(self._autoreset)
+                idx = np.flatnonzero(restart)
                 self._autostart(idx)
                 obs[idx] = self._observe(idx)
                 rewards[idx] = 0.0
-                terminated[idx] = False
-                infos = _merge(infos, self._reset_info(idx), self.num_envs)
+                terminated = terminated & ~restart
+                infos = self._step_info(restarted=idx)
+            else:
+                terminated = terminated.copy()
+                infos = self._step_info()
             self._autoreset = terminated | truncated
-        elif terminated.any():
+        elif not terminated.any():
+            infos = self._step_info()
+        else:
+            terminated = terminated.copy()
             idx = np.flatnonzero(terminated)
             # As SyncVectorEnv gives them: an object array of the ended runs' observations
             # (None elsewhere), and their step infos masked to those runs.
@@ -506,11 +513,11 @@ class _FlyerVectorEnv(VectorEnv):
             mask[idx] = True
             final_info = {k: (v & mask if k.startswith("_") else v)
                           for k, v in self._step_info().items()}
-            infos["final_obs"], infos["_final_obs"] = final_obs, mask
-            infos["final_info"], infos["_final_info"] = final_info, mask.copy()
             self._autostart(idx)
             obs[idx] = self._observe(idx)
-            infos = _merge(infos, self._reset_info(idx), self.num_envs)
+            infos = self._step_info(restarted=idx)
+            infos["final_obs"], infos["_final_obs"] = final_obs, mask
+            infos["final_info"], infos["_final_info"] = final_info, mask.copy()
         return obs, rewards, terminated, truncated, infos
 
     def render(self) -> tuple[np.ndarray, ...] | None:
@@ -524,20 +531,6 @@ class _FlyerVectorEnv(VectorEnv):
 
     def _row_world(self, i: int) -> Any:
         raise NotImplementedError
-
-
-def _merge(infos: dict[str, Any], extra: dict[str, Any], n: int) -> dict[str, Any]:
-    """Adds ``extra`` (value arrays with ``_key`` masks) into ``infos``, masks or-ed."""
-    for key, value in extra.items():
-        if key.startswith("_"):
-            continue
-        mask = extra[f"_{key}"]
-        if key in infos:
-            infos[key] = np.where(mask, value, infos[key])
-            infos[f"_{key}"] = infos[f"_{key}"] | mask
-        else:
-            infos[key], infos[f"_{key}"] = value, mask
-    return infos
 
 
 class ClassicVectorEnv(_FlyerVectorEnv):
@@ -614,16 +607,29 @@ class ArcadeVectorEnv(_FlyerVectorEnv):
     def _batch_step(self, actions: np.ndarray):
         return self.batch.step(actions)
 
-    def _step_info(self) -> dict[str, Any]:
-        return {"score": self.batch.score.copy(), "_score": self._all.copy()}
+    def _step_info(self, restarted: np.ndarray | None = None) -> dict[str, Any]:
+        b = self.batch
+        infos: dict[str, Any] = {"score": b.score.copy(), "_score": self._all.copy()}
+        if restarted is not None and restarted.size:
+            infos.update(self._start_info(restarted))
+        return infos
 
     def _reset_info(self, idx: np.ndarray) -> dict[str, Any]:
         mask = np.zeros(self.num_envs, dtype=bool)
         mask[idx] = True
-        b = self.batch
-        return {"score": np.where(mask, 0, b.score), "_score": mask.copy(),
-                "course_seed": np.where(mask, b.course_seed, 0), "_course_seed": mask.copy(),
-                "v_y0": np.where(mask, b.v_y, 0.0), "_v_y0": mask}
+        return {"score": np.where(mask, 0, self.batch.score), "_score": mask,
+                **self._start_info(idx)}
+
+    def _start_info(self, idx: np.ndarray) -> dict[str, Any]:
+        """``course_seed`` and ``v_y0`` of the runs ``idx`` that just started (masked)."""
+        b, n = self.batch, self.num_envs
+        mask = np.zeros(n, dtype=bool)
+        mask[idx] = True
+        seeds = np.zeros(n, dtype=np.int64)
+        seeds[idx] = b.course_seed[idx]
+        v_y0 = np.zeros(n)
+        v_y0[idx] = b.v_y[idx]
+        return {"course_seed": seeds, "_course_seed": mask, "v_y0": v_y0, "_v_y0": mask.copy()}
 
     def _row_world(self, i: int) -> Any:
         w, b = self._world, self.batch

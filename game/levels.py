@@ -26,7 +26,8 @@ def _physics_version(module: Any) -> int:
 
 
 def _ticks_per_second(module: Any) -> float:
-    return float(module.TICKS_PER_SECOND)
+    # Likewise the per-level TICKS_PER_SECOND: both levels play at 10 ticks/s before it.
+    return float(getattr(module, "TICKS_PER_SECOND", 10.0))
 
 
 def _decision_ticks(module: Any, world_class: type) -> int:

@@ -125,7 +125,7 @@ def test_record_needs_no_display(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", (
         "import sys; from game.cli import main; "
         f"code = main(['record', '--out', {str(tmp_path / 'f.gif')!r}, '--seconds', '1', "
-        "'--size', '48']); print(code, 'pyglet' in sys.modules)")],
+        "'--size', '48', '--level', 'classic']); print(code, 'pyglet' in sys.modules)")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.split()[-2:] == ["0", "False"], out.stderr
 
