@@ -26,14 +26,7 @@ def _physics_version(module: Any) -> int:
 
 
 def _ticks_per_second(module: Any) -> float:
-    # Likewise the per-level TICKS_PER_SECOND: both levels play at 10 ticks/s before it.
-    return float(getattr(module, "TICKS_PER_SECOND", 10.0))
-
-
-def _decision_ticks(module: Any, world_class: type) -> int:
-    # Classic worlds declare it on the class; arcade worlds take it from their physics.
-    ticks = getattr(world_class, "decision_ticks", None)
-    return int(ticks if ticks is not None else module.PHYSICS.decision_ticks)
+    return float(module.TICKS_PER_SECOND)
 
 
 @dataclass(frozen=True)
@@ -264,7 +257,7 @@ CLASSIC = FlightLevel(
     name="classic", physics_version=_physics_version(classic),
     obs_size=classic.ClassicBatch.obs_size,
     obs_layout="y, v_y", ticks_per_second=_ticks_per_second(classic),
-    decision_ticks=_decision_ticks(classic, classic.ClassicWorld), figure_name="success rate")
+    decision_ticks=classic.ClassicWorld.decision_ticks, figure_name="success rate")
 """The seed's level: one crossing of the field per flight."""
 
 ARCADE = CourseLevel(
@@ -272,7 +265,7 @@ ARCADE = CourseLevel(
     obs_layout="y, v_y, dx_next_wall, next_gap_y - y, next_half_gap, dx_wall_after, "
                "gap_after_y - y, half_gap_after",
     ticks_per_second=_ticks_per_second(arcade),
-    decision_ticks=_decision_ticks(arcade, arcade.ArcadeWorld), figure_name="score/oracle",
+    decision_ticks=arcade.PHYSICS.decision_ticks, figure_name="score/oracle",
     learner=MappingProxyType(dict(
         hidden=(64, 64), gamma=0.98, lr_early=3e-3, lr=1e-3, early_steps=5_000,
         updates_per_step_early=2.0,

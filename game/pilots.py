@@ -89,6 +89,13 @@ class Pilots:
         self.pending_jump = False
         return self.pilot
 
+    def toggle_learning(self) -> bool:
+        """L: switches learning; returns the new state."""
+        if self.learner is None:
+            raise RuntimeError("the autopilot is not available")
+        self.learner.learn_enabled = not self.learner.learn_enabled
+        return self.learner.learn_enabled
+
     def action(self, obs: np.ndarray) -> int:
         """The action for the next tick, given the observation before it."""
         d = self.decision

@@ -175,11 +175,6 @@ class Session:
         if self.pausing.ends_on_focus(self.now(), autopilot=not self.pilots.human):
             self.resume()
 
-    def set_speed(self, index: int) -> None:
-        """Keys 1-4: pick 1x, 4x, 16x or max."""
-        self.pace.set_index(index)
-        self.clock.acc = min(self.clock.acc, 1.0)
-
     def toggle_pilot(self) -> str:
         """A / TAB: hands the controls over mid-flight, without a reset; returns who flies."""
         who = self.pilots.hand_over()
@@ -191,13 +186,6 @@ class Session:
             elif self.phase is Phase.GAME_OVER:
                 self.timer = self.config.autopilot_restart_s
         return who
-
-    def toggle_learning(self) -> bool:
-        """L: switches learning; returns the new state."""
-        if self.learner is None:
-            raise RuntimeError("the autopilot is not available")
-        self.learner.learn_enabled = not self.learner.learn_enabled
-        return self.learner.learn_enabled
 
     def restart(self) -> None:
         """R: a new flight (classic, streak reset) or a new run on a new course (arcade).
@@ -275,8 +263,7 @@ class Session:
         world = self.world
         action = self.pilots.action(self.obs)
         y_before = world.y
-        # until the physics branch gives every world tick(), classic's step() is its tick
-        reward, terminated = world.tick(action) if hasattr(world, "tick") else world.step(action)
+        reward, terminated = world.tick(action)
         self.obs = world.observation()
         self.pilots.ticked(reward, terminated, self.obs)
         self.ticks += 1

@@ -83,27 +83,9 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
     if data_dir is None:
         setup.messages.append("learning will not be saved: the data folder cannot be used")
     else:
-        store = setup.store = Store.for_data_dir(data_dir, level)
-        if args.fresh:
-            try:
-                moved = store.move_aside_all()
-            except OSError as exc:
-                setup.messages.append(f"--fresh: could not move the old {level} learner aside "
-                                      f"({exc.strerror or exc}); it stays, not loaded")
-            else:
-                setup.messages.append(f"fresh {level} learner; the old one was moved to {moved}"
-                                      if moved else f"fresh {level} learner (none was saved)")
-        else:
-            result = store.load(build=lambda state: learner_from_state(spec, state))
-            setup.messages.extend(result.messages)
-            if result.built is not None:
-                learner = result.built
-                setup.resumed = (int(learner.episodes), int(learner.env_steps))
-                setup.generation = result.generation
-                if pilot is not None:
-                    setup.messages.append(f"resumed the saved {level} learner; the pilot "
-                                          f"{args.autopilot!r} is not loaded over it "
-                                          "(--fresh starts again from the pilot)")
+        setup.store = Store.for_data_dir(data_dir, level)
+        learner = _resume(setup, args, lambda state: learner_from_state(spec, state),
+                          pilot is not None)
     if learner is None:
         seed = (args.seed if args.seed is not None
                 else int(np.random.SeedSequence().entropy % 2**63))
@@ -117,6 +99,33 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
     learner.learn_enabled = bool(args.learn)
     setup.learner = learner
     return setup
+
+
+def _resume(setup: LearnerSetup, args: argparse.Namespace, build: Any,
+            have_pilot: bool) -> Any | None:
+    """The saved learner of ``setup.store`` (None: none, or ``--fresh`` moved it aside)."""
+    store, level = setup.store, args.level
+    if args.fresh:
+        try:
+            moved = store.move_aside_all()
+        except OSError as exc:
+            setup.messages.append(f"--fresh: could not move the old {level} learner aside "
+                                  f"({exc.strerror or exc}); it stays, not loaded")
+        else:
+            setup.messages.append(f"fresh {level} learner; the old one was moved to {moved}"
+                                  if moved else f"fresh {level} learner (none was saved)")
+        return None
+    result = store.load(build=build)
+    setup.messages.extend(result.messages)
+    learner = result.built
+    if learner is not None:
+        setup.resumed = (int(learner.episodes), int(learner.env_steps))
+        setup.generation = result.generation
+        if have_pilot:
+            setup.messages.append(f"resumed the saved {level} learner; the pilot "
+                                  f"{args.autopilot!r} is not loaded over it "
+                                  "(--fresh starts again from the pilot)")
+    return learner
 
 
 def autosave_interval() -> float:

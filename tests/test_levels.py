@@ -7,7 +7,7 @@ import pytest
 from conftest import as_format_3
 
 from ai.errors import StateError
-from game import arcade, classic, make_world, physics
+from game import arcade, classic, make_world
 from game.learning import LEGACY_META, learner_config, learner_from_state, new_learner
 from game.levels import ARCADE, CLASSIC, LEVELS
 from game.physics import FALL, JUMP
@@ -25,8 +25,7 @@ def test_spec_matches_its_worlds(name: str) -> None:
     assert level.train_batch(3, 1).observation().shape == (3, level.obs_size)
     assert level.eval_batch(4, 1).observation().shape == (4, level.obs_size)
     module = MODULES[name]  # the version is the level module's own (or the shared one)
-    own = getattr(module, "PHYSICS_VERSION", None)
-    assert level.physics_version == (own if own is not None else physics.PHYSICS_VERSION)
+    assert level.physics_version == module.PHYSICS_VERSION
     assert level.meta == {"level": name, "physics_version": str(level.physics_version)}
     assert level.pilot_meta["obs_size"] == str(level.obs_size)
     assert type(make_world(name, 1)) is type(world)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-from safetensors.numpy import load_file, save_file
 
 import game.arcade as arcade
 import game.classic as classic
 from ai import Autopilot, PilotError
 from game import FALL, JUMP, ArcadeWorld, ClassicWorld
 from game.cli import main
+from game.learning import load_pilot
+from game.levels import ARCADE
 
 
 def test_each_level_has_its_own_physics_version_and_tick_rate() -> None:
@@ -80,21 +79,18 @@ def _arcade_pilot_file(path, physics_version: str) -> None:
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [rng.standard_normal((fan_out, fan_in)).astype(np.float32),
                    rng.standard_normal(fan_out).astype(np.float32)]
-    Autopilot("arcade", layers).save(path, {"level": "arcade"})
-    with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        meta = json.loads(f.read(n))["__metadata__"]
-    save_file(load_file(path), path, metadata={**meta, "physics_version": physics_version})
+    Autopilot(layers, meta={**ARCADE.meta, "physics_version": physics_version}).save(
+        path, {"level": "arcade"})
 
 
 def test_a_physics_v1_arcade_pilot_is_refused_in_one_line(tmp_path, capsys) -> None:
     path = tmp_path / "old-arcade.safetensors"
     _arcade_pilot_file(path, "1")
-    with pytest.raises(PilotError, match="arcade physics version 1, this game has version 2"):
-        Autopilot.load(path)
+    with pytest.raises(PilotError, match="physics version 1, not 2"):
+        load_pilot(path)
     assert main(["evaluate", str(path), "--episodes", "5"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "physics version 1" in err
     # The same file with the current version loads.
     _arcade_pilot_file(path, "2")
-    assert Autopilot.load(path, level="arcade").level == "arcade"
+    assert load_pilot(path)[1] is ARCADE

@@ -83,7 +83,7 @@ def test_work_budget_drops_the_backlog_instead_of_spiralling():
     clock = FakeClock(step=0.004)  # every tick looks like 4 ms of work
     s = make(tick_rate=60.0, clock=clock, work_budget_s=0.008, learner=Hover(),
              pilot="autopilot")
-    s.set_speed(2)  # 16x: 960 ticks/s, 4 ticks due in a 1/240 s frame... use a long frame
+    s.pace.set_index(2)  # 16x: 960 ticks/s, 4 ticks due in a 1/240 s frame... use a long frame
     ran = s.advance(0.1)  # 96 ticks due
     assert 1 <= ran <= 3
     assert s.clock.dropped > 90
@@ -170,7 +170,7 @@ def test_tick_rate_ladder_and_change_keeps_the_phase():
 def test_speed_multipliers_scale_ticks():
     for index, mult in enumerate(SPEEDS[:3]):
         s = make("classic", learner=Hover(), pilot="autopilot", tick_rate=8.0)
-        s.set_speed(index)
+        s.pace.set_index(index)
         assert s.advance(1 / 16) + s.advance(1 / 16) == mult  # 1 tick of wall time
 
 
@@ -179,7 +179,7 @@ def test_max_speed_fills_the_work_budget_and_draws_the_latest():
     learner = FakeLearner()
     s = make("classic", learner=learner, clock=clock, work_budget_s=0.008, tick_rate=10.0)
     s.toggle_pilot()
-    s.set_speed(3)
+    s.pace.set_index(3)
     ran = s.advance(1 / 60)
     assert 70 <= ran <= 80  # one clock read per tick after the first
     assert s.alpha() == 1.0
@@ -230,7 +230,7 @@ def test_autopilot_explores_only_while_learning():
     learner = FakeLearner(action=JUMP)
     s = make("classic", learner=learner, pilot="autopilot")
     s.advance(0.1)
-    s.toggle_learning()
+    s.pilots.toggle_learning()
     assert learner.learn_enabled is False
     s.advance(0.1)
     assert [e for _, e in learner.acts] == [True, False]
@@ -258,26 +258,33 @@ def test_classic_streak_stage_and_best(tmp_path):
     assert s.scoring.kind == "human"
 
 
+def frames_until(s: Session, done, limit: int = 2000) -> int:
+    """Advances 60 Hz frames until ``done()``; returns how many it took."""
+    for n in range(limit):
+        if done():
+            return n
+        s.advance(1 / 60)
+    raise AssertionError("never happened")
+
+
 def test_arcade_game_over_waits_for_the_player_and_autopilot_restarts_itself():
     learner = FakeLearner(action=FALL)
-    s = make("arcade", seed=4, learner=learner, tick_rate=10.0)
+    s = make("arcade", seed=4, learner=learner)
     s.press_jump()  # the player's run starts with SPACE
-    for _ in range(30):
-        s.advance(0.1)
+    frames_until(s, lambda: s.phase is not Phase.FLYING)
     assert s.phase is Phase.GAME_OVER and learner.episodes == [0.0]
     assert sum(s.advance(0.5) for _ in range(10)) == 0  # waits for the player
     s.press_jump()  # SPACE restarts, it does not jump
     assert s.phase is Phase.FLYING and s.world.t == 0 and not s.pilots.pending_jump
     s.toggle_pilot()
-    while s.phase is Phase.FLYING:
-        s.advance(0.1)
+    frames_until(s, lambda: s.phase is not Phase.FLYING)
     assert sum(s.advance(0.24) for _ in range(4)) == 0  # the game-over screen shows 1 s
     s.advance(0.1)
-    assert s.phase is Phase.FLYING and s.world.t <= 1
+    assert s.phase is Phase.FLYING and s.world.t <= 6
 
 
 def test_restart_key_resets_the_run():
-    s = make("arcade", seed=5, tick_rate=10.0, learner=FakeLearner())
+    s = make("arcade", seed=5, learner=FakeLearner())
     s.press_jump()
     s.advance(0.1)
     s.restart()
@@ -287,18 +294,31 @@ def test_restart_key_resets_the_run():
     assert s.world.t == 0 and s.phase is Phase.FLYING  # the autopilot needs no SPACE
 
 
-def test_the_players_run_waits_for_space():
-    s = make("arcade", seed=6, tick_rate=10.0, learner=FakeLearner())
+def test_the_players_run_waits_for_space_and_jumps_on_the_next_tick():
+    s = make("arcade", seed=6, learner=FakeLearner())
     assert s.phase is Phase.READY
     assert sum(s.advance(0.2) for _ in range(20)) == 0 and s.world.t == 0
     s.press_jump()  # starts the run and is its first jump
     assert s.phase is Phase.FLYING and s.pilots.pending_jump
-    s.advance(0.1)
-    assert s.world.t == 1 and s.world.v_y == 0.2
+    y0 = s.world.y
+    assert s.advance(1 / 60) == 1  # the very next tick: the jump, and the flyer is higher
+    assert s.world.t == 1 and s.world.v_y > 0 and s.world.y > y0
+    assert s.pilots.human_jumps == 1 and s.view().y > y0
     s.restart()
     s.toggle_pilot()  # handing over also starts the run
     assert s.phase is Phase.FLYING
-    assert s.advance(0.1) == 1
+    assert s.advance(1 / 60) == 1
+
+
+def test_arcade_ticks_at_the_game_speed_and_bounds_it():
+    s = make("arcade", seed=1, learner=Track(), pilot="autopilot")
+    assert s.pace.label() == ("Game speed", "100%")
+    assert sum(s.advance(1 / 60) for _ in range(60)) == s.spec.ticks_per_second  # 1 s of play
+    s.pace.faster()
+    assert s.pace.label()[1] == "115%"
+    for bad in (10.0, 1e9):
+        with pytest.raises(ValueError, match="between 15 and 120 ticks/s"):
+            s.pace.set_tick_rate(bad)
 
 
 def test_interpolation_moves_smoothly_between_ticks():
@@ -315,15 +335,24 @@ def test_interpolation_moves_smoothly_between_ticks():
     assert v.x == pytest.approx(-1 + 0.05 * 2.5)
 
 
+class Track(FakeLearner):
+    """Hops towards the next gap: JUMP when the gap is above and the flyer is not rising."""
+
+    def act(self, obs, explore=True):
+        self.acts.append((obs.copy(), explore))
+        return JUMP if obs[3] > 0.02 and obs[1] <= 0 else FALL
+
+
 def test_arcade_view_wraps_at_each_stage():
-    s = make("arcade", seed=0, learner=Hover(), pilot="autopilot", tick_rate=10.0)
-    for _ in range(39):  # seed 0: hovering clears the first gate
-        s.advance(0.1)
-    assert s.world.t == 39 and s.phase is Phase.FLYING
-    s.advance(0.05)  # tick 40 ran (x = -1, stage 1): half-way from tick 39 (x = 0.95) to it
+    s = make("arcade", seed=0, learner=Track(), pilot="autopilot")
+    stage = s.world.physics.ticks_per_stage
+    frames_until(s, lambda: s.world.t == stage - 1)
+    assert s.phase is Phase.FLYING
+    x_last = s.world.x
+    s.advance(1 / 120)  # the stage's last tick ran (x = -1, stage 1): half-way to it
     v = s.view()
-    assert v.x == pytest.approx(0.975) and v.stage == 0
-    s.advance(0.05)  # level with tick 40: drawn from the left edge, on stage 1
+    assert v.x == pytest.approx((x_last + 1.0) / 2) and v.stage == 0
+    s.advance(1 / 120)  # level with it: drawn from the left edge, on stage 1
     v = s.view()
     assert v.x == pytest.approx(-1.0) and v.stage == 1
 
@@ -559,3 +588,17 @@ def test_handing_over_mid_decision_ends_it_as_the_previous_pilots():
     got = [(int(o[0]), a, int(n[0]), human) for o, a, _, n, _, _, human in learner.transitions]
     assert got == [(0, FALL, 2, True), (2, JUMP, 6, False)]
     assert world.actions == [FALL, FALL, JUMP, FALL, FALL, FALL]
+
+
+def test_on_arcade_the_learner_sees_decisions_that_match_world_step():
+    learner = Track()
+    s = make("arcade", seed=2, learner=learner, pilot="autopilot")
+    assert s.spec.decision_ticks == 4
+    frames_until(s, lambda: s.ticks >= 200 or s.phase is not Phase.FLYING)
+    assert len(learner.acts) == -(-s.ticks // 4)  # one decision per 4 ticks, rounded up
+    ref = s.spec.world(2)  # the same course, flown a decision at a time with world.step
+    for obs, action, reward, next_obs, terminated, _, human in learner.transitions:
+        np.testing.assert_array_equal(obs, ref.observation())
+        assert (reward, terminated) == ref.step(action) and not human
+        np.testing.assert_array_equal(next_obs, ref.observation())
+    assert len(learner.transitions) >= 40

@@ -272,3 +272,28 @@ def test_the_clock_runs_whole_ticks_caps_stalls_and_drops_what_does_not_fit():
     # a tick that ends the flight forgets what was still owed
     clock = FixedStepClock(0.25, 1.0, now=Now())
     assert clock.run(0.25, 20.0, lambda: False) == 1 and clock.acc == 0.0
+
+
+# ---------------------------------------------------------------- sound
+def test_sound_that_cannot_play_is_said_once_and_muting_is_silent(tmp_path):
+    from game.ui.sound import Sounds
+
+    def no_device(path: str):
+        raise OSError("no audio device")
+
+    broken = Sounds(tmp_path, load=no_device)
+    assert broken.error == "sound off: no audio device"
+    assert broken.take_error() == broken.error and broken.take_error() is None
+    broken.play("jump")  # silent, never raises
+    played = []
+
+    class Source:
+        def play(self) -> None:
+            played.append(1)
+
+    ok = Sounds(tmp_path, muted=True, load=lambda path: Source())
+    ok.play("jump")
+    assert played == []
+    ok.muted = False
+    ok.play("jump")
+    assert played == [1] and ok.take_error() is None

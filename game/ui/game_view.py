@@ -122,7 +122,7 @@ class GameView:
 
     def _toggle_learning(self) -> None:
         try:
-            on = self.session.toggle_learning()
+            on = self.session.pilots.toggle_learning()
         except RuntimeError:
             self._unavailable()
         else:
@@ -137,7 +137,7 @@ class GameView:
         self.say("Restarted")
 
     def _speed(self, index: int) -> None:
-        self.session.set_speed(index)
+        self.session.pace.set_index(index)
         self.say(f"Speed {self.session.pace.name}")
 
     def _rate(self, change: Callable[[], float]) -> None:

@@ -67,4 +67,5 @@ def session_state(s: Any) -> dict[str, Any]:
         "ticks": s.ticks, **s.pilots.counters(), "jump_rise": s.jump_rise,
         "flights": s.flights, "restarts": s.restarts, "dropped_ticks": s.clock.dropped,
         "learning": None if learner is None else bool(learner.learn_enabled),
+        "obs": [round(float(v), 4) for v in s.obs],
     }

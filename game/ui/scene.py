@@ -182,7 +182,9 @@ class Scene:
                   scale_y=max(top - gap_hi, 0.5) / up.image.height)
         cap_h = 0.045 * L.unit
         cap_w = min(width + 0.04 * L.unit, 0.15 * L.unit * 1.3)
-        cx = left + width / 2 - cap_w / 2
+        # the cap overhangs its wall, but never the field's edges
+        cx = max(left + width / 2 - cap_w / 2, L.x0)
+        cap_w = min(cap_w, L.x0 + L.side - cx)
         cap_lo.update(x=cx, y=gap_lo - cap_h, scale_x=cap_w / cap_lo.image.width,
                       scale_y=cap_h / cap_lo.image.height)
         cap_hi.update(x=cx, y=gap_hi, scale_x=cap_w / cap_hi.image.width,

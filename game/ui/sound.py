@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 NAMES = ("jump", "score", "crash")
 MIN_GAP_S = 0.06
@@ -16,9 +18,11 @@ class Sounds:
     Args:
         folder: where ``jump.wav``, ``score.wav`` and ``crash.wav`` are.
         muted: start muted (the player's saved choice).
+        load: loads one file as a playable source (default: pyglet.media's, static).
     """
 
-    def __init__(self, folder: Path, muted: bool = False) -> None:
+    def __init__(self, folder: Path, muted: bool = False,
+                 load: Callable[[str], Any] | None = None) -> None:
         self.sources: dict[str, object] = {}
         self.last: dict[str, float] = {}
         self.muted = muted
@@ -26,11 +30,14 @@ class Sounds:
         """Why sound is off, if it is."""
         self._told = False
         try:
-            import pyglet.media
+            if load is None:
+                import pyglet.media
+
+                def load(path: str) -> Any:
+                    return pyglet.media.load(path, streaming=False)
 
             for name in NAMES:
-                self.sources[name] = pyglet.media.load(str(folder / f"{name}.wav"),
-                                                       streaming=False)
+                self.sources[name] = load(str(folder / f"{name}.wav"))
         except Exception as exc:  # no driver, no file, a broken codec: play silently
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             self._off(f"sound off: {reason}")
