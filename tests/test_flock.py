@@ -240,3 +240,28 @@ def test_skill_meter_agrees_with_a_direct_evaluation() -> None:
     flyer = new_learner(CLASSIC, 0)
     assert classic.measure(flyer.greedy_batch) == Evaluation.prepare(CLASSIC, 50, 3).run(
         flyer.greedy_batch)["success_rate"]
+
+
+# ---- learning on from the shipped pilot -------------------------------------------------------
+
+def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
+    from game.flock import FROM_PILOT_LADDER, REPLAY_RATIO_MAX
+    from game.learning import load_pilot, pretrained_path
+
+    pilot, _ = load_pilot(pretrained_path("arcade"), ARCADE)
+    meter = SkillMeter(ARCADE, episodes=40, seed=777)
+    assert meter.measure(pilot.act_batch) >= 0.99
+    learner = new_learner(ARCADE, seed=0)
+    learner.load_pilot(pilot)
+    assert learner.config.early_steps == 0
+    assert learner.epsilon == pytest.approx(learner.config.eps_end)
+    assert learner.lr < learner_config(ARCADE).lr  # the pilot's fine rate, not a fresh one's
+    flock = Flock(ARCADE, learner, n=16, seed=0, replay_ratio=REPLAY_RATIO_MAX,
+                  explore_ladder=FROM_PILOT_LADDER)
+    while learner.env_steps < learner.config.learning_starts - 16:
+        flock.step()
+    assert learner.updates == 0  # no gradient step on a nearly empty memory
+    while learner.env_steps < 14_000:
+        flock.step()
+    assert learner.updates >= 1_000
+    assert meter.measure(learner.greedy_batch) >= 0.99
