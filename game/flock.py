@@ -280,8 +280,11 @@ class Flock:
         else:
             if not self.alive[self.leader]:
                 self._pick_leader()
-            if self.restart == "respawn" and ended.size:
-                respawned = self._respawn(ended)
+            # The person's flyer does not respawn: their run is the race, until the next
+            # generation.
+            again = ended[ended != self.human] if self.human is not None else ended
+            if self.restart == "respawn" and again.size:
+                respawned = self._respawn(again)
         return FlockStep(ended, scores, respawned, new_generation, int(live.size))
 
     def _ladder(self) -> np.ndarray:

@@ -265,3 +265,16 @@ def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
         flock.step()
     assert learner.updates >= 1_000
     assert meter.measure(learner.greedy_batch) >= 0.99
+
+
+def test_the_persons_flyer_waits_for_the_next_generation_while_the_flock_respawns() -> None:
+    flock = Flock(ARCADE, small_arcade(), n=6, seed=12, human=0)
+    while flock.alive[0]:
+        flock.step(human_action=JUMP)
+    generation = flock.generation
+    for _ in range(30):
+        step = flock.step(human_action=JUMP)
+        if step.new_generation:
+            assert flock.alive[0] and flock.generation == generation + 1
+            break
+        assert not flock.alive[0] and 0 not in step.respawned
