@@ -22,6 +22,10 @@ other 60 flyers waited, 7,000 transitions a minute instead of 57,600).
   state, and its first decision there is a random one so the two part ways. The generation
   ends when every flyer is down in the same decision (or the course runs out).
 
+A cap on lives per generation (``lives=3``) traded the first minute for the third: over
+5 seeds, 0.34 at 60 s (against 0.72 without a cap) and 0.93 at 180 s (against 0.91), so
+the default has no cap (``lives=None``).
+
 Respawning keeps all N flyers producing transitions: under ``"generation"`` a flock that has
 started to learn spends most of each generation waiting for its last few survivors, so the
 memory fills N times slower exactly when the hard, late gates are being met; respawned flyers
@@ -67,10 +71,10 @@ from game.physics import FALL
 RESTARTS = ("respawn", "generation")
 """The restart schemes (see the module docstring); the first is the default."""
 DEFAULT_FLOCK = 64
-"""Flyers in the game's flock. At 1x its flying and learning took 0.39 s of compute per
-simulated second on average (p95 0.39-0.73 s per seed) on the shared, loaded 2-core
-machine (``bench/watch_learning.py``), and 960 transitions a second are enough for 0.72 of
-the oracle after 60 s (mean of 5 seeds)."""
+"""Flyers in the game's flock. At 1x its flying and learning took 0.21 s of compute per
+simulated second on average, 0.69 s in the worst second of 5 seeds (2 cores, other jobs
+running for part of it; ``bench/watch_learning.py``), and its 960 transitions a second
+give 0.72 of the oracle after 60 s (mean of 5 seeds)."""
 FROM_PILOT_LADDER = 0.4
 """``explore_ladder`` for a flock that learns on from a shipped pilot: the pilot's own flights
 hold almost no other actions, so some flyers explore more (Ape-X's 0.4) and show the learner
@@ -147,7 +151,7 @@ class Flock:
     def __init__(self, level: Level, learner: FlockLearner, n: int = DEFAULT_FLOCK,
                  seed: int = 0, restart: str = RESTARTS[0], human: int | None = None,
                  replay_ratio: float | None = REPLAY_RATIO_1X,
-                 explore_ladder: float = 0.0) -> None:
+                 explore_ladder: float = 0.0, lives: int | None = None) -> None:
         if n < 1:
             raise ValueError(f"a flock needs at least one flyer, got {n}")
         if restart not in RESTARTS:
@@ -188,6 +192,11 @@ class Flock:
         """The most gates any flyer has reached in this generation."""
         self.leader = 0
         self._explore_next = np.zeros(n, dtype=bool)
+        self.lives = lives
+        """Lives per flyer per generation under ``"respawn"`` (None: no limit); a flyer out
+        of lives waits for the next generation, so a generation cannot hold one course for
+        ever."""
+        self.lives_used = np.zeros(n, dtype=np.int64)
         self.history: deque[tuple[int, float, float]] = deque(maxlen=HISTORY_GENERATIONS)
         """``(generation, best, mean)`` of each finished generation (the chart)."""
         self.obs = np.zeros((n, level.obs_size), dtype=np.float32)
@@ -283,6 +292,8 @@ class Flock:
             # The person's flyer does not respawn: their run is the race, until the next
             # generation.
             again = ended[ended != self.human] if self.human is not None else ended
+            if self.lives is not None:
+                again = again[self.lives_used[again] < self.lives]
             if self.restart == "respawn" and again.size:
                 respawned = self._respawn(again)
         return FlockStep(ended, scores, respawned, new_generation, int(live.size))
@@ -307,6 +318,7 @@ class Flock:
         self.generation += 1
         self.alive[:] = True
         self.life_start[:] = 0
+        self.lives_used[:] = 1
         self.first_score[:] = 0.0
         self.in_first_life[:] = True
         self.best = 0.0
@@ -345,6 +357,7 @@ class Flock:
         self.obs[dead] = self.obs[src]
         self.alive[dead] = True
         self.life_start[dead] = b.score[src]
+        self.lives_used[dead] += 1
         self._explore_next[dead] = True
         return dead
 
@@ -356,7 +369,8 @@ class Flock:
 
     # ---- persistence ------------------------------------------------------------------------
 
-    FLYER_ARRAYS = ("alive", "life_start", "first_score", "in_first_life", "_explore_next", "obs")
+    FLYER_ARRAYS = ("alive", "life_start", "first_score", "in_first_life", "_explore_next", "obs",
+                    "lives_used")
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """``(arrays, meta)``: everything needed to continue exactly (``.npz`` + JSON)."""
@@ -367,6 +381,7 @@ class Flock:
         meta = {"level": self.level.name, "n": self.n, "seed": self.seed,
                 "restart": self.restart, "human": self.human, "generation": self.generation,
                 "replay_ratio": self.replay_ratio, "explore_ladder": self.explore_ladder,
+                "lives": self.lives,
                 "steps": self.steps, "best": self.best, "leader": self.leader,
                 "history": [list(h) for h in self.history],
                 "rng": self.rng.bit_generator.state,
@@ -382,7 +397,8 @@ class Flock:
         flock = cls(level, learner, int(meta["n"]), int(meta["seed"]), str(meta["restart"]),
                     None if meta["human"] is None else int(meta["human"]),
                     None if meta["replay_ratio"] is None else float(meta["replay_ratio"]),
-                    float(meta["explore_ladder"]))
+                    float(meta["explore_ladder"]),
+                    None if meta["lives"] is None else int(meta["lives"]))
         targets = {f"flock.{k}": getattr(flock, k) for k in cls.FLYER_ARRAYS}
         targets.update({f"batch.{k}": v for k, v in vars(flock.batch).items()
                         if isinstance(v, np.ndarray)})
