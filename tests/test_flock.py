@@ -278,3 +278,15 @@ def test_the_persons_flyer_waits_for_the_next_generation_while_the_flock_respawn
             assert flock.alive[0] and flock.generation == generation + 1
             break
         assert not flock.alive[0] and 0 not in step.respawned
+
+
+def test_a_flyer_out_of_lives_waits_for_the_next_generation() -> None:
+    flock = Flock(ARCADE, small_arcade(), n=5, seed=13, lives=2)
+    respawns = np.zeros(5, dtype=np.int64)
+    while flock.generation < 3:
+        step = flock.step()
+        if step.new_generation:
+            respawns[:] = 0
+        respawns[step.respawned] += 1
+        assert (respawns <= 1).all()  # two lives: one respawn each at most
+        assert (flock.lives_used <= 2).all()
