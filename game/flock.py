@@ -20,7 +20,10 @@ other 60 flyers waited, 7,000 transitions a minute instead of 57,600).
 * ``"respawn"`` (the default for course levels): a flyer that crashes re-enters at once next
   to a living flyer of its generation (drawn from the flock's generator), with that flyer's
   state, and its first decision there is a random one so the two part ways. The generation
-  ends when every flyer is down in the same decision (or the course runs out).
+  ends when every flyer is down in the same decision.
+
+Under both, a generation whose leader passes ``course_gates`` gates (arcade: the evaluation's
+100) is a finished course: the flyers still in the air finish, and the next course starts.
 
 A cap on lives per generation (``lives=3``) traded the first minute for the third: over
 5 seeds, 0.34 at 60 s (against 0.72 without a cap) and 0.93 at 180 s (against 0.91), so
