@@ -99,6 +99,33 @@ class ReplayMemory:
         self.terminated[i] = 1.0 if terminated else 0.0
         self.human[i] = human
 
+    def add_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                   next_obs: np.ndarray, terminated: np.ndarray, human: np.ndarray) -> None:
+        """``add`` for every row in order, written as one array assignment per ring."""
+        m = self
+        for rows, base, size, pos_name, count_name in (
+                (np.flatnonzero(~terminated), 0, m.ring, "pos", "count"),
+                (np.flatnonzero(terminated), m.ring, m.terminal, "tpos", "tcount")):
+            k = rows.size
+            if k == 0:
+                continue
+            if k > size:  # the ring wraps over itself within the batch: add one by one
+                for i in rows:
+                    m.add(obs[i], int(actions[i]), float(rewards[i]), next_obs[i],
+                          bool(terminated[i]), bool(human[i]))
+                continue
+            pos = getattr(m, pos_name)
+            slots = base + (pos + np.arange(k)) % size
+            m.human_count += int(human[rows].sum()) - int(m.human[slots].sum())
+            m.obs[slots] = obs[rows]
+            m.actions[slots] = actions[rows]
+            m.rewards[slots] = rewards[rows]
+            m.next_obs[slots] = next_obs[rows]
+            m.terminated[slots] = 1.0 if base else 0.0
+            m.human[slots] = human[rows]
+            setattr(m, pos_name, (pos + k) % size)
+            setattr(m, count_name, min(getattr(m, count_name) + k, size))
+
     def sample(self, batch_size: int, terminal_share: float = 0.0) -> Batch:
         """Draws ``batch_size`` transitions (with replacement) from the filled slots.
 

@@ -1,0 +1,91 @@
+"""Batched calls of the learner: many flyers' actions and transitions at once (a flock).
+
+A mixin of ``ai.learner.Learner``, kept in its own module because it is a separate way of
+driving the same learner: ``act_batch`` and ``observe_batch`` use the learner's own state
+(weights, schedule, replay memory and replay-ratio credit) exactly as ``act`` and
+``observe`` do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ai.qnet import numpy_forward
+
+N_ACTIONS = 2
+"""FALL and JUMP."""
+
+
+class BatchCalls:
+    """``act_batch`` and ``observe_batch`` for ``Learner`` (which provides the state)."""
+
+    rng: np.random.Generator
+    epsilon: float
+    explore_steps: int
+    learn_enabled: bool
+    rejected_transitions: int
+    memory: Any
+    _layers: Any
+
+    def act_batch(self, obs: np.ndarray, rng: np.random.Generator | None = None,
+                  epsilon: float | np.ndarray | None = None, explore: bool = True
+                  ) -> np.ndarray:
+        """Actions for a batch of observations ``(B, obs)``, as int64 ``(B,)``.
+
+        Exploring: epsilon-greedy on the online weights, the random draws taken from ``rng``
+        (a flock's own generator; default the learner's), with ``epsilon`` per row or for all
+        (default: the schedule's ``epsilon``). The schedule then advances by ``B`` exploring
+        acts. Unlike ``B`` calls of ``act``, every row sees the epsilon at the batch's start.
+        Not exploring: the greedy actions of the flying weights (``greedy_batch``).
+        """
+        obs = np.asarray(obs, dtype=np.float32)
+        if not explore:
+            return self.greedy_batch(obs)
+        rng = self.rng if rng is None else rng
+        eps = self.epsilon if epsilon is None else epsilon
+        n = len(obs)
+        self.explore_steps += n
+        greedy = numpy_forward(self._layers, obs).argmax(1) if n else np.zeros(0, np.int64)
+        explore_rows = rng.random(n) < eps
+        random_actions = rng.integers(N_ACTIONS, size=n)
+        return np.where(explore_rows, random_actions, greedy).astype(np.int64)
+
+    def observe_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                      next_obs: np.ndarray, terminated: np.ndarray,
+                      truncated: np.ndarray | None = None, human: np.ndarray | None = None,
+                      updates_per_step: float | None = None) -> None:
+        """Stores ``B`` transitions at once and runs the gradient steps they are due.
+
+        The effect is that of ``B`` calls of ``observe`` in row order (the same memory
+        contents, counters, learning-rate switch and replay-ratio credit, so the same number
+        of gradient steps at the same ``env_steps``), with one difference: the gradient steps
+        run after all ``B`` transitions are stored, so they may sample the later rows of the
+        batch, which the one-by-one calls would not yet hold. ``truncated`` transitions are
+        ordinary (bootstrapped) ones, as in ``observe``; ``human`` tags the player's rows.
+
+        Args:
+            updates_per_step: the replay ratio for these transitions, early phase or not
+                (None: the config's schedule). A caller that steps many flyers at once sets
+                it from its compute budget, e.g. lower at top speed than at 1x.
+        """
+        if not self.learn_enabled:
+            return
+        obs = np.asarray(obs, dtype=np.float32)
+        next_obs = np.asarray(next_obs, dtype=np.float32)
+        rewards = np.asarray(rewards, dtype=np.float32)
+        actions = np.asarray(actions, dtype=np.int64)
+        terminated = np.asarray(terminated, dtype=bool)
+        n = len(obs)
+        human = np.zeros(n, dtype=bool) if human is None else np.asarray(human, dtype=bool)
+        ok = np.isfinite(obs).all(axis=1) & np.isfinite(next_obs).all(axis=1)
+        ok &= np.isfinite(rewards)
+        if not ok.all():
+            self.rejected_transitions += int(n - ok.sum())
+            obs, actions, rewards = obs[ok], actions[ok], rewards[ok]
+            next_obs, terminated, human = next_obs[ok], terminated[ok], human[ok]
+            n = len(obs)
+        self.memory.add_batch(obs, actions, rewards, next_obs, terminated, human)
+        for _ in range(n):
+            self._count_step(updates_per_step)
