@@ -10,6 +10,7 @@ from its first few flights, then a low one so the game keeps its frame rate.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 from collections import deque
@@ -34,6 +35,9 @@ weights; 2 (no averaging) and 1 (``torch.optim.Adam``'s per-layer moments) are s
 anything else is refused."""
 
 N_ACTIONS = 2
+PILOT_LR_SCALE = 0.01
+"""A learner continuing from a loaded pilot learns at this share of its ``lr`` (arcade: 1e-5,
+the rate the shipped pilot's training was annealed to)."""
 
 
 @dataclass
@@ -259,7 +263,13 @@ class Learner:
         """Continues learning from ``pilot``'s weights (target and last-good synced).
 
         Exploration jumps to ``eps_end``: a loaded pilot already flies, so it should not
-        start by flying randomly.
+        start by flying randomly. Nor does it get the early phase: its high replay ratio and
+        learning rate, meant to get a fresh net off the ground, fit the pilot's weights to a
+        nearly empty memory and unlearn it (the shipped arcade pilot fell from 1.0 to 0.08 of
+        the oracle within 4,000 steps). Learning starts once the memory holds
+        ``early_steps`` of the pilot's own flights, at ``PILOT_LR_SCALE`` times ``lr``: the
+        shipped pilots end their training annealed to a small rate, and at the full ``lr``
+        the updates on the pilot's own, nearly crash-free flights pull it away.
         """
         if pilot.sizes != self.sizes:
             raise PilotError(f"pilot has layers {list(pilot.sizes)}; this learner has "
@@ -273,6 +283,12 @@ class Learner:
         # Adam's moments belong to the old weights.
         self.optimizer.reset()
         self.explore_steps = max(self.explore_steps, self.config.eps_decay_steps)
+        c = self.config
+        lr = c.lr * PILOT_LR_SCALE
+        self.config = dataclasses.replace(
+            c, early_steps=0, lr_early=lr, lr=lr,
+            learning_starts=max(c.learning_starts, self.env_steps + c.early_steps))
+        self.optimizer.lr = lr
 
     # ---- persistence --------------------------------------------------------------------
 
@@ -304,6 +320,110 @@ class Learner:
     def __repr__(self) -> str:
         return (f"Learner(meta={self.meta!r}, env_steps={self.env_steps}, "
                 f"updates={self.updates}, epsilon={self.epsilon:.3f})")
+
+    # ---- batches (a flock of flyers feeding the one learner) -------------------------------
+
+    def act_batch(self, obs: np.ndarray, rng: np.random.Generator | None = None,
+                  epsilon: float | np.ndarray | None = None, explore: bool = True
+                  ) -> np.ndarray:
+        """Actions for a batch of observations ``(B, obs)``, as int64 ``(B,)``.
+
+        Exploring: epsilon-greedy on the online weights, the random draws taken from ``rng``
+        (a flock's own generator; default the learner's), with ``epsilon`` per row or for all
+        (default: the schedule's ``epsilon``). The schedule then advances by ``B`` exploring
+        acts. Unlike ``B`` calls of ``act``, every row sees the epsilon at the batch's start.
+        Not exploring: the greedy actions of the flying weights (``greedy_batch``).
+        """
+        obs = np.asarray(obs, dtype=np.float32)
+        if not explore:
+            return self.greedy_batch(obs)
+        rng = self.rng if rng is None else rng
+        eps = self.epsilon if epsilon is None else epsilon
+        n = len(obs)
+        self.explore_steps += n
+        greedy = numpy_forward(self._layers, obs).argmax(1) if n else np.zeros(0, np.int64)
+        explore_rows = rng.random(n) < eps
+        random_actions = rng.integers(N_ACTIONS, size=n)
+        return np.where(explore_rows, random_actions, greedy).astype(np.int64)
+
+    def observe_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                      next_obs: np.ndarray, terminated: np.ndarray,
+                      truncated: np.ndarray | None = None, human: np.ndarray | None = None,
+                      updates_per_step: float | None = None) -> None:
+        """Stores ``B`` transitions at once and runs the gradient steps they are due.
+
+        The effect is that of ``B`` calls of ``observe`` in row order (the same memory
+        contents, counters, learning-rate switch and replay-ratio credit, so the same number
+        of gradient steps at the same ``env_steps``), with one difference: the gradient steps
+        run after all ``B`` transitions are stored, so they may sample the later rows of the
+        batch, which the one-by-one calls would not yet hold. ``truncated`` transitions are
+        ordinary (bootstrapped) ones, as in ``observe``; ``human`` tags the player's rows.
+
+        Args:
+            updates_per_step: the replay ratio for these transitions, early phase or not
+                (None: the config's schedule). A caller that steps many flyers at once sets
+                it from its compute budget, e.g. lower at top speed than at 1x.
+        """
+        if not self.learn_enabled:
+            return
+        obs = np.asarray(obs, dtype=np.float32)
+        next_obs = np.asarray(next_obs, dtype=np.float32)
+        rewards = np.asarray(rewards, dtype=np.float32)
+        actions = np.asarray(actions, dtype=np.int64)
+        terminated = np.asarray(terminated, dtype=bool)
+        n = len(obs)
+        human = np.zeros(n, dtype=bool) if human is None else np.asarray(human, dtype=bool)
+        ok = np.isfinite(obs).all(axis=1) & np.isfinite(next_obs).all(axis=1)
+        ok &= np.isfinite(rewards)
+        if not ok.all():
+            self.rejected_transitions += int(n - ok.sum())
+            obs, actions, rewards = obs[ok], actions[ok], rewards[ok]
+            next_obs, terminated, human = next_obs[ok], terminated[ok], human[ok]
+            n = len(obs)
+        self._add_batch(obs, actions, rewards, next_obs, terminated, human)
+        c = self.config
+        for _ in range(n):
+            self.env_steps += 1
+            if self.env_steps == c.early_steps:
+                self.optimizer.lr = c.lr
+            if self.env_steps < c.learning_starts:
+                continue
+            if updates_per_step is not None:
+                self._credit += updates_per_step
+            elif self.env_steps < c.early_steps:
+                self._credit += c.updates_per_step_early
+            else:
+                self._credit += c.updates_per_step
+            while self._credit >= 1.0:
+                self._credit -= 1.0
+                self._update()
+
+    def _add_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                   next_obs: np.ndarray, terminated: np.ndarray, human: np.ndarray) -> None:
+        """``memory.add`` for every row in order, written as one array assignment per ring."""
+        m = self.memory
+        for rows, base, size, pos_name, count_name in (
+                (np.flatnonzero(~terminated), 0, m.ring, "pos", "count"),
+                (np.flatnonzero(terminated), m.ring, m.terminal, "tpos", "tcount")):
+            k = rows.size
+            if k == 0:
+                continue
+            if k > size:  # the ring wraps over itself within the batch: add one by one
+                for i in rows:
+                    m.add(obs[i], int(actions[i]), float(rewards[i]), next_obs[i],
+                          bool(terminated[i]), bool(human[i]))
+                continue
+            pos = getattr(m, pos_name)
+            slots = base + (pos + np.arange(k)) % size
+            m.human_count += int(human[rows].sum()) - int(m.human[slots].sum())
+            m.obs[slots] = obs[rows]
+            m.actions[slots] = actions[rows]
+            m.rewards[slots] = rewards[rows]
+            m.next_obs[slots] = next_obs[rows]
+            m.terminated[slots] = 1.0 if base else 0.0
+            m.human[slots] = human[rows]
+            setattr(m, pos_name, (pos + k) % size)
+            setattr(m, count_name, min(getattr(m, count_name) + k, size))
 
 
 def _adam_v1_to_flat(tensors: dict[str, torch.Tensor], net: QNet) -> dict[str, torch.Tensor]:
