@@ -304,7 +304,7 @@ def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
         pilot = "human"
     config = SessionConfig(tick_rate=args.tick_rate, autosave_s=autosave_s)
     session = Session(args.level, seed=args.seed, config=config, learner=learner, scores=scores,
-                      pilot=pilot)
+                      pilot=pilot, flock=getattr(args, "flock", 1))
     autosave = None
     if learner is not None and setup.store is not None:
         from ai.store import BackgroundSaver

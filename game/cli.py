@@ -136,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+FLOCK_DEFAULT = 1
+"""``--flock``'s default (see the README's "The flock" for the frame figures behind it)."""
+
+
 def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--level", choices=tuple(LEVELS), default=None,
                    help="level to play (default: choose on the title screen; arcade when an "
@@ -154,6 +158,9 @@ def _add_play_options(p: argparse.ArgumentParser) -> None:
                    help="let the autopilot learn while you play (default: on)")
     p.add_argument("--fresh", action="store_true",
                    help="start a new learner; the old memory is moved aside, never deleted")
+    p.add_argument("--flock", type=_positive_int, default=FLOCK_DEFAULT, metavar="N",
+                   help="flyers on the course at once while the autopilot learns (default: "
+                        f"{FLOCK_DEFAULT}; 1 is a single flyer)")
 
 
 def main(argv: list[str] | None = None) -> int:
