@@ -186,7 +186,8 @@ def _latency_run(args: argparse.Namespace, env: dict, tmp: Path, xdo) -> dict:
             return None
 
     game = subprocess.Popen([sys.executable, "main.py", "--level", args.latency_level, "--seed",
-                             str(args.seed), "--no-learn", "--data-dir", str(tmp / "lat_data")],
+                             str(args.seed), "--no-learn", "--flock", "1", "--data-dir",
+                             str(tmp / "lat_data")],
                             cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     rng = np.random.default_rng(args.seed)
     sent = []

@@ -136,8 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-FLOCK_DEFAULT = 1
-"""``--flock``'s default (see the README's "The flock" for the frame figures behind it)."""
+FLOCK_DEFAULT = 16
+"""``--flock``'s default: the largest flock measured to keep 60 FPS at 1x in the real window on
+a shared 2-core machine (``bench/frame_time.py --level arcade --flock N``, Xvfb + llvmpipe,
+load average 3-4: 16 flyers 60.0 FPS, frame p99 17.2 ms; 32: 58.0 FPS, p99 33 ms; 64: 51.8
+FPS, p99 32 ms; ``bench/results/frame_time_flock.json``). Drawing, not learning, is what
+grows with N there (software OpenGL)."""
 
 
 def _add_play_options(p: argparse.ArgumentParser) -> None:

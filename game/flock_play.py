@@ -102,14 +102,14 @@ class FlockPlay:
         learner: the shared learner (``ai.Learner``).
         n: flyers.
         seed: the flock's seed.
-        clock: monotonic seconds (when the skill meter is due).
+        explore_ladder: ``Flock``'s per-flyer exploration (``FROM_PILOT_LADDER`` for a
+            learner that learns on from a shipped pilot; 0: every flyer at epsilon).
     """
 
     def __init__(self, level: Level, learner: Any, n: int, seed: int = 0,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 explore_ladder: float = 0.0) -> None:
         self.level = level
-        self.flock = Flock(level, learner, n=n, seed=seed)
-        self.now = clock
+        self.flock = Flock(level, learner, n=n, seed=seed, explore_ladder=explore_ladder)
         self.d = int(level.decision_ticks)
         self.k = self.d
         """Ticks of the shown decision already played back (``d``: the next tick decides)."""

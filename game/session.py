@@ -72,12 +72,14 @@ class Session:
             flock (``game.flock_play.FlockPlay``) flies instead of the session's world while
             the autopilot has the controls, and races the person on their course when they
             have them; it needs a learner.
+        flock_ladder: the flock's per-flyer exploration (``game.flock.FROM_PILOT_LADDER`` for a
+            learner that learns on from a shipped pilot).
     """
 
     def __init__(self, level: str, seed: int | None = None, config: SessionConfig | None = None,
                  learner: LearnerLike | None = None, scores: ScoreBookLike | None = None,
                  pilot: str = "human", clock: Callable[[], float] = time.perf_counter,
-                 flock: int = 1) -> None:
+                 flock: int = 1, flock_ladder: float = 0.0) -> None:
         self.spec: Level = LEVELS[level]
         self.level = level
         self.config = config or SessionConfig()
@@ -109,7 +111,7 @@ class Session:
         self.flock: FlockPlay | None = None
         if flock > 1 and learner is not None:
             self.flock = FlockPlay(self.spec, learner, flock, seed=0 if seed is None else seed,
-                                   clock=clock)
+                                   explore_ladder=flock_ladder)
 
     # ----------------------------------------------------------------- what it is
     @property

@@ -91,6 +91,8 @@ class Game:
         self.state_file.unlink(missing_ok=True)  # a previous game's state is not this one's
         env = {**os.environ, **(env or {}), "DISPLAY": display,
                "GRAVITY_FLYER_STATE_FILE": str(self.state_file)}
+        if "--flock" not in args:  # today's single flyer unless a test asks for a flock
+            args = (*args, "--flock", "1")
         self.proc = subprocess.Popen([sys.executable, "main.py", *args, "--data-dir",
                                       str(tmp / "data")], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -56,9 +56,8 @@ class FlockPanel(Panel):
             return f"{v:.0%}" if st.unit == "success" else f"{v:.1f}".removesuffix(".0")
 
         done = "—" if last is None else f"{num(last[1])} | {num(last[2])}"
-        return [("Generation", f"{st.generation:,}"),
-                ("Alive", f"{st.alive} / {st.flyers}"),
-                (f"Best | mean ({st.unit})", done)]
+        return [("Gen | alive", f"{st.generation:,} | {st.alive}/{st.flyers}"),
+                ("Last gen best | mean", done)]
 
     @staticmethod
     def chart_points(history: tuple[tuple[int, float, float], ...]
@@ -89,13 +88,13 @@ class FlockPanel(Panel):
         from game.ui import widgets as w
 
         super().place(r)
-        top = r.top - 44
+        top = r.top - 47
         self.table.place(r.x + 14, top, r.w - 28)
-        chart_top = top - 3 * self.SPACING - 2
+        chart_top = top - 2 * self.SPACING - 4
         self.chart = (r.x + 14, r.y + 8, r.w - 28, max(chart_top - r.y - 8, 8))
         x, y, cw, ch = self.chart
         w.place_rect(self.chart_bg, x, y, cw, ch)
-        w.move(self.chart_label, x + 3, y + ch - 11)
+        w.move(self.chart_label, x + 3, y + 3)
         self._key = None
 
     def refresh(self, src: Sources) -> None:
@@ -120,4 +119,4 @@ class FlockPanel(Panel):
         for line, vals in ((self.best_line, bests), (self.mean_line, means)):
             line.set(xs, y + 2 + np.clip(vals / top, 0, 1) * (ch - 4))
         top_text = f"{top:.0%}" if st.unit == "success" else f"{top:.0f}"
-        w.set_text(self.chart_label, f"best (gold), mean (blue); top {top_text}")
+        w.set_text(self.chart_label, f"best gold, mean blue (max {top_text})")
