@@ -13,6 +13,9 @@ For each seed a fresh learner (the level's preset) and a default flock (``game.f
 * ``--part efficiency``: env steps to reach 0.9 of the oracle for one flyer (the game's single
   flyer: the preset's own replay schedule) and for the flock (``--efficiency-seeds``).
 * ``--part compare``: both restart schemes at 1x.
+* ``--part pretrained``: the shipped pilot with learning on (``Learner.load_pilot``): a flock
+  at max (``FROM_PILOT_LADDER``) and the window's single flyer (``game.rollout.Rollout``, the
+  preset's schedule), score/oracle of the greedy (flying) weights as they learn.
 
 Each part merges its figures into ``bench/results/watch_learning.json``.
 
@@ -36,14 +39,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from game.flock import (  # noqa: E402
     DEFAULT_FLOCK,
+    FROM_PILOT_LADDER,
     REPLAY_RATIO_1X,
     REPLAY_RATIO_MAX,
     RESTARTS,
     Flock,
     SkillMeter,
 )
-from game.learning import new_learner  # noqa: E402
+from game.learning import load_pilot, new_learner, pretrained_path  # noqa: E402
 from game.levels import LEVELS  # noqa: E402
+from game.rollout import Rollout  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "watch_learning.json"
 GOALS = {"x1_60s": 0.5, "x1_180s": 0.9, "max_60s": 0.95, "max_env_steps_per_s": 20_000}
@@ -131,11 +136,50 @@ def steps_to(level, seed: int, n: int, goal: float, every: int, budget: int,
             "updates": learner.updates}
 
 
+def run_pretrained(level, n: int, marks: list[float], single_steps: int,
+                   meter: SkillMeter) -> dict:
+    """The shipped pilot learning on: a flock at max, then one flyer on the preset."""
+    pilot, _ = load_pilot(pretrained_path(level.name), level)
+    start = meter.measure(pilot.act_batch)
+    learner = new_learner(level, 0)
+    learner.load_pilot(pilot)
+    flock = Flock(level, learner, n=n, seed=0, replay_ratio=REPLAY_RATIO_MAX,
+                  explore_ladder=FROM_PILOT_LADDER)
+    spent, curve, pending = 0.0, [], sorted(marks)
+    while pending:
+        t0 = time.perf_counter()
+        for _ in range(20):
+            flock.step()
+        spent += time.perf_counter() - t0
+        if spent >= pending[0]:
+            mark = pending.pop(0)
+            figure = meter.measure(learner.greedy_batch)
+            curve.append({"seconds": mark, "score_over_oracle": round(figure, 4),
+                          "env_steps": learner.env_steps, "updates": learner.updates})
+            print(f"  pretrained flock max {mark:>4.0f} s: {figure:.3f} "
+                  f"({learner.env_steps:,} env steps, {learner.updates:,} updates)", flush=True)
+    one = new_learner(level, 0)
+    one.load_pilot(pilot)
+    rollout = Rollout(level, level.world(0), one)
+    single = []
+    every = max(1, single_steps // 5)
+    while one.env_steps < single_steps:
+        rollout.run(every)
+        figure = meter.measure(one.greedy_batch)
+        single.append({"env_steps": one.env_steps, "updates": one.updates,
+                       "score_over_oracle": round(figure, 4)})
+        print(f"  pretrained one flyer {one.env_steps:>7,} steps: {figure:.3f}", flush=True)
+    return {"pilot_score_over_oracle": round(start, 4), "flock_max": curve,
+            "one_flyer": single, "min_flock": min(c["score_over_oracle"] for c in curve),
+            "min_one_flyer": min(c["score_over_oracle"] for c in single)}
+
+
 def main() -> None:
     """Runs the chosen part and merges its figures into the results file."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--level", default="arcade", choices=sorted(LEVELS))
-    ap.add_argument("--part", default="main", choices=("main", "compare", "efficiency"))
+    ap.add_argument("--part", default="main",
+                    choices=("main", "compare", "efficiency", "pretrained"))
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--flock", type=int, default=DEFAULT_FLOCK)
     ap.add_argument("--x1", default="30,60,120,180", help="marks of simulated 1x play, s")
@@ -174,6 +218,10 @@ def main() -> None:
         results["compare"] = {**common, "runs": runs, "mean": {
             r: _mean_curve(v) for r, v in runs.items()}}
         print(json.dumps(results["compare"]["mean"], indent=1))
+    elif args.part == "pretrained":
+        results["pretrained"] = {**common, "lr": "load_pilot: lr x 0.01, no early phase",
+                                 **run_pretrained(level, args.flock, _marks(args.max),
+                                                  args.budget // 5, meter)}
     else:
         one = [steps_to(level, s, 1, 0.9, 10_000, args.budget, meter, None)
                for s in range(args.efficiency_seeds)]

@@ -9,14 +9,25 @@ One flyer may be the person's (``human``): its actions are given, its transition
 ## Restarts: generations, with respawns among the living (arcade)
 A generation is one attempt at one course: every flyer starts it together, at the course's
 start, each with its own initial speed. Two schemes were built and measured
-(``bench/watch_learning.py --compare``; figures in ``bench/results/watch_learning.json``):
+(``python bench/watch_learning.py --part compare --seeds 2 --x1 30,60,120``, fresh learner,
+64 flyers, arcade v2, shared 2-core machine; ``bench/results/watch_learning.json``): greedy
+score/oracle at 30/60/120 s of 1x, respawn 0.09/0.79/0.82, generation 0.01/0.17/0.36 (one
+generation seed sat at 0.00 for 90 s: a few survivors kept its generation going while the
+other 60 flyers waited, 7,000 transitions a minute instead of 57,600).
 
 * ``"generation"``: a flyer that crashes waits for the next generation, which starts when
   the last one has crashed (NEAT Flappy Bird's picture).
 * ``"respawn"`` (the default for course levels): a flyer that crashes re-enters at once next
   to a living flyer of its generation (drawn from the flock's generator), with that flyer's
   state, and its first decision there is a random one so the two part ways. The generation
-  ends when every flyer is down in the same decision (or the course runs out).
+  ends when every flyer is down in the same decision.
+
+Under both, a generation whose leader passes ``course_gates`` gates (arcade: the evaluation's
+100) is a finished course: the flyers still in the air finish, and the next course starts.
+
+A cap on lives per generation (``lives=3``) traded the first minute for the third: over
+5 seeds, 0.34 at 60 s (against 0.72 without a cap) and 0.93 at 180 s (against 0.91), so
+the default has no cap (``lives=None``).
 
 Respawning keeps all N flyers producing transitions: under ``"generation"`` a flock that has
 started to learn spends most of each generation waiting for its last few survivors, so the
@@ -63,8 +74,10 @@ from game.physics import FALL
 RESTARTS = ("respawn", "generation")
 """The restart schemes (see the module docstring); the first is the default."""
 DEFAULT_FLOCK = 64
-"""Flyers in the game's flock: at 1x on a 2-core machine its learning fits well within the
-frame budget (``bench/watch_learning.py`` checks the compute per simulated second)."""
+"""Flyers in the game's flock. At 1x its flying and learning took 0.21 s of compute per
+simulated second on average, 0.69 s in the worst second of 5 seeds (2 cores, other jobs
+running for part of it; ``bench/watch_learning.py``), and its 960 transitions a second
+give 0.72 of the oracle after 60 s (mean of 5 seeds)."""
 FROM_PILOT_LADDER = 0.4
 """``explore_ladder`` for a flock that learns on from a shipped pilot: the pilot's own flights
 hold almost no other actions, so some flyers explore more (Ape-X's 0.4) and show the learner
@@ -141,7 +154,7 @@ class Flock:
     def __init__(self, level: Level, learner: FlockLearner, n: int = DEFAULT_FLOCK,
                  seed: int = 0, restart: str = RESTARTS[0], human: int | None = None,
                  replay_ratio: float | None = REPLAY_RATIO_1X,
-                 explore_ladder: float = 0.0) -> None:
+                 explore_ladder: float = 0.0, lives: int | None = None) -> None:
         if n < 1:
             raise ValueError(f"a flock needs at least one flyer, got {n}")
         if restart not in RESTARTS:
@@ -182,6 +195,11 @@ class Flock:
         """The most gates any flyer has reached in this generation."""
         self.leader = 0
         self._explore_next = np.zeros(n, dtype=bool)
+        self.lives = lives
+        """Lives per flyer per generation under ``"respawn"`` (None: no limit); a flyer out
+        of lives waits for the next generation, so a generation cannot hold one course for
+        ever."""
+        self.lives_used = np.zeros(n, dtype=np.int64)
         self.history: deque[tuple[int, float, float]] = deque(maxlen=HISTORY_GENERATIONS)
         """``(generation, best, mean)`` of each finished generation (the chart)."""
         self.obs = np.zeros((n, level.obs_size), dtype=np.float32)
@@ -274,8 +292,13 @@ class Flock:
         else:
             if not self.alive[self.leader]:
                 self._pick_leader()
-            if self.restart == "respawn" and ended.size:
-                respawned = self._respawn(ended)
+            # The person's flyer does not respawn: their run is the race, until the next
+            # generation.
+            again = ended[ended != self.human] if self.human is not None else ended
+            if self.lives is not None:
+                again = again[self.lives_used[again] < self.lives]
+            if self.restart == "respawn" and again.size:
+                respawned = self._respawn(again)
         return FlockStep(ended, scores, respawned, new_generation, int(live.size))
 
     def _ladder(self) -> np.ndarray:
@@ -298,6 +321,7 @@ class Flock:
         self.generation += 1
         self.alive[:] = True
         self.life_start[:] = 0
+        self.lives_used[:] = 1
         self.first_score[:] = 0.0
         self.in_first_life[:] = True
         self.best = 0.0
@@ -336,6 +360,7 @@ class Flock:
         self.obs[dead] = self.obs[src]
         self.alive[dead] = True
         self.life_start[dead] = b.score[src]
+        self.lives_used[dead] += 1
         self._explore_next[dead] = True
         return dead
 
@@ -347,7 +372,8 @@ class Flock:
 
     # ---- persistence ------------------------------------------------------------------------
 
-    FLYER_ARRAYS = ("alive", "life_start", "first_score", "in_first_life", "_explore_next", "obs")
+    FLYER_ARRAYS = ("alive", "life_start", "first_score", "in_first_life", "_explore_next", "obs",
+                    "lives_used")
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """``(arrays, meta)``: everything needed to continue exactly (``.npz`` + JSON)."""
@@ -358,6 +384,7 @@ class Flock:
         meta = {"level": self.level.name, "n": self.n, "seed": self.seed,
                 "restart": self.restart, "human": self.human, "generation": self.generation,
                 "replay_ratio": self.replay_ratio, "explore_ladder": self.explore_ladder,
+                "lives": self.lives,
                 "steps": self.steps, "best": self.best, "leader": self.leader,
                 "history": [list(h) for h in self.history],
                 "rng": self.rng.bit_generator.state,
@@ -373,7 +400,8 @@ class Flock:
         flock = cls(level, learner, int(meta["n"]), int(meta["seed"]), str(meta["restart"]),
                     None if meta["human"] is None else int(meta["human"]),
                     None if meta["replay_ratio"] is None else float(meta["replay_ratio"]),
-                    float(meta["explore_ladder"]))
+                    float(meta["explore_ladder"]),
+                    None if meta["lives"] is None else int(meta["lives"]))
         targets = {f"flock.{k}": getattr(flock, k) for k in cls.FLYER_ARRAYS}
         targets.update({f"batch.{k}": v for k, v in vars(flock.batch).items()
                         if isinstance(v, np.ndarray)})

@@ -265,3 +265,28 @@ def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
         flock.step()
     assert learner.updates >= 1_000
     assert meter.measure(learner.greedy_batch) >= 0.99
+
+
+def test_the_persons_flyer_waits_for_the_next_generation_while_the_flock_respawns() -> None:
+    flock = Flock(ARCADE, small_arcade(), n=6, seed=12, human=0)
+    while flock.alive[0]:
+        flock.step(human_action=JUMP)
+    generation = flock.generation
+    for _ in range(30):
+        step = flock.step(human_action=JUMP)
+        if step.new_generation:
+            assert flock.alive[0] and flock.generation == generation + 1
+            break
+        assert not flock.alive[0] and 0 not in step.respawned
+
+
+def test_a_flyer_out_of_lives_waits_for_the_next_generation() -> None:
+    flock = Flock(ARCADE, small_arcade(), n=5, seed=13, lives=2)
+    respawns = np.zeros(5, dtype=np.int64)
+    while flock.generation < 3:
+        step = flock.step()
+        if step.new_generation:
+            respawns[:] = 0
+        respawns[step.respawned] += 1
+        assert (respawns <= 1).all()  # two lives: one respawn each at most
+        assert (flock.lives_used <= 2).all()
