@@ -160,14 +160,19 @@ class Session:
         elif self.phase is Phase.GAME_OVER:
             self.restart()
             self.phase = Phase.FLYING
+            self._race()
         elif self.phase is Phase.READY:
             self.phase = Phase.FLYING
             self.clock.clear()
             self.pilots.pending_jump = True
-            if self.flock is not None:  # the race starts: the flock sets off on this course
-                self.flock.restart_on(getattr(self.world, "course_seed", None))
+            self._race()
         elif self.phase is Phase.FLYING:
             self.pilots.pending_jump = True
+
+    def _race(self) -> None:
+        """The person's run starts: a flock sets off with them on their course."""
+        if self.flock is not None:
+            self.flock.restart_on(getattr(self.world, "course_seed", None))
 
     def toggle_pause(self) -> None:
         """P: pause or resume."""
@@ -285,8 +290,8 @@ class Session:
         self.obs = self.world.observation()
         self.phase = Phase.FLYING
         self.timer = 0.0
-        if self.flock is not None and self.pilots.human:
-            self.flock.restart_on(getattr(self.world, "course_seed", None))
+        if self.pilots.human:
+            self._race()
         # the accumulator is left alone: a success starts the next flight inside the tick loop
         self.motion.jump_to(self.world, self._stage_now())
 

@@ -8,6 +8,7 @@ from game.flock import REPLAY_RATIO_MAX
 from game.flock_play import FlockPlay, SkillWatch
 from game.learning import new_learner
 from game.levels import LEVELS
+from game.phases import Phase
 from game.session import Session
 from game.ui.flock_panel import FlockPanel, FlockState
 from game.ui.layout import layout
@@ -81,6 +82,14 @@ def test_the_person_races_the_flock_on_their_own_course_and_learning_goes_on():
         assert s.flock.on_course(s.world)
     assert s.world.t == 20 and s.learner.env_steps > steps + 8
     assert s.learner.memory.human_count >= 4  # the person's decisions, tagged as theirs
+    for _ in range(600):  # no more jumps: the person falls out of the field
+        s.advance(FRAME)
+        if s.phase is Phase.GAME_OVER:
+            break
+    assert s.phase is Phase.GAME_OVER
+    s.press_jump()  # a new run: the flock races them on the new course too
+    s.advance(FRAME)
+    assert s.flock.on_course(s.world) and s.world.t == 1
 
 
 def test_classic_flocks_fly_too():
