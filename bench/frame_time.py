@@ -36,6 +36,12 @@ hop). Reported as p50/p95/max, with the press-to-arrival time (xdotool and the
 X server) apart.
 
     python bench/frame_time.py --latency-only [--latency-level arcade] [--presses 40]
+
+With ``--flock N`` the game flies a flock of N (``main.py --flock N``; issue 12): only the
+1x and max phases run (no after-early phase, no latency run) and the figures go into
+``bench/results/frame_time_flock.json``, one entry per N and level.
+
+    python bench/frame_time.py --level arcade --flock 64 --seconds 15
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "frame_time.json"
 RESULTS_AUTOSAVE = ROOT / "bench" / "results" / "frame_time_autosave.json"
+RESULTS_FLOCK = ROOT / "bench" / "results" / "frame_time_flock.json"
 
 
 def _free_display() -> int:
@@ -179,7 +186,8 @@ def _latency_run(args: argparse.Namespace, env: dict, tmp: Path, xdo) -> dict:
             return None
 
     game = subprocess.Popen([sys.executable, "main.py", "--level", args.latency_level, "--seed",
-                             str(args.seed), "--no-learn", "--data-dir", str(tmp / "lat_data")],
+                             str(args.seed), "--no-learn", "--flock", "1", "--data-dir",
+                             str(tmp / "lat_data")],
                             cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     rng = np.random.default_rng(args.seed)
     sent = []
@@ -214,6 +222,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds ignored after a switch")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--flock", type=int, default=1, help="flyers (main.py --flock)")
     parser.add_argument("--autosave-s", type=float, default=None,
                         help="autosave the learner this often (seconds of play) and report "
                              "the frames during saves; skips the after-early-phase run")
@@ -261,8 +270,8 @@ def main() -> int:
         return _report_latency(latency)
     game = subprocess.Popen([sys.executable, "main.py", "--level", args.level, "--seed",
                              str(args.seed), "--pilot", "autopilot", "--learn", "--data-dir",
-                             str(tmp / "data")], cwd=ROOT, env=env, stderr=subprocess.PIPE,
-                            text=True)
+                             str(tmp / "data"), "--flock", str(args.flock)], cwd=ROOT, env=env,
+                            stderr=subprocess.PIPE, text=True)
     try:
         _wait("the window", lambda: (s := state()) is not None and s["frames"] > 10, 120)
         wid = _wait("the window id", lambda: xdo("search", "--name", "^Gravity Flyer$"), 30)
@@ -270,14 +279,19 @@ def main() -> int:
         xdo("key", "f")  # the FPS and watch-it-learn panels: what a player would look at
         xdo("key", "h")
         phases = {}
+        learned = {}
+        """Learner env steps per second of each phase (a flock's frame ticks are decisions)."""
         for name, key in (("1x", "1"), ("max", "4")):
             xdo("key", key)
             _wait(f"speed {name}", lambda n=name: (s := state()) is not None and s["speed"] == n,
                   10)
             time.sleep(args.settle)  # let the new speed settle before measuring
             t0 = time.perf_counter()  # CLOCK_MONOTONIC: the same clock as the game's log
+            e0 = (state() or {}).get("env_steps", 0)
             time.sleep(args.seconds)
             phases[name] = (t0, time.perf_counter())
+            e1 = (state() or {}).get("env_steps", 0)
+            learned[name] = round((e1 - e0) / (phases[name][1] - t0), 1)
         # The learner's first early_steps run a high replay ratio (many gradient steps per
         # env step); a third phase measures max speed in the steady state that follows.
         sys.path.insert(0, str(ROOT))
@@ -285,7 +299,7 @@ def main() -> int:
         from game.levels import LEVELS
 
         early = learner_config(LEVELS[args.level]).early_steps
-        if args.autosave_s is None:
+        if args.autosave_s is None and args.flock == 1:
             _wait("the learner's early phase to end",
                   lambda: (s := state()) is not None and s.get("env_steps", 0) >= early + 200,
                   600)
@@ -299,7 +313,8 @@ def main() -> int:
         if code != 0:
             raise SystemExit(f"frame_time: the game exited with {code}: {game.stderr.read()}")
         log = json.loads(log_file.read_text())
-        latency = _latency_run(args, env, tmp, xdo) if args.autosave_s is None else None
+        latency = (_latency_run(args, env, tmp, xdo)
+                   if args.autosave_s is None and args.flock == 1 else None)
     finally:
         if game.poll() is None:
             game.kill()
@@ -340,7 +355,21 @@ def main() -> int:
                           f"ms, work p99/max {q['work_ms_p99']:6.2f}/{q['work_ms_max']:6.2f} ms")
     print(f"load average (1 min) at the end: {result['load_average_1min']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    if args.autosave_s is None:
+    if args.flock != 1:
+        result["flock"] = args.flock
+        result["learner_env_steps_per_s"] = learned
+        print(f"learner env steps/s: {learned}")
+        result["flock_at_end"] = final.get("flock") if final else None
+        result["skill_at_end"] = final.get("skill") if final else None
+        out = RESULTS_FLOCK
+        try:
+            data = json.loads(out.read_text())
+        except (OSError, ValueError):
+            data = {}
+        if not isinstance(data, dict) or data.get("bench") != "frame_time_flock":
+            data = {"bench": "frame_time_flock", "runs": {}}
+        data["runs"][f"{args.level} flock {args.flock}"] = result
+    elif args.autosave_s is None:
         out, data = RESULTS, result
     else:  # one entry per level, so a run of each level fills the file
         out = RESULTS_AUTOSAVE

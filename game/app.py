@@ -35,6 +35,7 @@ import assets
 from ai.atomic import sweep_temp_files
 from game.autosave import Autosave
 from game.errors import CliError
+from game.flock import FROM_PILOT_LADDER
 from game.levels import LEVELS
 from game.scores import ScoreBook, default_data_dir
 from game.session import Session, SessionConfig
@@ -304,7 +305,8 @@ def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
         pilot = "human"
     config = SessionConfig(tick_rate=args.tick_rate, autosave_s=autosave_s)
     session = Session(args.level, seed=args.seed, config=config, learner=learner, scores=scores,
-                      pilot=pilot)
+                      pilot=pilot, flock=getattr(args, "flock", 1),
+                      flock_ladder=FROM_PILOT_LADDER if setup.from_pilot else 0.0)
     autosave = None
     if learner is not None and setup.store is not None:
         from ai.store import BackgroundSaver

@@ -136,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+FLOCK_DEFAULT = 16
+"""``--flock``'s default: the largest flock measured to keep 60 FPS at 1x in the real window on
+a shared 2-core machine (``bench/frame_time.py --level arcade --flock N``, Xvfb + llvmpipe,
+load average 3-4: 16 flyers 60.0 FPS, frame p99 17.2 ms; 32: 58.0 FPS, p99 33 ms; 64: 51.8
+FPS, p99 32 ms; ``bench/results/frame_time_flock.json``). Drawing, not learning, is what
+grows with N there (software OpenGL)."""
+
+
 def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--level", choices=tuple(LEVELS), default=None,
                    help="level to play (default: choose on the title screen; arcade when an "
@@ -154,6 +162,9 @@ def _add_play_options(p: argparse.ArgumentParser) -> None:
                    help="let the autopilot learn while you play (default: on)")
     p.add_argument("--fresh", action="store_true",
                    help="start a new learner; the old memory is moved aside, never deleted")
+    p.add_argument("--flock", type=_positive_int, default=FLOCK_DEFAULT, metavar="N",
+                   help="flyers on the course at once while the autopilot learns (default: "
+                        f"{FLOCK_DEFAULT}; 1 is a single flyer)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 
 from game.clock import FixedStepClock
 from game.events import Event, Jumped
+from game.flock_play import FlockPlay, SkillWatch
 from game.levels import LEVELS, Level
 from game.motion import Motion, View
 from game.pause import Pause, PauseReason
@@ -67,11 +68,18 @@ class Session:
         scores: where best scores are recorded, or None.
         pilot: who flies first, 'human' or 'autopilot'.
         clock: monotonic seconds; injected so tests control the work budget.
+        flock: flyers while the autopilot flies (``--flock``; 1: the single flyer). The
+            flock (``game.flock_play.FlockPlay``) flies instead of the session's world while
+            the autopilot has the controls, and races the person on their course when they
+            have them; it needs a learner.
+        flock_ladder: the flock's per-flyer exploration (``game.flock.FROM_PILOT_LADDER`` for a
+            learner that learns on from a shipped pilot).
     """
 
     def __init__(self, level: str, seed: int | None = None, config: SessionConfig | None = None,
                  learner: LearnerLike | None = None, scores: ScoreBookLike | None = None,
-                 pilot: str = "human", clock: Callable[[], float] = time.perf_counter) -> None:
+                 pilot: str = "human", clock: Callable[[], float] = time.perf_counter,
+                 flock: int = 1, flock_ladder: float = 0.0) -> None:
         self.spec: Level = LEVELS[level]
         self.level = level
         self.config = config or SessionConfig()
@@ -98,6 +106,12 @@ class Session:
         self._events: list[Event] = []
         self.obs = self.world.observation()
         self.motion = Motion(self.world, 0)
+        self.skill = None if learner is None else SkillWatch(self.spec, clock)
+        """The skill meter (score/oracle of the greedy pilot on held-out courses)."""
+        self.flock: FlockPlay | None = None
+        if flock > 1 and learner is not None:
+            self.flock = FlockPlay(self.spec, learner, flock, seed=0 if seed is None else seed,
+                                   explore_ladder=flock_ladder)
 
     # ----------------------------------------------------------------- what it is
     @property
@@ -120,11 +134,20 @@ class Session:
         return self.pace.tick_rate
 
     @property
+    def flocking(self) -> bool:
+        """The flock flies in the session's place (a flock, and the autopilot has the controls)."""
+        return self.flock is not None and not self.pilots.human
+
+    @property
     def score(self) -> int:
+        if self.flocking and self.flock.flock.courses:
+            return int(self.flock.flock.scores()[self.flock.flock.focus])
         return self.scoring.score
 
     @property
     def stage(self) -> int:
+        if self.flocking and self.flock.flock.courses:
+            return self.flock.focus_t() // self.world.physics.ticks_per_stage
         return self.scoring.stage
 
     # ----------------------------------------------------------------- controls
@@ -137,12 +160,19 @@ class Session:
         elif self.phase is Phase.GAME_OVER:
             self.restart()
             self.phase = Phase.FLYING
+            self._race()
         elif self.phase is Phase.READY:
             self.phase = Phase.FLYING
             self.clock.clear()
             self.pilots.pending_jump = True
+            self._race()
         elif self.phase is Phase.FLYING:
             self.pilots.pending_jump = True
+
+    def _race(self) -> None:
+        """The person's run starts: a flock sets off with them on their course."""
+        if self.flock is not None:
+            self.flock.restart_on(getattr(self.world, "course_seed", None))
 
     def toggle_pause(self) -> None:
         """P: pause or resume."""
@@ -178,7 +208,12 @@ class Session:
     def toggle_pilot(self) -> str:
         """A / TAB: hands the controls over mid-flight, without a reset; returns who flies."""
         who = self.pilots.hand_over()
+        if self.flock is not None and who == "human":
+            self.restart()  # the person starts their own run; the flock races them on it
+            return who
         if who == "autopilot":
+            if self.flock is not None:  # the flock flies now: the person's decision ends here
+                self.pilots.end_decision(self.obs, terminated=False)
             self.scoring.assisted = True
             if self.phase is Phase.READY:
                 self.phase = Phase.FLYING
@@ -255,11 +290,18 @@ class Session:
         self.obs = self.world.observation()
         self.phase = Phase.FLYING
         self.timer = 0.0
+        if self.pilots.human:
+            self._race()
         # the accumulator is left alone: a success starts the next flight inside the tick loop
         self.motion.jump_to(self.world, self._stage_now())
 
     def _tick(self) -> None:
         """One physics tick: the single data path for the player and the autopilot."""
+        if self.flock is not None:
+            if self.flocking:
+                self._tick_flock()
+                return
+            self.flock.tick()  # the flock keeps learning around the person
         world = self.world
         action = self.pilots.action(self.obs)
         y_before = world.y
@@ -275,6 +317,17 @@ class Session:
             self._check_rise = self.pilots.human and not terminated
         self.motion.ticked(self.world, self._stage_now())
         self._score_tick(reward, terminated)
+
+    def _tick_flock(self) -> None:
+        """The autopilot's flock: one tick at 1x; at top speed one whole decision."""
+        flock = self.flock
+        top = self.pace.multiplier is None
+        flock.set_top_speed(top)
+        if top:
+            flock.decide()
+        else:
+            flock.tick()
+        self.ticks += flock.d if top else 1
 
     def _score_tick(self, reward: float, terminated: bool) -> None:
         """What the tick's outcome means for the run and the phase."""
@@ -307,6 +360,8 @@ class Session:
 
     def view(self) -> View:
         """The flyer's interpolated position for drawing (max speed: the latest state)."""
+        if self.flocking:
+            return self.flock.focus_view(self.alpha(), self.phase)
         return self.motion.view(self.alpha(), self.phase)
 
     def take_events(self) -> list[Event]:

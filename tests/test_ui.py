@@ -149,11 +149,14 @@ def test_learn_rows_show_success_for_streaks_and_means_otherwise():
     assert rows == [("Flying", "autopilot"), ("Epsilon", "0.250"), ("Q FALL", "+0.500"),
                     ("Q JUMP", "-1.250"), ("Loss", "0.0123"), ("Memory", "15k / 110k"),
                     ("  you | pilot", "2.5k | 12k"), ("Episodes", "1.2k"),
-                    ("Env steps", "57k"), ("Success (last 100)", "75%")]
+                    ("Env steps", "57k"), ("Success (last 100)", "75%"),
+                    ("Skill (score/oracle)", "…")]
     assert len(rows) == sum(LearnPanel.SECTIONS)
     rows = dict(LearnPanel.rows(LearnState(**{**base, "learn_enabled": False},
                                            recent=(3.0, 4.0))))
     assert rows["Mean (last 100)"] == "3.5" and rows["Epsilon"] == "greedy"
+    rows = dict(LearnPanel.rows(LearnState(**base, skill=0.4567, figure_name="success rate")))
+    assert rows["Skill (success rate)"] == "0.46"
     assert LearnPanel.rows(LearnState(False, "autopilot unavailable (ImportError)")) == [
         ("autopilot unavailable (ImportError)", "")]
 

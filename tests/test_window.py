@@ -91,6 +91,8 @@ class Game:
         self.state_file.unlink(missing_ok=True)  # a previous game's state is not this one's
         env = {**os.environ, **(env or {}), "DISPLAY": display,
                "GRAVITY_FLYER_STATE_FILE": str(self.state_file)}
+        if "--flock" not in args:  # today's single flyer unless a test asks for a flock
+            args = (*args, "--flock", "1")
         self.proc = subprocess.Popen([sys.executable, "main.py", *args, "--data-dir",
                                       str(tmp / "data")], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -473,3 +475,41 @@ def test_a_tick_rate_out_of_the_levels_range_is_one_line_and_exit_2(tmp_path, le
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "got 1e+09" in lines[0]
+
+
+def test_a_flock_flies_learns_and_races_the_person(display, tmp_path):
+    game = Game(display, tmp_path, "--level", "arcade", "--seed", "1", "--pilot", "autopilot",
+                "--flock", "8")
+    try:
+        s = game.until("the window to draw frames", lambda s: s["frames"] > 5, timeout=90)
+        game.focus()
+        assert s["flock"]["flyers"] == 8 and 0 <= s["flock"]["alive"] <= 8
+        gen, steps = s["flock"]["generation"], s["env_steps"]
+        s = game.until("generations to advance",
+                       lambda s: s["flock"]["generation"] >= gen + 2, timeout=60)
+        assert s["env_steps"] > steps and s["flock"]["last_best"] is not None
+        alive = {game.until("an alive count", lambda s: True)["flock"]["alive"]
+                 for _ in range(5)}
+        assert alive <= set(range(9))
+        game.until("a skill reading", lambda s: s["skill_readings"] >= 1, timeout=90)
+
+        # the person takes the controls: their run starts the flock on their course
+        game.key("a")
+        s = game.until("the player to have the controls", lambda s: s["pilot"] == "human")
+        gen = s["flock"]["generation"]
+        game.key("space")
+        s = game.until("the race to start", lambda s: s["flock"]["generation"] > gen
+                       and s["phase"] == "flying")
+        steps = s["env_steps"]
+        game.until("the flock to learn around the person", lambda s: s["env_steps"] > steps)
+
+        game.key("a")  # the autopilot's flock again, at max speed
+        game.key("4")
+        s = game.until("max speed", lambda s: s["speed"] == "max" and s["pilot"] == "autopilot")
+        steps = s["env_steps"]
+        game.until("learning at max", lambda s: s["env_steps"] > steps + 500, timeout=30)
+        game.key("Escape")
+        assert game.proc.wait(timeout=30) == 0
+        assert "Traceback" not in game.proc.stderr.read()
+    finally:
+        game.close()

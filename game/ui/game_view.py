@@ -71,7 +71,7 @@ class GameView:
         self.autosave = autosave
         self.messages = Messages()
         self.renderer = Renderer(window, assets, hasattr(session.world, "course"),
-                                 self.messages)
+                                 self.messages, flock=session.flock is not None)
         self.renderer.info_line = info or ""
         self.renderer.autosave = autosave
         self.final_saves: list[Any] = []
@@ -184,6 +184,8 @@ class GameView:
         pacer.drew(refresh, time.perf_counter() - sim_end)
         # After the flip: a snapshot uses the frame's slack instead of delaying what is shown.
         saving = self._autosave(play)
+        if s.skill is not None and not s.paused:
+            s.skill.maybe_measure(s.learner)  # its reading runs on the meter's own thread
         if time.perf_counter() >= self._score_due:
             self._score_due = time.perf_counter() + SCORE_SAVE_S
             self.save_scores()

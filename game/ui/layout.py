@@ -20,6 +20,8 @@ SHRINK_FOR_PANELS = 0.85
 below that the panels fold away instead."""
 HUD_H, FPS_H, HELP_H, LEARN_H = 244, 148, 212, 558
 """Heights of the panels."""
+FLOCK_H = 120
+"""Least height of the flock panel (it takes the room between the HUD and the controls)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class Layout:
     """The controls panel fits under the HUD panel."""
     learn_fits: bool = True
     """The window is tall enough for the watch-it-learn panel."""
+    flock: Rect | None = None
+    """The flock panel: between the HUD and the controls panel, over the controls if the
+    room between them is too small."""
 
     @property
     def side(self) -> float:
@@ -112,6 +117,10 @@ def layout(width: int, height: int) -> Layout:
     hud = Rect(left, top - HUD_H, PANEL_W, HUD_H)
     fps = Rect(left, hud.y - 10 - FPS_H, PANEL_W, FPS_H)
     help_ = Rect(left, PAD, PANEL_W, HELP_H)
+    room_h = hud.y - 10 - (help_.top + 10)
+    flock = (Rect(left, help_.top + 10, PANEL_W, room_h) if room_h >= FLOCK_H
+             else Rect(left, hud.y - 10 - FLOCK_H, PANEL_W, FLOCK_H))
     return Layout(width=width, height=height, field=field, hud=hud, fps=fps, help=help_,
+                  flock=flock,
                   learn=Rect(right, top - LEARN_H, PANEL_W, LEARN_H), folded=folded,
                   help_fits=help_.top + 10 <= hud.y, learn_fits=LEARN_H + 2 * PAD <= height)

@@ -12,6 +12,9 @@ from game.ui import widgets as w
 from game.ui.layout import Rect
 from game.ui.panels import fmt_count
 
+SECTIONS = (2, 2, 3, 4)
+"""Rows in each block (``LearnPanel.SECTIONS``; panels imports this module only to draw)."""
+
 BAR_H = 12
 MEM_H = 8
 
@@ -62,7 +65,7 @@ class LearnDrawing:
         w.place_rect(self.mem_pilot, x0, y, 1, MEM_H)
         y -= 24
         self.blocks[3].place(x0, y, bar_w)
-        y -= 2 * 22 + 22
+        y -= 3 * 22 + 22
         bottom = r.y + 30 + 112  # room under the curve for the memory-on-disk rows
         self.spark_rect = (x0, bottom, bar_w, y - 4 - bottom)
         w.move(self.disk_title, x0, bottom - 36)
@@ -81,7 +84,7 @@ class LearnDrawing:
                 b.set([])
             return
         i = 0
-        for block, n in zip(self.blocks, (2, 2, 3, 3), strict=True):
+        for block, n in zip(self.blocks, SECTIONS, strict=True):
             block.set(rows[i:i + n])
             i += n
         self._q_bars(np.asarray(st.q, dtype=float))

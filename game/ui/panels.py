@@ -281,14 +281,18 @@ class LearnState:
     """Scores of the latest episodes."""
     streak: bool = False
     """Episodes score 0 or 1 (classic): shown as a success rate."""
+    skill: float | None = None
+    """The skill meter's latest reading (``game.flock.SkillMeter``), or None before it."""
+    figure_name: str = "score/oracle"
+    """What the skill figure is (the level's ``figure_name``)."""
 
 
 class LearnPanel(Panel):
     """Who flies, epsilon, the Q-values, loss, memory, episodes and the learning curve."""
 
     title = "WATCH IT LEARN"
-    SECTIONS = (2, 2, 3, 3)
-    """Rows in each block: top, Q-values, memory, episodes."""
+    SECTIONS = (2, 2, 3, 4)
+    """Rows in each block: top, Q-values, memory, episodes and skill."""
 
     @staticmethod
     def state_of(src: Sources) -> LearnState:
@@ -302,7 +306,8 @@ class LearnPanel(Panel):
             True, src.info_line, s.pilot, bool(lr.learn_enabled), float(lr.epsilon),
             (float(q[0]), float(q[1])), lr.last_loss, int(mem.size), int(mem.capacity),
             int(mem.human_count), int(lr.episodes), int(lr.env_steps),
-            tuple(lr.recent_scores), s.spec.streak)
+            tuple(lr.recent_scores), s.spec.streak,
+            None if s.skill is None else s.skill.latest, s.spec.figure_name)
 
     @staticmethod
     def rows(st: LearnState) -> list[Row]:
@@ -322,7 +327,8 @@ class LearnPanel(Panel):
                 ("Memory", f"{fmt_count(size)} / {fmt_count(st.memory_capacity)}"),
                 ("  you | pilot", f"{fmt_count(human)} | {fmt_count(size - human)}"),
                 ("Episodes", fmt_count(st.episodes)), ("Env steps", fmt_count(st.env_steps)),
-                perf]
+                perf, (f"Skill ({st.figure_name})",
+                       "…" if st.skill is None else f"{st.skill:.2f}")]
 
     @staticmethod
     def curve_points(curve: list, streak: bool) -> tuple[np.ndarray, np.ndarray, float]:

@@ -15,7 +15,9 @@ from typing import Any
 from pyglet import gl
 from pyglet.graphics import Batch, Group
 
+from game.phases import Phase
 from game.session import Session, View
+from game.ui.flock_panel import FlockPanel
 from game.ui.layout import Layout, layout
 from game.ui.messages import Messages
 from game.ui.overlay import Overlay
@@ -23,6 +25,8 @@ from game.ui.panels import FpsPanel, HelpPanel, HudPanel, LearnPanel, Sources
 from game.ui.scene import Scene
 
 MARGIN_BG = (27, 36, 51)
+HUMAN_TINT = (255, 190, 120)
+"""The person's flyer among a flock: solid and warm against the flock's cool blue."""
 PANEL_REFRESH_S = 0.2
 
 
@@ -37,7 +41,7 @@ class Renderer:
     """
 
     def __init__(self, window: Any, assets: Path, has_course: bool,
-                 messages: Messages | None = None) -> None:
+                 messages: Messages | None = None, flock: bool = False) -> None:
         self.window = window
         self.batch = Batch()
         self.groups = [Group(order=i) for i in range(12)]
@@ -46,7 +50,10 @@ class Renderer:
         self.overlay = Overlay(self.batch, self.groups, self.messages)
         self.hud, self.fps, self.help, self.learn = (HudPanel(), FpsPanel(), HelpPanel(),
                                                     LearnPanel())
-        for panel in (self.hud, self.fps, self.help, self.learn):
+        self.flock_panel = FlockPanel()
+        self.has_flock = flock
+        """The session flies a flock: its panel shows where the FPS panel goes (F swaps)."""
+        for panel in (self.hud, self.fps, self.help, self.learn, self.flock_panel):
             panel.build(self.batch, self.groups)
         self.show_learn = False
         self.show_fps = False
@@ -82,8 +89,11 @@ class Renderer:
         learn = self.show_learn and room and L.learn_fits
         self.hud.show(room)
         self.fps.show(fps)
+        flock = self.has_flock and room and not (fps and L.flock.overlaps(L.fps))
+        self.flock_panel.show(flock)
         self.learn.show(learn)
-        self.help.show(room and L.help_fits and not (fps and L.help.overlaps(L.fps)))
+        self.help.show(room and L.help_fits and not (fps and L.help.overlaps(L.fps))
+                       and not (flock and L.help.overlaps(L.flock)))
         self._panel_due = 0.0
         return fps == self.show_fps and learn == self.show_learn
 
@@ -93,6 +103,7 @@ class Renderer:
         self.scene.resize(L)
         self.hud.place(L.hud)
         self.fps.place(L.fps)
+        self.flock_panel.place(L.flock)
         self.help.place(L.help)
         self.learn.place(L.learn)
         self._show_panels()
@@ -101,7 +112,9 @@ class Renderer:
     def update(self, session: Session, view: View, stats: dict[str, Any]) -> None:
         """Moves everything to match the session; cheap enough for every frame."""
         L = self.layout
-        self.scene.update(session.world, view, L)
+        self._update_flock(session, L)
+        world = session.flock.course() if session.flocking else None
+        self.scene.update(world or session.world, view, L)
         self.overlay.update(session, L)
         src = Sources(session, stats, self.autosave, self.learner_source, self.info_line)
         key = (session.score, session.stage, session.pilot, session.pace.index)
@@ -123,6 +136,8 @@ class Renderer:
             sections += self.learn.sections()
         if self.show_fps:
             sections.append(self.fps.refresh)
+        if self.flock_panel.visible:
+            sections.append(self.flock_panel.refresh)
         if self._panel_due == 0.0:
             self._section = 0
             for part in sections:
@@ -135,6 +150,19 @@ class Renderer:
             self._section = 0
         self._hud_key = key
         self._panel_due = now + PANEL_REFRESH_S
+
+    def _update_flock(self, session: Session, L: Layout) -> None:
+        """The flock's translucent flyers: all but the focus, or around the person's flyer."""
+        fp = session.flock
+        if fp is None:
+            return
+        if session.flocking:
+            self.scene.flyer_tint = (255, 255, 255)
+            self.scene.flock.update(fp.flyers(session.alpha()), L, fp.focus)
+        else:
+            self.scene.flyer_tint = HUMAN_TINT
+            race = session.phase is Phase.FLYING and fp.on_course(session.world)
+            self.scene.flock.update(fp.flyers(session.alpha()) if race else None, L, None)
 
     def refresh_due(self, now: float) -> bool:
         """Whether ``update`` at time ``now`` (``perf_counter``) refreshes a panel section."""

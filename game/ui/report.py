@@ -75,4 +75,9 @@ def session_state(s: Any) -> dict[str, Any]:
         "flights": s.flights, "restarts": s.restarts, "dropped_ticks": s.clock.dropped,
         "learning": None if learner is None else bool(learner.learn_enabled),
         "obs": [round(float(v), 4) for v in s.obs],
+        "flock": None if s.flock is None else {**s.flock.summary(),
+                                                 "race": s.flock.on_course(world),
+                                                 "t": s.flock.focus_t()},
+        "skill": None if s.skill is None else s.skill.latest,
+        "skill_readings": 0 if s.skill is None else s.skill.readings,
     }

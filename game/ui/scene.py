@@ -18,6 +18,7 @@ from pyglet.graphics import Batch
 from game.motion import View
 from game.phases import Phase
 from game.ui import widgets as w
+from game.ui.flock_view import FlockSprites
 from game.ui.layout import Layout
 
 WALL_POOL = 10
@@ -61,12 +62,16 @@ class Scene:
         self.next_strip.visible = self.next_gap.visible = False
         self.flyer = pyglet.sprite.Sprite(image("flyer.png", center=True), batch=batch,
                                           group=groups[4])
+        self.flock = FlockSprites(self.flyer.image, batch, groups[3])
+        self.flyer_tint = (255, 255, 255)
+        """The solid flyer's colour: white, or warm while the person races a flock."""
 
     # ------------------------------------------------------------------ layout
     def resize(self, L: Layout) -> None:
         """Fits the field's fixed parts to the layout."""
         self._bake_background(L)
         self.flyer.scale = FLYER_UNITS * L.unit / self.flyer.image.width
+        self.flock.resize(self.flyer.scale)
         for e, y in zip(self.edges, (L.y0, L.y0 + L.side - 3), strict=True):
             w.place_rect(e, L.x0, y, L.side, 3)
         strip_w = max(5.0, 0.03 * L.unit)
@@ -131,7 +136,7 @@ class Scene:
         if view.phase in (Phase.CRASHED, Phase.GAME_OVER):
             rotation, color = 70.0, (255, 140, 130)
         else:
-            rotation, color = -math.degrees(math.atan(view.dy * 4.0)), (255, 255, 255)
+            rotation, color = -math.degrees(math.atan(view.dy * 4.0)), self.flyer_tint
         self.flyer.update(x=L.px(view.x), y=L.py(y), rotation=rotation)
         if self.flyer.color[:3] != color:
             self.flyer.color = color

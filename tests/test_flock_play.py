@@ -1,0 +1,161 @@
+"""The flock in the game loop, headless: the session flies it, the person races it, its panel."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from game.flock import REPLAY_RATIO_MAX
+from game.flock_play import FlockPlay, SkillWatch
+from game.learning import new_learner
+from game.levels import LEVELS
+from game.phases import Phase
+from game.session import Session
+from game.ui.flock_panel import FlockPanel, FlockState
+from game.ui.layout import layout
+from game.ui.panels import Sources
+
+FRAME = 1 / 60
+
+
+def flock_session(level: str = "arcade", n: int = 8, pilot: str = "autopilot") -> Session:
+    learner = new_learner(LEVELS[level], seed=3)
+    return Session(level, seed=5, learner=learner, pilot=pilot, flock=n)
+
+
+def test_one_flyer_is_todays_session_and_no_learner_means_no_flock():
+    assert Session("arcade", seed=0, learner=new_learner(LEVELS["arcade"]), flock=1).flock is None
+    assert Session("arcade", seed=0, flock=8).flock is None
+
+
+def test_the_autopilots_flock_flies_in_the_sessions_place_and_feeds_the_learner():
+    s = flock_session()
+    world_t = s.world.t
+    for _ in range(240):  # 4 s at 1x: 60 decisions of 8 flyers
+        s.advance(FRAME)
+    f = s.flock.flock
+    assert s.flocking and s.world.t == world_t  # the session's own flyer does not move
+    assert f.steps == 60 and s.learner.env_steps >= 8 * 30
+    assert f.generation >= 2 and 0 < f.alive_count <= 8
+    v = s.view()
+    assert v.y == float(s.flock.flyers(s.alpha()).y[s.flock.focus])
+    assert s.score == int(f.scores()[f.focus])
+
+
+def test_gradient_steps_are_spread_over_the_ticks_of_a_decision():
+    s = flock_session(n=64)
+    lr = s.learner
+    while lr.env_steps < lr.config.learning_starts + 64:
+        s.advance(FRAME)
+    per_tick = []
+    for _ in range(40):
+        before = lr.updates
+        s._tick()
+        per_tick.append(lr.updates - before)
+    per_tick = np.asarray(per_tick)
+    # 64 transitions a decision at 0.5 steps each: 32 a decision, about 8 on each tick
+    assert per_tick.sum() >= 9 * 32 and per_tick.max() <= 9
+
+
+def test_top_speed_runs_whole_decisions_with_the_lower_replay_ratio():
+    s = flock_session()
+    s.pace.set_index(3)  # max
+    assert s.pace.multiplier is None
+    steps, ticks = s.flock.flock.steps, s.ticks
+    s.advance(FRAME)
+    ran = s.flock.flock.steps - steps
+    assert ran >= 1 and s.ticks == ticks + ran * s.flock.d
+    assert s.flock.flock.replay_ratio == REPLAY_RATIO_MAX and s.flock.owed == 0.0
+
+
+def test_the_person_races_the_flock_on_their_own_course_and_learning_goes_on():
+    s = flock_session()
+    for _ in range(30):
+        s.advance(FRAME)
+    assert s.toggle_pilot() == "human" and not s.flocking
+    gen = s.flock.flock.generation
+    s.press_jump()  # the run starts: the flock sets off with the person
+    assert s.flock.flock.generation == gen + 1
+    assert set(s.flock.flock.batch.course_seed.tolist()) == {s.world.course_seed}
+    steps = s.learner.env_steps
+    for _ in range(20):
+        s.advance(FRAME)
+        assert s.flock.on_course(s.world)
+    assert s.world.t == 20 and s.learner.env_steps > steps + 8
+    assert s.learner.memory.human_count >= 4  # the person's decisions, tagged as theirs
+    for _ in range(600):  # no more jumps: the person falls out of the field
+        s.advance(FRAME)
+        if s.phase is Phase.GAME_OVER:
+            break
+    assert s.phase is Phase.GAME_OVER
+    s.press_jump()  # a new run: the flock races them on the new course too
+    s.advance(FRAME)
+    assert s.flock.on_course(s.world) and s.world.t == 1
+
+
+def test_classic_flocks_fly_too():
+    s = flock_session("classic", n=8)
+    for _ in range(120):
+        s.advance(1 / 10)
+    assert s.flock.flock.generation >= 2 and s.learner.env_steps > 0
+
+
+def test_flock_rows_and_chart():
+    st = FlockState(64, 12, 37, 9.0, ((10, 14.0, 3.25), (11, 16.0, 4.0)))
+    assert FlockPanel.rows(st) == [("Gen | alive", "12 | 37/64"),
+                                   ("Last gen best | mean", "16 | 4")]
+    assert FlockPanel.rows(FlockState(8, 1, 8, 0.0))[1] == ("Last gen best | mean", "—")
+    classic = FlockState(8, 3, 2, 1.0, ((2, 1.0, 0.625),), unit="success")
+    assert FlockPanel.rows(classic)[1] == ("Last gen best | mean", "100% | 62%")
+    gens, bests, means, top = FlockPanel.chart_points(st.history)
+    assert gens.tolist() == [10, 11] and bests.tolist() == [14, 16] and top == 16.0
+    assert FlockPanel.chart_points(st.history[:1])[0].size == 0
+    long = tuple((g, float(g % 5), 1.0) for g in range(500))
+    assert FlockPanel.chart_points(long)[0][0] == 300
+
+
+def test_flock_state_is_read_from_a_real_session():
+    s = flock_session()
+    for _ in range(120):
+        s.advance(FRAME)
+    st = FlockPanel.state_of(Sources(s, {}))
+    f = s.flock.flock
+    assert (st.flyers, st.generation, st.alive) == (8, f.generation, f.alive_count)
+    assert FlockPanel.state_of(Sources(Session("classic", seed=0), {})) is None
+
+
+def test_the_flock_panel_sits_between_the_hud_and_the_controls():
+    L = layout(1080, 620)
+    assert L.flock.y >= L.help.top and L.flock.top <= L.hud.y and L.flock.h >= 120
+
+
+def test_skill_watch_reads_on_its_timer_and_only_when_the_learner_changed():
+    now = [0.0]
+    watch = SkillWatch(LEVELS["classic"], clock=lambda: now[0], every_s=5.0)
+    lr = new_learner(LEVELS["classic"], seed=0)
+    assert watch.maybe_measure(lr)
+    watch.meter.wait()
+    assert watch.latest is not None and watch.readings == 1
+    now[0] = 10.0
+    assert not watch.maybe_measure(lr)  # nothing learned since: the same figure
+    lr.env_steps += 1
+    now[0] = 2.0 + 10.0
+    assert watch.maybe_measure(lr)
+    watch.meter.wait()
+    now[0] = 13.0
+    lr.env_steps += 1
+    assert not watch.maybe_measure(lr)  # not due yet
+    assert watch.readings == 2
+    # the figure is the level's own: a direct measurement of the same pilot agrees
+    assert watch.latest == watch.meter.measure(lr.autopilot().act_batch)
+
+
+def test_flock_play_positions_follow_the_batch():
+    level = LEVELS["arcade"]
+    fp = FlockPlay(level, new_learner(level, seed=1), 4, seed=2)
+    for _ in range(4):  # one decision: nobody meets a wall or an edge in it
+        fp.tick()
+    fl = fp.flyers(1.0)
+    b = fp.flock.batch
+    assert fl.shown.all() and fp.flock.alive.all()
+    assert np.array_equal(fl.y, b.y) and np.allclose(fl.x, -1.0 + 4 * b.physics.v_x)
+    assert fp.focus_t() == int(b.t[fp.focus])
