@@ -124,16 +124,10 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 # ----------------------------------------------------------------------- assets
 def asset_bytes(name: str) -> bytes:
-    """The bytes of the asset file ``name`` (the one place that finds the assets)."""
-    try:
-        import assets  # the package helper (importlib.resources), once it exists
-        finder = getattr(assets, "path", None)
-    except ImportError:
-        finder = None
-    if finder is not None:
-        return Path(finder(name)).read_bytes()
-    # Until the assets package lands: the folder next to the game package.
-    return (Path(__file__).resolve().parent.parent / "assets" / name).read_bytes()
+    """The bytes of the asset file ``name``, found as package data (``importlib.resources``)."""
+    import assets
+
+    return assets.path(name).read_bytes()
 
 
 @cache
