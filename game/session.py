@@ -328,6 +328,11 @@ class Session:
         else:
             flock.tick()
         self.ticks += flock.d if top else 1
+        score = self.score  # the leader's: a gate it passes is a point, and maybe a best
+        if score > self.scoring.score:
+            self._events += self.scoring.point(score)
+        elif score < self.scoring.score:
+            self.scoring.score = score  # a new generation or a new leader: no event
 
     def _score_tick(self, reward: float, terminated: bool) -> None:
         """What the tick's outcome means for the run and the phase."""

@@ -159,3 +159,39 @@ def test_flock_play_positions_follow_the_batch():
     assert fl.shown.all() and fp.flock.alive.all()
     assert np.array_equal(fl.y, b.y) and np.allclose(fl.x, -1.0 + 4 * b.physics.v_x)
     assert fp.focus_t() == int(b.t[fp.focus])
+
+
+class _Book:
+    """A score book in memory: what ``Session`` records as bests."""
+
+    def __init__(self) -> None:
+        self.best: dict[tuple[str, str], int] = {}
+
+    def get(self, level: str, kind: str = "human") -> int:
+        return self.best.get((level, kind), 0)
+
+    def record(self, level: str, kind: str, score: int) -> bool:
+        if score <= self.get(level, kind):
+            return False
+        self.best[(level, kind)] = score
+        return True
+
+
+def test_the_flocks_leader_sets_the_autopilots_best():
+    from game.learning import load_pilot, pretrained_path
+
+    level = LEVELS["arcade"]
+    learner = new_learner(level, seed=3)
+    learner.load_pilot(load_pilot(pretrained_path("arcade"), level)[0])
+    book = _Book()
+    s = Session("arcade", seed=5, learner=learner, pilot="autopilot", flock=8, scores=book)
+    s.pace.set_index(3)  # max: whole decisions, so the leader reaches gates within a few frames
+    seen = 0
+    for _ in range(400):
+        s.advance(FRAME)
+        seen = max(seen, s.score)
+        if seen >= 3:
+            break
+    assert seen >= 3
+    assert book.get("arcade", "autopilot") >= 3 and book.get("arcade", "human") == 0
+    assert s.scoring.best == book.get("arcade", "autopilot")
