@@ -14,13 +14,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import xinput
 from Xlib import X
-from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,15 +61,6 @@ def display() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-@contextmanager
-def x_display(name: str) -> Iterator[xdisplay.Display]:
-    d = xdisplay.Display(name)
-    try:
-        yield d
-    finally:
-        d.close()
 
 
 class Game:
@@ -123,7 +112,7 @@ class Game:
         if x is None or y is None:
             w, h = self.state()["window"]
             x, y = w // 2, h // 2
-        with x_display(self.display) as d:
+        with xinput.connect(self.display) as d:
             window = d.create_resource_object("window", self.window_id())
             pos = window.translate_coords(d.screen().root, 0, 0)  # the window's top left
             xtest.fake_input(d, X.MotionNotify, x=-pos.x + x, y=-pos.y + y)
@@ -133,7 +122,7 @@ class Game:
 
     def resize(self, width: int, height: int) -> None:
         """Resizes the window, as a window manager does when its edge is dragged."""
-        with x_display(self.display) as d:
+        with xinput.connect(self.display) as d:
             d.create_resource_object("window", self.window_id()).configure(width=width,
                                                                             height=height)
             d.sync()

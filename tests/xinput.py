@@ -20,7 +20,8 @@ from Xlib.ext import xtest
 
 
 @contextmanager
-def _connect(display: str) -> Iterator[xdisplay.Display]:
+def connect(display: str) -> Iterator[xdisplay.Display]:
+    """A connection to the X server ``display``, closed on exit."""
     d = xdisplay.Display(display)
     try:
         yield d
@@ -41,7 +42,7 @@ def _title(d: xdisplay.Display, window) -> str | None:
 
 def find_window(display: str, title: str) -> int | None:
     """The id of a window titled exactly ``title``, or None (``xdotool search --name``)."""
-    with _connect(display) as d:
+    with connect(display) as d:
         stack = [d.screen().root]
         while stack:
             window = stack.pop()
@@ -57,7 +58,7 @@ def find_window(display: str, title: str) -> int | None:
 def focus(display: str, window_id: int, timeout: float = 10.0) -> None:
     """Gives ``window_id`` the keyboard focus and waits until the server reports it."""
     deadline = time.monotonic() + timeout
-    with _connect(display) as d:
+    with connect(display) as d:
         window = d.create_resource_object("window", window_id)
         while True:
             window.set_input_focus(X.RevertToParent, X.CurrentTime)
@@ -78,7 +79,7 @@ def key(display: str, name: str) -> None:
     keysym = XK.string_to_keysym(name)
     if not keysym:
         raise ValueError(f"no X keysym named {name!r}")
-    with _connect(display) as d:
+    with connect(display) as d:
         code = d.keysym_to_keycode(keysym)
         if not code:
             raise ValueError(f"no key on this keyboard types {name!r}")
@@ -95,7 +96,7 @@ def key(display: str, name: str) -> None:
 
 def screenshot(display: str, window_id: int) -> np.ndarray:
     """The window's pixels as an ``(H, W, 3)`` uint8 RGB array (what is on screen)."""
-    with _connect(display) as d:
+    with connect(display) as d:
         window = d.create_resource_object("window", window_id)
         geo = window.get_geometry()
         image = window.get_image(0, 0, geo.width, geo.height, X.ZPixmap, 0xFFFFFFFF)
