@@ -50,11 +50,14 @@ class SkillWatch:
         level: the level (its held-out set and figure).
         clock: monotonic seconds.
         every_s: seconds between readings.
+        meter: the meter (default: a ``SkillMeter``).
     """
 
     def __init__(self, level: Level, clock: Callable[[], float] = time.perf_counter,
-                 every_s: float = SKILL_EVERY_S) -> None:
-        self.meter = SkillMeter(level)
+                 every_s: float = SKILL_EVERY_S, meter: Any = None) -> None:
+        self.meter = SkillMeter(level) if meter is None else meter
+        """``SkillMeter`` (a thread), or one with its interface (the window's
+        ``game.skill_process.SkillProcess``)."""
         self.now = clock
         self.every_s = every_s
         self._due = 0.0
@@ -123,6 +126,8 @@ class FlockPlay:
         self.focus = self.flock.focus
         self._course_seed = int(b.course_seed[0]) if self.flock.courses else 0
         self.ticks = 0
+        self.flown = 0
+        """Flyer decisions flown (env steps, whether or not the learner takes them)."""
         self.top = False
         self.replay_ratio = REPLAY_RATIO_1X
         """Gradient steps per transition (``set_top_speed``)."""
@@ -156,8 +161,7 @@ class FlockPlay:
         due = int(self.owed) if left <= 1 else int(self.owed / left)
         if due:
             self.owed -= due
-            for _ in range(due):
-                self.learner._update()
+            self.learner.train(due)
 
     def decide(self, human_action: int | None = None, spread: bool = False) -> None:
         """One whole decision of the flock (top speed calls it directly).
@@ -173,7 +177,7 @@ class FlockPlay:
         if f.courses:
             self._course_seed = int(b.course_seed[self.focus])
         prev = b.y.copy()
-        f.step(human_action)
+        self.flown += f.step(human_action).transitions
         if spread and learner.learn_enabled:
             start = max(before, int(learner.config.learning_starts))
             self.owed += max(int(learner.env_steps) - start, 0) * self.replay_ratio

@@ -15,7 +15,7 @@ from typing import Any
 STATE_ENV = "GRAVITY_FLYER_STATE_FILE"
 FRAME_LOG_ENV = "GRAVITY_FLYER_FRAME_LOG"
 FRAME_COLUMNS = ("start", "interval", "work", "ticks", "speed", "sim", "saving", "drawn_y",
-                 "flipped", "flying")
+                 "flipped", "flying", "env_steps")
 
 
 class StateFile:
