@@ -315,6 +315,19 @@ class Flock:
         for _ in range(decisions):
             self.step()
 
+    def start_generation(self, course_seed: int | None = None) -> None:
+        """Ends the generation now and starts the next, on ``course_seed``'s course if given
+        (arcade; the window's race against the person). Lives in the air end as finished
+        courses (their scores go to the learner as usual); the transitions already stored are
+        one-step ones, so cutting a life here mixes nothing."""
+        if self.courses and self.alive.any():
+            self._finish_course(np.zeros(0, dtype=np.int64), np.zeros(0))
+        self._end_generation()
+        self._new_generation()
+        if self.courses and course_seed is not None:
+            self.obs = self.batch.reset(course_seeds=np.full(self.n, int(course_seed),
+                                                             dtype=np.int64))
+
     def _new_generation(self) -> None:
         """Every flyer starts the next course together, each with its own initial speed."""
         b = self.batch

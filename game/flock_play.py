@@ -28,8 +28,9 @@ from game.levels import Level
 from game.motion import View
 from game.phases import Phase
 
-SKILL_EVERY_S = 5.0
-"""Seconds between skill-meter readings (each takes a few tenths of a second off-thread)."""
+SKILL_EVERY_S = 3.0
+"""Seconds between the starts of skill-meter readings (each takes a few tenths of a second of
+the other core in the window's ``game.skill_process``, longer on a loaded machine)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,11 @@ class SkillWatch:
     @property
     def readings(self) -> int:
         return len(self.meter.readings)
+
+    @property
+    def latest_steps(self) -> int | None:
+        """The learner's env steps when the latest reading's weights were taken."""
+        return self.meter.readings[-1][0] if self.meter.readings else None
 
 
 class CourseView:
@@ -186,18 +192,10 @@ class FlockPlay:
         self.k = self.d
 
     def restart_on(self, course_seed: int | None) -> None:
-        """A new generation on the person's course (arcade), so the flock races them on it.
-
-        Lives in the air end as finished (their scores go to the learner as usual); the
-        transitions already stored are one-step ones, so cutting a life here mixes nothing.
-        """
+        """A new generation on the person's course (arcade), so the flock races them on it
+        (``Flock.start_generation``)."""
         f = self.flock
-        if f.courses and f.alive.any():
-            f._finish_course(np.zeros(0, dtype=np.int64), np.zeros(0))
-        f._end_generation()
-        f._new_generation()
-        if f.courses and course_seed is not None:
-            f.obs = f.batch.reset(course_seeds=np.full(f.n, int(course_seed), dtype=np.int64))
+        f.start_generation(course_seed)
         b = f.batch
         self.shown, self.focus, self.t0 = f.alive.copy(), f.focus, b.t.copy()
         if f.courses:
