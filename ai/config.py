@@ -61,6 +61,11 @@ class LearnerConfig:
     average of the online weights over about this many gradient steps, which smooths out
     DQN's swings between neighbouring updates; 0 flies the online weights. Exploring acts
     always use the online weights. The average equals them during the early phase."""
+    pilot_average_warmup: float = 0.0
+    """While the learner is young the average's horizon is at most this share of the gradient
+    steps taken (0: always ``pilot_average_updates``): a fresh learner improves fast, and a
+    fixed 10,000-step average flew the pilot of ~20 s before at 1x (a flock at 20 s: online
+    weights 0.84-0.95 of the oracle, their 10,000-step average 0.05-0.25)."""
     curve_points: int = 1_000
     """Most points kept in the learning curve; older ones are thinned out."""
 

@@ -233,7 +233,10 @@ class Learner(BatchCalls):
             if early:
                 self.pilot_net.flat.copy_(self.net.flat)
             else:
-                self.pilot_net.flat.lerp_(self.net.flat, 1.0 / c.pilot_average_updates)
+                horizon = float(c.pilot_average_updates)
+                if c.pilot_average_warmup > 0:
+                    horizon = min(horizon, max(1.0, c.pilot_average_warmup * self.updates))
+                self.pilot_net.flat.lerp_(self.net.flat, 1.0 / horizon)
 
     def _rollback(self) -> None:
         """Restores the last good weights; the optimizer's moments may be poisoned, so reset."""
@@ -302,8 +305,9 @@ class Learner(BatchCalls):
         self.explore_steps = max(self.explore_steps, self.config.eps_decay_steps)
         c = self.config
         lr = c.lr * PILOT_LR_SCALE
+        # The average starts at a pilot that already flies: it keeps its whole horizon.
         self.config = dataclasses.replace(
-            c, early_steps=0, lr_early=lr, lr=lr,
+            c, early_steps=0, lr_early=lr, lr=lr, pilot_average_warmup=0.0,
             learning_starts=max(c.learning_starts, self.env_steps + c.early_steps))
         self.optimizer.lr = lr
 

@@ -212,18 +212,20 @@ def steps_to(level, seed: int, n: int, goal: float, every: int, budget: int,
 
 def run_pretrained(level, n: int, marks: list[float], single_steps: int,
                    meter: SkillMeter) -> dict:
-    """The shipped pilot learning on: a flock at max, then one flyer on the preset."""
+    """The shipped pilot learning on: the game's flock at max, then one flyer on the preset."""
     pilot, _ = load_pilot(pretrained_path(level.name), level)
     start = meter.measure(pilot.act_batch)
     learner = new_learner(level, 0)
     learner.load_pilot(pilot)
-    flock = Flock(level, learner, n=n, seed=0, replay_ratio=REPLAY_RATIO_MAX,
-                  explore_ladder=FROM_PILOT_LADDER)
+    # the game's session as ``main.py --autopilot pretrained --pilot autopilot`` makes it
+    session = Session(level.name, seed=0, learner=learner, pilot="autopilot",
+                      clock=time.perf_counter, flock=n, flock_ladder=FROM_PILOT_LADDER)
+    session.pace.set_index(SPEEDS.index(None))
+    session.clock.work_budget_s = WORK_TARGET_MAX_S
     spent, curve, pending = 0.0, [], sorted(marks)
     while pending:
         t0 = time.perf_counter()
-        for _ in range(20):
-            flock.step()
+        session.advance(1.0 / FRAME_HZ)
         spent += time.perf_counter() - t0
         if spent >= pending[0]:
             mark = pending.pop(0)

@@ -293,7 +293,7 @@ ARCADE = CourseLevel(
         terminal_share=0.25, terminal_share_early=0.0,
         # Flying the average holds the pilot near its best: from scratch, 5 seeds end at
         # 0.96-0.98 of the oracle after 200k steps, against 0.20-0.98 without it.
-        pilot_average_updates=10_000)),
+        pilot_average_updates=10_000, pilot_average_warmup=0.25)),
     # Twice the game's batch per gradient step: smoother gradients settle the pilot closer to
     # the oracle (held-out score/oracle at 1.5M steps, measured before the averaged pilot:
     # 0.987 against 0.974 for 64); the game keeps 64, which costs less per tick while it

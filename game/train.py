@@ -206,6 +206,9 @@ def train(cfg: TrainConfig) -> TrainReport:
     # An arcade run, whose Q-values must be precise near the gaps' edges, draws larger
     # batches and settles its weights by annealing the learning rate over its finite length.
     changes = {} if settings.batch_size is None else {"batch_size": settings.batch_size}
+    # The shipped pilots' cards were made with the fixed average (their commands re-make them
+    # bit for bit); a run keeps the best checkpoint, so a young pilot's average is not flown.
+    changes["pilot_average_warmup"] = 0.0
     config = learner_config(level, **changes)
     learner = train_learner(level, cfg.steps, cfg.seed, cfg.envs, curve, config=config,
                             lr_final=settings.lr_final)

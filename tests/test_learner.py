@@ -186,6 +186,24 @@ def test_state_from_another_version_or_shape_is_refused() -> None:
         Learner.from_state(LearnerState(state.tensors, state.arrays, broken))
 
 
+def test_a_young_learners_average_spans_a_share_of_its_gradient_steps() -> None:
+    cfg = dataclasses.replace(LearnerConfig(), early_steps=100, pilot_average_updates=10_000,
+                              pilot_average_warmup=0.25)
+    learner = Learner(OBS, cfg, seed=2)
+    world = fly(learner, 300)  # past the early phase
+    for _ in range(3):
+        before, updates = learner.pilot_net.flat.clone(), learner.updates
+        while learner.updates == updates:
+            fly(learner, 1, world=world)
+        horizon = max(1.0, 0.25 * learner.updates)  # not yet the 10,000 steps
+        expected = before + (learner.net.flat - before) / horizon
+        torch.testing.assert_close(learner.pilot_net.flat, expected, rtol=0, atol=1e-6)
+    assert learner.updates < 4 * 10_000
+    pilot = learner.autopilot()
+    learner.load_pilot(pilot)  # a pilot that already flies keeps the whole horizon
+    assert learner.config.pilot_average_warmup == 0.0
+
+
 def test_averaged_pilot_follows_the_online_weights_over_its_horizon() -> None:
     cfg = dataclasses.replace(LearnerConfig(), early_steps=100,
                               pilot_average_updates=40)
