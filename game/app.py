@@ -308,7 +308,11 @@ def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
     if learner is not None:
         from game.skill_process import SkillProcess
 
-        meter = SkillProcess(LEVELS[args.level])  # readings off the window's core and GIL
+        try:
+            meter = SkillProcess(LEVELS[args.level])  # readings off the window's core and GIL
+        except (OSError, RuntimeError) as exc:
+            print(f"gravity-flyer: the skill meter runs in the game's own process ({exc})",
+                  file=sys.stderr, flush=True)
     session = Session(args.level, seed=args.seed, config=config, learner=learner, scores=scores,
                       pilot=pilot, flock=getattr(args, "flock", 1),
                       flock_ladder=FROM_PILOT_LADDER if setup.from_pilot else 0.0,
