@@ -214,9 +214,10 @@ class FlockFilm:
         self.readings.append((self.decisions / self.rate, self.skill))
 
     def __iter__(self) -> Iterator[np.ndarray]:
+        if self.readings:
+            raise RuntimeError("a FlockFilm is flown once: make a new one to film again")
         flock = self.flock
         self._measure()
-        frame = self.frame()
         total = int(round(self.seconds * self.rate))
         for k in range(self.frames):
             # Frame k shows the flock k / fps seconds of film, so k * speedup / fps of play.
@@ -228,11 +229,19 @@ class FlockFilm:
                     self._measure()
             frame = self.frame()
             yield frame
-        for _ in range(self.hold):
+        for _ in range(self.hold):  # frames >= 1: ``frame`` is the last one
             yield frame
 
     def frame(self) -> np.ndarray:
         """The picture of the flock now: the field and, below it, the caption strip."""
+        f = self.flock
+        field = self.painter.frame(self.scene())
+        strip = self.painter.caption(self.caption(f.generation, f.best, f.alive_count),
+                                     self.skill, self.chars)
+        return np.concatenate([field, strip], axis=0)
+
+    def scene(self) -> Scene:
+        """The field as it is now: the focus flyer's course and the flock around it."""
         f, b = self.flock, self.flock.batch
         p = b.physics
         i = f.focus
@@ -252,14 +261,10 @@ class FlockFilm:
             x = p.x_start + p.v_x * t
         others = f.alive.copy()
         others[i] = False
-        scene = Scene(x=float(x[i]), y=min(max(float(y[i]), -0.95), 0.95),
-                      tilt=tilt_of(p, float(b.v_y[i])), walls=walls,
-                      score=int(b.score[i]) if f.courses else None, goal=not f.courses,
-                      flock_x=x[others], flock_y=y[others])
-        field = self.painter.frame(scene)
-        strip = self.painter.caption(self.caption(f.generation, f.best, f.alive_count),
-                                     self.skill, self.chars)
-        return np.concatenate([field, strip], axis=0)
+        return Scene(x=float(x[i]), y=min(max(float(y[i]), -0.95), 0.95),
+                     tilt=tilt_of(p, float(b.v_y[i])), walls=walls,
+                     score=int(b.score[i]) if f.courses else None, goal=not f.courses,
+                     flock_x=x[others], flock_y=y[others])
 
     @property
     def colours(self) -> np.ndarray:
