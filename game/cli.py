@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "at 1x, arcade 15)")
     rec.add_argument("--seed", type=_seed, default=0)
     rec.add_argument("--size", type=_positive_int, default=400, metavar="PX",
-                     help="frame width and height in pixels (default: 400)")
+                     help="frame width and height in pixels; with --learn the field's, the "
+                          "caption goes below it (default: 400)")
     rec.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                      help="where the saved learner is (for --autopilot learner)")
 

@@ -145,6 +145,15 @@ def test_flock_film_caption_follows_the_play_time() -> None:
     assert [t for t, _ in film.readings] == [0.0]  # the first reading; the next at 5 s
 
 
+@pytest.mark.parametrize("level", ["arcade", "classic"])
+def test_every_caption_character_is_in_the_font(level: str) -> None:
+    from game.raster import DIGITS
+
+    film = _flock_film(level=level)
+    lines = film.caption(123, 45, 6) + film.caption(0, 0, 0)
+    assert set("".join(lines)) <= set(DIGITS), set("".join(lines)) - set(DIGITS)
+
+
 def test_flock_film_draws_every_flyer_translucent() -> None:
     from dataclasses import replace
 
