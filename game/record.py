@@ -62,6 +62,8 @@ FLYER_COLOURS = 16
 """Palette entries kept for the flyer's own colours."""
 PALETTE_FRAMES = 16
 """Frames the GIF palette is taken from (every other one of the first ones)."""
+GIF_MAX_FPS = 50
+"""A GIF frame lasts a whole number of hundredths of a second, at least two in browsers."""
 SKILL_EVERY_S = 5.0
 """Seconds of play between the skill readings of a flock film (the window's interval)."""
 FLOCK_HOLD_END_S = 2.0
@@ -386,6 +388,8 @@ def record(args: argparse.Namespace) -> int:
                 raise CliError(f"--learn films a fresh learner, {flag} names a pilot to film: "
                                "give one of them")
         fps = args.fps if args.fps is not None else film_fps(level)
+        if suffix == ".gif" and fps > GIF_MAX_FPS:
+            raise CliError(f"--fps {fps:g} is faster than a GIF plays (at most {GIF_MAX_FPS})")
         film = FlockFilm(level, args.flock or FLOCK_DEFAULT, args.seconds, args.speedup or 1.0,
                          fps, args.seed, width)
         frames: Iterator[np.ndarray] = iter(film)

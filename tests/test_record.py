@@ -225,6 +225,8 @@ def test_classic_flock_film(tmp_path: Path) -> None:
     (["--out", "f.gif", "--learn", "--data-dir", "EMPTY"], "--data-dir names a pilot"),
     (["--out", "f.gif", "--learn", "--fps", "40", "--speedup", "2"],
      "--fps 40 is more frames than the flock makes decisions: at --speedup 2 at most 30"),
+    (["--out", "f.gif", "--learn", "--fps", "60", "--speedup", "4"],
+     "--fps 60 is faster than a GIF plays (at most 50)"),
     (["--out", "flight.avi"], "--out must end with .gif or .mp4"),
     (["--out", "no/such/folder/f.gif"], "does not exist"),
     (["--out", "f.gif", "--autopilot", "missing.safetensors"], "pilot file not found"),
