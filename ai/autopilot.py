@@ -19,7 +19,7 @@ from safetensors.numpy import save as st_save
 
 from ai.atomic import atomic_write_bytes
 from ai.errors import PilotError
-from ai.qnet import layer_names, layer_shapes, numpy_forward
+from ai.mlp import layer_names, layer_shapes, numpy_forward
 
 PILOT_FORMAT = "gravity-flyer-pilot"
 """The ``format`` metadata value every pilot file carries."""

@@ -196,6 +196,16 @@ class Learner(BatchCalls):
             self._credit -= 1.0
             self._update()
 
+    def train(self, steps: int) -> int:
+        """Runs up to ``steps`` gradient steps now, outside the replay-ratio schedule (a caller
+        that paces learning itself); returns how many ran: none while learning is off or
+        before ``learning_starts`` transitions are stored."""
+        if not self.learn_enabled or self.env_steps < self.config.learning_starts:
+            return 0
+        for _ in range(steps):
+            self._update()
+        return max(int(steps), 0)
+
     def _update(self) -> None:
         """One Double-DQN gradient step, undone if it leaves a non-finite loss or weight."""
         c = self.config

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ai.qnet import numpy_forward
+from ai.mlp import numpy_forward
 
 N_ACTIONS = 2
 """FALL and JUMP."""

@@ -13,19 +13,9 @@ import math
 import numpy as np
 import torch
 
+from ai.mlp import layer_names, layer_shapes, numpy_forward
 
-def layer_shapes(sizes: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Shapes ``[W0, b0, W1, b1, ...]`` (torch ``Linear`` layout) for layer widths ``sizes``."""
-    shapes: list[tuple[int, ...]] = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        shapes += [(fan_out, fan_in), (fan_out,)]
-    return shapes
-
-
-def layer_names(sizes: tuple[int, ...]) -> list[str]:
-    """Tensor names in pilot files: ``layers.0.weight``, ``layers.0.bias``, ..."""
-    return [f"layers.{i // 2}.{'weight' if i % 2 == 0 else 'bias'}"
-            for i in range(2 * (len(sizes) - 1))]
+__all__ = ["QNet", "layer_names", "layer_shapes", "numpy_forward"]
 
 
 def _views(flat: torch.Tensor, shapes: list[tuple[int, ...]]) -> list[torch.Tensor]:
@@ -86,12 +76,3 @@ class QNet:
         with torch.no_grad():
             for p, w in zip(self.params, layers, strict=True):
                 p.copy_(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)))
-
-
-def numpy_forward(layers: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The same MLP in numpy, for one observation ``(obs,)`` or a batch ``(B, obs)``."""
-    last = len(layers) - 2
-    for i in range(0, last, 2):
-        x = x @ layers[i].T + layers[i + 1]
-        np.maximum(x, 0.0, out=x)
-    return x @ layers[last].T + layers[last + 1]

@@ -105,13 +105,23 @@ def _phase(log: dict, t0: float, t1: float) -> dict:
         "sim_ms_p99": round(float(np.percentile(sim, 99)), 2),
         "draw_ms_p50": round(float(np.percentile(draw, 50)), 2),
         "draw_ms_p99": round(float(np.percentile(draw, 99)), 2),
-        "env_steps_per_s": round(float(ticks.sum()) / span, 1),
+        "ticks_per_s": round(float(ticks.sum()) / span, 1),
+        "env_steps_per_s": _steps_per_s(log, sel),
         "speeds_seen": sorted(set(np.asarray(log["speed"])[sel].tolist())),
     }
     if "saving" in log:
         saving = np.asarray(log["saving"])[sel]
         out["autosave"] = _saving(iv, wk, saving)
     return out
+
+
+def _steps_per_s(log: dict, sel: np.ndarray) -> float:
+    """Flyer decisions per second over the selected frames (``Session.env_steps``)."""
+    steps = np.asarray(log.get("env_steps", []))
+    if steps.size != sel.size or sel.sum() < 2:
+        return 0.0
+    start = np.asarray(log["start"])[sel]
+    return round(float(steps[sel][-1] - steps[sel][0]) / float(start[-1] - start[0]), 1)
 
 
 def _saving(iv: np.ndarray, wk: np.ndarray, saving: np.ndarray) -> dict:

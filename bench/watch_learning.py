@@ -1,18 +1,24 @@
-"""Watch it learn, headless: a fresh flock on a simulated clock, scored by the skill meter.
+"""Watch it learn, headless: the game's own session with a fresh learner, scored by the skill meter.
 
-For each seed a fresh learner (the level's preset) and a default flock (``game.flock``) fly:
+For each seed a fresh learner (the level's preset) flies in ``game.session.Session`` with the
+default flock (``--flock``'s default, ``game.flock.DEFAULT_FLOCK``), as ``python main.py
+--pilot autopilot`` runs it, without the window:
 
-* **1x**: the window's clock simulated, ``ticks_per_second / decision_ticks`` flock decisions
-  per simulated second (arcade: 15). score/oracle of the greedy pilot on the skill meter's
-  held-out set at 30, 60, 120 and 180 s of play; the real compute of each simulated second
-  (flying + learning, not the skill readings) must fit in one second for the window to
-  keep up (it also draws).
-* **max**: as many flock decisions as the measured compute allows (``REPLAY_RATIO_MAX``);
-  score/oracle at 15, 30 and 60 s of wall time spent flying and learning, and the learning
-  throughput (env steps per second, learning on).
+* **1x**: the window's 60 Hz frames on a simulated clock (``Session.advance``), so the flock
+  ticks and learns exactly as in the window (``game.flock_play.FlockPlay``: decisions played
+  back tick by tick, gradient steps spread over the ticks). score/oracle of the greedy pilot
+  on the skill meter's held-out set at 30, 60, 120 and 180 s of play; the real compute of each
+  simulated second (flying + learning, not the skill readings) must fit in one second for
+  the window to keep up (it also draws).
+* **max**: the session at max speed (``REPLAY_RATIO_MAX``), each frame given the window's
+  work target at max (``game.ui.pacing.WORK_TARGET_MAX_S``) and nothing drawn; score/oracle
+  at 15, 30 and 60 s of compute, and the learning throughput (env steps per second, learning
+  on). The window spends part of each frame drawing: its figures are
+  ``bench/frame_time.py``'s and ``bench/watch_window.py``'s.
 * ``--part efficiency``: env steps to reach 0.9 of the oracle for one flyer (the game's single
   flyer: the preset's own replay schedule) and for the flock (``--efficiency-seeds``).
-* ``--part compare``: both restart schemes at 1x.
+* ``--part compare``: both restart schemes at the 1x pace (``game.flock.Flock`` directly).
+* ``--part ratios``: replay ratios at max against env steps, gradient steps and compute.
 * ``--part pretrained``: the shipped pilot with learning on (``Learner.load_pilot``): a flock
   at max (``FROM_PILOT_LADDER``) and the window's single flyer (``game.rollout.Rollout``, the
   preset's schedule), score/oracle of the greedy (flying) weights as they learn.
@@ -22,6 +28,8 @@ Each part merges its figures into ``bench/results/watch_learning.json``.
     python bench/watch_learning.py                        # 5 seeds, 1x and max
     python bench/watch_learning.py --part compare --seeds 2 --x1 30,60,120
     python bench/watch_learning.py --part efficiency --efficiency-seeds 2
+    python bench/watch_learning.py --part ratios --seeds 2
+    python bench/watch_learning.py --part pretrained --max 60,120,300,600
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: threads only thrash
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
+
 from game.flock import (  # noqa: E402
     DEFAULT_FLOCK,
     FROM_PILOT_LADDER,
@@ -49,6 +59,12 @@ from game.flock import (  # noqa: E402
 from game.learning import load_pilot, new_learner, pretrained_path  # noqa: E402
 from game.levels import LEVELS  # noqa: E402
 from game.rollout import Rollout  # noqa: E402
+from game.session import Session  # noqa: E402
+from game.speed import SPEEDS  # noqa: E402
+from game.ui.pacing import WORK_TARGET_MAX_S  # noqa: E402
+
+FRAME_HZ = 60
+"""Frames per simulated second (the window's 60 Hz timeline)."""
 
 RESULTS = Path(__file__).resolve().parent / "results" / "watch_learning.json"
 GOALS = {"x1_60s": 0.5, "x1_180s": 0.9, "max_60s": 0.95, "max_env_steps_per_s": 20_000}
@@ -59,47 +75,66 @@ def _marks(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
 
-def run_1x(level, seed: int, n: int, marks: list[float], restart: str, meter: SkillMeter
-           ) -> dict:
-    """A fresh flock on the simulated 1x clock; the skill at each mark, compute per second."""
+class SimClock:
+    """Simulated monotonic seconds for the session (1x): time moves only when told to."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def game_session(level, seed: int, n: int, clock) -> tuple[Session, object]:
+    """The game's own session, as ``python main.py --pilot autopilot --flock n`` makes it."""
     learner = new_learner(level, seed)
-    flock = Flock(level, learner, n=n, seed=seed, restart=restart)
-    per_second = round(level.ticks_per_second / level.decision_ticks)
+    session = Session(level.name, seed=seed, learner=learner, pilot="autopilot", clock=clock,
+                      flock=n)
+    return session, learner
+
+
+def run_1x(level, seed: int, n: int, marks: list[float], meter: SkillMeter) -> dict:
+    """A fresh learner's flock in the real session, at 1x on a simulated 60 Hz frame clock;
+    the skill at each mark, and the real compute of each simulated second."""
+    clock = SimClock()
+    session, learner = game_session(level, seed, n, clock)
     compute: list[float] = []
     curve = []
     for second in range(1, int(max(marks)) + 1):
         t0 = time.perf_counter()
-        for _ in range(per_second):
-            flock.step()
+        for _ in range(FRAME_HZ):
+            clock.t += 1.0 / FRAME_HZ
+            session.advance(1.0 / FRAME_HZ)
         compute.append(time.perf_counter() - t0)
         if second in marks:
             figure = meter.measure(learner.greedy_batch)
             curve.append({"seconds": second, "score_over_oracle": round(figure, 4),
                           "env_steps": learner.env_steps, "updates": learner.updates,
-                          "generation": flock.generation})
+                          "generation": session.flock.flock.generation})
             print(f"  seed {seed} 1x {second:>4} s: {level.figure_name} {figure:.3f} "
                   f"({learner.env_steps:,} env steps, {learner.updates:,} updates, "
-                  f"generation {flock.generation}; compute {sum(compute) / len(compute):.2f} "
-                  f"s per s)", flush=True)
-    ordered = sorted(compute)
-    return {"seed": seed, "restart": restart, "curve": curve,
-            "compute_per_sim_s_mean": round(sum(compute) / len(compute), 3),
-            "compute_per_sim_s_p95": round(ordered[int(0.95 * (len(ordered) - 1))], 3),
-            "compute_per_sim_s_max": round(ordered[-1], 3),
-            "history_tail": [list(h) for h in list(flock.history)[-5:]]}
+                  f"gen {session.flock.flock.generation}, compute/s "
+                  f"{sum(compute[-10:]) / len(compute[-10:]):.2f})", flush=True)
+    arr = np.asarray(compute)
+    return {"seed": seed, "curve": curve, "compute_per_sim_s_mean": round(float(arr.mean()), 3),
+            "compute_per_sim_s_p95": round(float(np.percentile(arr, 95)), 3),
+            "compute_per_sim_s_max": round(float(arr.max()), 3),
+            "history_tail": [list(h) for h in list(session.flock.flock.history)[-5:]]}
 
 
 def run_max(level, seed: int, n: int, marks: list[float], meter: SkillMeter) -> dict:
-    """A fresh flock flown as fast as compute allows; skill at each mark of flying time."""
-    learner = new_learner(level, seed)
-    flock = Flock(level, learner, n=n, seed=seed, replay_ratio=REPLAY_RATIO_MAX)
+    """A fresh learner's flock in the real session at max speed, every frame's budget spent
+    (no drawing: the window's figure is ``bench/frame_time.py``'s); the skill at each mark of
+    compute time."""
+    session, learner = game_session(level, seed, n, time.perf_counter)
+    session.pace.set_index(SPEEDS.index(None))
+    session.clock.work_budget_s = WORK_TARGET_MAX_S
     spent = 0.0
     curve = []
     pending = sorted(marks)
     while pending:
         t0 = time.perf_counter()
-        for _ in range(20):
-            flock.step()
+        session.advance(1.0 / FRAME_HZ)
         spent += time.perf_counter() - t0
         if spent >= pending[0]:
             mark = pending.pop(0)
@@ -112,6 +147,45 @@ def run_max(level, seed: int, n: int, marks: list[float], meter: SkillMeter) -> 
                   f"({learner.env_steps:,} env steps, {learner.env_steps / spent:,.0f}/s, "
                   f"{learner.updates:,} updates)", flush=True)
     return {"seed": seed, "curve": curve}
+
+
+def run_flock_1x(level, seed: int, n: int, marks: list[float], restart: str,
+                 meter: SkillMeter) -> dict:
+    """A fresh ``Flock`` with the given restart scheme at the 1x pace (15 decisions per
+    simulated second on arcade), outside the session: the restart schemes' comparison."""
+    learner = new_learner(level, seed)
+    flock = Flock(level, learner, n=n, seed=seed, restart=restart)
+    per_second = round(level.ticks_per_second / level.decision_ticks)
+    curve = []
+    for second in range(1, int(max(marks)) + 1):
+        for _ in range(per_second):
+            flock.step()
+        if second in marks:
+            figure = meter.measure(learner.greedy_batch)
+            curve.append({"seconds": second, "score_over_oracle": round(figure, 4),
+                          "env_steps": learner.env_steps, "generation": flock.generation})
+            print(f"  seed {seed} {restart} {second:>4} s: {figure:.3f}", flush=True)
+    return {"seed": seed, "restart": restart, "curve": curve}
+
+
+def run_ratios(level, seed: int, n: int, ratio: float, marks: list[int],
+               meter: SkillMeter) -> dict:
+    """A fresh flock at one replay ratio: the skill at env-step marks, with the gradient steps
+    and compute it took (does learning follow transitions or gradient steps?)."""
+    learner = new_learner(level, seed)
+    flock = Flock(level, learner, n=n, seed=seed, replay_ratio=ratio)
+    spent, curve = 0.0, []
+    for mark in marks:
+        t0 = time.perf_counter()
+        while learner.env_steps < mark:
+            flock.step()
+        spent += time.perf_counter() - t0
+        figure = meter.measure(learner.greedy_batch)
+        curve.append({"env_steps": learner.env_steps, "updates": learner.updates,
+                      "compute_s": round(spent, 1), "score_over_oracle": round(figure, 4)})
+        print(f"  seed {seed} ratio 1/{1 / ratio:g} {learner.env_steps:>9,} steps "
+              f"{learner.updates:>7,} updates {spent:6.1f} s: {figure:.3f}", flush=True)
+    return {"seed": seed, "replay_ratio": ratio, "curve": curve}
 
 
 def steps_to(level, seed: int, n: int, goal: float, every: int, budget: int,
@@ -179,12 +253,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--level", default="arcade", choices=sorted(LEVELS))
     ap.add_argument("--part", default="main",
-                    choices=("main", "compare", "efficiency", "pretrained"))
+                    choices=("main", "compare", "efficiency", "pretrained", "ratios"))
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--flock", type=int, default=DEFAULT_FLOCK)
     ap.add_argument("--x1", default="30,60,120,180", help="marks of simulated 1x play, s")
     ap.add_argument("--max", default="15,30,60", help="marks of flying time at max, s")
     ap.add_argument("--efficiency-seeds", type=int, default=2)
+    ap.add_argument("--ratios", default="0.125,0.0625,0.03125",
+                    help="ratios: replay ratios to compare at max")
+    ap.add_argument("--ratio-marks", default="200000,400000,800000,1600000",
+                    help="ratios: env-step marks")
     ap.add_argument("--budget", type=int, default=150_000, help="efficiency: env steps at most")
     ap.add_argument("--load", default="", help="what else ran on the machine (for the record)")
     ap.add_argument("--out", type=Path, default=RESULTS)
@@ -204,8 +282,7 @@ def main() -> None:
     common = {"level": level.name, "flock": args.flock, "machine": machine,
               "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
     if args.part == "main":
-        x1 = [run_1x(level, s, args.flock, _marks(args.x1), RESTARTS[0], meter)
-              for s in range(args.seeds)]
+        x1 = [run_1x(level, s, args.flock, _marks(args.x1), meter) for s in range(args.seeds)]
         mx = [run_max(level, s, args.flock, _marks(args.max), meter) for s in range(args.seeds)]
         summary = _summary(x1, mx)
         results["main"] = {**common, "restart": RESTARTS[0], "replay_ratio_1x": REPLAY_RATIO_1X,
@@ -213,11 +290,16 @@ def main() -> None:
                            "summary": summary, "x1": x1, "max": mx}
         print(json.dumps(summary, indent=1))
     elif args.part == "compare":
-        runs = {r: [run_1x(level, s, args.flock, _marks(args.x1), r, meter)
+        runs = {r: [run_flock_1x(level, s, args.flock, _marks(args.x1), r, meter)
                     for s in range(args.seeds)] for r in RESTARTS}
         results["compare"] = {**common, "runs": runs, "mean": {
             r: _mean_curve(v) for r, v in runs.items()}}
         print(json.dumps(results["compare"]["mean"], indent=1))
+    elif args.part == "ratios":
+        marks = [int(m) for m in _marks(args.ratio_marks)]
+        runs = {f"1/{1 / r:g}": [run_ratios(level, s, args.flock, r, marks, meter)
+                                 for s in range(args.seeds)] for r in _marks(args.ratios)}
+        results["ratios"] = {**common, "runs": runs}
     elif args.part == "pretrained":
         results["pretrained"] = {**common, "lr": "load_pilot: lr x 0.01, no early phase",
                                  **run_pretrained(level, args.flock, _marks(args.max),

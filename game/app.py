@@ -235,10 +235,10 @@ class App:
         f = self.view.frame(start, interval, self.pacer, self.stats.summary, not self.hidden)
         end = time.perf_counter()
         self.frames += 1
-        ticks = self.view.session.ticks if self.view.name == "game" else 0
-        self.stats.add(end, interval, end - start, ticks)
+        steps = self.view.session.env_steps if self.view.name == "game" else 0
+        self.stats.add(end, interval, end - start, steps)
         self.frame_log.add(start, interval, end - start, f.ticks, f.speed, f.sim_s, f.saving,
-                           f.drawn_y, f.flipped, f.flying)
+                           f.drawn_y, f.flipped, f.flying, steps)
         if self.state_file.path is not None and end >= self._state_due:
             self._state_due = end + STATE_WRITE_S
             self.state_file.write(self.state())
@@ -304,9 +304,15 @@ def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
             print(f"gravity-flyer: {setup.unavailable}; you fly alone", file=sys.stderr)
         pilot = "human"
     config = SessionConfig(tick_rate=args.tick_rate, autosave_s=autosave_s)
+    meter = None
+    if learner is not None:
+        from game.skill_process import SkillProcess
+
+        meter = SkillProcess(LEVELS[args.level])  # readings off the window's core and GIL
     session = Session(args.level, seed=args.seed, config=config, learner=learner, scores=scores,
                       pilot=pilot, flock=getattr(args, "flock", 1),
-                      flock_ladder=FROM_PILOT_LADDER if setup.from_pilot else 0.0)
+                      flock_ladder=FROM_PILOT_LADDER if setup.from_pilot else 0.0,
+                      skill_meter=meter)
     autosave = None
     if learner is not None and setup.store is not None:
         from ai.store import BackgroundSaver

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from game.errors import CliError
 from game.evaluation import EVAL_SEED
+from game.flock import DEFAULT_FLOCK
 from game.levels import LEVELS
 
 COMMANDS = ("play", "train", "evaluate", "record", "export-pilot")
@@ -150,12 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-FLOCK_DEFAULT = 16
-"""``--flock``'s default: the largest flock measured to keep 60 FPS at 1x in the real window on
-a shared 2-core machine (``bench/frame_time.py --level arcade --flock N``, Xvfb + llvmpipe,
-load average 3-4: 16 flyers 60.0 FPS, frame p99 17.2 ms; 32: 58.0 FPS, p99 33 ms; 64: 51.8
-FPS, p99 32 ms; ``bench/results/frame_time_flock.json``). Drawing, not learning, is what
-grows with N there (software OpenGL)."""
+FLOCK_DEFAULT = DEFAULT_FLOCK
+"""``--flock``'s default: the flock the learning figures are measured with (64). Drawn as one
+vertex list it keeps 60 FPS at 1x in the real window on the 2-core machine
+(``bench/frame_time.py --level arcade --flock 64``, Xvfb + llvmpipe: 60.0 FPS, frame p99
+17.0 ms; ``bench/results/frame_time_flock.json``)."""
 
 
 def _add_play_options(p: argparse.ArgumentParser) -> None:

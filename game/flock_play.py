@@ -28,8 +28,9 @@ from game.levels import Level
 from game.motion import View
 from game.phases import Phase
 
-SKILL_EVERY_S = 5.0
-"""Seconds between skill-meter readings (each takes a few tenths of a second off-thread)."""
+SKILL_EVERY_S = 3.0
+"""Seconds between the starts of skill-meter readings (each takes a few tenths of a second of
+the other core in the window's ``game.skill_process``, longer on a loaded machine)."""
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,14 @@ class SkillWatch:
         level: the level (its held-out set and figure).
         clock: monotonic seconds.
         every_s: seconds between readings.
+        meter: the meter (default: a ``SkillMeter``).
     """
 
     def __init__(self, level: Level, clock: Callable[[], float] = time.perf_counter,
-                 every_s: float = SKILL_EVERY_S) -> None:
-        self.meter = SkillMeter(level)
+                 every_s: float = SKILL_EVERY_S, meter: Any = None) -> None:
+        self.meter = SkillMeter(level) if meter is None else meter
+        """``SkillMeter`` (a thread), or one with its interface (the window's
+        ``game.skill_process.SkillProcess``)."""
         self.now = clock
         self.every_s = every_s
         self._due = 0.0
@@ -77,6 +81,11 @@ class SkillWatch:
     @property
     def readings(self) -> int:
         return len(self.meter.readings)
+
+    @property
+    def latest_steps(self) -> int | None:
+        """The learner's env steps when the latest reading's weights were taken."""
+        return self.meter.readings[-1][0] if self.meter.readings else None
 
 
 class CourseView:
@@ -123,6 +132,8 @@ class FlockPlay:
         self.focus = self.flock.focus
         self._course_seed = int(b.course_seed[0]) if self.flock.courses else 0
         self.ticks = 0
+        self.flown = 0
+        """Flyer decisions flown (env steps, whether or not the learner takes them)."""
         self.top = False
         self.replay_ratio = REPLAY_RATIO_1X
         """Gradient steps per transition (``set_top_speed``)."""
@@ -156,8 +167,7 @@ class FlockPlay:
         due = int(self.owed) if left <= 1 else int(self.owed / left)
         if due:
             self.owed -= due
-            for _ in range(due):
-                self.learner._update()
+            self.learner.train(due)
 
     def decide(self, human_action: int | None = None, spread: bool = False) -> None:
         """One whole decision of the flock (top speed calls it directly).
@@ -173,7 +183,7 @@ class FlockPlay:
         if f.courses:
             self._course_seed = int(b.course_seed[self.focus])
         prev = b.y.copy()
-        f.step(human_action)
+        self.flown += f.step(human_action).transitions
         if spread and learner.learn_enabled:
             start = max(before, int(learner.config.learning_starts))
             self.owed += max(int(learner.env_steps) - start, 0) * self.replay_ratio
@@ -182,18 +192,10 @@ class FlockPlay:
         self.k = self.d
 
     def restart_on(self, course_seed: int | None) -> None:
-        """A new generation on the person's course (arcade), so the flock races them on it.
-
-        Lives in the air end as finished (their scores go to the learner as usual); the
-        transitions already stored are one-step ones, so cutting a life here mixes nothing.
-        """
+        """A new generation on the person's course (arcade), so the flock races them on it
+        (``Flock.start_generation``)."""
         f = self.flock
-        if f.courses and f.alive.any():
-            f._finish_course(np.zeros(0, dtype=np.int64), np.zeros(0))
-        f._end_generation()
-        f._new_generation()
-        if f.courses and course_seed is not None:
-            f.obs = f.batch.reset(course_seeds=np.full(f.n, int(course_seed), dtype=np.int64))
+        f.start_generation(course_seed)
         b = f.batch
         self.shown, self.focus, self.t0 = f.alive.copy(), f.focus, b.t.copy()
         if f.courses:

@@ -74,12 +74,14 @@ class Session:
             have them; it needs a learner.
         flock_ladder: the flock's per-flyer exploration (``game.flock.FROM_PILOT_LADDER`` for a
             learner that learns on from a shipped pilot).
+        skill_meter: what takes the skill readings (default: ``game.flock.SkillMeter``, on a
+            thread; the window passes ``game.skill_process.SkillProcess``).
     """
 
     def __init__(self, level: str, seed: int | None = None, config: SessionConfig | None = None,
                  learner: LearnerLike | None = None, scores: ScoreBookLike | None = None,
                  pilot: str = "human", clock: Callable[[], float] = time.perf_counter,
-                 flock: int = 1, flock_ladder: float = 0.0) -> None:
+                 flock: int = 1, flock_ladder: float = 0.0, skill_meter: Any = None) -> None:
         self.spec: Level = LEVELS[level]
         self.level = level
         self.config = config or SessionConfig()
@@ -96,6 +98,8 @@ class Session:
         self.timer = 0.0
         """Seconds left of a crash hold or of the game-over screen (autopilot)."""
         self.ticks = 0
+        self.solo_ticks = 0
+        """Ticks of the session's own world (the single flyer's or the person's)."""
         self.flights = 0
         self.restarts = 0
         self.last_ticks = 0
@@ -106,7 +110,8 @@ class Session:
         self._events: list[Event] = []
         self.obs = self.world.observation()
         self.motion = Motion(self.world, 0)
-        self.skill = None if learner is None else SkillWatch(self.spec, clock)
+        self.skill = (None if learner is None
+                      else SkillWatch(self.spec, clock, meter=skill_meter))
         """The skill meter (score/oracle of the greedy pilot on held-out courses)."""
         self.flock: FlockPlay | None = None
         if flock > 1 and learner is not None:
@@ -137,6 +142,13 @@ class Session:
     def flocking(self) -> bool:
         """The flock flies in the session's place (a flock, and the autopilot has the controls)."""
         return self.flock is not None and not self.pilots.human
+
+    @property
+    def env_steps(self) -> int:
+        """Flyer decisions flown so far: every flyer of the flock that decided, and the session's
+        own flyer once per ``decision_ticks`` (what the FPS panel counts as env steps)."""
+        flown = 0 if self.flock is None else self.flock.flown
+        return flown + self.solo_ticks // int(self.spec.decision_ticks)
 
     @property
     def score(self) -> int:
@@ -309,6 +321,7 @@ class Session:
         self.obs = world.observation()
         self.pilots.ticked(reward, terminated, self.obs)
         self.ticks += 1
+        self.solo_ticks += 1
         if self._check_rise:
             self.jump_rise = world.y - y_before
             self._check_rise = False

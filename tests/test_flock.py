@@ -242,6 +242,29 @@ def test_skill_meter_agrees_with_a_direct_evaluation() -> None:
         flyer.greedy_batch)["success_rate"]
 
 
+def test_skill_process_reads_what_the_meter_reads() -> None:
+    from game.skill_process import SkillProcess
+
+    learner = small_arcade(seed=12)
+    Flock(ARCADE, learner, n=16, seed=12).run(150)
+    direct = SkillMeter(ARCADE, episodes=20, seed=777).measure(learner.autopilot().act_batch)
+    meter = SkillProcess(ARCADE, episodes=20, seed=777)
+    try:
+        assert meter.latest is None and not meter.busy
+        assert meter.refresh(learner)
+        assert meter.busy and not meter.refresh(learner)  # one reading in flight at a time
+        assert meter.wait(timeout=120) == direct
+        assert meter.readings == [(learner.env_steps, direct)] and not meter.busy
+        Flock(ARCADE, learner, n=16, seed=13).run(50)  # the learner moves on: a new reading
+        later = SkillMeter(ARCADE, episodes=20, seed=777).measure(learner.autopilot().act_batch)
+        assert meter.refresh(learner) and meter.wait(timeout=120) == later
+        assert len(meter.readings) == 2
+    finally:
+        meter.close()
+    assert not meter._proc.is_alive()
+    assert not meter.refresh(learner)  # a stopped meter takes no more readings
+
+
 # ---- learning on from the shipped pilot -------------------------------------------------------
 
 def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
@@ -261,7 +284,7 @@ def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
     while learner.env_steps < learner.config.learning_starts - 16:
         flock.step()
     assert learner.updates == 0  # no gradient step on a nearly empty memory
-    while learner.env_steps < 14_000:
+    while learner.updates < 1_000 and learner.env_steps < 100_000:
         flock.step()
     assert learner.updates >= 1_000
     assert meter.measure(learner.greedy_batch) >= 0.99

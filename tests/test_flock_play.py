@@ -195,3 +195,19 @@ def test_the_flocks_leader_sets_the_autopilots_best():
     assert seen >= 3
     assert book.get("arcade", "autopilot") >= 3 and book.get("arcade", "human") == 0
     assert s.scoring.best == book.get("arcade", "autopilot")
+
+
+def test_env_steps_count_every_flyers_decisions_with_learning_on_or_off():
+    s = flock_session()
+    for _ in range(120):
+        s.advance(FRAME)
+    assert s.env_steps == s.learner.env_steps > 0  # every decision flown went to the learner
+    s.learner.learn_enabled = False
+    learned, flown = s.learner.env_steps, s.env_steps
+    for _ in range(120):
+        s.advance(FRAME)
+    assert s.learner.env_steps == learned and s.env_steps > flown  # flown, not learned
+    solo = Session("arcade", seed=0, pilot="autopilot", learner=new_learner(LEVELS["arcade"]))
+    for _ in range(120):
+        solo.advance(FRAME)
+    assert solo.env_steps == solo.ticks // LEVELS["arcade"].decision_ticks > 0

@@ -502,3 +502,45 @@ def test_a_flock_flies_learns_and_races_the_person(display, tmp_path):
         assert "Traceback" not in game.proc.stderr.read()
     finally:
         game.close()
+
+
+def test_the_flock_is_drawn_where_it_flies_and_hidden_flyers_are_not(display, monkeypatch):
+    # The flock's one vertex list, drawn in a real window and read back from the screen.
+    monkeypatch.setenv("DISPLAY", display)
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pyglet
+
+    from game.flock_play import Flyers
+    from game.ui.flock_view import FLOCK_OPACITY, FLOCK_TINT, FlockSprites
+
+    window = pyglet.window.Window(200, 200)
+    try:
+        batch = pyglet.graphics.Batch()
+        image = pyglet.image.SolidColorImagePattern((255, 255, 255, 255)).create_image(10, 10)
+        image.anchor_x = image.anchor_y = 5
+        sprites = FlockSprites(image, batch, None)
+        field = SimpleNamespace(x0=0.0, y0=0.0, unit=100.0)  # the field fills the window
+
+        def drawn(flyers: Flyers | None, skip: int | None = None) -> np.ndarray:
+            sprites.update(flyers, field, skip)
+            window.switch_to()
+            pyglet.gl.glClearColor(0, 0, 0, 1)
+            window.clear()
+            batch.draw()
+            buf = pyglet.image.get_buffer_manager().get_color_buffer().get_image_data()
+            return np.frombuffer(buf.get_data("RGB", 200 * 3), np.uint8).reshape(200, 200, 3)
+
+        flyers = Flyers(x=np.array([-0.5, 0.5, 0.0]), y=np.array([0.0, 0.0, 0.5]),
+                        shown=np.array([True, True, False]), focus=0)
+        px = drawn(flyers)
+        tint = np.array(FLOCK_TINT) * FLOCK_OPACITY / 255  # see-through over black
+        assert np.abs(px[100, 50] - tint).max() <= 3 and np.abs(px[100, 150] - tint).max() <= 3
+        assert px[150, 100].max() == 0  # not in the air: not drawn
+        assert sprites.drawn == 2
+        px = drawn(flyers, skip=0)  # the focus flyer is the scene's own solid sprite
+        assert px[100, 50].max() == 0 and np.abs(px[100, 150] - tint).max() <= 3
+        assert drawn(None).max() == 0 and sprites.drawn == 0
+    finally:
+        window.close()

@@ -171,7 +171,8 @@ class GameView:
         play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
         snapshot_s = (self.autosave.snapshot_estimate_s()
                       if self.autosave is not None and self.autosave.due(play) else 0.0)
-        s.clock.work_budget_s = pacer.sim_budget(refresh, snapshot_s)
+        s.clock.work_budget_s = pacer.sim_budget(refresh, snapshot_s,
+                                                 top=s.pace.multiplier is None)
         s.advance(interval)
         sim_end = time.perf_counter()
         self._handle_events(s.take_events())
@@ -258,6 +259,10 @@ class GameView:
 
     def finish(self) -> None:
         """After the loop: the learner's last save (waited for, up to a timeout), the scores."""
+        close = getattr(None if self.session.skill is None else self.session.skill.meter,
+                        "close", None)
+        if close is not None:
+            close()  # the skill meter's process
         if self.autosave is not None:
             self.final_saves = self.autosave.close(FINAL_SAVE_TIMEOUT_S)
             for info in self.final_saves:

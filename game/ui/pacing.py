@@ -23,6 +23,12 @@ WORK_TARGET_S = 0.010
 """Work per frame (simulation, learning, drawing) the tick budget aims to stay under."""
 SIM_BUDGET_S = (0.002, 0.008)
 """Least and most simulation time per frame; the rest of the target is left for drawing."""
+WORK_TARGET_MAX_S = 0.013
+"""The work target at max speed, where the simulation and learning take what drawing leaves of
+it: 13 ms of the 16.7 ms frame, so a frame still starts on the 60 Hz timeline with room for a
+slow draw or the skill meter's turn at the GIL."""
+SIM_BUDGET_MAX_S = (0.002, 0.012)
+"""Least and most simulation time per frame at max speed."""
 
 
 class FrameStats:
@@ -31,28 +37,29 @@ class FrameStats:
     def __init__(self) -> None:
         self.intervals: deque[float] = deque(maxlen=STATS_WINDOW)
         self.works: deque[float] = deque(maxlen=STATS_WINDOW)
-        self.ticks: deque[tuple[float, int]] = deque()
+        self.steps: deque[tuple[float, int]] = deque()
         self.summary: dict[str, float] = {}
         self._due = 0.0
 
-    def add(self, now: float, interval: float, work: float, total_ticks: int) -> None:
+    def add(self, now: float, interval: float, work: float, env_steps: int) -> None:
+        """One frame; ``env_steps`` is the session's running count (``Session.env_steps``)."""
         self.intervals.append(interval)
         self.works.append(work)
-        self.ticks.append((now, total_ticks))
-        while self.ticks and now - self.ticks[0][0] > 1.0:
-            self.ticks.popleft()
+        self.steps.append((now, env_steps))
+        while self.steps and now - self.steps[0][0] > 1.0:
+            self.steps.popleft()
         if now >= self._due and len(self.intervals) > 2:
             self._due = now + 0.25
             iv = np.asarray(self.intervals) * 1e3
             wk = np.asarray(self.works) * 1e3
-            t0, n0 = self.ticks[0]
+            t0, n0 = self.steps[0]
             span = max(now - t0, 1e-6)
             self.summary = {
                 "fps": 1e3 / float(iv.mean()),
                 "int_p50": float(np.percentile(iv, 50)), "int_p99": float(np.percentile(iv, 99)),
                 "work_p50": float(np.percentile(wk, 50)), "work_p99": float(np.percentile(wk, 99)),
-                "steps_per_s": (total_ticks - n0) / span,
-                "ticks_per_frame": (total_ticks - n0) / max(len(self.ticks) - 1, 1),
+                "steps_per_s": (env_steps - n0) / span,
+                "steps_per_frame": (env_steps - n0) / max(len(self.steps) - 1, 1),
             }
 
 
@@ -86,17 +93,19 @@ class FramePacer:
         self._last_start = start
         return start, interval
 
-    def sim_budget(self, refresh: bool, snapshot_s: float = 0.0) -> float:
+    def sim_budget(self, refresh: bool, snapshot_s: float = 0.0, top: bool = False) -> float:
         """Seconds of simulation this frame may use.
 
         Args:
             refresh: the frame's draw refreshes a panel section (a slower draw).
             snapshot_s: an autosave's snapshot that this frame also takes, if any.
+            top: max speed (a larger share of the frame goes to learning).
         """
         times = self.draw_times[refresh]
         draw_est = sorted(times)[int(len(times) * 0.9)]
-        lo, hi = SIM_BUDGET_S
-        budget = min(max(WORK_TARGET_S - draw_est, lo), hi)
+        target = WORK_TARGET_MAX_S if top else WORK_TARGET_S
+        lo, hi = SIM_BUDGET_MAX_S if top else SIM_BUDGET_S
+        budget = min(max(target - draw_est, lo), hi)
         if snapshot_s:  # the frame ends with the autosave's snapshot: leave room for it
             budget = max(budget - snapshot_s, lo / 2)
         return budget

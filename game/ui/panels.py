@@ -168,7 +168,7 @@ class FpsPanel(Panel):
                 ("Frame", f"{g('int_p50', 0):.1f} | {g('int_p99', 0):.1f}"),
                 ("Work", f"{g('work_p50', 0):.1f} | {g('work_p99', 0):.1f}"),
                 ("Env steps/s", fmt_count(g("steps_per_s", 0))),
-                ("Ticks/frame", f"{g('ticks_per_frame', 0):.1f}")]
+                ("Steps/frame", f"{g('steps_per_frame', 0):.1f}")]
 
     def build(self, batch: Any, groups: list[Any]) -> None:
         from game.ui.widgets import Rows

@@ -15,7 +15,7 @@ from typing import Any
 STATE_ENV = "GRAVITY_FLYER_STATE_FILE"
 FRAME_LOG_ENV = "GRAVITY_FLYER_FRAME_LOG"
 FRAME_COLUMNS = ("start", "interval", "work", "ticks", "speed", "sim", "saving", "drawn_y",
-                 "flipped", "flying")
+                 "flipped", "flying", "env_steps")
 
 
 class StateFile:
@@ -80,4 +80,6 @@ def session_state(s: Any) -> dict[str, Any]:
                                                  "t": s.flock.focus_t()},
         "skill": None if s.skill is None else s.skill.latest,
         "skill_readings": 0 if s.skill is None else s.skill.readings,
+        "skill_steps": None if s.skill is None else s.skill.latest_steps,
+        "env_steps_flown": s.env_steps,
     }
