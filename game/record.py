@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from game import flock_play
 from game.errors import CliError
 from game.levels import LEVELS, CourseLevel, Level
 from game.raster import (
@@ -64,8 +65,8 @@ PALETTE_FRAMES = 16
 """Frames the GIF palette is taken from (every other one of the first ones)."""
 GIF_MAX_FPS = 50
 """A GIF frame lasts a whole number of hundredths of a second, at least two in browsers."""
-SKILL_EVERY_S = 5.0
-"""Seconds of play between the skill readings of a flock film (the window's interval)."""
+SKILL_EVERY_S = flock_play.SKILL_EVERY_S
+"""Seconds of play between the skill readings of a flock film: the window's interval."""
 FLOCK_HOLD_END_S = 2.0
 """How long a flock film's last frame stays, so the final skill can be read before it loops."""
 
