@@ -112,17 +112,31 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=_seed, default=EVAL_SEED)
     ev.add_argument("--json", action="store_true", help="print one JSON line")
 
-    rec = sub.add_parser("record", help="film an autopilot's flight into an MP4 or GIF, headless")
+    rec = sub.add_parser("record", help="film an autopilot's flight, or a flock learning "
+                                        "(--learn), into an MP4 or GIF, headless")
     rec.add_argument("--level", choices=tuple(LEVELS), default="arcade")
-    rec.add_argument("--autopilot", default="pretrained", metavar="PILOT",
+    rec.add_argument("--autopilot", default=None, metavar="PILOT",
                      help="'pretrained', a pilot file, or 'learner' (the one saved in the data "
                           "folder); default: pretrained")
     rec.add_argument("--out", type=Path, required=True, help="flight.mp4 or flight.gif")
     rec.add_argument("--seconds", type=_positive_float, default=10.0,
-                     help="length of the film (default: 10)")
+                     help="length of the flight; with --learn, seconds of play at 1x "
+                          "(default: 10)")
+    rec.add_argument("--learn", action="store_true",
+                     help="film a fresh learner's flock learning from scratch at 1x")
+    rec.add_argument("--flock", type=_positive_int, default=None, metavar="N",
+                     help="with --learn: flyers in the flock (default: the game's, "
+                          f"{FLOCK_DEFAULT})")
+    rec.add_argument("--speedup", type=_positive_float, default=None, metavar="X",
+                     help="with --learn: seconds of play per second of film; frames are "
+                          "skipped, never learning (default: 1)")
+    rec.add_argument("--fps", type=_positive_float, default=None,
+                     help="with --learn: frames per second of film (default: one per decision "
+                          "at 1x, arcade 15)")
     rec.add_argument("--seed", type=_seed, default=0)
     rec.add_argument("--size", type=_positive_int, default=400, metavar="PX",
-                     help="frame width and height in pixels (default: 400)")
+                     help="frame width and height in pixels; with --learn the field's, the "
+                          "caption goes below it (default: 400)")
     rec.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                      help="where the saved learner is (for --autopilot learner)")
 

@@ -28,6 +28,13 @@ WALL_HALF_TICK = 0.5
 """Walls are drawn half a tick wider on each side of the ticks they occupy (as in the window)."""
 SHADOW = np.array([10, 20, 40], dtype=np.float32) / 255
 INK = np.array([238, 243, 250], dtype=np.float32) / 255
+FLOCK_TINT = np.array([150, 205, 255], dtype=np.float32) / 255
+"""The flock's cool blue, as in the window (``game.ui.flock_view``)."""
+FLOCK_ALPHA = 80 / 255
+"""The flock's opacity, as in the window: many overlap, and the solid flyer must stand out."""
+CAPTION_BG = np.array([18, 26, 40], dtype=np.float32) / 255
+SKILL_BAR = np.array([255, 209, 84], dtype=np.float32) / 255
+BAR_TRACK = np.array([50, 62, 84], dtype=np.float32) / 255
 CRASH_TINT = np.array([255, 140, 130], dtype=np.float32) / 255
 EDGE_RED = np.array([220, 60, 60], dtype=np.float32) / 255
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -180,6 +187,17 @@ class Scene:
     score: int | None = None
     goal: bool = False
     """Draw the classic level's chequered finish line."""
+    flock_x: np.ndarray | None = None
+    """Centres of the flock's other flyers, drawn translucent behind the solid one."""
+    flock_y: np.ndarray | None = None
+
+
+def tilt_of(physics: Any, v_y: float) -> float:
+    """The flyer's nose-up angle in radians for vertical speed ``v_y``."""
+    # The window tilts by atan(4 dy) at the seed's jump of 0.2 per tick: the tilt is
+    # v_y over the jump speed, in whatever units the level's physics keeps them.
+    jump = float(getattr(physics, "v_jump", 0.2)) * float(getattr(physics, "unit", 1.0))
+    return math.atan(0.8 * v_y / jump) if jump > 0 else 0.0
 
 
 def _world_level(world: Any) -> str:
@@ -193,21 +211,24 @@ def scene_of(world: Any, score: int | None = None) -> Scene:
     none of its own; its env shows the flights won in a row).
     """
     p = world.physics
-    v_x = p.v_x
     edge = float(getattr(p, "edge", 1.0))
-    x_start = float(getattr(p, "x_start", -1.0))
-    # The window tilts by atan(4 dy) at the seed's jump of 0.2 per tick: the tilt is
-    # v_y over the jump speed, in whatever units the level's physics keeps them.
-    jump = float(getattr(p, "v_jump", 0.2)) * float(getattr(p, "unit", 1.0))
-    tilt = math.atan(0.8 * float(world.v_y) / jump) if jump > 0 else 0.0
+    tilt = tilt_of(p, float(world.v_y))
     y = min(max(float(world.y), -0.95), 0.95)  # a crash past the edge stays in sight
     crashed = bool(world.done) and (abs(float(world.y)) > edge or _hit_wall(world))
     if _world_level(world) == "classic":
         return Scene(x=float(world.x), y=y, tilt=tilt, crashed=crashed,
                      score=score, goal=True)
     x = float(world.x)
-    t = int(world.t)
-    course = world.course
+    return Scene(x=x, y=y, tilt=tilt, crashed=crashed,
+                 walls=course_walls(world.course, p, x, int(world.t)),
+                 score=int(world.score) if score is None else score)
+
+
+def course_walls(course: Any, physics: Any, x: float, t: int) -> list[Wall]:
+    """The walls of an arcade ``course`` on screen for a flyer at ``x`` on tick ``t``."""
+    v_x = physics.v_x
+    edge = float(getattr(physics, "edge", 1.0))
+    x_start = float(getattr(physics, "x_start", -1.0))
     start, end = course.start, course.end
     # Walls on screen: from the one straddling the left edge to the right edge.
     lo = int(np.searchsorted(start, t - (x - x_start) / v_x - (end[0] - start[0]) - 1
@@ -220,8 +241,7 @@ def scene_of(world: Any, score: int | None = None) -> Scene:
         x0, x1 = max(x0, -edge), min(x1, edge)
         if x1 > x0:
             walls.append(Wall(x0, x1, float(course.gap_y[i]), float(course.half_gap[i])))
-    return Scene(x=x, y=y, tilt=tilt, crashed=crashed, walls=walls,
-                 score=int(world.score) if score is None else score)
+    return walls
 
 
 def _hit_wall(world: Any) -> bool:
@@ -250,9 +270,11 @@ DIGITS = {
     "M": ("10001", "11011", "10101", "10101", "10001", "10001", "10001"),
     " ": ("00000",) * 7,
     "a": ("00000", "00000", "01110", "00001", "01111", "10001", "01111"),
+    "b": ("10000", "10000", "10110", "11001", "10001", "10001", "11110"),
     "c": ("00000", "00000", "01110", "10000", "10000", "10001", "01110"),
     "d": ("00001", "00001", "01101", "10011", "10001", "10001", "01111"),
     "e": ("00000", "00000", "01110", "10001", "11111", "10000", "01110"),
+    "f": ("00110", "01001", "01000", "11100", "01000", "01000", "01000"),
     "g": ("00000", "01111", "10001", "10001", "01111", "00001", "01110"),
     "h": ("10000", "10000", "10110", "11001", "10001", "10001", "10001"),
     "i": ("00100", "00000", "01100", "00100", "00100", "00100", "01110"),
@@ -266,6 +288,7 @@ DIGITS = {
     "t": ("01000", "01000", "11100", "01000", "01000", "01001", "00110"),
     "u": ("00000", "00000", "10001", "10001", "10001", "10011", "01101"),
     "v": ("00000", "00000", "10001", "10001", "10001", "01010", "00100"),
+    "w": ("00000", "00000", "10001", "10001", "10101", "10101", "01010"),
     "x": ("00000", "00000", "10001", "01010", "00100", "01010", "10001"),
     "y": ("00000", "10001", "10001", "10001", "01111", "00001", "01110"),
     "/": ("00000", "00001", "00010", "00100", "01000", "10000", "00000"),
@@ -273,7 +296,7 @@ DIGITS = {
     ")": ("01000", "00100", "00010", "00010", "00010", "00100", "01000"),
     ":": ("00000", "01100", "01100", "00000", "01100", "01100", "00000"),
 }
-"""A 5x7 bitmap font: the digits and the few characters the score and the plots use."""
+"""A 5x7 bitmap font: the digits and the few characters the score, plots and captions use."""
 
 
 def text_mask(text: str, scale: int) -> np.ndarray:
@@ -333,6 +356,7 @@ class Painter:
         self.gate_row = sprite("gate.png")[0]  # a pillar is this cross-section, stretched
         self.cap = sprite("gate_cap.png")
         self._caps: dict[tuple[int, int], np.ndarray] = {}
+        self._flock_sprite: np.ndarray | None = None
 
     # field units -> pixels (row 0 at the top)
     def col(self, x: float) -> float:
@@ -349,6 +373,8 @@ class Painter:
         self._edges(canvas)
         if scene.goal:
             self._goal(canvas)
+        if scene.flock_x is not None and scene.flock_y is not None:
+            self._flock(canvas, scene.flock_x, scene.flock_y)
         self._flyer(canvas, scene)
         if scene.score is not None:
             scale = max(2, self.height // 70)
@@ -377,6 +403,51 @@ class Painter:
         left = c0 + w // 2 - cap_w // 2
         blend(canvas, top_gap - cap_h, left, cap)
         blend(canvas, low_gap, left, cap)
+
+    def _flock(self, canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> None:
+        """The flock's flyers: one tinted, see-through sprite each, level (as the window's)."""
+        if self._flock_sprite is None:
+            w = max(2, int(round(FLYER_UNITS * self.width / 2)))
+            h = max(2, int(round(w * self.flyer.shape[0] / self.flyer.shape[1])))
+            tinted = resize(self.flyer, h, w)
+            tinted[..., :3] *= FLOCK_TINT
+            self._flock_sprite = tinted * FLOCK_ALPHA  # premultiplied: alpha scales all four
+        spr = self._flock_sprite
+        h, w = spr.shape[:2]
+        for x, y in zip(np.asarray(xs).tolist(), np.asarray(ys).tolist(), strict=True):
+            y = min(max(y, -0.95), 0.95)
+            blend(canvas, int(round(self.row(y) - h / 2)), int(round(self.col(x) - w / 2)), spr)
+
+    def caption_scale(self, chars: int) -> int:
+        """The largest text scale (1 to 3) at which ``chars`` characters fit across a frame."""
+        return max(1, min(3, (self.width - 8 + 1) // max(6 * chars - 1, 1)))
+
+    def caption(self, lines: list[str], bar: float | None = None, chars: int = 0
+                ) -> np.ndarray:
+        """A dark ``(h, width, 3)`` uint8 strip with ``lines`` of text and a bar filled to ``bar``.
+
+        The strip's height follows from the text scale for ``chars`` characters (at least the
+        widest line), so a film whose lines vary keeps one height when ``chars`` is its
+        longest; a line wider than that is drawn smaller. The bar (0 to 1, e.g. the skill)
+        runs along the strip's foot. ``h`` is even (video frames are).
+        """
+        scale = self.caption_scale(max([chars, *(len(t) for t in lines)]))
+        line_h = 9 * scale
+        bar_h = max(2, self.height // 100) if bar is not None else 0
+        h = 2 * scale + line_h * len(lines) + (bar_h + 2 * scale if bar_h else 0)
+        h += h % 2
+        canvas = np.empty((h, self.width, 3), np.float32)
+        canvas[:] = CAPTION_BG
+        for k, text in enumerate(lines):
+            fit = min(scale, self.caption_scale(len(text)))
+            draw_text(canvas, text, self.width // 2, 2 * scale + k * line_h, fit, shadow=False)
+        if bar is not None:
+            top = h - bar_h - scale
+            fill(canvas, np.ones((bar_h, self.width - 8), bool), top, 4, BAR_TRACK)
+            filled = int(round(min(max(bar, 0.0), 1.0) * (self.width - 8)))
+            if filled:
+                fill(canvas, np.ones((bar_h, filled), bool), top, 4, SKILL_BAR)
+        return np.clip(np.rint(canvas * 255), 0, 255).astype(np.uint8)
 
     def _edges(self, canvas: np.ndarray) -> None:
         """The thin red lines at the top and bottom: leaving the field there is a crash."""

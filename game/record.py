@@ -1,9 +1,26 @@
-"""``main.py record``: films an autopilot's flight into an MP4 or GIF, headless.
+"""``main.py record``: films an autopilot's flight, or a flock learning, into an MP4 or GIF.
 
-The frames are the Gymnasium envs' ``rgb_array`` frames (``game.raster``), one per
-decision, played back in real time (the env's ``render_fps``). No display is
-needed. GIF and MP4 need the ``video`` extra (Pillow; imageio-ffmpeg via moviepy);
-without it the command says so in one line.
+Headless: the frames come from ``game.raster`` (numpy), no display is needed. GIF and MP4
+need the ``video`` extra (Pillow; imageio-ffmpeg via moviepy); without it the command says
+so in one line.
+
+**A pilot's flight** (the default): the Gymnasium envs' ``rgb_array`` frames, one per
+decision, played back in real time (the env's ``render_fps``).
+
+**A flock learning** (``--learn``, ``FlockFilm``): a fresh learner
+(``game.learning.new_learner``) and a ``game.flock.Flock`` of ``--flock`` flyers learn from
+scratch at the simulated 1x pace (the level's decision rate: arcade 15 flock decisions per
+second of play), for ``--seconds`` of play. Every decision is flown and learned; the film
+only skips frames: at ``--speedup S`` it lasts ``seconds / S`` and each of its ``--fps``
+frames per second shows the flock ``S / fps`` seconds of play after the last. A frame is the
+course's walls, every flyer translucent in the window's cool blue, the focus flyer (the
+leader) solid, and a caption: time of play, skill, generation, best gates, flyers alive,
+with a bar for the skill. The skill is the greedy pilot's score/oracle on the held-out
+courses (``game.flock.SkillMeter``, classic: its success rate), measured synchronously every
+``SKILL_EVERY_S`` seconds of play. The same seed gives the same film. The README's GIF::
+
+    python main.py record --learn --flock 64 --seconds 60 --speedup 5 --fps 8 --size 320 \
+        --seed 0 --out docs/flock.gif
 """
 
 from __future__ import annotations
@@ -19,9 +36,20 @@ from typing import Any
 
 import numpy as np
 
+from game import flock_play
 from game.errors import CliError
 from game.levels import LEVELS, CourseLevel, Level
-from game.raster import sprite
+from game.raster import (
+    BAR_TRACK,
+    CAPTION_BG,
+    INK,
+    SKILL_BAR,
+    Painter,
+    Scene,
+    course_walls,
+    sprite,
+    tilt_of,
+)
 
 ENV_IDS = {"classic": "flyer/Classic-v0", "arcade": "flyer/Arcade-v0"}
 HOLD_END_S = 0.6
@@ -35,6 +63,12 @@ FLYER_COLOURS = 16
 """Palette entries kept for the flyer's own colours."""
 PALETTE_FRAMES = 16
 """Frames the GIF palette is taken from (every other one of the first ones)."""
+GIF_MAX_FPS = 50
+"""A GIF frame lasts a whole number of hundredths of a second, at least two in browsers."""
+SKILL_EVERY_S = flock_play.SKILL_EVERY_S
+"""Seconds of play between the skill readings of a flock film: the window's interval."""
+FLOCK_HOLD_END_S = 2.0
+"""How long a flock film's last frame stays, so the final skill can be read before it loops."""
 
 
 def pilot_path(spec: str, level: Level) -> Path:
@@ -111,6 +145,137 @@ def flight(level: Level, policy: Callable, seconds: float, seed: int, width: int
     env.close()
 
 
+def play_time(seconds: float) -> str:
+    """``m:ss`` of ``seconds`` (whole seconds, rounded down)."""
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+class FlockFilm:
+    """The frames of a fresh flock learning (``--learn``); the module docstring tells what.
+
+    Iterating flies and films it once; ``skill``, ``readings`` and ``flock`` then tell how
+    it went.
+
+    Args:
+        level: the level the flock learns.
+        n: flyers.
+        seconds: seconds of play at 1x to film.
+        speedup: seconds of play per second of film.
+        fps: frames per second of film (at most one frame per decision).
+        seed: seeds the learner and the flock.
+        size: the field's width and height in pixels; the caption strip goes below it.
+    """
+
+    def __init__(self, level: Level, n: int, seconds: float, speedup: float, fps: float,
+                 seed: int, size: int) -> None:
+        from game.flock import Flock, SkillMeter
+        from game.learning import new_learner
+
+        self.level, self.n, self.seed = level, n, seed
+        self.seconds, self.speedup, self.fps = seconds, speedup, fps
+        self.rate = level.ticks_per_second / level.decision_ticks
+        """Flock decisions per second of play at 1x."""
+        if fps > self.rate * speedup:
+            raise CliError(f"--fps {fps:g} is more frames than the flock makes decisions: at "
+                           f"--speedup {speedup:g} at most {self.rate * speedup:g}")
+        self.frames = int(round(seconds * fps / speedup)) + 1
+        """Frames of flying, the first at 0 s of play and the last at ``seconds``; the last
+        is then held for ``hold`` more."""
+        self.hold = int(round(FLOCK_HOLD_END_S * fps))
+        self.learner = new_learner(level, seed)
+        self.flock = Flock(level, self.learner, n=n, seed=seed)
+        self.meter = SkillMeter(level)
+        self.painter = Painter(size, size)
+        self.skill_every = max(1, int(round(SKILL_EVERY_S * self.rate)))
+        """Decisions between skill readings."""
+        self.skill = 0.0
+        self.readings: list[tuple[float, float]] = []
+        """``(seconds of play, skill)`` of every reading."""
+        self.decisions = 0
+        self._course: Any = None
+        self._course_seed: int | None = None
+        # The caption strip keeps the height its longest likely line asks for.
+        self.chars = max(len(line) for line in self.caption(99, 100, n))
+        self.height = size + self.painter.caption(self.caption(0, 0, 0), 0.0,
+                                                  self.chars).shape[0]
+
+    def caption(self, generation: int, best: float, alive: int) -> list[str]:
+        """The caption's lines for the flock as it is now (the numbers given)."""
+        second = (f"gen {generation}  best {best:g}  alive {alive}"
+                  if self.flock.courses else
+                  f"gen {generation}  won {self._last_wins()}/{self.n}  alive {alive}")
+        return [f"{play_time(self.decisions / self.rate)} of play   skill {self.skill:.2f}",
+                second]
+
+    def _last_wins(self) -> int:
+        """Flyers whose first flight won in the last finished generation (classic)."""
+        return int(round(self.flock.history[-1][2] * self.n)) if self.flock.history else 0
+
+    def _measure(self) -> None:
+        self.skill = float(self.meter.measure(self.learner.greedy_batch))
+        self.readings.append((self.decisions / self.rate, self.skill))
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self.readings:
+            raise RuntimeError("a FlockFilm is flown once: make a new one to film again")
+        flock = self.flock
+        self._measure()
+        total = int(round(self.seconds * self.rate))
+        for k in range(self.frames):
+            # Frame k shows the flock k / fps seconds of film, so k * speedup / fps of play.
+            target = min(int(round(k * self.rate * self.speedup / self.fps)), total)
+            while self.decisions < target:
+                flock.step()
+                self.decisions += 1
+                if self.decisions % self.skill_every == 0:
+                    self._measure()
+            frame = self.frame()
+            yield frame
+        for _ in range(self.hold):  # frames >= 1: ``frame`` is the last one
+            yield frame
+
+    def frame(self) -> np.ndarray:
+        """The picture of the flock now: the field and, below it, the caption strip."""
+        f = self.flock
+        field = self.painter.frame(self.scene())
+        strip = self.painter.caption(self.caption(f.generation, f.best, f.alive_count),
+                                     self.skill, self.chars)
+        return np.concatenate([field, strip], axis=0)
+
+    def scene(self) -> Scene:
+        """The field as it is now: the focus flyer's course and the flock around it."""
+        f, b = self.flock, self.flock.batch
+        p = b.physics
+        i = f.focus
+        t = np.asarray(b.t, dtype=np.int64)
+        y = np.asarray(b.y, dtype=np.float64)
+        walls = []
+        if f.courses:
+            x = p.x_start + p.v_x * np.mod(t, p.ticks_per_stage)
+            seed = int(b.course_seed[i])
+            if seed != self._course_seed:  # a pure function of the seed: made once a course
+                from game import arcade
+
+                self._course_seed = seed
+                self._course = arcade.make_course(seed, f.course_gates + 2)
+            walls = course_walls(self._course, p, float(x[i]), int(t[i]))
+        else:
+            x = p.x_start + p.v_x * t
+        others = f.alive.copy()
+        others[i] = False
+        return Scene(x=float(x[i]), y=min(max(float(y[i]), -0.95), 0.95),
+                     tilt=tilt_of(p, float(b.v_y[i])), walls=walls,
+                     score=int(b.score[i]) if f.courses else None, goal=not f.courses,
+                     flock_x=x[others], flock_y=y[others])
+
+    @property
+    def colours(self) -> np.ndarray:
+        """The caption's exact colours, ``(k, 3)`` uint8: kept out of the GIF's quantizing."""
+        return np.clip(np.rint(np.stack([INK, SKILL_BAR, BAR_TRACK, CAPTION_BG]) * 255), 0,
+                       255).astype(np.uint8)
+
+
 def _fps(level: Level) -> float:
     """Real-time playback rate of ``level``: one frame per decision (the env's render_fps)."""
     from game.envs import ArcadeEnv, ClassicEnv
@@ -119,8 +284,12 @@ def _fps(level: Level) -> float:
     return float(env.metadata["render_fps"])
 
 
-def write_gif(path: Path, frames: Iterator[np.ndarray], fps: float) -> int:
-    """Writes an endlessly looping GIF (Pillow); returns the number of frames."""
+def write_gif(path: Path, frames: Iterator[np.ndarray], fps: float,
+              exact: np.ndarray | None = None) -> int:
+    """Writes an endlessly looping GIF (Pillow); returns the number of frames.
+
+    ``exact``: ``(k, 3)`` uint8 colours given palette entries of their own (a caption's).
+    """
     try:
         from PIL import Image
     except ImportError:
@@ -137,17 +306,18 @@ def write_gif(path: Path, frames: Iterator[np.ndarray], fps: float) -> int:
             break
     if not head:
         raise CliError("nothing to record")
+    exact = np.zeros((0, 3), np.uint8) if exact is None else np.asarray(exact, np.uint8)
+    shared = GIF_COLOURS - FLYER_COLOURS - len(exact)
     scene = Image.fromarray(np.concatenate(head[::2], axis=0)).quantize(
-        colors=GIF_COLOURS - FLYER_COLOURS, method=Image.Quantize.MEDIANCUT,
-        dither=Image.Dither.NONE)
+        colors=shared, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     flyer = sprite("flyer.png")
     body = flyer[flyer[..., 3] > 0.5]
     body = np.clip(np.rint(body[:, :3] / body[:, 3:] * 255), 0, 255).astype(np.uint8)
     own = Image.fromarray(body[:, None, :]).quantize(colors=FLYER_COLOURS,
                                                      method=Image.Quantize.MEDIANCUT)
     palette = Image.new("P", (1, 1))
-    palette.putpalette(scene.getpalette()[:3 * (GIF_COLOURS - FLYER_COLOURS)]
-                       + own.getpalette()[:3 * FLYER_COLOURS])
+    palette.putpalette(scene.getpalette()[:3 * shared] + own.getpalette()[:3 * FLYER_COLOURS]
+                       + exact.reshape(-1).tolist())
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
               for f in itertools.chain(head, frames)]
     # GIF delays are whole hundredths of a second: frame k ends at round(k / fps) in those
@@ -208,16 +378,34 @@ def record(args: argparse.Namespace) -> int:
             raise CliError("writing an MP4 needs the video extra: pip install "
                            "'gravity-flyer[video]'") from None
     level = LEVELS[args.level]
-    policy, who = load_policy(args.autopilot, level, args.data_dir)
-    fps = _fps(level)
     start = time.perf_counter()
-    frames = flight(level, policy, args.seconds, args.seed, width, height)
+    film: FlockFilm | None = None
+    exact = None
+    if getattr(args, "learn", False):
+        from game.cli import FLOCK_DEFAULT  # the window's flock: what the game shows
+
+        for flag, value in (("--autopilot", args.autopilot), ("--data-dir", args.data_dir)):
+            if value is not None:
+                raise CliError(f"--learn films a fresh learner, {flag} names a pilot to film: "
+                               "give one of them")
+        fps = args.fps if args.fps is not None else film_fps(level)
+        if suffix == ".gif" and fps > GIF_MAX_FPS:
+            raise CliError(f"--fps {fps:g} is faster than a GIF plays (at most {GIF_MAX_FPS})")
+        film = FlockFilm(level, args.flock or FLOCK_DEFAULT, args.seconds, args.speedup or 1.0,
+                         fps, args.seed, width)
+        frames: Iterator[np.ndarray] = iter(film)
+        height, exact = film.height, film.colours
+    else:
+        _pilot_flags_only(args)
+        policy, who = load_policy(args.autopilot or "pretrained", level, args.data_dir)
+        fps = _fps(level)
+        frames = flight(level, policy, args.seconds, args.seed, width, height)
     # Written under a temporary name and renamed when complete: an interrupted recording
     # never leaves a truncated film under the name asked for.
     part = out.with_name(f".{out.name}.part{suffix}")
     try:
         if suffix == ".gif":
-            n = write_gif(part, frames, fps)
+            n = write_gif(part, frames, fps, exact)
         else:
             n = write_mp4(part, frames, fps, (width, height))
         os.replace(part, out)
@@ -226,7 +414,27 @@ def record(args: argparse.Namespace) -> int:
     finally:
         part.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
+    kib = out.stat().st_size / 1024
+    if film is not None:
+        print(f"recorded {film.seconds:g} s of a fresh {args.level} flock of {film.n} learning "
+              f"as {n / fps:.1f} s of film ({film.speedup:g}x; {n} frames at {fps:g} fps, "
+              f"{width}x{height}; skill {film.readings[0][1]:.2f} -> {film.skill:.2f}, "
+              f"generation {film.flock.generation}) in {seconds:.1f} s: {out} ({kib:.0f} KiB)")
+        return 0
     print(f"recorded {n / fps:.1f} s of {args.level} ({n} frames at {fps:g} fps, "
-          f"{width}x{height}) flown by {who} in {seconds:.1f} s: {out} "
-          f"({out.stat().st_size / 1024:.0f} KiB)")
+          f"{width}x{height}) flown by {who} in {seconds:.1f} s: {out} ({kib:.0f} KiB)")
     return 0
+
+
+def film_fps(level: Level) -> float:
+    """A flock film's default frame rate: one frame per decision at 1x (arcade 15)."""
+    return level.ticks_per_second / level.decision_ticks
+
+
+def _pilot_flags_only(args: argparse.Namespace) -> None:
+    """A pilot's film takes none of the flock film's flags (one-line error otherwise)."""
+    for flag, value in (("--flock", getattr(args, "flock", None)),
+                        ("--speedup", getattr(args, "speedup", None)),
+                        ("--fps", getattr(args, "fps", None))):
+        if value is not None:
+            raise CliError(f"{flag} is for filming a flock learning: add --learn")

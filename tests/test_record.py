@@ -101,7 +101,132 @@ def test_record_from_the_learner_saved_in_the_data_folder(tmp_path: Path) -> Non
     assert len(_gif_frames(out, fps)) == round(fps)
 
 
+def _flock_film(seed: int = 0, n: int = 6, seconds: float = 2.0, level: str = "arcade"):
+    from game.levels import LEVELS
+    from game.record import FlockFilm
+
+    return FlockFilm(LEVELS[level], n=n, seconds=seconds, speedup=2.0, fps=5.0, seed=seed,
+                     size=200)
+
+
+def test_flock_film_holds_the_frames_asked_for(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "flock.gif"
+    assert main(["record", "--learn", "--flock", "6", "--seconds", "2", "--speedup", "2",
+                 "--fps", "5", "--size", "200", "--seed", "0", "--out", str(out)]) == 0
+    frames = _gif_frames(out, 5)
+    # 2 s of play at 2x is 1 s of film: 5 frames after the first (0 s of play), then the
+    # last held for 2 s.
+    assert len(frames) == 6 + 10
+    film = _flock_film()
+    expected = list(film)
+    assert frames[0].shape == expected[0].shape == (film.height, 200, 3)
+    assert film.height > 200  # the caption strip is below the field
+    for got, ref in zip(frames, expected, strict=True):  # a 128-colour palette: close
+        assert np.abs(got.astype(int) - ref).mean() < 4.0
+    assert all(np.array_equal(f, frames[5]) for f in frames[6:])  # the hold
+    assert film.decisions == 2 * 15  # every decision of 2 s at 1x was flown
+    line = capsys.readouterr().out
+    assert "recorded 2 s of a fresh arcade flock of 6 learning" in line and "16 frames" in line
+
+
+def test_flock_film_caption_follows_the_play_time() -> None:
+    film = _flock_film()
+    frames = list(film)
+    strip = slice(200, film.height)
+    field = slice(0, 200)
+    # The caption strip changes as the play time runs (0:00 -> 0:02); the text is drawn in
+    # the caption's ink.
+    assert not np.array_equal(frames[0][strip], frames[5][strip])
+    ink = np.all(frames[0][strip] == (238, 243, 250), axis=-1)
+    assert ink.sum() > 50
+    assert not np.array_equal(frames[0][field], frames[5][field])
+    assert film.caption(3, 7, 5)[1] == "gen 3  best 7  alive 5"
+    assert film.caption(3, 7, 5)[0].startswith("0:02 of play   skill ")
+    assert [t for t, _ in film.readings] == [0.0]  # the first reading; the next at 5 s
+
+
+@pytest.mark.parametrize("level", ["arcade", "classic"])
+def test_every_caption_character_is_in_the_font(level: str) -> None:
+    from game.raster import DIGITS
+
+    film = _flock_film(level=level)
+    lines = film.caption(123, 45, 6) + film.caption(0, 0, 0)
+    assert set("".join(lines)) <= set(DIGITS), set("".join(lines)) - set(DIGITS)
+
+
+def test_flock_film_draws_every_flyer_translucent() -> None:
+    from dataclasses import replace
+
+    from game.raster import FLOCK_ALPHA
+
+    film = _flock_film(n=6, seconds=4.0)
+    shown = 0
+    for frame in film:
+        scene = film.scene()
+        assert np.array_equal(frame[:200], film.painter.frame(scene))  # the film draws it
+        assert scene.flock_x.size == film.flock.alive_count - 1  # all but the solid one
+        gap = np.abs(scene.flock_y - scene.y)
+        if gap.size == 0 or gap.max() < 0.15:
+            continue  # every flock flyer is behind the solid one
+        j = int(np.argmax(gap))  # one flyer clear of the solid one, drawn alone
+        one = replace(scene, flock_x=scene.flock_x[j:j + 1], flock_y=scene.flock_y[j:j + 1])
+        with_flock = film.painter.frame(one).astype(int)
+        without = film.painter.frame(replace(scene, flock_x=None, flock_y=None)).astype(int)
+        change = np.abs(with_flock - without)
+        changed = change.max(axis=-1) > 8
+        assert changed.sum() > 20  # the flyer is there
+        # See-through: no pixel moves further than the flock's opacity allows (plus
+        # rounding), where a solid sprite replaces the sky outright.
+        assert change.max() <= round(FLOCK_ALPHA * 255) + 1
+        shown += 1
+    assert shown >= 3
+
+
+def test_the_flock_is_tinted_cool_blue() -> None:
+    """On black, a flock flyer is exactly its sprite times the tint times the opacity."""
+    from game.raster import FLOCK_ALPHA, FLOCK_TINT, Painter, Scene, sprite
+
+    painter = Painter(200, 200)
+    painter.background = np.zeros_like(painter.background)
+    # The solid flyer is off the field; one flock flyer in the middle.
+    picture = painter.frame(Scene(x=5.0, y=0.0, flock_x=np.zeros(1), flock_y=np.zeros(1)))
+    middle = picture[60:140, 60:140].reshape(-1, 3).astype(int)
+    assert (middle.max(axis=1) > 0).sum() > 100
+    top = sprite("flyer.png")[..., :3].reshape(-1, 3).max(axis=0) * 255  # the sprite's own
+    bound = np.rint(top * FLOCK_TINT * FLOCK_ALPHA).astype(int) + 1
+    assert np.all(middle.max(axis=0) <= bound), (middle.max(axis=0), bound)
+    assert np.all(middle.max(axis=0) >= bound - 4)  # the brightest pixel is as bright as that
+    assert top[0] * FLOCK_TINT[0] < top[0] - 50  # and the tint did dim the red
+
+
+def test_same_seed_same_flock_film() -> None:
+    first, again, other = (list(_flock_film(seed)) for seed in (4, 4, 5))
+    assert len(first) == len(again) and all(
+        np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_classic_flock_film(tmp_path: Path) -> None:
+    out = tmp_path / "classic.mp4"
+    assert main(["record", "--learn", "--level", "classic", "--flock", "4", "--seconds", "2",
+                 "--speedup", "2", "--fps", "5", "--size", "64", "--out", str(out)]) == 0
+    reader = imageio_ffmpeg.read_frames(str(out))
+    meta = reader.__next__()
+    assert meta["fps"] == pytest.approx(5) and meta["size"][0] == 64
+    assert sum(1 for _ in reader) == 6 + 10
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["--out", "f.gif", "--flock", "8"], "--flock is for filming a flock learning: add --learn"),
+    (["--out", "f.gif", "--speedup", "4"], "--speedup is for filming a flock learning"),
+    (["--out", "f.gif", "--fps", "10"], "--fps is for filming a flock learning"),
+    (["--out", "f.gif", "--learn", "--autopilot", "pretrained"],
+     "--learn films a fresh learner, --autopilot names a pilot"),
+    (["--out", "f.gif", "--learn", "--data-dir", "EMPTY"], "--data-dir names a pilot"),
+    (["--out", "f.gif", "--learn", "--fps", "40", "--speedup", "2"],
+     "--fps 40 is more frames than the flock makes decisions: at --speedup 2 at most 30"),
+    (["--out", "f.gif", "--learn", "--fps", "60", "--speedup", "4"],
+     "--fps 60 is faster than a GIF plays (at most 50)"),
     (["--out", "flight.avi"], "--out must end with .gif or .mp4"),
     (["--out", "no/such/folder/f.gif"], "does not exist"),
     (["--out", "f.gif", "--autopilot", "missing.safetensors"], "pilot file not found"),
@@ -116,6 +241,17 @@ def test_bad_record_requests_get_one_line(tmp_path: Path, capsys, argv: list[str
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
     assert not any(p.suffix in (".gif", ".mp4") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("flag, value", [("--speedup", "0"), ("--fps", "-1"), ("--flock", "0")])
+def test_bad_flock_film_numbers_are_one_line(tmp_path: Path, capsys, flag: str,
+                                             value: str) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["record", "--learn", flag, value, "--out", str(tmp_path / "f.gif")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}" in err and err.count("\n") == 1, err
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_missing_video_extra_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
