@@ -28,10 +28,13 @@ WALL_HALF_TICK = 0.5
 """Walls are drawn half a tick wider on each side of the ticks they occupy (as in the window)."""
 SHADOW = np.array([10, 20, 40], dtype=np.float32) / 255
 INK = np.array([238, 243, 250], dtype=np.float32) / 255
-FLOCK_TINT = np.array([150, 205, 255], dtype=np.float32) / 255
-"""The flock's cool blue, as in the window (``game.ui.flock_view``)."""
-FLOCK_ALPHA = 80 / 255
-"""The flock's opacity, as in the window: many overlap, and the solid flyer must stand out."""
+FLOCK_RGB = (150, 205, 255)
+"""The flock's cool blue (here and in the window's ``game.ui.flock_view``), so the person's
+solid flyer (warm) and the autopilot's (white) are distinct."""
+FLOCK_OPACITY = 80
+"""The flock's opacity out of 255: many overlap, and the solid flyer must stand out."""
+FLOCK_TINT = np.array(FLOCK_RGB, dtype=np.float32) / 255
+FLOCK_ALPHA = FLOCK_OPACITY / 255
 CAPTION_BG = np.array([18, 26, 40], dtype=np.float32) / 255
 SKILL_BAR = np.array([255, 209, 84], dtype=np.float32) / 255
 BAR_TRACK = np.array([50, 62, 84], dtype=np.float32) / 255

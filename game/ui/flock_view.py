@@ -19,12 +19,10 @@ import pyglet
 from pyglet.gl import GL_ONE_MINUS_SRC_ALPHA, GL_SRC_ALPHA, GL_TRIANGLES
 
 from game.flock_play import Flyers
+from game.raster import FLOCK_OPACITY, FLOCK_RGB
 from game.ui.layout import Layout
 
-FLOCK_OPACITY = 80
-"""The flock's flyers are see-through: 64 of them overlap, and the solid one must stand out."""
-FLOCK_TINT = (150, 205, 255)
-"""A cool blue, so the person's solid flyer (warm) and the autopilot's (white) are distinct."""
+FLOCK_TINT = FLOCK_RGB
 
 
 class FlockSprites:
