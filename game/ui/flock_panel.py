@@ -79,7 +79,7 @@ class FlockPanel(Panel):
         self.chart_bg = w.rect(batch, groups[9], (30, 40, 58, 255))
         self.best_line = w.Sparkline(CHART_GENERATIONS, 2, w.ACCENT, batch, groups[10])
         self.mean_line = w.Sparkline(CHART_GENERATIONS, 2, w.PILOT_C, batch, groups[10])
-        self.chart_label = w.label(batch, groups[10], 8, color=w.DIM)
+        self.chart_label = w.label(batch, groups[10], 8, color=w.DIM, anchor_y="top")
         self.parts += [*self.table.parts, self.chart_bg, self.best_line, self.mean_line,
                        self.chart_label]
         self._key: tuple | None = None
@@ -94,7 +94,8 @@ class FlockPanel(Panel):
         self.chart = (r.x + 14, r.y + 8, r.w - 28, max(chart_top - r.y - 8, 8))
         x, y, cw, ch = self.chart
         w.place_rect(self.chart_bg, x, y, cw, ch)
-        w.move(self.chart_label, x + 3, y + 3)
+        # top left: the early generations, which score least, leave it clear of the lines
+        w.move(self.chart_label, x + 3, y + ch - 2)
         self._key = None
 
     def refresh(self, src: Sources) -> None:
@@ -113,10 +114,10 @@ class FlockPanel(Panel):
         if gens.size < 2:
             self.best_line.set(gens, gens)
             self.mean_line.set(gens, gens)
-            w.set_text(self.chart_label, "chart: after two generations")
+            w.set_text(self.chart_label, "chart after two generations")
             return
         xs = x + 2 + (gens - gens[0]) / max(gens[-1] - gens[0], 1.0) * (cw - 4)
         for line, vals in ((self.best_line, bests), (self.mean_line, means)):
             line.set(xs, y + 2 + np.clip(vals / top, 0, 1) * (ch - 4))
         top_text = f"{top:.0%}" if st.unit == "success" else f"{top:.0f}"
-        w.set_text(self.chart_label, f"best gold, mean blue (max {top_text})")
+        w.set_text(self.chart_label, f"max {top_text}")
