@@ -497,6 +497,19 @@ def _field_masks(v0: int, step: int, physics: Physics) -> list[list[int]]:
     return [[_start_mask(o[a], low, top, step) for a in (FALL, JUMP)] for o in off]
 
 
+def _nearest(bits: int, target: int) -> int:
+    """The set bit of a non-empty Python int bitset nearest to bit ``target``."""
+    below = bits & ((1 << (target + 1)) - 1) if target >= 0 else 0
+    above = bits >> (target + 1) if target >= 0 else bits
+    lo = below.bit_length() - 1 if below else None
+    hi = (above & -above).bit_length() - 1 + max(target + 1, 0) if above else None
+    if lo is None:
+        return hi
+    if hi is None or target - lo <= hi - target:
+        return lo
+    return hi
+
+
 def plan_from(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray, y: float,
               v_y: float, wall_ticks: int = RULES.wall_ticks, physics: Physics = PHYSICS
               ) -> tuple[int, list[int]]:
@@ -619,10 +632,19 @@ def plan_from(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray, y: flo
             break
         gate += (end_of(gate) <= t + d) + (end_of(gate + 1) <= t + d)
         if gate >= n:
+            # Every survivor scores the same: the plan ends at the one nearest the middle of
+            # the last gap, the safest of them (and the path a viewer expects to see).
             score = gate
-            r, a, m = next((r, a, m) for r in range(n_rows) for a in (FALL, JUMP)
-                           if (m := fall[r] if a == FALL else x[r] & jump_mask))
-            last = (r, lowest(m), a)
+            target = max(min((gl[n - 1] + gh[n - 1]) // 2, SUB_UNITS), -SUB_UNITS)
+            target = (target + SUB_UNITS) // step
+            best_gap = None
+            for r in range(n_rows):
+                for a in (FALL, JUMP):
+                    m = fall[r] if a == FALL else x[r] & jump_mask
+                    if m:
+                        bit = _nearest(m, target)
+                        if best_gap is None or abs(bit - target) < best_gap:
+                            best_gap, last = abs(bit - target), (r, bit, a)
             break
         x = new
         k += 1

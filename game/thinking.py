@@ -442,7 +442,7 @@ def visible(path: Path | None, t_now: float, stage_ticks: int | None) -> tuple[n
     """
     if path is None or not len(path):
         return np.zeros(0), np.zeros(0)
-    keep = path.t > t_now
+    keep = (path.t > t_now) & (path.x <= 1.0)  # classic: past the right edge is the goal
     if stage_ticks:
         keep &= (path.t // stage_ticks) == int(t_now) // stage_ticks
     return path.x[keep], path.y[keep]
