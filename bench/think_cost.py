@@ -67,6 +67,7 @@ def scenario(level: str, flock: int, seconds: float, seed: int) -> dict:
                       clock=clock)
     # The thinker's refresh timers run on simulated time; its costs on the real clock.
     thinker = thinking.Thinker(courses=spec.name == "arcade", clock=clock)
+    thinker.keep_costs = 10**9  # every refresh of the run, not the window's latest few
     # As the window does before play (game.app._play): without it a full collection of the
     # setup's objects (torch's among them) lands in some frame, ~100 ms, whoever allocates.
     gc.collect()

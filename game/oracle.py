@@ -648,20 +648,25 @@ def plan_from(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray, y: flo
             break
         x = new
         k += 1
-    # Back from the last state to the start, one decision at a time.
+    # Back from the last state to the start, one decision at a time. Every state in the sets
+    # leads back to the start; of the ways back, the one nearest the straight line from the
+    # start height to the last one is taken, so the path does not dive and climb for nothing.
     row, bit, action = last
     plan = [] if action < 0 else [action]
+    first = (y0 + SUB_UNITS) // step
     for kk in range(k - 1, -1, -1):
         fall, jump_mask = kept[kk]
         xs = sets[kk]
-        found = None
+        target = first + (bit - first) * kk / max(kk + 1, 1)
+        found, off_line = None, 0.0
         for r in range(n_rows):
             for a in (FALL, JUMP):
-                if found is None and dest[r][a] == row:
+                if dest[r][a] == row:
                     prev = bit - shift[r][a]
                     live = fall[r] if a == FALL else xs[r] & jump_mask
-                    if prev >= 0 and (live >> prev) & 1:
-                        found = (r, prev, a)
+                    if prev >= 0 and (live >> prev) & 1 and (
+                            found is None or abs(prev - target) < off_line):
+                        found, off_line = (r, prev, a), abs(prev - target)
         if found is None:
             raise AssertionError("oracle backtrack lost its path")  # a bug, not a result
         row, bit, a = found

@@ -10,7 +10,7 @@ The V overlay (``game.ui.think_view``) draws three things computed here:
   on a copy of the world; ``best_path`` (classic, which has no course): every action
   sequence over the horizon, flown at once on a ``ClassicBatch``, the one that survives
   longest and keeps farthest from the edges;
-* ``policy_map`` (classic): the greedy action over the (y, v_y) plane in one batched call.
+* ``policy_map`` (classic): the greedy action over the (y, v_y) plane in a few batched calls.
 
 ``Thinker`` decides when to compute them (at most once per decision, on wall-clock timers)
 and caches them, so the window pays for a plan a few times a second, not every frame
@@ -42,6 +42,8 @@ CLASSIC_DECISIONS = 10
 """Classic horizon: 10 ticks, one second at the default 10 ticks/s (2^10 sequences)."""
 MAP_CELLS = 48
 """The policy map's cells per side."""
+MAP_CHUNK = 192
+"""Rows per policy call of the map (one BLAS thread below ~256 rows; see ``policy_map``)."""
 MAP_Y = (-1.0, 1.0)
 """The policy map's height range (field units): the whole field."""
 MAP_V = (-1.0, 0.4)
@@ -278,13 +280,19 @@ def policy_map(policy: Policy, cells: int = MAP_CELLS, y_range: tuple[float, flo
     """The greedy action at the centre of each cell of the (y, v_y) plane (classic).
 
     Returns int8 ``(cells, cells)``: row ``i`` is a height (bottom row first), column ``j``
-    a speed (slowest first). One batched policy call.
+    a speed (slowest first). A few batched policy calls.
     """
     ys, vs = map_axes(cells, y_range, v_range)
     obs = np.empty((cells, cells, 2), dtype=np.float32)
     obs[..., 0] = ys[:, None]
     obs[..., 1] = vs[None, :]
-    return np.asarray(policy(obs.reshape(-1, 2))).reshape(cells, cells).astype(np.int8)
+    obs = obs.reshape(-1, 2)
+    # In slices of MAP_CHUNK rows: a bigger matmul runs on two BLAS threads, and on a busy
+    # 2-core machine it then waits for a descheduled one (bench/think_cost.py: 10 ms p50
+    # for one call of 2,304 rows, against well under 1 ms in slices).
+    out = np.concatenate([np.asarray(policy(obs[i:i + MAP_CHUNK]))
+                          for i in range(0, len(obs), MAP_CHUNK)])
+    return out.reshape(cells, cells).astype(np.int8)
 
 
 def map_axes(cells: int = MAP_CELLS, y_range: tuple[float, float] = MAP_Y,
