@@ -1,4 +1,5 @@
-"""The V overlay in the real window under Xvfb: V draws the planned path, V again removes it."""
+"""The V overlay in the real window under Xvfb: V draws the planned path, the next session
+remembers it, V again removes it."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def planned_pixels(game: Game) -> int:
     return int(((r > 220) & (g < 110) & (b > 160)).sum())
 
 
-def test_v_draws_the_thinking_and_v_again_takes_it_away(display, tmp_path):  # noqa: F811
+def test_v_draws_the_thinking_is_remembered_and_v_again_takes_it_away(display, tmp_path):  # noqa: F811
     game = Game(display, tmp_path, "--level", "arcade", "--seed", "3", "--pilot", "autopilot",
                 "--autopilot", "pretrained", "--no-learn")
     try:
@@ -34,6 +35,18 @@ def test_v_draws_the_thinking_and_v_again_takes_it_away(display, tmp_path):  # n
         game.until("the overlay on", lambda s: s["think"] and s["think_dots"]["planned"] > 5
                    and s["think_dots"]["best"] > 5)
         # the path leaves the screen for a moment as the flyer wraps to the next crossing
+        wait_for("the planned path on screen", lambda: planned_pixels(game) > 40, timeout=20)
+        game.key("Escape")  # the overlay is remembered, like mute
+        assert game.proc.wait(timeout=30) == 0
+        assert "Traceback" not in game.proc.stderr.read()
+    finally:
+        game.close()
+    game = Game(display, tmp_path, "--level", "arcade", "--seed", "3", "--pilot", "autopilot",
+                "--autopilot", "pretrained", "--no-learn")
+    try:
+        s = game.until("the next session's frames", lambda s: s["frames"] > 5, timeout=90)
+        assert s["think"]
+        game.focus()
         wait_for("the planned path on screen", lambda: planned_pixels(game) > 40, timeout=20)
         game.key("v")
         s = game.until("the overlay off", lambda s: not s["think"])

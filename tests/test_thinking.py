@@ -287,3 +287,16 @@ def test_the_nearest_set_bit_is_found_on_either_side():
         target = int(rng.integers(-2, 45))
         ref = min((i for i in range(41) if bits >> i & 1), key=lambda i: (abs(i - target), i))
         assert _nearest(bits, target) == ref
+
+
+def test_the_overlay_is_remembered_and_older_settings_files_load(tmp_path):
+    from game import settings
+
+    (tmp_path / settings.FILE_NAME).write_text('{"format": 1, "muted": true}')  # before V
+    assert settings.load(tmp_path) == (settings.Settings(muted=True, think=False), None)
+    settings.save(tmp_path, settings.Settings(think=True))
+    assert settings.load(tmp_path) == (settings.Settings(think=True), None)
+    (tmp_path / settings.FILE_NAME).write_text('{"format": 1, "muted": false, "think": 1}')
+    got, problem = settings.load(tmp_path)
+    assert got == settings.Settings() and "'think' is not true or false" in problem
+    assert len(list(tmp_path.glob("settings.json.corrupt-*"))) == 1

@@ -82,7 +82,7 @@ CONTROLS: tuple[Control, ...] = (
             _same(Command.FPS_PANEL, "F")),
     Control("V", "watch it think",
             'the "watch it think" overlay: the greedy pilot\'s planned path a second ahead, '
-            "the oracle's best path (faint) and, on classic, the policy map",
+            "the oracle's best path (faint) and, on classic, the policy map (remembered)",
             _same(Command.THINK, "V")),
     Control("1 2 3 4", "speed 1x 4x 16x max", "speed 1x, 4x, 16x, max",
             (("_1", Command.SPEED_1X), ("_2", Command.SPEED_4X), ("_3", Command.SPEED_16X),
