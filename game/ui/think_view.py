@@ -104,7 +104,8 @@ class ThinkView:
         # Arcade moves 1/75 of the field per tick: every second tick makes a dotted line.
         self.planned = Dots(MAX_POINTS, PLAN_DOT_PX * big, PLAN_C, batch, g_path,
                             every=2 if courses else 1)
-        self.legend_bg = w.rect(batch, groups[6], (10, 18, 32, 170))
+        # Opaque, as the panels are: software GL fills an unblended box much faster.
+        self.legend_bg = w.rect(batch, groups[6], (10, 18, 32, 255), **w.OPAQUE)
         self.legend_plan = w.label(batch, g_top, 10, color=PLAN_C, bold=True)
         self.legend_best = w.label(batch, g_top, 10, color=(200, 215, 255, 255))
         self.legend_hint = w.label(batch, g_top, 9, color=w.DIM)
