@@ -136,6 +136,8 @@ class App:
             self.window.push_handlers(self)
         self.view = view
         view.resize(self.window.width, self.window.height)
+        if view.name == "game" and self.settings.think and not view.think.on:
+            view.think.toggle()  # the overlay was on when the player last left
 
     def start_level(self, level: str) -> None:
         """The title screen chose a level: it starts on the next frame (loading takes a while)."""
@@ -155,6 +157,16 @@ class App:
                 self.jumps.append((time.perf_counter(), source))
                 self.inputs[source] = self.inputs.get(source, 0) + 1
             self.view.command(command)
+            if command is Command.THINK and self.view.name == "game":
+                self.remember_think(self.view.think.on)
+
+    def remember_think(self, on: bool) -> None:
+        """V: the overlay's state is saved like mute (quietly: the view said what V did)."""
+        self.settings.think = on
+        try:
+            save_settings(self.data_dir, self.settings)
+        except OSError as exc:
+            self.view.say(f"Not remembered ({exc.strerror or exc})")
 
     def on_key_press(self, symbol: int, modifiers: int) -> bool:
         command = self.keymaps[self.view.name].get(symbol)

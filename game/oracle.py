@@ -36,6 +36,7 @@ Cost: ``bench/results/oracle_cost.json`` (``python bench/oracle_cost.py``).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from math import gcd
 
 import numpy as np
@@ -134,13 +135,17 @@ class _Chunk:
     """
 
     def __init__(self, start: np.ndarray, gap_y: np.ndarray, half: np.ndarray,
-                 v0: np.ndarray, wall_ticks: int, p: Physics) -> None:
+                 v0: np.ndarray, wall_ticks: int, p: Physics, y0: np.ndarray | None = None
+                 ) -> None:
         self.n, self.n_gates = start.shape
         self.d = p.decision_ticks
         self.speeds, self.jump_row, self.fall_to, self.off = _rows(v0, p)
         self.n_rows = len(self.speeds)
+        # Start heights (sub-units; 0 for a run's start) must lie on the grid of held
+        # heights too: a start off the even grid makes every height a candidate.
+        self.y0 = np.zeros(self.n, dtype=np.int64) if y0 is None else y0
         step = 0
-        for v in self.off[:, :, -1].ravel().tolist():
+        for v in self.off[:, :, -1].ravel().tolist() + (self.y0 + SUB_UNITS).tolist():
             step = gcd(step, v)
         self.step = max(step, 1)
         self.n_bits = 2 * SUB_UNITS // self.step + 1
@@ -163,10 +168,10 @@ class _Chunk:
         self.field_mask = self._masks(field_lo, field_hi)[0]
 
     def initial(self) -> np.ndarray:
-        """The state sets before the first decision: height 0 at each run's start speed."""
+        """The state sets before the first decision: each run's start height and speed."""
         x = np.zeros((self.n, self.n_rows, self.n_words), dtype=np.uint64)
-        bit = SUB_UNITS // self.step
-        x[self.cols, self.row0, bit // _WORD] = np.uint64(1) << np.uint64(bit % _WORD)
+        bit = (self.y0 + SUB_UNITS) // self.step
+        x[self.cols, self.row0, bit // _WORD] = np.uint64(1) << (bit % _WORD).astype(np.uint64)
         return x
 
     def tick_bounds(self, k: int, gate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -267,7 +272,7 @@ def _has(words: np.ndarray, bits: np.ndarray) -> np.ndarray:
 
 def search(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray,
            v_y0: np.ndarray | None = None, wall_ticks: int = RULES.wall_ticks,
-           physics: Physics = PHYSICS, plans: bool = False
+           physics: Physics = PHYSICS, plans: bool = False, y_0: np.ndarray | None = None
            ) -> tuple[np.ndarray, list[list[int]] | None]:
     """Best score on each of the given courses (rows of ``(C, n)`` arrays), and plans.
 
@@ -281,6 +286,9 @@ def search(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray,
         physics: the flight constants.
         plans: also return, per course, one action per decision (``ArcadeWorld.step``)
             from the start; replayed from ``y = 0, v_y = v_y0`` they score the best.
+        y_0: start height of each run (field units, whole sub-units in [-1, 1]), shape
+            ``(C,)``; default 0.0. With ``start`` counted from the current tick, this
+            searches from a flyer's state mid-run (``game.thinking.oracle_path``).
 
     Returns:
         ``(scores, plans)``: int64 best scores, shape ``(C,)``; the plans or ``None``.
@@ -291,6 +299,12 @@ def search(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray,
     v0_units = np.rint(v0 * SUB_UNITS).astype(np.int64)
     if not np.array_equal(v0_units / SUB_UNITS, v0):
         raise ValueError("v_y0 must be whole sub-units (1/SUB_UNITS field units per tick)")
+    y0_units = None
+    if y_0 is not None:
+        y0 = np.asarray(y_0, dtype=np.float64)
+        y0_units = np.rint(y0 * SUB_UNITS).astype(np.int64)
+        if not np.array_equal(y0_units / SUB_UNITS, y0) or np.abs(y0_units).max() > SUB_UNITS:
+            raise ValueError("y_0 must be whole sub-units in [-1, 1]")
     scores = np.zeros(n_courses, dtype=np.int64)
     out_plans: list[list[int]] | None = [] if plans else None
     if start.shape[1] == 0:  # no gates: nothing to pass
@@ -299,7 +313,7 @@ def search(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray,
         hi = min(lo + CHUNK_COURSES, n_courses)
         chunk = _Chunk(start[lo:hi], np.asarray(gap_y[lo:hi], dtype=np.float64),
                        np.asarray(half_gap[lo:hi], dtype=np.float64), v0_units[lo:hi],
-                       wall_ticks, physics)
+                       wall_ticks, physics, None if y0_units is None else y0_units[lo:hi])
         s, p = _search_chunk(chunk, plans)
         scores[lo:hi] = s
         if out_plans is not None:
@@ -444,3 +458,218 @@ def oracle_plan(course_seed: int, n_gates: int, v_y0: float = 0.0,
     (``ArcadeWorld.reset(course_seed=..., v_y=v_y0)``) it passes ``oracle_scores`` gates.
     """
     return oracle_plans(np.array([course_seed]), n_gates, np.array([v_y0]), rules, physics)[1][0]
+
+
+def _start_mask(off: list[int], low: list[int], top: list[int], step: int) -> int:
+    """As a Python int bitset: start bits from which every tick (height changes ``off``)
+    stays within ``low..top`` (one bound per tick, sub-units); see ``_Chunk._start_bounds``."""
+    lo = max(lw - o for lw, o in zip(low, off, strict=False))
+    hi = min(tp - o for tp, o in zip(top, off, strict=False))
+    lo = max(-((-(lo + SUB_UNITS)) // step), 0)
+    hi = min((hi + SUB_UNITS) // step, 2 * SUB_UNITS // step)
+    return ((1 << (hi - lo + 1)) - 1) << lo if hi >= lo else 0
+
+
+@lru_cache(maxsize=64)
+def _scalar_rows(v0: int, physics: Physics
+                 ) -> tuple[list[int], int, list[list[int]], list[list[list[int]]], int]:
+    """``plan_from``'s speed rows from start speed ``v0`` (sub-units), as Python lists.
+
+    Returns ``(speeds, jump_row, dest, offsets, step)``: ``dest[r][a]`` is the row that
+    (row ``r``, action ``a``) ends in, ``step`` the gcd of every decision's height change.
+    Cached: a flyer meets the same few start speeds again and again.
+    """
+    speeds, jump_row, fall_to, off_a = _rows(np.array([v0]), physics)
+    step = 0
+    for v in off_a[:, :, -1].ravel().tolist():
+        step = gcd(step, v)
+    dest = [[int(f), jump_row] for f in fall_to.tolist()]
+    return speeds, jump_row, dest, off_a.tolist(), step
+
+
+@lru_cache(maxsize=64)
+def _field_masks(v0: int, step: int, physics: Physics) -> list[list[int]]:
+    """``field_masks[r][a]``: the start bits (row ``r``, action ``a``) survives from in the
+    open field, for the rows of ``_scalar_rows(v0)`` and heights on a grid of ``step``."""
+    off = _scalar_rows(v0, physics)[3]
+    d = physics.decision_ticks
+    low, top = [-SUB_UNITS] * d, [SUB_UNITS] * d
+    return [[_start_mask(o[a], low, top, step) for a in (FALL, JUMP)] for o in off]
+
+
+def _nearest(bits: int, target: int) -> int:
+    """The set bit of a non-empty Python int bitset nearest to bit ``target``."""
+    below = bits & ((1 << (target + 1)) - 1) if target >= 0 else 0
+    above = bits >> (target + 1) if target >= 0 else bits
+    lo = below.bit_length() - 1 if below else None
+    hi = (above & -above).bit_length() - 1 + max(target + 1, 0) if above else None
+    if lo is None:
+        return hi
+    if hi is None or target - lo <= hi - target:
+        return lo
+    return hi
+
+
+def plan_from(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray, y: float,
+              v_y: float, wall_ticks: int = RULES.wall_ticks, physics: Physics = PHYSICS
+              ) -> tuple[int, list[int]]:
+    """The best score and a plan from one flyer's state mid-run, over a few gates.
+
+    The same search as ``search(..., plans=True, y_0=...)`` for one course, with each speed
+    row's bitset held as one Python integer: the vectorised search costs about 0.3 ms of
+    numpy calls per decision whatever the number of courses, this one some tens of µs, so
+    the window can ask for a plan every decision (``game.thinking.oracle_path``).
+
+    Args:
+        start: the first tick inside each wall still ahead, counted from the flyer's tick
+            (so ``<= 0`` while inside a wall), increasing; shape ``(n,)``.
+        gap_y: their gap centres.
+        half_gap: their gap half heights.
+        y: the flyer's height (field units, whole sub-units in [-1, 1]).
+        v_y: its vertical speed (field units per tick, whole sub-units).
+
+    Returns:
+        ``(score, plan)``: the most of the ``n`` gates any plan passes, and one action per
+        decision that passes them (it ends where the last gate is passed, or before the
+        crash that no plan avoids).
+    """
+    start = np.asarray(start, dtype=np.int64).ravel()
+    n = start.size
+    y0, v0 = int(round(y * SUB_UNITS)), int(round(v_y * SUB_UNITS))
+    if y0 / SUB_UNITS != y or v0 / SUB_UNITS != v_y or abs(y0) > SUB_UNITS:
+        raise ValueError("y and v_y must be whole sub-units, y in [-1, 1]")
+    if n == 0:
+        return 0, []
+    d = physics.decision_ticks
+    speeds, jump_row, dest, off, step = _scalar_rows(v0, physics)
+    # The start height must lie on the grid of held heights too (see ``_Chunk``).
+    step = max(gcd(step, y0 + SUB_UNITS), 1)
+    field_masks = _field_masks(v0, step, physics)
+    n_rows = len(speeds)
+    n_bits = 2 * SUB_UNITS // step + 1
+    full = (1 << n_bits) - 1
+    shift = [[o[a][-1] // step for a in (FALL, JUMP)] for o in off]
+    gl_a, gh_a = _gap_bounds(np.asarray(gap_y, dtype=np.float64).ravel(),
+                             np.asarray(half_gap, dtype=np.float64).ravel())
+    starts, gl, gh = start.tolist(), gl_a.tolist(), gh_a.tolist()
+    ends = [s + wall_ticks - 1 for s in starts]
+    far = 10**15  # the end of the "gates" after the last
+
+    def end_of(g: int) -> int:
+        return ends[g] if g < n else far
+
+    def mask(r: int, a: int, low: list[int], top: list[int]) -> int:
+        return _start_mask(off[r][a], low, top, step)
+
+    field = ([-SUB_UNITS] * d, [SUB_UNITS] * d)
+
+    def bounds(k: int, gate: int) -> tuple[list[int], list[int], bool]:
+        """Allowed heights on each tick of decision ``k`` (as ``_Chunk.tick_bounds``)."""
+        if gate < n and k * d + d < starts[gate]:
+            return field[0], field[1], False  # in the open: the field's bounds
+        low, top, special = [], [], False
+        for j in range(1, d + 1):
+            tau, g = k * d + j, gate
+            for _ in range(2):
+                g += tau > end_of(g)
+            if g >= n:
+                low.append(-_FREE)
+                top.append(_FREE)
+                special = True
+            elif tau >= starts[g]:
+                low.append(max(gl[g], -SUB_UNITS))
+                top.append(min(gh[g], SUB_UNITS))
+                special = True
+            else:
+                low.append(-SUB_UNITS)
+                top.append(SUB_UNITS)
+        return low, top, special
+
+    def lowest(x: int) -> int:
+        return (x & -x).bit_length() - 1
+
+    x = [0] * n_rows
+    x[speeds.index(v0)] = 1 << ((y0 + SUB_UNITS) // step)
+    sets: list[list[int]] = []  # the start sets of every decision
+    kept: list[tuple[list[int], int]] = []  # what survives it: FALL per row, the JUMP mask
+    gate, k = 0, 0
+    while True:
+        low, top, special = bounds(k, gate)
+        if special:
+            fall = [x[r] & mask(r, FALL, low, top) for r in range(n_rows)]
+            jump_mask = mask(0, JUMP, low, top)  # a JUMP climbs the same from every row
+        else:
+            fall = [x[r] & field_masks[r][FALL] for r in range(n_rows)]
+            jump_mask = field_masks[0][JUMP]
+        sets.append(x)
+        kept.append((fall, jump_mask))
+        new = [0] * n_rows
+        jumps = 0
+        for r in range(n_rows):
+            jumps |= x[r]
+            s = shift[r][FALL]
+            new[dest[r][FALL]] |= (fall[r] << s) & full if s >= 0 else fall[r] >> -s
+        jumps &= jump_mask
+        s = shift[0][JUMP]
+        new[jump_row] |= (jumps << s) & full if s >= 0 else jumps >> -s
+        t = k * d
+        if not any(new):
+            # Every path crashes in this decision; one may first pass a gate on its way.
+            score, last = gate, None
+            j = end_of(gate) - t
+            if 1 <= j < d:
+                lo_j, top_j = low[:j], top[:j]
+                for r in range(n_rows):
+                    for a in (FALL, JUMP):
+                        m = x[r] & mask(r, a, lo_j, top_j)
+                        if m and last is None:
+                            last = (r, lowest(m), a)
+            if last is not None:
+                score += 1
+            else:
+                r = next(r for r in range(n_rows) if x[r])
+                last = (r, lowest(x[r]), -1)
+            break
+        gate += (end_of(gate) <= t + d) + (end_of(gate + 1) <= t + d)
+        if gate >= n:
+            # Every survivor scores the same: the plan ends at the one nearest the middle of
+            # the last gap, the safest of them (and the path a viewer expects to see).
+            score = gate
+            target = max(min((gl[n - 1] + gh[n - 1]) // 2, SUB_UNITS), -SUB_UNITS)
+            target = (target + SUB_UNITS) // step
+            best_gap = None
+            for r in range(n_rows):
+                for a in (FALL, JUMP):
+                    m = fall[r] if a == FALL else x[r] & jump_mask
+                    if m:
+                        bit = _nearest(m, target)
+                        if best_gap is None or abs(bit - target) < best_gap:
+                            best_gap, last = abs(bit - target), (r, bit, a)
+            break
+        x = new
+        k += 1
+    # Back from the last state to the start, one decision at a time. Every state in the sets
+    # leads back to the start; of the ways back, the one nearest the straight line from the
+    # start height to the last one is taken, so the path does not dive and climb for nothing.
+    row, bit, action = last
+    plan = [] if action < 0 else [action]
+    first = (y0 + SUB_UNITS) // step
+    for kk in range(k - 1, -1, -1):
+        fall, jump_mask = kept[kk]
+        xs = sets[kk]
+        target = first + (bit - first) * kk / max(kk + 1, 1)
+        found, off_line = None, 0.0
+        for r in range(n_rows):
+            for a in (FALL, JUMP):
+                if dest[r][a] == row:
+                    prev = bit - shift[r][a]
+                    live = fall[r] if a == FALL else xs[r] & jump_mask
+                    if prev >= 0 and (live >> prev) & 1 and (
+                            found is None or abs(prev - target) < off_line):
+                        found, off_line = (r, prev, a), abs(prev - target)
+        if found is None:
+            raise AssertionError("oracle backtrack lost its path")  # a bug, not a result
+        row, bit, a = found
+        plan.append(a)
+    plan.reverse()
+    return score, plan

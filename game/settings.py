@@ -1,4 +1,4 @@
-"""The player's choices that outlive a session (sound muted), in a small JSON file.
+"""The player's choices that outlive a session (sound muted, the V overlay), in a small JSON file.
 
 Written atomically like the best scores; a damaged file is moved aside (never
 deleted) and the defaults are used. No pyglet.
@@ -22,6 +22,8 @@ class Settings:
 
     muted: bool = False
     """M: no sound."""
+    think: bool = False
+    """V: the "watch it think" overlay is on (files written before it say nothing: off)."""
 
 
 def load(data_dir: Path | None) -> tuple[Settings, str | None]:
@@ -39,9 +41,10 @@ def load(data_dir: Path | None) -> tuple[Settings, str | None]:
         data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
             raise ValueError("unknown format")
-        muted = data["muted"]
-        if not isinstance(muted, bool):
-            raise ValueError("'muted' is not true or false")
+        muted, think = data["muted"], data.get("think", False)
+        for name, value in (("muted", muted), ("think", think)):
+            if not isinstance(value, bool):
+                raise ValueError(f"'{name}' is not true or false")
     except (ValueError, KeyError, UnicodeDecodeError) as exc:
         try:
             moved = move_aside(path, "corrupt")
@@ -49,7 +52,7 @@ def load(data_dir: Path | None) -> tuple[Settings, str | None]:
             return Settings(), f"the settings file is damaged ({exc}); using the defaults"
         return Settings(), (f"the settings file was damaged ({exc}); moved to {moved.name}, "
                             "using the defaults")
-    return Settings(muted=muted), None
+    return Settings(muted=muted, think=think), None
 
 
 def save(data_dir: Path | None, settings: Settings) -> None:

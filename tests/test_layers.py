@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("game", "ai")
 SIMULATION = ("game.physics", "game.classic", "game.arcade", "game.oracle", "game.levels",
-              "game.rollout", "game.envs", "game.evaluation")
+              "game.rollout", "game.envs", "game.evaluation", "game.thinking")
 """Modules that must import with pyglet, torch and ``ai`` unavailable."""
 
 

@@ -20,6 +20,7 @@ class Command(Enum):
     TOGGLE_LEARNING = "toggle_learning"
     LEARN_PANEL = "learn_panel"
     FPS_PANEL = "fps_panel"
+    THINK = "think"
     SPEED_1X = "speed_1x"
     SPEED_4X = "speed_4x"
     SPEED_16X = "speed_16x"
@@ -79,6 +80,10 @@ CONTROLS: tuple[Control, ...] = (
     Control("F", "FPS panel",
             "the FPS panel: frame interval and work time p50/p99, env steps/s",
             _same(Command.FPS_PANEL, "F")),
+    Control("V", "watch it think",
+            'the "watch it think" overlay: the greedy pilot\'s planned path a second ahead, '
+            "the oracle's best path (faint) and, on classic, the policy map (remembered)",
+            _same(Command.THINK, "V")),
     Control("1 2 3 4", "speed 1x 4x 16x max", "speed 1x, 4x, 16x, max",
             (("_1", Command.SPEED_1X), ("_2", Command.SPEED_4X), ("_3", Command.SPEED_16X),
              ("_4", Command.SPEED_MAX), ("NUM_1", Command.SPEED_1X),

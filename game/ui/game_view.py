@@ -63,6 +63,7 @@ class GameView:
     def __init__(self, window: Any, session: Session, scores: Any, sounds: Any, assets: Path,
                  info: str | None = None, autosave: Autosave | None = None) -> None:
         from game.ui.render import Renderer
+        from game.ui.think_view import ThinkView
 
         self.window = window
         self.session = session
@@ -74,6 +75,9 @@ class GameView:
                                  self.messages, flock=session.flock is not None)
         self.renderer.info_line = info or ""
         self.renderer.autosave = autosave
+        r = self.renderer
+        self.think = ThinkView(r.batch, r.groups, hasattr(session.world, "course"))
+        """V: the "watch it think" overlay."""
         self.final_saves: list[Any] = []
         self._failure_told: str | None = None
         self._score_due = 0.0
@@ -85,6 +89,7 @@ class GameView:
             Command.TOGGLE_LEARNING: self._toggle_learning,
             Command.LEARN_PANEL: lambda: self._panel(self.renderer.toggle_learn_panel),
             Command.FPS_PANEL: lambda: self._panel(self.renderer.toggle_fps_panel),
+            Command.THINK: self._toggle_think,
             Command.PAUSE: session.toggle_pause, Command.RESTART: self._restart,
             Command.FASTER: lambda: self._rate(session.pace.faster),
             Command.SLOWER: lambda: self._rate(session.pace.slower),
@@ -131,6 +136,10 @@ class GameView:
     def _panel(self, toggle: Callable[[], bool]) -> None:
         if not toggle():
             self.say("No room for the panel: widen or enlarge the window")
+
+    def _toggle_think(self) -> None:
+        on = self.think.toggle()
+        self.say("Watching it think" if on else "Thinking hidden")
 
     def _restart(self) -> None:
         self.session.restart()
@@ -180,6 +189,7 @@ class GameView:
         flipped = 0.0
         if visible:
             self.renderer.update(s, view, stats)
+            self.think.update(s, view, self.renderer.layout)
             self.window.draw(interval)
             flipped = time.perf_counter()
         pacer.drew(refresh, time.perf_counter() - sim_end)
@@ -244,7 +254,8 @@ class GameView:
         state = session_state(self.session)
         r = self.renderer
         state.update(learn_panel=r.show_learn, fps_panel=r.show_fps,
-                     panels_folded=r.layout.folded)
+                     panels_folded=r.layout.folded, think=self.think.on,
+                     think_dots=self.think.drawn)
         learner = self.session.learner
         if learner is not None:
             state.update(env_steps=int(learner.env_steps), episodes=int(learner.episodes),
