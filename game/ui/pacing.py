@@ -116,6 +116,10 @@ class FramePacer:
         """Records how long a frame's draw took."""
         self.draw_times[refresh].append(seconds)
 
+    def next_due(self) -> float:
+        """When the next frame is due on the timeline (``perf_counter`` seconds)."""
+        return self._next_due + self.period
+
     def schedule_next(self, frame: Callable[[float], None]) -> None:
         self._next_due += self.period
         now = time.perf_counter()
