@@ -102,10 +102,10 @@ def test_classic_flocks_fly_too():
 def test_flock_rows_and_chart():
     st = FlockState(64, 12, 37, 9.0, ((10, 14.0, 3.25), (11, 16.0, 4.0)))
     assert FlockPanel.rows(st) == [("Gen | alive", "12 | 37/64"),
-                                   ("Last gen best | mean", "16 | 4")]
-    assert FlockPanel.rows(FlockState(8, 1, 8, 0.0))[1] == ("Last gen best | mean", "—")
+                                   ("Last best | mean", "16 | 4")]
+    assert FlockPanel.rows(FlockState(8, 1, 8, 0.0))[1] == ("Last best | mean", "—")
     classic = FlockState(8, 3, 2, 1.0, ((2, 1.0, 0.625),), unit="success")
-    assert FlockPanel.rows(classic)[1] == ("Last gen best | mean", "100% | 62%")
+    assert FlockPanel.rows(classic)[1] == ("Last best | mean", "100% | 62%")
     gens, bests, means, top = FlockPanel.chart_points(st.history)
     assert gens.tolist() == [10, 11] and bests.tolist() == [14, 16] and top == 16.0
     assert FlockPanel.chart_points(st.history[:1])[0].size == 0

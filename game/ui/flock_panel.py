@@ -57,7 +57,7 @@ class FlockPanel(Panel):
 
         done = "—" if last is None else f"{num(last[1])} | {num(last[2])}"
         return [("Gen | alive", f"{st.generation:,} | {st.alive}/{st.flyers}"),
-                ("Last gen best | mean", done)]
+                ("Last best | mean", done)]
 
     @staticmethod
     def chart_points(history: tuple[tuple[int, float, float], ...]
