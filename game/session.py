@@ -267,6 +267,7 @@ class Session:
         if self.phase is not Phase.FLYING:
             began = self._wait(dt, speed)
             if not began or speed is not None:
+                self._flock_between_runs(dt, speed)
                 return 0  # the new flight starts ticking from the next frame
         if speed is None:
             n = self.clock.run(dt, None, self._tick_at_max)
@@ -274,6 +275,19 @@ class Session:
             n = self.clock.run(dt, self.pace.ticks_per_second(), self._tick_flying)
         self.last_ticks = n
         return n
+
+    def _flock_between_runs(self, dt: float, speed: int | None) -> None:
+        """The person's ready, crash or game-over screen: the flock learns on, out of sight
+        (it is drawn only on the person's course), until their next run starts it there."""
+        if self.flock is None or not self.pilots.human:
+            return
+        flock = self.flock
+
+        def tick() -> bool:
+            flock.tick()
+            return True
+
+        self.clock.run(dt, None if speed is None else self.pace.ticks_per_second(), tick)
 
     def _tick_flying(self) -> bool:
         self._tick()

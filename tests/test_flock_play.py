@@ -211,3 +211,21 @@ def test_env_steps_count_every_flyers_decisions_with_learning_on_or_off():
     for _ in range(120):
         solo.advance(FRAME)
     assert solo.env_steps == solo.ticks // LEVELS["arcade"].decision_ticks > 0
+
+
+def test_the_flock_learns_on_while_the_person_gets_ready_and_after_their_game_over():
+    s = flock_session(pilot="human")
+    assert s.phase is Phase.READY and not s.flocking
+    world_t, steps = s.world.t, s.learner.env_steps
+    for _ in range(120):  # 2 s on the ready screen
+        s.advance(FRAME)
+    assert s.phase is Phase.READY and s.world.t == world_t  # the person's flyer waits
+    assert s.learner.env_steps > steps and s.flock.flock.steps == 30  # 2 s of 15 decisions
+    s.press_jump()  # the run starts: the flock sets off on the person's course
+    while s.phase is Phase.FLYING:
+        s.advance(FRAME)  # no more jumps: the person's flyer falls and the run ends
+    assert s.phase is Phase.GAME_OVER
+    steps = s.learner.env_steps
+    for _ in range(60):
+        s.advance(FRAME)
+    assert s.phase is Phase.GAME_OVER and s.learner.env_steps > steps
