@@ -59,27 +59,13 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from xserver import read_state, start_xvfb, stop_xvfb, wait  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "frame_time.json"
 RESULTS_AUTOSAVE = ROOT / "bench" / "results" / "frame_time_autosave.json"
 RESULTS_FLOCK = ROOT / "bench" / "results" / "frame_time_flock.json"
-
-
-def _free_display() -> int:
-    for n in range(90, 400):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
-def _wait(what: str, check, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise SystemExit(f"frame_time: timed out waiting for {what}")
 
 
 def _phase(log: dict, t0: float, t1: float) -> dict:
@@ -190,10 +176,7 @@ def _latency_run(args: argparse.Namespace, env: dict, tmp: Path, xdo) -> dict:
            "GRAVITY_FLYER_FRAME_LOG": str(log_file)}
 
     def state() -> dict | None:
-        try:
-            return json.loads(state_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
+        return read_state(state_file)
 
     game = subprocess.Popen([sys.executable, "main.py", "--level", args.latency_level, "--seed",
                              str(args.seed), "--no-learn", "--flock", "1", "--data-dir",
@@ -202,8 +185,8 @@ def _latency_run(args: argparse.Namespace, env: dict, tmp: Path, xdo) -> dict:
     rng = np.random.default_rng(args.seed)
     sent = []
     try:
-        _wait("the window", lambda: (s := state()) is not None and s.get("frames", 0) > 10, 120)
-        wid = _wait("the window id", lambda: xdo("search", "--name", "^Gravity Flyer$"), 30)
+        wait("the window", lambda: (s := state()) is not None and s.get("frames", 0) > 10, 120)
+        wid = wait("the window id", lambda: xdo("search", "--name", "^Gravity Flyer$"), 30)
         xdo("windowfocus", "--sync", wid.split()[0])
         for _ in range(args.presses):
             time.sleep(float(rng.uniform(0.4, 0.7)))
@@ -245,14 +228,7 @@ def main() -> int:
         if not shutil.which(tool):
             raise SystemExit(f"frame_time: {tool} is needed (apt install xvfb xdotool)")
 
-    xvfb = None
-    display = os.environ.get("DISPLAY")
-    if not display:
-        n = _free_display()
-        xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten",
-                                 "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait("Xvfb", lambda: Path(f"/tmp/.X11-unix/X{n}").exists(), 20)
-        display = f":{n}"
+    xvfb, display = start_xvfb()
     tmp = Path(tempfile.mkdtemp(prefix="gf-frame-"))
     state_file, log_file = tmp / "state.json", tmp / "frames.json"
     env = {**os.environ, "DISPLAY": display, "GRAVITY_FLYER_STATE_FILE": str(state_file),
@@ -265,26 +241,21 @@ def main() -> int:
                               timeout=20).stdout.strip()
 
     def state() -> dict | None:
-        try:
-            return json.loads(state_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
+        return read_state(state_file)
 
     if args.latency_only:
         try:
             latency = _latency_run(args, env, tmp, xdo)
         finally:
-            if xvfb is not None:
-                xvfb.terminate()
-                xvfb.wait(timeout=10)
+            stop_xvfb(xvfb)
         return _report_latency(latency)
     game = subprocess.Popen([sys.executable, "main.py", "--level", args.level, "--seed",
                              str(args.seed), "--pilot", "autopilot", "--learn", "--data-dir",
                              str(tmp / "data"), "--flock", str(args.flock)], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, text=True)
     try:
-        _wait("the window", lambda: (s := state()) is not None and s["frames"] > 10, 120)
-        wid = _wait("the window id", lambda: xdo("search", "--name", "^Gravity Flyer$"), 30)
+        wait("the window", lambda: (s := state()) is not None and s["frames"] > 10, 120)
+        wid = wait("the window id", lambda: xdo("search", "--name", "^Gravity Flyer$"), 30)
         xdo("windowfocus", "--sync", wid.split()[0])
         xdo("key", "f")  # the FPS and watch-it-learn panels: what a player would look at
         xdo("key", "h")
@@ -293,7 +264,7 @@ def main() -> int:
         """Learner env steps per second of each phase (a flock's frame ticks are decisions)."""
         for name, key in (("1x", "1"), ("max", "4")):
             xdo("key", key)
-            _wait(f"speed {name}", lambda n=name: (s := state()) is not None and s["speed"] == n,
+            wait(f"speed {name}", lambda n=name: (s := state()) is not None and s["speed"] == n,
                   10)
             time.sleep(args.settle)  # let the new speed settle before measuring
             t0 = time.perf_counter()  # CLOCK_MONOTONIC: the same clock as the game's log
@@ -310,7 +281,7 @@ def main() -> int:
 
         early = learner_config(LEVELS[args.level]).early_steps
         if args.autosave_s is None and args.flock == 1:
-            _wait("the learner's early phase to end",
+            wait("the learner's early phase to end",
                   lambda: (s := state()) is not None and s.get("env_steps", 0) >= early + 200,
                   600)
             time.sleep(args.settle)
@@ -328,9 +299,7 @@ def main() -> int:
     finally:
         if game.poll() is None:
             game.kill()
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(timeout=10)
+        stop_xvfb(xvfb)
 
     result = {
         "bench": "frame_time",

@@ -40,25 +40,11 @@ WARMUP_S = 120.0
 """Growth is measured from this point: the first minutes fill the replay memory, the
 allocator's pools and torch's caches."""
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from xserver import read_state, start_xvfb, stop_xvfb, wait  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 import xinput  # noqa: E402  (the tests' XTEST helper: real key events, no xdotool)
-
-
-def _free_display() -> int:
-    for n in range(90, 400):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
-def _wait(what: str, check, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise SystemExit(f"soak: timed out waiting for {what}")
 
 
 def rss_mb(pid: int) -> float:
@@ -82,24 +68,14 @@ def main() -> int:
     if not os.environ.get("DISPLAY") and not shutil.which("Xvfb"):
         raise SystemExit("soak: Xvfb is needed (apt-get install xvfb), or set DISPLAY")
 
-    xvfb = None
-    display = os.environ.get("DISPLAY")
-    if not display:
-        n = _free_display()
-        xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten",
-                                 "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait("Xvfb", lambda: Path(f"/tmp/.X11-unix/X{n}").exists(), 20)
-        display = f":{n}"
+    xvfb, display = start_xvfb()
     tmp = Path(tempfile.mkdtemp(prefix="gf-soak-"))
     state_file = tmp / "state.json"
     env = {**os.environ, "DISPLAY": display, "GRAVITY_FLYER_STATE_FILE": str(state_file),
            "GRAVITY_FLYER_AUTOSAVE_S": str(args.autosave_s)}
 
     def state() -> dict | None:
-        try:
-            return json.loads(state_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
+        return read_state(state_file)
 
     game = subprocess.Popen([sys.executable, "main.py", "--level", args.level, "--seed",
                              str(args.seed), "--pilot", "autopilot", "--data-dir",
@@ -107,11 +83,11 @@ def main() -> int:
                             text=True)
     samples: list[dict] = []
     try:
-        _wait("the window", lambda: (s := state()) is not None and s["frames"] > 10, 120)
-        wid = _wait("the window id", lambda: xinput.find_window(display, "Gravity Flyer"), 30)
+        wait("the window", lambda: (s := state()) is not None and s["frames"] > 10, 120)
+        wid = wait("the window id", lambda: xinput.find_window(display, "Gravity Flyer"), 30)
         xinput.focus(display, wid)
         xinput.key(display, "4")
-        _wait("max speed", lambda: (s := state()) is not None and s["speed"] == "max", 10)
+        wait("max speed", lambda: (s := state()) is not None and s["speed"] == "max", 10)
         t0 = time.monotonic()
         end = t0 + args.minutes * 60
         window: list[float] = []
@@ -150,9 +126,7 @@ def main() -> int:
         if game.poll() is None:
             game.kill()
             game.wait()
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(timeout=10)
+        stop_xvfb(xvfb)
         shutil.rmtree(tmp, ignore_errors=True)
 
     t = np.array([s["t_s"] for s in samples])

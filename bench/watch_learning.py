@@ -122,16 +122,17 @@ def run_1x(level, seed: int, n: int, marks: list[float], meter: SkillMeter) -> d
             "history_tail": [list(h) for h in list(session.flock.flock.history)[-5:]]}
 
 
-def run_max(level, seed: int, n: int, marks: list[float], meter: SkillMeter) -> dict:
-    """A fresh learner's flock in the real session at max speed, every frame's budget spent
-    (no drawing: the window's figure is ``bench/frame_time.py``'s); the skill at each mark of
-    compute time."""
-    session, learner = game_session(level, seed, n, time.perf_counter)
+def at_max(session: Session) -> Session:
+    """``session`` at max speed, each frame given the window's work target at max."""
     session.pace.set_index(SPEEDS.index(None))
     session.clock.work_budget_s = WORK_TARGET_MAX_S
-    spent = 0.0
-    curve = []
-    pending = sorted(marks)
+    return session
+
+
+def fly_at_max(session: Session, learner, marks: list[float], meter: SkillMeter,
+               label: str) -> list[dict]:
+    """Frames of ``session`` at max until the last mark of compute time; the skill at each."""
+    spent, curve, pending = 0.0, [], sorted(marks)
     while pending:
         t0 = time.perf_counter()
         session.advance(1.0 / FRAME_HZ)
@@ -143,10 +144,19 @@ def run_max(level, seed: int, n: int, marks: list[float], meter: SkillMeter) -> 
                           "score_over_oracle": round(figure, 4), "env_steps": learner.env_steps,
                           "updates": learner.updates,
                           "env_steps_per_s": round(learner.env_steps / spent)})
-            print(f"  seed {seed} max {mark:>4.0f} s: {level.figure_name} {figure:.3f} "
-                  f"({learner.env_steps:,} env steps, {learner.env_steps / spent:,.0f}/s, "
-                  f"{learner.updates:,} updates)", flush=True)
-    return {"seed": seed, "curve": curve}
+            print(f"  {label} max {mark:>4.0f} s: {figure:.3f} ({learner.env_steps:,} env "
+                  f"steps, {learner.env_steps / spent:,.0f}/s, {learner.updates:,} updates)",
+                  flush=True)
+    return curve
+
+
+def run_max(level, seed: int, n: int, marks: list[float], meter: SkillMeter) -> dict:
+    """A fresh learner's flock in the real session at max speed, every frame's budget spent
+    (no drawing: the window's figure is ``bench/frame_time.py``'s); the skill at each mark of
+    compute time."""
+    session, learner = game_session(level, seed, n, time.perf_counter)
+    return {"seed": seed,
+            "curve": fly_at_max(at_max(session), learner, marks, meter, f"seed {seed}")}
 
 
 def run_flock_1x(level, seed: int, n: int, marks: list[float], restart: str,
@@ -220,20 +230,7 @@ def run_pretrained(level, n: int, marks: list[float], single_steps: int,
     # the game's session as ``main.py --autopilot pretrained --pilot autopilot`` makes it
     session = Session(level.name, seed=0, learner=learner, pilot="autopilot",
                       clock=time.perf_counter, flock=n, flock_ladder=FROM_PILOT_LADDER)
-    session.pace.set_index(SPEEDS.index(None))
-    session.clock.work_budget_s = WORK_TARGET_MAX_S
-    spent, curve, pending = 0.0, [], sorted(marks)
-    while pending:
-        t0 = time.perf_counter()
-        session.advance(1.0 / FRAME_HZ)
-        spent += time.perf_counter() - t0
-        if spent >= pending[0]:
-            mark = pending.pop(0)
-            figure = meter.measure(learner.greedy_batch)
-            curve.append({"seconds": mark, "score_over_oracle": round(figure, 4),
-                          "env_steps": learner.env_steps, "updates": learner.updates})
-            print(f"  pretrained flock max {mark:>4.0f} s: {figure:.3f} "
-                  f"({learner.env_steps:,} env steps, {learner.updates:,} updates)", flush=True)
+    curve = fly_at_max(at_max(session), learner, marks, meter, "pretrained flock")
     one = new_learner(level, 0)
     one.load_pilot(pilot)
     rollout = Rollout(level, level.world(0), one)

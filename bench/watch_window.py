@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from frame_time import _free_display, _wait  # noqa: E402
+from xserver import read_state, start_xvfb, stop_xvfb, wait  # noqa: E402
 
 from game.evaluation import EVAL_SEED  # noqa: E402
 from game.flock import SKILL_EPISODES  # noqa: E402
@@ -54,14 +54,7 @@ def main() -> None:
         if not shutil.which(tool):
             raise SystemExit(f"watch_window: {tool} is needed "
                              "(apt install xvfb xdotool imagemagick)")
-    xvfb = None
-    display = os.environ.get("DISPLAY")
-    if not display:
-        n = _free_display()
-        xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten",
-                                 "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait("Xvfb", lambda: Path(f"/tmp/.X11-unix/X{n}").exists(), 20)
-        display = f":{n}"
+    xvfb, display = start_xvfb()
     tmp = Path(tempfile.mkdtemp(prefix="gf-watch-"))
     state_file, data = tmp / "state.json", tmp / "data"
     env = {**os.environ, "DISPLAY": display, "GRAVITY_FLYER_STATE_FILE": str(state_file)}
@@ -73,10 +66,7 @@ def main() -> None:
                               timeout=20).stdout.strip()
 
     def state() -> dict | None:
-        try:
-            return json.loads(state_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
+        return read_state(state_file)
 
     load0 = os.getloadavg()
     game = subprocess.Popen([sys.executable, "main.py", "--level", "arcade", "--pilot",
@@ -85,8 +75,8 @@ def main() -> None:
     timeline: list[dict] = []
     shot_files: list[str] = []
     try:
-        _wait("the window", lambda: (s := state()) is not None and s.get("frames", 0) > 5, 120)
-        wid = _wait("the window id", lambda: xdo("search", "--name", "^Gravity Flyer$"), 30)
+        wait("the window", lambda: (s := state()) is not None and s.get("frames", 0) > 5, 120)
+        wid = wait("the window id", lambda: xdo("search", "--name", "^Gravity Flyer$"), 30)
         xdo("windowfocus", "--sync", wid.split()[0])
         xdo("key", "h")  # the watch-it-learn panel: the skill, the learning curve
         if args.speed == "max":
@@ -117,9 +107,7 @@ def main() -> None:
     finally:
         if game.poll() is None:
             game.kill()
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(timeout=10)
+        stop_xvfb(xvfb)
     ev = subprocess.run([sys.executable, "main.py", "evaluate", "learner", "--level", "arcade",
                          "--data-dir", str(data), "--episodes", str(SKILL_EPISODES), "--seed",
                          str(EVAL_SEED), "--json"], cwd=ROOT, capture_output=True, text=True,

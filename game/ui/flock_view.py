@@ -29,7 +29,7 @@ class FlockSprites:
     """The flock's quads: one vertex list, grown when a larger flock first shows."""
 
     def __init__(self, image: Any, batch: Any, group: Any) -> None:
-        self.image, self.batch = image, batch
+        self.batch = batch
         self.texture = image.get_texture()
         self.program = pyglet.sprite.get_default_shader()
         self.group = pyglet.sprite.SpriteGroup(self.texture, GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA,
