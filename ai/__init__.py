@@ -1,6 +1,6 @@
 """A small DQN learner library: an observation vector in, an action out, a state saved.
 
-It knows nothing of any game (Gravity Flyer's wiring is ``game.learning``): what a
+It knows nothing of any game (Gravity Flyer's wiring is ``game.wiring.learning``): what a
 learner or pilot is for is metadata it stores and checks.
 
 Imports are lazy (PEP 562): ``import ai.errors`` or ``import ai.atomic`` does not load

@@ -1,7 +1,7 @@
 """The learner's settings: one flat dataclass (the seed's classic values by default).
 
-A game gives its own settings per level (Gravity Flyer: ``game.levels``, turned into a
-config by ``game.learning.learner_config``); the game, ``main.py train`` and the
+A game gives its own settings per level (Gravity Flyer: ``game.sim.levels``, turned into a
+config by ``game.wiring.learning.learner_config``); the game, ``main.py train`` and the
 benchmarks under ``bench/`` all use those, with no separate tuning for the benchmarks.
 """
 

@@ -23,10 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ai.config import config_to_dict  # noqa: E402
-from game.evaluation import EVAL_SEED, Evaluation  # noqa: E402
-from game.learning import learner_config  # noqa: E402
-from game.levels import ARCADE  # noqa: E402
-from game.train import train_learner  # noqa: E402
+from game.commands.train import train_learner  # noqa: E402
+from game.sim.evaluation import EVAL_SEED, Evaluation  # noqa: E402
+from game.sim.levels import ARCADE  # noqa: E402
+from game.wiring.learning import learner_config  # noqa: E402
 
 GOAL = 0.9
 RESULTS = Path(__file__).resolve().parent / "results" / "arcade_learning.json"

@@ -276,8 +276,8 @@ def main() -> int:
         # The learner's first early_steps run a high replay ratio (many gradient steps per
         # env step); a third phase measures max speed in the steady state that follows.
         sys.path.insert(0, str(ROOT))
-        from game.learning import learner_config
-        from game.levels import LEVELS
+        from game.sim.levels import LEVELS
+        from game.wiring.learning import learner_config
 
         early = learner_config(LEVELS[args.level]).early_steps
         if args.autosave_s is None and args.flock == 1:

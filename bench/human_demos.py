@@ -21,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from game.evaluation import Evaluation  # noqa: E402
-from game.learning import new_learner  # noqa: E402
-from game.levels import CLASSIC  # noqa: E402
-from game.physics import FALL, JUMP  # noqa: E402
-from game.rollout import Rollout  # noqa: E402
+from game.sim.actions import FALL, JUMP  # noqa: E402
+from game.sim.evaluation import Evaluation  # noqa: E402
+from game.sim.levels import CLASSIC  # noqa: E402
+from game.sim.rollout import Rollout  # noqa: E402
+from game.wiring.learning import new_learner  # noqa: E402
 
 GOAL = 0.99
 DEMO_FLIGHTS = 3

@@ -36,14 +36,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from game.arcade import (  # noqa: E402
+from game.sim.actions import FALL, JUMP  # noqa: E402
+from game.sim.arcade import (  # noqa: E402
     PHYSICS,
     TICKS_PER_SECOND,
     ArcadeWorld,
     course_draws,
     course_key,
 )
-from game.physics import FALL, JUMP  # noqa: E402
 
 GOAL_GATES = 20
 RESULTS = Path(__file__).resolve().parent / "results" / "human_play.json"

@@ -20,9 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from game.learning import new_learner  # noqa: E402
-from game.levels import CLASSIC, LEVELS, Level  # noqa: E402
-from game.rollout import Rollout  # noqa: E402
+from game.sim.levels import CLASSIC, LEVELS, Level  # noqa: E402
+from game.sim.rollout import Rollout  # noqa: E402
+from game.wiring.learning import new_learner  # noqa: E402
 
 STEPS_PER_FRAME = 84
 """5,000 env steps/s at 60 frames/s."""
@@ -32,7 +32,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "learner_cost.json"
 def measure(level: Level, steps: int, seed: int = 0) -> dict:
     """Times every act+observe over ``steps`` env steps of online learning.
 
-    The loop is written out here, not ``game.rollout``'s, because it times the learner's
+    The loop is written out here, not ``game.sim.rollout``'s, because it times the learner's
     two calls apart from the world's step.
     """
     learner = new_learner(level, seed=seed)

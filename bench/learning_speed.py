@@ -22,12 +22,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from seed_port import SeedPort  # noqa: E402
+
 from ai.config import config_to_dict  # noqa: E402
-from ai.seed_port import SeedPort  # noqa: E402
-from game.evaluation import Evaluation  # noqa: E402
-from game.learning import learner_config, new_learner  # noqa: E402
-from game.levels import CLASSIC  # noqa: E402
-from game.rollout import Rollout  # noqa: E402
+from game.sim.evaluation import Evaluation  # noqa: E402
+from game.sim.levels import CLASSIC  # noqa: E402
+from game.sim.rollout import Rollout  # noqa: E402
+from game.wiring.learning import learner_config, new_learner  # noqa: E402
 
 EARLY_STEPS = (300, 1024, 4096)
 GOAL = 0.99

@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from game.arcade import ArcadeBatch  # noqa: E402
-from game.oracle import CHUNK_COURSES, oracle_plans, oracle_scores  # noqa: E402
+from game.sim.arcade import ArcadeBatch  # noqa: E402
+from game.sim.oracle import CHUNK_COURSES, oracle_plans, oracle_scores  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "oracle_cost.json"
 

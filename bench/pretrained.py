@@ -31,10 +31,10 @@ from safetensors.numpy import load_file
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from game.evaluation import EVAL_SEED, Evaluation  # noqa: E402
-from game.learning import load_pilot, pretrained_path  # noqa: E402
-from game.levels import ARCADE, LEVELS  # noqa: E402
-from game.train import LIVE_EVAL_EPISODES, LIVE_EVAL_SEED  # noqa: E402
+from game.commands.train import LIVE_EVAL_EPISODES, LIVE_EVAL_SEED  # noqa: E402
+from game.sim.evaluation import EVAL_SEED, Evaluation  # noqa: E402
+from game.sim.levels import ARCADE, LEVELS  # noqa: E402
+from game.wiring.learning import load_pilot, pretrained_path  # noqa: E402
 
 EPISODES = {"classic": 10_000, "arcade": 1_000}
 GOALS = {"classic": 1.0, "arcade": 0.99}

@@ -5,7 +5,7 @@ Run::
     python bench/record.py                 # 30 s of arcade and classic, GIF and MP4, 400 px,
                                            # and the README's flock GIF (record --learn)
 
-Each case runs ``game.cli.main(["record", ...])`` in this process (the pilot load and
+Each case runs ``game.commands.cli.main(["record", ...])`` in this process (the pilot load and
 the first-frame sprite scaling included; Python start-up and imports not) and reports
 the wall time, real-time factor (film seconds per second of work) and file size. The
 flock row is the README's ``docs/flock.gif`` command (``FLOCK_ARGS``): a fresh flock of 64
@@ -28,11 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from game.cli import main as cli_main  # noqa: E402
+from game.commands.cli import main as cli_main  # noqa: E402
 
 FLOCK_ARGS = ["--learn", "--flock", "64", "--seconds", "60", "--speedup", "5", "--fps", "8",
               "--size", "320", "--seed", "0"]
-"""The README's ``docs/flock.gif`` (see ``game.record``)."""
+"""The README's ``docs/flock.gif`` (see ``game.commands.record``)."""
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ Run::
 
 For each level and capacity a real ``ai.Learner`` is built, its replay memory filled
 to the brim with random transitions (both rings), and its state is saved with
-``ai.store.Store`` into a temp folder on the same disk as ``--dir`` (default: the
+``ai.store.store.Store`` into a temp folder on the same disk as ``--dir`` (default: the
 system temp folder), then loaded back. Timed parts:
 
 * ``state_ms``: ``Learner.state()`` (the learner copies its arrays)
@@ -48,10 +48,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ai import Learner  # noqa: E402
-from ai.store import BackgroundSaver, Store  # noqa: E402
+from ai.store.store import BackgroundSaver, Store  # noqa: E402
 from game import make_world  # noqa: E402
-from game.learning import learner_config, new_learner  # noqa: E402
-from game.levels import LEVELS  # noqa: E402
+from game.sim.levels import LEVELS  # noqa: E402
+from game.wiring.learning import learner_config, new_learner  # noqa: E402
 
 
 def full_learner(level: str, ring: int, terminal: int, seed: int = 0) -> Learner:

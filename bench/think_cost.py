@@ -4,7 +4,7 @@
     python bench/think_cost.py --seconds 60 --note "quiet machine"
 
 The real session flies the shipped pilot (learning off, so the figures are the overlay's,
-not the learner's) at 1x, one simulated 60 Hz frame at a time, and ``game.thinking.Thinker``
+not the learner's) at 1x, one simulated 60 Hz frame at a time, and ``game.play.thinking.Thinker``
 refreshes as it does in the window (its clock is the simulated one). Reported per refresh:
 the planned path (greedy policy rolled forward on a copy of the world), the oracle's path
 (arcade: ``oracle.plan_from``; classic: all 2^10 sequences on a batch) and the policy map
@@ -27,11 +27,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from game import thinking  # noqa: E402
-from game.learning import load_pilot, new_learner, pretrained_path  # noqa: E402
-from game.levels import LEVELS  # noqa: E402
-from game.oracle import search  # noqa: E402
-from game.session import Session  # noqa: E402
+from game.play import thinking  # noqa: E402
+from game.play.session import Session  # noqa: E402
+from game.sim.levels import LEVELS  # noqa: E402
+from game.sim.oracle import search  # noqa: E402
+from game.wiring.learning import load_pilot, new_learner, pretrained_path  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "think_cost.json"
 FRAME_S = 1 / 60
@@ -68,7 +68,7 @@ def scenario(level: str, flock: int, seconds: float, seed: int) -> dict:
     # The thinker's refresh timers run on simulated time; its costs on the real clock.
     thinker = thinking.Thinker(courses=spec.name == "arcade", clock=clock)
     thinker.keep_costs = 10**9  # every refresh of the run, not the window's latest few
-    # As the window does before play (game.app._play): without it a full collection of the
+    # As the window does before play (game.ui.app._play): without it a full collection of the
     # setup's objects (torch's among them) lands in some frame, ~100 ms, whoever allocates.
     gc.collect()
     gc.freeze()

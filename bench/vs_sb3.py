@@ -2,7 +2,7 @@
 
 Both learn from scratch on the same env-step budget and the same seeds:
 
-* ours: ``game.train.train_learner(ARCADE, steps, seed, envs=1)``, the in-game
+* ours: ``game.commands.train.train_learner(ARCADE, steps, seed, envs=1)``, the in-game
   defaults with one flyer (what ``main.py train --level arcade --envs 1`` runs);
 * SB3: ``stable_baselines3.DQN`` on ``flyer/Arcade-v0`` through Gymnasium, with the
   hyperparameters RL Baselines3 Zoo tunes for CartPole-v1 (the closest small
@@ -33,9 +33,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import game  # noqa: E402,F401  (registers flyer/Arcade-v0)
-from game.evaluation import EVAL_SEED, Evaluation  # noqa: E402
-from game.levels import ARCADE  # noqa: E402
-from game.train import train_learner  # noqa: E402
+from game.commands.train import train_learner  # noqa: E402
+from game.sim.evaluation import EVAL_SEED, Evaluation  # noqa: E402
+from game.sim.levels import ARCADE  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "vs_sb3.json"
 

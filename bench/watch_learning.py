@@ -1,11 +1,11 @@
 """Watch it learn, headless: the game's own session with a fresh learner, scored by the skill meter.
 
-For each seed a fresh learner (the level's preset) flies in ``game.session.Session`` with the
-default flock (``--flock``'s default, ``game.flock.DEFAULT_FLOCK``), as ``python main.py
+For each seed a fresh learner (the level's preset) flies in ``game.play.session.Session`` with the
+default flock (``--flock``'s default, ``game.play.flock.DEFAULT_FLOCK``), as ``python main.py
 --pilot autopilot`` runs it, without the window:
 
 * **1x**: the window's 60 Hz frames on a simulated clock (``Session.advance``), so the flock
-  ticks and learns exactly as in the window (``game.flock_play.FlockPlay``: decisions played
+  ticks and learns exactly as in the window (``game.play.flock_play.FlockPlay``: decisions played
   back tick by tick, gradient steps spread over the ticks). score/oracle of the greedy pilot
   on the skill meter's held-out set at 30, 60, 120 and 180 s of play; the real compute of each
   simulated second (flying + learning, not the skill readings) must fit in one second for
@@ -17,10 +17,10 @@ default flock (``--flock``'s default, ``game.flock.DEFAULT_FLOCK``), as ``python
   ``bench/frame_time.py``'s and ``bench/watch_window.py``'s.
 * ``--part efficiency``: env steps to reach 0.9 of the oracle for one flyer (the game's single
   flyer: the preset's own replay schedule) and for the flock (``--efficiency-seeds``).
-* ``--part compare``: both restart schemes at the 1x pace (``game.flock.Flock`` directly).
+* ``--part compare``: both restart schemes at the 1x pace (``game.play.flock.Flock`` directly).
 * ``--part ratios``: replay ratios at max against env steps, gradient steps and compute.
 * ``--part pretrained``: the shipped pilot with learning on (``Learner.load_pilot``): a flock
-  at max (``FROM_PILOT_LADDER``) and the window's single flyer (``game.rollout.Rollout``, the
+  at max (``FROM_PILOT_LADDER``) and the window's single flyer (``game.sim.rollout.Rollout``, the
   preset's schedule), score/oracle of the greedy (flying) weights as they learn.
 
 Each part merges its figures into ``bench/results/watch_learning.json``.
@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from game.flock import (  # noqa: E402
+from game.play.flock import (  # noqa: E402
     DEFAULT_FLOCK,
     FROM_PILOT_LADDER,
     REPLAY_RATIO_1X,
@@ -56,12 +56,12 @@ from game.flock import (  # noqa: E402
     Flock,
     SkillMeter,
 )
-from game.learning import load_pilot, new_learner, pretrained_path  # noqa: E402
-from game.levels import LEVELS  # noqa: E402
-from game.rollout import Rollout  # noqa: E402
-from game.session import Session  # noqa: E402
-from game.speed import SPEEDS  # noqa: E402
+from game.play.session import Session  # noqa: E402
+from game.play.speed import SPEEDS  # noqa: E402
+from game.sim.levels import LEVELS  # noqa: E402
+from game.sim.rollout import Rollout  # noqa: E402
 from game.ui.pacing import WORK_TARGET_MAX_S  # noqa: E402
+from game.wiring.learning import load_pilot, new_learner, pretrained_path  # noqa: E402
 
 FRAME_HZ = 60
 """Frames per simulated second (the window's 60 Hz timeline)."""

@@ -1,26 +1,31 @@
-"""Gravity Flyer's simulation: numpy only, no window. Importing it registers the envs."""
+"""Gravity Flyer: an arcade flyer under gravity with a Q-network autopilot that learns live.
+
+The folders are the layers, lowest first; each one's ``__init__`` says what it may import:
+
+- ``game.sim``: the worlds, levels, oracle, rollouts, envs and pictures (numpy only);
+- ``game.play``: the game loop without a window (session, flock, thinking);
+- ``game.wiring``: the ``ai`` learner wired to the levels, and the user's files;
+- ``game.ui``: the window (the only pyglet code);
+- ``game.commands``: the command line and the headless commands.
+
+Rules: this package root imports ``game.sim`` only, to register the Gymnasium envs and to
+re-export the simulation's names (``from game import make_world``).
+"""
 
 from __future__ import annotations
 
-import gymnasium as gym
-
-from game.arcade import ArcadeBatch, ArcadeWorld, Course, make_course
-from game.classic import ClassicBatch, ClassicWorld
-from game.levels import LEVELS
-from game.physics import FALL, JUMP
-
-for _name, _entry in (("flyer/Classic-v0", "Classic"), ("flyer/Arcade-v0", "Arcade")):
-    if _name not in gym.registry:
-        gym.register(id=_name, entry_point=f"game.envs:{_entry}Env",
-                     vector_entry_point=f"game.envs:{_entry}VectorEnv")
-
-
-def make_world(level: str, seed: int | None = None):
-    """The game's scalar world for the level called ``level`` (``LEVELS[level].world``)."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
-    return LEVELS[level].world(seed)
-
+from game.sim import (
+    FALL,
+    JUMP,
+    LEVELS,
+    ArcadeBatch,
+    ArcadeWorld,
+    ClassicBatch,
+    ClassicWorld,
+    Course,
+    make_course,
+    make_world,
+)
 
 __all__ = ["FALL", "JUMP", "LEVELS", "ArcadeBatch", "ArcadeWorld", "ClassicBatch", "ClassicWorld",
            "Course", "make_course", "make_world"]

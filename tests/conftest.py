@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from game.levels import CLASSIC
-from game.rollout import Rollout
+from game.sim.levels import CLASSIC
+from game.sim.rollout import Rollout
 
 
 def fly(learner: Any, steps: int, world_seed: int = 100, world: Any = None) -> Any:

@@ -7,13 +7,13 @@ import csv
 import numpy as np
 import pytest
 
-import game.train
-from game.cli import main
-from game.evaluation import Evaluation
-from game.learning import load_pilot
-from game.levels import ARCADE
-from game.oracle import oracle_scores
-from game.train import train_learner
+import game.commands.train
+from game.commands.cli import main
+from game.commands.train import train_learner
+from game.sim.evaluation import Evaluation
+from game.sim.levels import ARCADE
+from game.sim.oracle import oracle_scores
+from game.wiring.learning import load_pilot
 
 
 @pytest.mark.slow
@@ -51,8 +51,8 @@ def test_evaluation_scores_the_runs_its_oracle_searched():
 
 def test_train_cli_writes_pilot_card_and_curve(tmp_path, capsys, monkeypatch):
     # Smaller held-out sets than a real run (1,000 for the card) keep this test fast.
-    monkeypatch.setattr(game.train, "CARD_EVAL_EPISODES", 30)
-    monkeypatch.setattr(game.train, "LIVE_EVAL_EPISODES", 10)
+    monkeypatch.setattr(game.commands.train, "CARD_EVAL_EPISODES", 30)
+    monkeypatch.setattr(game.commands.train, "LIVE_EVAL_EPISODES", 10)
     out = tmp_path / "arcade.safetensors"
     code = main(["train", "--level", "arcade", "--envs", "4", "--steps", "1000", "--seed", "1",
                  "--out", str(out), "--no-progress"])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from game import ArcadeBatch, ArcadeWorld, ClassicBatch, ClassicWorld
-from game.arcade import CourseRules, make_course, make_courses
-from game.oracle import oracle_plans
+from game.sim.arcade import CourseRules, make_course, make_courses
+from game.sim.oracle import oracle_plans
 
 
 def bits(a: np.ndarray) -> bytes:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from game.evaluation import Evaluation
-from game.learning import load_pilot
-from game.levels import CLASSIC
+from game.sim.evaluation import Evaluation
+from game.sim.levels import CLASSIC
+from game.wiring.learning import load_pilot
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,8 @@ import pytest
 import test_window
 
 import game  # noqa: F401  (registers the environments)
-from game import arcade, classic
-from game.oracle import oracle_plan
+from game.sim import arcade, classic
+from game.sim.oracle import oracle_plan
 
 ENV_IDS = ("flyer/Classic-v0", "flyer/Arcade-v0")
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def test_checker_with_its_render_check_and_the_human_window_shows_the_frames(
         import numpy as np
         from gymnasium.utils.env_checker import check_env
         import game
-        from game import raster
+        from game.sim import raster
 
         for env_id in ("flyer/Classic-v0", "flyer/Arcade-v0"):
             env = gym.make(env_id, render_mode="rgb_array")

@@ -18,11 +18,11 @@ import pytest
 from conftest import fly
 
 from ai.autopilot import Autopilot
-from ai.store import Store
-from game.evaluation import EVAL_SEED, Evaluation
-from game.learning import new_learner
-from game.levels import CLASSIC
-from game.saved import learner_store
+from ai.store.store import Store
+from game.commands.saved import learner_store
+from game.sim.evaluation import EVAL_SEED, Evaluation
+from game.sim.levels import CLASSIC
+from game.wiring.learning import new_learner
 
 ROOT = Path(__file__).resolve().parent.parent
 EPISODES = 300

@@ -12,11 +12,11 @@ import torch
 
 from ai import Learner, LearnerConfig
 from ai.learner import LearnerState
-from game.evaluation import Evaluation
-from game.flock import Flock, SkillMeter
-from game.learning import learner_config, learner_from_state, new_learner
-from game.levels import ARCADE, CLASSIC
-from game.physics import JUMP
+from game.play.flock import Flock, SkillMeter
+from game.sim.actions import JUMP
+from game.sim.evaluation import Evaluation
+from game.sim.levels import ARCADE, CLASSIC
+from game.wiring.learning import learner_config, learner_from_state, new_learner
 
 
 def small_arcade(seed: int = 0, **changes) -> Learner:
@@ -243,7 +243,7 @@ def test_skill_meter_agrees_with_a_direct_evaluation() -> None:
 
 
 def test_skill_process_reads_what_the_meter_reads() -> None:
-    from game.skill_process import SkillProcess
+    from game.play.skill_process import SkillProcess
 
     learner = small_arcade(seed=12)
     Flock(ARCADE, learner, n=16, seed=12).run(150)
@@ -268,8 +268,8 @@ def test_skill_process_reads_what_the_meter_reads() -> None:
 # ---- learning on from the shipped pilot -------------------------------------------------------
 
 def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
-    from game.flock import FROM_PILOT_LADDER, REPLAY_RATIO_MAX
-    from game.learning import load_pilot, pretrained_path
+    from game.play.flock import FROM_PILOT_LADDER, REPLAY_RATIO_MAX
+    from game.wiring.learning import load_pilot, pretrained_path
 
     pilot, _ = load_pilot(pretrained_path("arcade"), ARCADE)
     meter = SkillMeter(ARCADE, episodes=40, seed=777)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from game.flock import REPLAY_RATIO_MAX
-from game.flock_play import FlockPlay, SkillWatch
-from game.learning import new_learner
-from game.levels import LEVELS
-from game.phases import Phase
-from game.session import Session
-from game.ui.flock_panel import FlockPanel, FlockState
+from game.play.flock import REPLAY_RATIO_MAX
+from game.play.flock_play import FlockPlay, SkillWatch
+from game.play.phases import Phase
+from game.play.session import Session
+from game.sim.levels import LEVELS
+from game.ui.hud.flock_panel import FlockPanel, FlockState
+from game.ui.hud.panels import Sources
 from game.ui.layout import layout
-from game.ui.panels import Sources
+from game.wiring.learning import new_learner
 
 FRAME = 1 / 60
 
@@ -178,7 +178,7 @@ class _Book:
 
 
 def test_the_flocks_leader_sets_the_autopilots_best():
-    from game.learning import load_pilot, pretrained_path
+    from game.wiring.learning import load_pilot, pretrained_path
 
     level = LEVELS["arcade"]
     learner = new_learner(level, seed=3)

@@ -25,11 +25,11 @@ from conftest import fly
 from test_window import Game, wait_for
 
 from ai import Learner
-from ai.store import KEEP, BackgroundSaver, Store, learner_folder
+from ai.store.store import KEEP, BackgroundSaver, Store, learner_folder
 from game import make_world
-from game.autosave import Autosave
-from game.learning import new_learner
-from game.levels import CLASSIC
+from game.sim.levels import CLASSIC
+from game.wiring.autosave import Autosave
+from game.wiring.learning import new_learner
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_PILOT = ROOT / "assets" / "pilots" / "classic.safetensors"

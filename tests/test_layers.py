@@ -14,9 +14,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("game", "ai")
-SIMULATION = ("game.physics", "game.classic", "game.arcade", "game.oracle", "game.levels",
-              "game.rollout", "game.envs", "game.evaluation", "game.thinking")
-"""Modules that must import with pyglet, torch and ``ai`` unavailable."""
+MAY_IMPORT = {
+    "game": ("game.sim",),
+    "game.errors": (),
+    "game.sim": ("game.sim", "game.errors"),
+    "game.play": ("game.sim", "game.play", "game.errors", "ai.mlp", "ai.protocol"),
+    "game.wiring": ("game.sim", "game.play", "game.wiring", "game.errors", "ai"),
+    "game.ui": ("game.sim", "game.play", "game.wiring", "game.ui", "game.errors", "ai"),
+    "game.commands": ("game", "ai"),
+    "ai": ("ai",),
+}
+"""What each layer may import, by dotted prefix; each folder's ``__init__`` says the same."""
+MAX_MODULES = 16
+"""Most modules directly in one folder (``__init__`` not counted)."""
 
 
 def modules() -> dict[str, Path]:
@@ -29,6 +39,15 @@ def modules() -> dict[str, Path]:
     return out
 
 
+def _layer(name: str) -> str:
+    """The key of ``MAY_IMPORT`` that ``name`` belongs to (the longest matching prefix)."""
+    return max((k for k in MAY_IMPORT if name == k or name.startswith(k + ".")), key=len)
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
 def _is_type_checking(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
@@ -36,16 +55,16 @@ def _is_type_checking(node: ast.AST) -> bool:
 def imports(path: Path, known: set[str], top_level_only: bool) -> set[str]:
     """The project modules ``path`` imports (``from a import b`` counts ``a.b`` if a module).
 
-    With ``top_level_only`` only imports that run when the module is imported count
-    (not those inside functions or ``if TYPE_CHECKING``).
+    Imports under ``if TYPE_CHECKING`` never run and never count. With ``top_level_only``
+    only imports that run when the module is imported count, not those inside functions.
     """
     tree = ast.parse(path.read_text())
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
         for child in ast.iter_child_nodes(node):
-            if top_level_only and (isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                      ast.Lambda)) or _is_type_checking(child)):
+            if _is_type_checking(child) or (top_level_only and isinstance(
+                    child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))):
                 continue
             if isinstance(child, ast.Import):
                 found.update(a.name for a in child.names)
@@ -78,10 +97,34 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_no_import_circle_between_or_inside_the_packages() -> None:
+def graph(top_level_only: bool) -> dict[str, set[str]]:
+    """Each module's project imports."""
     mods = modules()
-    graph = {name: imports(path, set(mods), top_level_only=True) for name, path in mods.items()}
-    assert cycles(graph) == []
+    return {name: imports(path, set(mods), top_level_only) for name, path in mods.items()}
+
+
+def test_no_import_circle_counting_imports_inside_functions() -> None:
+    assert cycles(graph(top_level_only=False)) == []
+
+
+def test_each_layer_imports_only_what_its_init_allows() -> None:
+    wrong = [f"{name} -> {dep}" for name, deps in graph(top_level_only=False).items()
+             for dep in sorted(deps) if not _under(dep, MAY_IMPORT[_layer(name)])]
+    assert wrong == []
+
+
+def test_the_rule_check_sees_a_function_level_import_upwards() -> None:
+    assert not _under("game.wiring.learning", MAY_IMPORT[_layer("game.sim.evaluation")])
+    assert _under("game.sim.levels", MAY_IMPORT[_layer("game.play.flock")])
+
+
+def test_every_folder_says_what_it_may_import_and_stays_small() -> None:
+    for package in PACKAGES:
+        for init in sorted((ROOT / package).rglob("__init__.py")):
+            doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+            assert "Rules:" in doc or init.parent.name in PACKAGES, init
+            n = len([p for p in init.parent.glob("*.py") if p.name != "__init__.py"])
+            assert n <= MAX_MODULES, f"{init.parent}: {n} modules"
 
 
 def test_the_cycle_finder_finds_a_circle() -> None:
@@ -117,13 +160,22 @@ BLOCKER = textwrap.dedent("""
 
 
 def test_simulation_imports_with_pyglet_torch_and_ai_blocked() -> None:
-    r = subprocess.run([sys.executable, "-c", BLOCKER, *SIMULATION], cwd=ROOT,
+    sim = [name for name in modules() if _layer(name) == "game.sim"]
+    r = subprocess.run([sys.executable, "-c", BLOCKER, *sim], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+def test_the_game_loop_imports_with_pyglet_and_torch_blocked() -> None:
+    play = [name for name in modules() if _layer(name) == "game.play"]
+    code = BLOCKER.replace('{"pyglet", "torch", "ai"}', '{"pyglet", "torch"}')
+    r = subprocess.run([sys.executable, "-c", code, *play], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
 
 
 def test_the_blocker_blocks() -> None:
-    r = subprocess.run([sys.executable, "-c", BLOCKER, "game.learning"], cwd=ROOT,
+    r = subprocess.run([sys.executable, "-c", BLOCKER, "game.wiring.learning"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "blocked: ai" in r.stderr
 

@@ -16,8 +16,8 @@ from safetensors.torch import save as st_save_torch
 from ai import Learner, LearnerConfig, LearnerState, PilotError, StateError
 from ai.learner import double_dqn_targets
 from ai.qnet import QNet, numpy_forward
-from game.evaluation import Evaluation
-from game.levels import CLASSIC
+from game.sim.evaluation import Evaluation
+from game.sim.levels import CLASSIC
 
 OBS = 2
 """The classic level's observation size: these tests fly classic (its preset is the default

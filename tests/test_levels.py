@@ -7,10 +7,12 @@ import pytest
 from conftest import as_format_3
 
 from ai.errors import StateError
-from game import arcade, classic, make_world, physics
-from game.learning import LEGACY_META, learner_config, learner_from_state, new_learner
-from game.levels import ARCADE, CLASSIC, LEVELS
-from game.physics import FALL, JUMP
+from game import make_world
+from game.sim import actions as physics
+from game.sim import arcade, classic
+from game.sim.actions import FALL, JUMP
+from game.sim.levels import ARCADE, CLASSIC, LEVELS
+from game.wiring.learning import LEGACY_META, learner_config, learner_from_state, new_learner
 
 MODULES = {"classic": classic, "arcade": arcade}
 

@@ -13,8 +13,8 @@ from conftest import as_format_3
 from ai.learner import Learner, LearnerState, double_dqn_targets
 from ai.optim import FlatAdam, dqn_loss_and_grad
 from ai.qnet import QNet, numpy_forward
-from game.learning import learner_config, learner_from_state, new_learner
-from game.levels import CLASSIC, LEVELS
+from game.sim.levels import CLASSIC, LEVELS
+from game.wiring.learning import learner_config, learner_from_state, new_learner
 
 
 def _batch(rng: np.random.Generator, b: int, obs_size: int) -> dict[str, np.ndarray]:
@@ -121,7 +121,7 @@ def test_a_format_2_state_loads_and_takes_the_levels_new_settings(level: str) ->
     config = {k: v for k, v in state.meta["config"].items() if k != "pilot_average_updates"}
     tensors = {k: v for k, v in state.tensors.items() if k != "pilot"}
     spec = LEVELS[level]
-    # As if saved under today's physics (game.learning refuses an old save of another one).
+    # As if saved under today's physics (game.wiring.learning refuses an old save of another one).
     old = Learner.from_state(
         LearnerState(tensors, state.arrays, {**state.meta, "format_version": 2, "config": config}),
         expect=spec.meta, defaults=learner_config(spec),

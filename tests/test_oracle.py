@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 
 from game import ArcadeBatch, ArcadeWorld, make_course
-from game.arcade import PHYSICS, Course, CourseRules
-from game.oracle import oracle_plan, oracle_plans, oracle_scores, search
+from game.sim.arcade import PHYSICS, Course, CourseRules
+from game.sim.oracle import oracle_plan, oracle_plans, oracle_scores, search
 
 
 def start_speeds(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import game.arcade as arcade
-import game.classic as classic
+import game.sim.arcade as arcade
+import game.sim.classic as classic
 from ai import Autopilot, PilotError
 from game import FALL, JUMP, ArcadeWorld, ClassicWorld
-from game.cli import main
-from game.learning import load_pilot
-from game.levels import ARCADE
+from game.commands.cli import main
+from game.sim.levels import ARCADE
+from game.wiring.learning import load_pilot
 
 
 def test_each_level_has_its_own_physics_version_and_tick_rate() -> None:

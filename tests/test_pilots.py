@@ -9,10 +9,10 @@ import pytest
 from safetensors.numpy import load_file, save_file
 
 from ai import Autopilot, PilotError
-from game.cli import main
-from game.evaluation import Evaluation
-from game.learning import load_pilot, pretrained_path
-from game.levels import ARCADE, CLASSIC, LEVELS
+from game.commands.cli import main
+from game.sim.evaluation import Evaluation
+from game.sim.levels import ARCADE, CLASSIC, LEVELS
+from game.wiring.learning import load_pilot, pretrained_path
 
 CARD_KEYS = ("level", "physics_version", "observation", "training_steps", "seed", "command",
              "evaluation", "date")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from game import raster
+from game.sim import raster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,7 +123,7 @@ def test_curve_png_of_a_training_csv(tmp_path: Path) -> None:
 
 
 def test_train_writes_its_learning_curve_png_next_to_the_csv(tmp_path: Path) -> None:
-    from game.cli import main
+    from game.commands.cli import main
 
     out = tmp_path / "pilot.safetensors"
     assert main(["train", "--level", "classic", "--steps", "400", "--seed", "1", "--out",

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 import game  # noqa: F401  (registers the environments)
-from game.cli import main
+from game.commands.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,8 +36,8 @@ def _gif_frames(path: Path, fps: float) -> list[np.ndarray]:
 
 def _env_frames(level: str, n: int, size: int, seed: int = 0) -> list[np.ndarray]:
     """The first ``n`` rgb_array frames of the shipped pilot flying (one run, no reset)."""
-    from game.learning import load_pilot, pretrained_path
-    from game.levels import LEVELS
+    from game.sim.levels import LEVELS
+    from game.wiring.learning import load_pilot, pretrained_path
 
     pilot, _ = load_pilot(pretrained_path(level), LEVELS[level])
     env = gym.make(f"flyer/{level.title()}-v0", render_mode="rgb_array", width=size,
@@ -88,9 +88,9 @@ def test_mp4_holds_the_flight_at_the_decision_rate(tmp_path: Path) -> None:
 
 
 def test_record_from_the_learner_saved_in_the_data_folder(tmp_path: Path) -> None:
-    from ai.store import Store
-    from game.learning import new_learner
-    from game.levels import LEVELS
+    from ai.store.store import Store
+    from game.sim.levels import LEVELS
+    from game.wiring.learning import new_learner
 
     learner = new_learner(LEVELS["classic"], seed=3)
     assert Store.for_data_dir(tmp_path, "classic").save(learner.state()).ok
@@ -102,8 +102,8 @@ def test_record_from_the_learner_saved_in_the_data_folder(tmp_path: Path) -> Non
 
 
 def _flock_film(seed: int = 0, n: int = 6, seconds: float = 2.0, level: str = "arcade"):
-    from game.levels import LEVELS
-    from game.record import FlockFilm
+    from game.commands.record import FlockFilm
+    from game.sim.levels import LEVELS
 
     return FlockFilm(LEVELS[level], n=n, seconds=seconds, speedup=2.0, fps=5.0, seed=seed,
                      size=200)
@@ -147,7 +147,7 @@ def test_flock_film_caption_follows_the_play_time() -> None:
 
 @pytest.mark.parametrize("level", ["arcade", "classic"])
 def test_every_caption_character_is_in_the_font(level: str) -> None:
-    from game.raster import DIGITS
+    from game.sim.raster import DIGITS
 
     film = _flock_film(level=level)
     lines = film.caption(123, 45, 6) + film.caption(0, 0, 0)
@@ -157,7 +157,7 @@ def test_every_caption_character_is_in_the_font(level: str) -> None:
 def test_flock_film_draws_every_flyer_translucent() -> None:
     from dataclasses import replace
 
-    from game.raster import FLOCK_ALPHA
+    from game.sim.raster import FLOCK_ALPHA
 
     film = _flock_film(n=6, seconds=4.0)
     shown = 0
@@ -184,7 +184,7 @@ def test_flock_film_draws_every_flyer_translucent() -> None:
 
 def test_the_flock_is_tinted_cool_blue() -> None:
     """On black, a flock flyer is exactly its sprite times the tint times the opacity."""
-    from game.raster import FLOCK_ALPHA, FLOCK_TINT, Painter, Scene, sprite
+    from game.sim.raster import FLOCK_ALPHA, FLOCK_TINT, Painter, Scene, sprite
 
     painter = Painter(200, 200)
     painter.background = np.zeros_like(painter.background)
@@ -264,7 +264,7 @@ def test_a_missing_video_extra_is_one_line(tmp_path: Path, capsys, monkeypatch) 
 def test_record_needs_no_display(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     out = subprocess.run([sys.executable, "-c", (
-        "import sys; from game.cli import main; "
+        "import sys; from game.commands.cli import main; "
         f"code = main(['record', '--out', {str(tmp_path / 'f.gif')!r}, '--seconds', '1', "
         "'--size', '48', '--level', 'classic']); print(code, 'pyglet' in sys.modules)")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -1,12 +1,12 @@
-"""The one agent loop (``game.rollout``): what reaches the learner, single and batched."""
+"""The one agent loop (``game.sim.rollout``): what reaches the learner, single and batched."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from game.levels import ARCADE, CLASSIC
-from game.physics import FALL, JUMP
-from game.rollout import BatchRollout, Rollout, fly_once, step_agent
+from game.sim.actions import FALL, JUMP
+from game.sim.levels import ARCADE, CLASSIC
+from game.sim.rollout import BatchRollout, Rollout, fly_once, step_agent
 
 
 class Recorder:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ai.atomic import TEMP_SUFFIX
-from game.scores import FILE_NAME, ScoreBook
+from game.wiring.best_scores import FILE_NAME, ScoreBook
 
 
 def test_best_is_kept_per_level_and_kind_and_survives_a_restart(tmp_path):

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from game import make_world
-from game.autosave import Autosave
-from game.events import Crashed, Jumped, NewBest, RunStarted, Scored
-from game.physics import FALL, JUMP
-from game.pilots import Pilots
-from game.scores import ScoreBook
-from game.session import PauseReason, Phase, Session, SessionConfig
-from game.speed import SPEEDS, TICK_RATES
+from game.play.events import Crashed, Jumped, NewBest, RunStarted, Scored
+from game.play.pilots import Pilots
+from game.play.session import PauseReason, Phase, Session, SessionConfig
+from game.play.speed import SPEEDS, TICK_RATES
+from game.sim.actions import FALL, JUMP
+from game.wiring.autosave import Autosave
+from game.wiring.best_scores import ScoreBook
 
 
 class FakeLearner:

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from ai.atomic import TEMP_SUFFIX
-from ai.store import (
+from ai.store.store import (
     BackgroundSaver,
     LearnerState,
     Snapshot,
@@ -307,7 +307,7 @@ RESUME_SEEDS = {"learner": 7, "world": 11}
 
 def fly(learner, world, steps: int) -> None:
     """The game's loop without a window: act, step the world, learn, restart after a flight."""
-    from game.physics import JUMP
+    from game.sim.actions import JUMP
 
     obs = world.observation()
     for _ in range(steps):
@@ -329,7 +329,7 @@ def world_state(world) -> dict:
 
 
 def restore_world(d: dict):
-    from game.classic import ClassicWorld
+    from game.sim.classic import ClassicWorld
 
     world = ClassicWorld(seed=0)
     world.x, world.y, world.v_y, world.t, world.done = d["x"], d["y"], d["v_y"], d["t"], d["done"]
@@ -354,7 +354,7 @@ def resume_child(folder: str, steps: int) -> None:
 
 def test_resume_in_a_new_process_is_bit_identical_to_one_run(tmp_path):
     from ai import Learner, LearnerConfig
-    from game.classic import ClassicWorld
+    from game.sim.classic import ClassicWorld
 
     # A quicker schedule than the game's, so the run crosses the learning start, target
     # syncs, the early-phase lr switch and epsilon's floor, in both halves.

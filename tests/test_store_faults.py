@@ -23,7 +23,7 @@ from test_store import assert_same_state
 import ai.atomic
 from ai import Learner, LearnerConfig
 from ai.atomic import TEMP_SUFFIX
-from ai.store import BackgroundSaver, LearnerState, StateSpec, Store
+from ai.store.store import BackgroundSaver, LearnerState, StateSpec, Store
 
 SUFFIX = {"weights": "weights.safetensors", "memory": "memory.npz", "state": "state.json",
           "manifest": "manifest.json"}

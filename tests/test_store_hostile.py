@@ -24,7 +24,7 @@ from test_store_faults import contents, gen_file, resign
 
 import ai.atomic
 from ai import Autopilot, PilotError
-from ai.store import Store
+from ai.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DEEP = b"[" * 200_000
@@ -36,9 +36,9 @@ _CHILD = r"""
 import json, resource, sys
 kind, target = sys.argv[1], sys.argv[2]
 if kind == "store":
-    from ai.store import Store
+    from ai.store.store import Store
 else:
-    from game.scores import ScoreBook
+    from game.wiring.best_scores import ScoreBook
 # 1 GiB of address space more than the imports took: reading /dev/zero fails fast
 # with MemoryError instead of taking the machine's memory.
 with open("/proc/self/status") as f:
@@ -313,7 +313,7 @@ def test_a_save_that_still_cannot_fit_says_how_old_the_newest_save_is(tmp_path, 
 
 _HOLDER = r"""
 import sys
-from ai.store import Store
+from ai.store.store import Store
 s = Store(sys.argv[1], "classic")
 print("claimed" if s.claim() else "busy", flush=True)
 sys.stdin.readline()  # hold the lock until told (or killed)

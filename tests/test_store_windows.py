@@ -16,7 +16,7 @@ import pytest
 import test_window
 from test_window import Game, wait_for
 
-from ai.store import Store, learner_folder
+from ai.store.store import Store, learner_folder
 
 pytestmark = pytest.mark.window
 ROOT = Path(__file__).resolve().parent.parent

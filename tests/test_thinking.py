@@ -8,15 +8,9 @@ import copy
 import numpy as np
 import pytest
 
-from game import thinking
-from game.arcade import ArcadeBatch, ArcadeWorld
-from game.classic import ClassicBatch, ClassicWorld
-from game.learning import load_pilot, new_learner, pretrained_path
-from game.levels import LEVELS
-from game.oracle import oracle_plan, oracle_scores, plan_from, search
-from game.physics import FALL, JUMP
-from game.session import Session
-from game.thinking import (
+from game.play import thinking
+from game.play.session import Session
+from game.play.thinking import (
     Thinker,
     best_path,
     oracle_gates,
@@ -25,6 +19,12 @@ from game.thinking import (
     policy_map,
     world_of,
 )
+from game.sim.actions import FALL, JUMP
+from game.sim.arcade import ArcadeBatch, ArcadeWorld
+from game.sim.classic import ClassicBatch, ClassicWorld
+from game.sim.levels import LEVELS
+from game.sim.oracle import oracle_plan, oracle_scores, plan_from, search
+from game.wiring.learning import load_pilot, new_learner, pretrained_path
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +279,7 @@ def test_the_thinker_maps_the_classic_policy_and_waits_out_a_crash():
 
 
 def test_the_nearest_set_bit_is_found_on_either_side():
-    from game.oracle import _nearest
+    from game.sim.oracle import _nearest
 
     rng = np.random.default_rng(2)
     for _ in range(500):
@@ -290,7 +290,7 @@ def test_the_nearest_set_bit_is_found_on_either_side():
 
 
 def test_the_overlay_is_remembered_and_older_settings_files_load(tmp_path):
-    from game import settings
+    from game.wiring import prefs as settings
 
     (tmp_path / settings.FILE_NAME).write_text('{"format": 1, "muted": true}')  # before V
     assert settings.load(tmp_path) == (settings.Settings(muted=True, think=False), None)

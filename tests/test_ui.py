@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from game import settings
-from game.clock import FixedStepClock
-from game.events import NewBest, RunStarted, Saved
-from game.session import Session
+from game.play.clock import FixedStepClock
+from game.play.events import NewBest, RunStarted, Saved
+from game.play.session import Session
 from game.ui.controls import (
     CONTROLS,
     TITLE_CONTROLS,
@@ -18,9 +17,7 @@ from game.ui.controls import (
     keymap,
     readme_table,
 )
-from game.ui.layout import PANEL_W, layout
-from game.ui.messages import BEST_TOASTS, Messages
-from game.ui.panels import (
+from game.ui.hud.panels import (
     DiskPanel,
     DiskState,
     FpsPanel,
@@ -31,7 +28,10 @@ from game.ui.panels import (
     Sources,
     fmt_count,
 )
-from game.ui.title import TitleMenu, card_at, title_layout
+from game.ui.layout import PANEL_W, card_at, layout, title_layout
+from game.ui.messages import BEST_TOASTS, Messages
+from game.ui.title import TitleMenu
+from game.wiring import prefs as settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ import pytest
 from gymnasium.vector import AutoresetMode
 
 import game  # noqa: F401  (registers the environments)
-from game.envs import ArcadeVectorEnv, ClassicVectorEnv
+from game.sim.envs import ArcadeVectorEnv, ClassicVectorEnv
 
 ENV_IDS = ("flyer/Classic-v0", "flyer/Arcade-v0")
 MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
@@ -134,7 +134,7 @@ def test_vector_rgb_array_gives_one_frame_per_env() -> None:
     SimpleNamespace(start_speeds=(9, 5, 1, -3, -7), unit=1 / 1024),    # one of a few speeds
 ], ids=["normal", "choices"])
 def test_episode_draws_one_at_a_time_equal_the_batched_ones(physics) -> None:
-    from game.envs import StartSpeeds, episode_draw, episode_draws
+    from game.sim.envs import StartSpeeds, episode_draw, episode_draws
 
     speeds = StartSpeeds(physics)
     rng = np.random.default_rng(0)

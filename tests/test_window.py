@@ -351,9 +351,9 @@ def test_a_controllers_a_button_jumps(display, monkeypatch):
     monkeypatch.setenv("DISPLAY", display)
     import pyglet
 
-    from game.app import App
-    from game.settings import Settings
+    from game.ui.app import App
     from game.ui.controls import Command
+    from game.wiring.prefs import Settings
 
     class Pad(pyglet.event.EventDispatcher):
         def open(self) -> None:
@@ -512,7 +512,7 @@ def test_the_flock_is_drawn_where_it_flies_and_hidden_flyers_are_not(display, mo
     import numpy as np
     import pyglet
 
-    from game.flock_play import Flyers
+    from game.play.flock_play import Flyers
     from game.ui.flock_view import FLOCK_OPACITY, FLOCK_TINT, FlockSprites
 
     window = pyglet.window.Window(200, 200)

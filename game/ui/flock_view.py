@@ -1,6 +1,6 @@
 """The flock on the field: every flyer a translucent quad of one vertex list, moved at once.
 
-``game.flock_play.FlockPlay.flyers`` says where; this only draws. The flyer the HUD describes
+``game.play.flock_play.FlockPlay.flyers`` says where; this only draws. The flyer the HUD describes
 is the scene's own solid sprite, so it is left out here.
 
 One ``pyglet.sprite.Sprite`` per flyer cost about 0.1 ms of Python per flyer per frame (a
@@ -18,8 +18,8 @@ import numpy as np
 import pyglet
 from pyglet.gl import GL_ONE_MINUS_SRC_ALPHA, GL_SRC_ALPHA, GL_TRIANGLES
 
-from game.flock_play import Flyers
-from game.raster import FLOCK_OPACITY, FLOCK_RGB
+from game.play.flock_play import Flyers
+from game.sim.raster import FLOCK_OPACITY, FLOCK_RGB
 from game.ui.layout import Layout
 
 FLOCK_TINT = FLOCK_RGB

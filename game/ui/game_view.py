@@ -1,6 +1,6 @@
 """The game screen: a session, its learner's autosave, the renderer and the game's commands.
 
-The window (``game.app.App``) gives this view the frames and the commands the
+The window (``game.ui.app.App``) gives this view the frames and the commands the
 controls table maps keys, clicks and controller buttons to; the view runs the
 session's ticks, turns its events into sounds and messages, and draws.
 """
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from game.autosave import Autosave
-from game.events import Crashed, Event, Jumped, Scored
-from game.phases import Phase
-from game.session import Session
+from game.play.events import Crashed, Event, Jumped, Scored
+from game.play.phases import Phase
+from game.play.session import Session
 from game.ui.controls import SPEED_INDEX, Command
 from game.ui.messages import Messages
 from game.ui.pacing import FramePacer
 from game.ui.report import session_state
+from game.wiring.autosave import Autosave
 
 FINAL_SAVE_TIMEOUT_S = 30.0
 """How long quitting waits for the last save to reach the disk."""

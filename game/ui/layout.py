@@ -22,6 +22,8 @@ HUD_H, FPS_H, HELP_H, LEARN_H = 244, 148, 212, 558
 """Heights of the panels."""
 FLOCK_H = 120
 """Least height of the flock panel (it takes the room between the HUD and the controls)."""
+SECTIONS = (2, 2, 3, 4)
+"""Rows in each block of the learn panel (its rows and its drawing both follow this)."""
 
 
 @dataclass(frozen=True)
@@ -124,3 +126,43 @@ def layout(width: int, height: int) -> Layout:
                   flock=flock,
                   learn=Rect(right, top - LEARN_H, PANEL_W, LEARN_H), folded=folded,
                   help_fits=help_.top + 10 <= hud.y, learn_fits=LEARN_H + 2 * PAD <= height)
+
+
+CARD_W, CARD_H, CARD_GAP = 300, 170, 28
+"""A title card's size and the gap between cards, at full scale."""
+
+
+@dataclass(frozen=True)
+class TitleLayout:
+    """Where the title screen's parts go, in window pixels."""
+
+    title_y: float
+    hint_y: float
+    """The line of title-screen keys, under the cards."""
+    cards: tuple[Rect, ...]
+    keys: Rect
+    scale: float
+    """Cards and text shrink together below the size they are designed for."""
+
+
+def title_layout(width: int, height: int, n: int) -> TitleLayout:
+    """The title screen for ``n`` levels in a ``width`` x ``height`` window."""
+    full_w = n * CARD_W + (n - 1) * CARD_GAP
+    scale = min(1.0, (width - 40) / full_w, (height - 40) / 600)
+    scale = max(scale, 0.3)
+    cw, ch, gap = CARD_W * scale, CARD_H * scale, CARD_GAP * scale
+    x0 = (width - (n * cw + (n - 1) * gap)) / 2
+    cy = height * 0.52
+    cards = tuple(Rect(x0 + i * (cw + gap), cy - ch / 2, cw, ch) for i in range(n))
+    keys_w, keys_h = 2 * CARD_W * scale, 128 * scale
+    keys = Rect((width - keys_w) / 2, cards[0].y - 48 * scale - keys_h, keys_w, keys_h)
+    return TitleLayout(title_y=cards[0].top + 70 * scale, hint_y=cards[0].y - 24 * scale,
+                       cards=cards, keys=keys, scale=scale)
+
+
+def card_at(L: TitleLayout, x: float, y: float) -> int | None:
+    """The index of the card under the point, or None."""
+    for i, r in enumerate(L.cards):
+        if r.x <= x <= r.right and r.y <= y <= r.top:
+            return i
+    return None

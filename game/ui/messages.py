@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from game.events import Event, NewBest, RunStarted, Saved
+from game.play.events import Event, NewBest, RunStarted, Saved
 
 BEST_TOASTS = {"human": "New best!", "autopilot": "Autopilot's new best"}
 """The message under the score when a run sets its kind's best."""
@@ -107,3 +107,14 @@ class Messages:
             self._praised = True
             self.praises += 1
             self.say(BEST_TOASTS[praise.kind])
+
+
+def fmt_count(n: float) -> str:
+    """A count in at most five characters: 950, 1.2k, 45k, 3.1M."""
+    if n >= 1e6:
+        return f"{n / 1e6:.1f}M"
+    if n >= 1e4:
+        return f"{n / 1e3:.0f}k"
+    if n >= 1e3:
+        return f"{n / 1e3:.1f}k"
+    return f"{int(n)}"

@@ -15,13 +15,13 @@ from typing import Any
 from pyglet import gl
 from pyglet.graphics import Batch, Group
 
-from game.phases import Phase
-from game.session import Session, View
-from game.ui.flock_panel import FlockPanel
+from game.play.phases import Phase
+from game.play.session import Session, View
+from game.ui.hud.flock_panel import FlockPanel
+from game.ui.hud.overlay import Overlay
+from game.ui.hud.panels import FpsPanel, HelpPanel, HudPanel, LearnPanel, Sources
 from game.ui.layout import Layout, layout
 from game.ui.messages import Messages
-from game.ui.overlay import Overlay
-from game.ui.panels import FpsPanel, HelpPanel, HudPanel, LearnPanel, Sources
 from game.ui.scene import Scene
 
 MARGIN_BG = (27, 36, 51)
@@ -58,9 +58,9 @@ class Renderer:
         self.show_learn = False
         self.show_fps = False
         self.autosave: Any = None
-        """The game's ``game.autosave.Autosave`` (read for the panel), or None."""
+        """The game's ``game.wiring.autosave.Autosave`` (read for the panel), or None."""
         self.learner_source: str | None = None
-        """'saved', 'pilot' or 'new': where the learner came from (game.app sets it)."""
+        """'saved', 'pilot' or 'new': where the learner came from (game.ui.app sets it)."""
         self.info_line = ""
         self._panel_due = 0.0
         """When the panels next refresh; 0 refreshes every section on the next frame."""

@@ -63,7 +63,7 @@ class FrameLog:
 
 
 def session_state(s: Any) -> dict[str, Any]:
-    """A JSON-able summary of a ``game.session.Session`` (the window test and the bench)."""
+    """A JSON-able summary of a ``game.play.session.Session`` (the window test and the bench)."""
     learner, world = s.learner, s.world
     return {
         "level": s.level, "pilot": s.pilot, "paused": s.paused,

@@ -15,8 +15,8 @@ import pyglet
 from pyglet import gl
 from pyglet.graphics import Batch
 
-from game.motion import View
-from game.phases import Phase
+from game.play.motion import View
+from game.play.phases import Phase
 from game.ui import widgets as w
 from game.ui.flock_view import FlockSprites
 from game.ui.layout import Layout

@@ -1,6 +1,6 @@
 """The V overlay, "watch it think": the greedy pilot's planned path, the oracle's, the policy map.
 
-``game.thinking.Thinker`` computes the paths and the map a few times a second; this only
+``game.play.thinking.Thinker`` computes the paths and the map a few times a second; this only
 draws them: each path is one triangle list (a small square per point) written from numpy
 in one copy, the policy map one 48x48 texture, and a legend of three labels.
 """
@@ -14,7 +14,7 @@ import pyglet
 from pyglet import gl, shapes
 from pyglet.graphics import ShaderGroup
 
-from game.thinking import MAP_CELLS, Thinker, visible
+from game.play.thinking import MAP_CELLS, Thinker, visible
 from game.ui import widgets as w
 from game.ui.layout import Layout
 

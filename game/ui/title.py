@@ -1,6 +1,6 @@
 """The title screen: pick a level and see the keys, so nobody needs the command line.
 
-``TitleMenu`` and ``title_layout`` are pure (tested without a window); the
+``TitleMenu`` and ``game.ui.layout.title_layout`` are pure (tested without a window); the
 ``TitleView`` draws them. Starting a level is the window's job: the view only
 says which level was chosen.
 """
@@ -8,11 +8,10 @@ says which level was chosen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from game.ui.controls import TITLE_CONTROLS, Command, help_text
-from game.ui.layout import Rect
+from game.ui.layout import card_at, title_layout
 
 BLURBS = {
     "classic": "The seed's world: cross the field\nwithout touching the edges.\n"
@@ -21,7 +20,6 @@ BLURBS = {
               "Score: gates passed.",
 }
 """A few words on each level for its card."""
-CARD_W, CARD_H, CARD_GAP = 300, 170, 28
 
 
 class TitleMenu:
@@ -41,42 +39,6 @@ class TitleMenu:
     def pick(self, index: int) -> None:
         if 0 <= index < len(self.levels):
             self.index = index
-
-
-@dataclass(frozen=True)
-class TitleLayout:
-    """Where the title screen's parts go, in window pixels."""
-
-    title_y: float
-    hint_y: float
-    """The line of title-screen keys, under the cards."""
-    cards: tuple[Rect, ...]
-    keys: Rect
-    scale: float
-    """Cards and text shrink together below the size they are designed for."""
-
-
-def title_layout(width: int, height: int, n: int) -> TitleLayout:
-    """The title screen for ``n`` levels in a ``width`` x ``height`` window."""
-    full_w = n * CARD_W + (n - 1) * CARD_GAP
-    scale = min(1.0, (width - 40) / full_w, (height - 40) / 600)
-    scale = max(scale, 0.3)
-    cw, ch, gap = CARD_W * scale, CARD_H * scale, CARD_GAP * scale
-    x0 = (width - (n * cw + (n - 1) * gap)) / 2
-    cy = height * 0.52
-    cards = tuple(Rect(x0 + i * (cw + gap), cy - ch / 2, cw, ch) for i in range(n))
-    keys_w, keys_h = 2 * CARD_W * scale, 128 * scale
-    keys = Rect((width - keys_w) / 2, cards[0].y - 48 * scale - keys_h, keys_w, keys_h)
-    return TitleLayout(title_y=cards[0].top + 70 * scale, hint_y=cards[0].y - 24 * scale,
-                       cards=cards, keys=keys, scale=scale)
-
-
-def card_at(L: TitleLayout, x: float, y: float) -> int | None:
-    """The index of the card under the point, or None."""
-    for i, r in enumerate(L.cards):
-        if r.x <= x <= r.right and r.y <= y <= r.top:
-            return i
-    return None
 
 
 class TitleView:

@@ -6,7 +6,7 @@ from pyglet import shapes
 from pyglet.graphics import Batch, Group
 
 from game.ui import widgets as w
-from game.ui.title import TitleLayout
+from game.ui.layout import TitleLayout
 
 CARD_BG = (30, 42, 62, 255)
 CARD_ON = (52, 74, 108, 255)

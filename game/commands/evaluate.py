@@ -1,0 +1,67 @@
+"""``main.py evaluate``: fly a pilot file greedily on the held-out set and report its score.
+
+Rules: a command; the flying is ``game.sim.evaluation``, the loading ``game.wiring.learning``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from game.sim.evaluation import EVAL_SEED, Evaluation
+from game.sim.levels import Level
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """``main.py evaluate``: fly a pilot file greedily and report its score."""
+
+    path: Path
+    """The pilot file (``game.wiring.learning.pretrained_path`` for a shipped one)."""
+    level: Level | None = None
+    """The level to fly; None: the one the pilot names."""
+    episodes: int = 1000
+    """Runs to fly."""
+    seed: int = EVAL_SEED
+    """Seed of the flights or courses (the default is the held-out test set)."""
+
+
+@dataclass
+class EvalReport:
+    """What ``evaluate`` found: the pilot, its level and the figures."""
+
+    path: Path
+    level: Level
+    layers: list[int]
+    card: dict[str, Any]
+    result: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    """One-line notes about what was loaded (for stderr; not part of the report)."""
+
+    def json(self) -> str:
+        """One JSON line: the figures and the model card."""
+        return json.dumps({**self.result, "card": self.card})
+
+    def text(self) -> str:
+        """The model card, then the score, for a person."""
+        return (f"{self.path}: {self.level.name} pilot, layers {self.layers}\nmodel card:\n"
+                f"{format_card(self.card)}\n{self.level.report(self.result)}")
+
+
+def evaluate(cfg: EvalConfig) -> EvalReport:
+    """Loads the pilot (``PilotError`` if it does not fit) and flies it greedily."""
+    from game.wiring.learning import load_pilot  # imports torch: only when a pilot is flown
+
+    pilot, level = load_pilot(cfg.path, cfg.level)
+    result = Evaluation.prepare(level, cfg.episodes, cfg.seed).run(pilot.act_batch)
+    return EvalReport(cfg.path, level, list(pilot.sizes), pilot.card, result)
+
+
+def format_card(card: dict[str, Any]) -> str:
+    """The model card as indented ``key: value`` lines (empty card: a one-line note)."""
+    if not card:
+        return "  (no model card)"
+    return "\n".join(f"  {key}: {value if isinstance(value, str) else json.dumps(value)}"
+                     for key, value in card.items())

@@ -1,0 +1,257 @@
+"""The window's flock: a ``Flock`` ticked at the session's pace, and what drawing reads.
+
+The session ticks the game one physics tick at a time; a flock decides in whole decisions
+(``decision_ticks`` ticks, one ``Flock.step``). ``FlockPlay.tick`` steps the flock on the first
+tick of each decision and then plays that decision's heights back tick by tick
+(``Flock.tick_heights``), so the flock moves as smoothly as the single flyer does. At top
+speed ``FlockPlay.decide`` runs whole decisions and nothing is played back (only the latest
+state is drawn).
+
+The skill meter (``game.play.flock.SkillMeter``) is refreshed from here every ``SKILL_EVERY_S``
+seconds of wall-clock time; its reading runs on its own thread.
+
+Numpy and the standard library only (the learner is duck-typed, as in ``game.play.flock``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from game.play.flock import REPLAY_RATIO_1X, REPLAY_RATIO_MAX, Flock, SkillMeter
+from game.play.motion import View
+from game.play.phases import Phase
+from game.sim import arcade
+from game.sim.levels import Level
+
+SKILL_EVERY_S = 3.0
+"""Seconds between the starts of skill-meter readings (each takes a few tenths of a second of
+the other core in the window's ``game.play.skill_process``, longer on a loaded machine)."""
+
+
+@dataclass(frozen=True)
+class Flyers:
+    """Where to draw the flock this frame (field units), and which flyer is the focus."""
+
+    x: np.ndarray
+    y: np.ndarray
+    shown: np.ndarray
+    """Flyers in the air in the decision being shown."""
+    focus: int
+
+
+class SkillWatch:
+    """The skill meter on a timer: a background reading every ``every_s`` seconds.
+
+    Args:
+        level: the level (its held-out set and figure).
+        clock: monotonic seconds.
+        every_s: seconds between readings.
+        meter: the meter (default: a ``SkillMeter``).
+    """
+
+    def __init__(self, level: Level, clock: Callable[[], float] = time.perf_counter,
+                 every_s: float = SKILL_EVERY_S, meter: Any = None) -> None:
+        self.meter = SkillMeter(level) if meter is None else meter
+        """``SkillMeter`` (a thread), or one with its interface (the window's
+        ``game.play.skill_process.SkillProcess``)."""
+        self.now = clock
+        self.every_s = every_s
+        self._due = 0.0
+        self._steps: int | None = None
+
+    def maybe_measure(self, learner: Any) -> bool:
+        """Starts a reading if one is due and the learner changed since the last; True if so."""
+        now = self.now()
+        steps = int(learner.env_steps)
+        if now < self._due or self.meter.busy or steps == self._steps:
+            return False
+        self._due, self._steps = now + self.every_s, steps
+        return self.meter.refresh(learner)
+
+    @property
+    def latest(self) -> float | None:
+        """The latest reading (score/oracle; classic: success rate), or None before the first."""
+        return self.meter.latest
+
+    @property
+    def readings(self) -> int:
+        return len(self.meter.readings)
+
+    @property
+    def latest_steps(self) -> int | None:
+        """The learner's env steps when the latest reading's weights were taken."""
+        return self.meter.readings[-1][0] if self.meter.readings else None
+
+
+class CourseView:
+    """The drawing's stand-in for a world: the course the flock flies and its physics."""
+
+    def __init__(self, physics: Any) -> None:
+        self.physics = physics
+        self.course: Any = None
+        self._seed: int | None = None
+
+    def show(self, seed: int, gates: int) -> None:
+        """The course of ``seed`` (made once per course: a pure function of the seed)."""
+        if seed != self._seed:
+            self._seed = seed
+            self.course = arcade.make_course(seed, gates)
+
+
+class FlockPlay:
+    """A flock of ``n`` flyers for the window: ticks, drawing positions, the skill meter.
+
+    Args:
+        level: the level.
+        learner: the shared learner (``ai.Learner``).
+        n: flyers.
+        seed: the flock's seed.
+        explore_ladder: ``Flock``'s per-flyer exploration (``FROM_PILOT_LADDER`` for a
+            learner that learns on from a shipped pilot; 0: every flyer at epsilon).
+    """
+
+    def __init__(self, level: Level, learner: Any, n: int, seed: int = 0,
+                 explore_ladder: float = 0.0) -> None:
+        self.level = level
+        self.flock = Flock(level, learner, n=n, seed=seed, explore_ladder=explore_ladder)
+        self.d = int(level.decision_ticks)
+        self.k = self.d
+        """Ticks of the shown decision already played back (``d``: the next tick decides)."""
+        b = self.flock.batch
+        self.physics = b.physics
+        self.course_view = CourseView(self.physics) if self.flock.courses else None
+        self.t0 = b.t.copy()
+        self.shown = self.flock.alive.copy()
+        self.heights = b.y[None, :].copy()
+        self.prev_y = self.cur_y = b.y.copy()
+        self.focus = self.flock.focus
+        self._course_seed = int(b.course_seed[0]) if self.flock.courses else 0
+        self.ticks = 0
+        self.flown = 0
+        """Flyer decisions flown (env steps, whether or not the learner takes them)."""
+        self.top = False
+        self.replay_ratio = REPLAY_RATIO_1X
+        """Gradient steps per transition (``set_top_speed``)."""
+        self.owed = 0.0
+        """Gradient steps owed by the decision being played back (``tick``)."""
+
+    # ---- flying -----------------------------------------------------------------------------
+    @property
+    def learner(self) -> Any:
+        return self.flock.learner
+
+    def set_top_speed(self, top: bool) -> None:
+        """Top speed learns with fewer gradient steps per transition (compute is the limit)."""
+        self.top = top
+        self.replay_ratio = REPLAY_RATIO_MAX if top else REPLAY_RATIO_1X
+
+    def tick(self, human_action: int | None = None) -> None:
+        """One physics tick of the flock: a decision on its first tick, then playback.
+
+        The decision's gradient steps are spread over its ticks: 64 flyers owe 32 of them
+        per decision at 1x, which in one frame would be a stutter every fourth frame.
+        """
+        if self.k >= self.d:
+            self.decide(human_action, spread=True)
+            self.k = 0
+        self.k += 1
+        row = min(self.k, self.heights.shape[0]) - 1
+        self.prev_y, self.cur_y = self.cur_y, self.heights[row]
+        self.ticks += 1
+        left = self.d - self.k + 1  # ticks of this decision still to run, this one included
+        due = int(self.owed) if left <= 1 else int(self.owed / left)
+        if due:
+            self.owed -= due
+            self.learner.train(due)
+
+    def decide(self, human_action: int | None = None, spread: bool = False) -> None:
+        """One whole decision of the flock (top speed calls it directly).
+
+        ``spread``: the decision's gradient steps are owed (``owed``) instead of run now.
+        """
+        f, b, learner = self.flock, self.flock.batch, self.flock.learner
+        f.replay_ratio = 0.0 if spread else self.replay_ratio
+        before = int(learner.env_steps)
+        self.shown = f.alive.copy()
+        self.focus = f.focus
+        self.t0 = b.t.copy()
+        if f.courses:
+            self._course_seed = int(b.course_seed[self.focus])
+        prev = b.y.copy()
+        self.flown += f.step(human_action).transitions
+        if spread and learner.learn_enabled:
+            start = max(before, int(learner.config.learning_starts))
+            self.owed += max(int(learner.env_steps) - start, 0) * self.replay_ratio
+        self.heights = f.tick_heights()
+        self.prev_y, self.cur_y = prev, self.heights[-1]
+        self.k = self.d
+
+    def restart_on(self, course_seed: int | None) -> None:
+        """A new generation on the person's course (arcade), so the flock races them on it
+        (``Flock.start_generation``)."""
+        f = self.flock
+        f.start_generation(course_seed)
+        b = f.batch
+        self.shown, self.focus, self.t0 = f.alive.copy(), f.focus, b.t.copy()
+        if f.courses:
+            self._course_seed = int(b.course_seed[0])
+        self.heights = b.y[None, :].copy()
+        self.prev_y = self.cur_y = b.y.copy()
+        self.k = self.d
+
+    def on_course(self, world: Any) -> bool:
+        """The flock flies ``world``'s course at ``world``'s tick (the person's race)."""
+        if self.flock.courses and self._course_seed != int(world.course_seed):
+            return False
+        return self.focus_t() == int(world.t)
+
+    # ---- drawing ----------------------------------------------------------------------------
+    def flyers(self, alpha: float) -> Flyers:
+        """Positions ``alpha`` of the way from the previous tick to the latest."""
+        t = self.t0 + min(self.k, self.d)
+        t_prev = t - 1
+        x = self._x(t_prev + alpha)
+        y = self.prev_y + (self.cur_y - self.prev_y) * alpha
+        return Flyers(x, y, self.shown, self.focus)
+
+    def _x(self, t: np.ndarray) -> np.ndarray:
+        p = self.physics
+        if self.flock.courses:
+            return p.x_start + p.v_x * np.mod(t, p.ticks_per_stage)
+        return p.x_start + p.v_x * t
+
+    def focus_view(self, alpha: float, phase: Phase) -> View:
+        """The focus flyer as the session's ``View`` (what the HUD flyer and the walls follow)."""
+        i = self.focus
+        fl = self.flyers(alpha)
+        t = float(self.t0[i] + min(self.k, self.d) - 1 + alpha)
+        tps = getattr(self.physics, "ticks_per_stage", None)
+        stage = int(t) // tps if tps else 0
+        return View(t=t, x=float(fl.x[i]), y=float(fl.y[i]), v_y=float(self.flock.batch.v_y[i]),
+                    dy=float(self.cur_y[i] - self.prev_y[i]), stage=stage, phase=phase)
+
+    def focus_t(self) -> int:
+        """Ticks flown by the focus flyer on the shown decision."""
+        return int(self.t0[self.focus]) + min(self.k, self.d)
+
+    def course(self) -> CourseView | None:
+        """The course being shown (arcade), or None."""
+        cv = self.course_view
+        if cv is not None:
+            cv.show(self._course_seed, self.level.eval_gates + 2)
+        return cv
+
+    # ---- the HUD ----------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """What the HUD and the state file show of the flock."""
+        f = self.flock
+        last = f.history[-1] if f.history else None
+        return {"flyers": f.n, "generation": f.generation, "alive": f.alive_count,
+                "best": f.best, "last_best": None if last is None else last[1],
+                "last_mean": None if last is None else last[2],
+                "focus": f.focus, "focus_score": float(f.scores()[f.focus])}

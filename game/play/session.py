@@ -1,0 +1,403 @@
+"""The game loop without a window: phases, pause, speeds, pilots and the data path.
+
+The window (``game.ui.app``) calls :meth:`Session.advance` once per frame with the
+wall-clock time since the last frame, draws :meth:`Session.view` and turns
+:meth:`Session.take_events` into sounds and messages; every timing decision
+lives here (and in ``game.play.clock``) so it can be tested headless. One tick is
+always the same data flow, whoever flies::
+
+    obs -> action (the player's pending SPACE, or learner.act) -> world.step
+        -> learner.observe(..., human=...) -> end_episode when a flight ends
+
+Numpy and the standard library only: no pyglet, no torch (the learner and the
+score book are passed in, duck-typed, so tests use small fakes).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from game.play.clock import FixedStepClock
+from game.play.events import Event, Jumped
+from game.play.flock_play import FlockPlay, SkillWatch
+from game.play.motion import Motion, View
+from game.play.pause import Pause, PauseReason
+from game.play.phases import Phase
+from game.play.pilots import LearnerLike, Pilots
+from game.play.scoring import Outcome, ScoreBookLike, Scoring
+from game.play.speed import GameSpeed
+from game.sim.actions import JUMP
+from game.sim.levels import LEVELS, Level
+
+DEFAULT_TICK_RATE = 10.0
+"""A person can play classic at 10 ticks/s; the seed's 20 needs a jump every ~150 ms."""
+
+
+@dataclass
+class SessionConfig:
+    """Timing of the loop; all durations are wall-clock seconds at 1x."""
+
+    tick_rate: float | None = None
+    """Simulation ticks per second at 1x (None: the level's default)."""
+    max_frame_dt: float = 0.25
+    """Catch-up cap: a longer frame (a stall, a dragged window) counts as this long."""
+    work_budget_s: float = 0.008
+    """Simulation and learning time allowed per frame; at max speed the loop fills it."""
+    crash_hold_s: float = 0.6
+    """Classic: how long a crash stays on screen before the next flight starts."""
+    autopilot_restart_s: float = 1.0
+    """Arcade: how long the game-over screen shows before the autopilot restarts."""
+    focus_flicker_s: float = 0.5
+    """A focus loss shorter than this resumes by itself when focus returns."""
+    autosave_s: float = 60.0
+    """Play time (unpaused wall-clock seconds) between autosaves of the learner."""
+
+
+class Session:
+    """One game: a world, who flies it, the clock that ticks it, and the scores.
+
+    Args:
+        level: 'classic' or 'arcade'.
+        seed: seed for the world's generator (None: fresh entropy).
+        config: loop timing.
+        learner: the autopilot/learner, or None when the AI is unavailable.
+        scores: where best scores are recorded, or None.
+        pilot: who flies first, 'human' or 'autopilot'.
+        clock: monotonic seconds; injected so tests control the work budget.
+        flock: flyers while the autopilot flies (``--flock``; 1: the single flyer). The
+            flock (``game.play.flock_play.FlockPlay``) flies instead of the session's world while
+            the autopilot has the controls, and races the person on their course when they
+            have them; it needs a learner.
+        flock_ladder: the flock's per-flyer exploration (``game.play.flock.FROM_PILOT_LADDER`` for a
+            learner that learns on from a shipped pilot).
+        skill_meter: what takes the skill readings (default: ``game.play.flock.SkillMeter``, on a
+            thread; the window passes ``game.play.skill_process.SkillProcess``).
+    """
+
+    def __init__(self, level: str, seed: int | None = None, config: SessionConfig | None = None,
+                 learner: LearnerLike | None = None, scores: ScoreBookLike | None = None,
+                 pilot: str = "human", clock: Callable[[], float] = time.perf_counter,
+                 flock: int = 1, flock_ladder: float = 0.0, skill_meter: Any = None) -> None:
+        self.spec: Level = LEVELS[level]
+        self.level = level
+        self.config = config or SessionConfig()
+        self.world: Any = self.spec.world(seed)
+        self.pilots = Pilots(learner, pilot, self.spec.decision_ticks)
+        self.learner = learner
+        self.now = clock
+        self.clock = FixedStepClock(self.config.max_frame_dt, self.config.work_budget_s, clock)
+        self.pace = GameSpeed(self.spec.ticks_per_second, self.config.tick_rate)
+        self.scoring = Scoring(level, scores, assisted=pilot == "autopilot",
+                               streak=self.spec.streak)
+        self.pausing = Pause(self.config.focus_flicker_s)
+        self.phase = Phase.READY if pilot == "human" else Phase.FLYING
+        self.timer = 0.0
+        """Seconds left of a crash hold or of the game-over screen (autopilot)."""
+        self.ticks = 0
+        self.solo_ticks = 0
+        """Ticks of the session's own world (the single flyer's or the person's)."""
+        self.flights = 0
+        self.restarts = 0
+        self.last_ticks = 0
+        """Ticks run by the latest ``advance`` call."""
+        self.jump_rise: float | None = None
+        """Height gained on the tick after the player's latest jump (the window test reads it)."""
+        self._check_rise = False
+        self._events: list[Event] = []
+        self.obs = self.world.observation()
+        self.motion = Motion(self.world, 0)
+        self.skill = (None if learner is None
+                      else SkillWatch(self.spec, clock, meter=skill_meter))
+        """The skill meter (score/oracle of the greedy pilot on held-out courses)."""
+        self.flock: FlockPlay | None = None
+        if flock > 1 and learner is not None:
+            self.flock = FlockPlay(self.spec, learner, flock, seed=0 if seed is None else seed,
+                                   explore_ladder=flock_ladder)
+
+    # ----------------------------------------------------------------- what it is
+    @property
+    def paused(self) -> bool:
+        return self.pausing.paused
+
+    @property
+    def pause_reason(self) -> PauseReason | None:
+        """Why the game is paused, or None while it runs."""
+        return self.pausing.reason
+
+    @property
+    def pilot(self) -> str:
+        """Who flies: 'human' or 'autopilot'."""
+        return self.pilots.pilot
+
+    @property
+    def tick_rate(self) -> float:
+        """Ticks per second at 1x."""
+        return self.pace.tick_rate
+
+    @property
+    def flocking(self) -> bool:
+        """The flock flies in the session's place (a flock, and the autopilot has the controls)."""
+        return self.flock is not None and not self.pilots.human
+
+    @property
+    def env_steps(self) -> int:
+        """Flyer decisions flown so far: every flyer of the flock that decided, and the session's
+        own flyer once per ``decision_ticks`` (what the FPS panel counts as env steps)."""
+        flown = 0 if self.flock is None else self.flock.flown
+        return flown + self.solo_ticks // int(self.spec.decision_ticks)
+
+    @property
+    def score(self) -> int:
+        if self.flocking and self.flock.flock.courses:
+            return int(self.flock.flock.scores()[self.flock.flock.focus])
+        return self.scoring.score
+
+    @property
+    def stage(self) -> int:
+        if self.flocking and self.flock.flock.courses:
+            return self.flock.focus_t() // self.world.physics.ticks_per_stage
+        return self.scoring.stage
+
+    # ----------------------------------------------------------------- controls
+    def press_jump(self) -> None:
+        """SPACE: the player's jump; also starts a run, resumes a pause, restarts a game over."""
+        if self.paused:
+            self.resume()
+        elif not self.pilots.human:
+            return
+        elif self.phase is Phase.GAME_OVER:
+            self.restart()
+            self.phase = Phase.FLYING
+            self._race()
+        elif self.phase is Phase.READY:
+            self.phase = Phase.FLYING
+            self.clock.clear()
+            self.pilots.pending_jump = True
+            self._race()
+        elif self.phase is Phase.FLYING:
+            self.pilots.pending_jump = True
+
+    def _race(self) -> None:
+        """The person's run starts: a flock sets off with them on their course."""
+        if self.flock is not None:
+            self.flock.restart_on(getattr(self.world, "course_seed", None))
+
+    def toggle_pause(self) -> None:
+        """P: pause or resume."""
+        if self.paused:
+            self.resume()
+        else:
+            self.pause(PauseReason.USER)
+
+    def pause(self, reason: PauseReason = PauseReason.USER) -> None:
+        """Stops the clock (see ``game.play.pause.Pause``); a queued jump is forgotten."""
+        self.pausing.stop(reason, self.now())
+        self.pilots.pending_jump = False
+
+    def resume(self) -> None:
+        """Starts the clock again with an empty accumulator: no burst of catch-up ticks."""
+        self.pausing.go()
+        self.clock.clear()
+
+    def focus_lost(self) -> None:
+        """The window lost focus: pause (the player cannot steer what they cannot see)."""
+        if not self.paused:
+            self.pause(PauseReason.FOCUS)
+
+    def hidden(self) -> None:
+        """The window was minimized: pause."""
+        self.pause(PauseReason.HIDDEN)
+
+    def focus_gained(self) -> None:
+        """Focus is back: the autopilot carries on; the player resumes with a key."""
+        if self.pausing.ends_on_focus(self.now(), autopilot=not self.pilots.human):
+            self.resume()
+
+    def toggle_pilot(self) -> str:
+        """A / TAB: hands the controls over mid-flight, without a reset; returns who flies."""
+        who = self.pilots.hand_over()
+        if self.flock is not None and who == "human":
+            self.restart()  # the person starts their own run; the flock races them on it
+            return who
+        if who == "autopilot":
+            if self.flock is not None:  # the flock flies now: the person's decision ends here
+                self.pilots.end_decision(self.obs, terminated=False)
+            self.scoring.assisted = True
+            if self.phase is Phase.READY:
+                self.phase = Phase.FLYING
+                self.clock.clear()
+            elif self.phase is Phase.GAME_OVER:
+                self.timer = self.config.autopilot_restart_s
+        return who
+
+    def restart(self) -> None:
+        """R: a new flight (classic, streak reset) or a new run on a new course (arcade).
+
+        The player's new run waits for SPACE; the autopilot's starts at once.
+        """
+        self.world.reset()
+        self.obs = self.world.observation()
+        self.restarts += 1
+        self.phase = Phase.READY if self.pilots.human else Phase.FLYING
+        self.timer = 0.0
+        self.clock.clear()
+        self.pilots.drop_decision()
+        self._check_rise = False
+        self._events.append(self.scoring.new_run(assisted=not self.pilots.human))
+        self.scoring.stage = 0
+        self.motion.jump_to(self.world, self._stage_now())
+
+    # ----------------------------------------------------------------- the loop
+    def advance(self, dt: float) -> int:
+        """Runs the ticks due after ``dt`` wall-clock seconds; returns how many ran.
+
+        The clock (``game.play.clock.FixedStepClock``) gains ``dt * tick_rate * speed``
+        ticks with ``dt`` capped, stops at the work budget and drops the backlog; at
+        max speed the budget alone decides how many ticks run.
+        """
+        self.last_ticks = 0
+        if self.paused:
+            return 0
+        dt = self.clock.cap(dt)
+        speed = self.pace.multiplier
+        if self.phase is not Phase.FLYING:
+            began = self._wait(dt, speed)
+            if not began or speed is not None:
+                self._flock_between_runs(dt, speed)
+                return 0  # the new flight starts ticking from the next frame
+        if speed is None:
+            n = self.clock.run(dt, None, self._tick_at_max)
+        else:
+            n = self.clock.run(dt, self.pace.ticks_per_second(), self._tick_flying)
+        self.last_ticks = n
+        return n
+
+    def _flock_between_runs(self, dt: float, speed: int | None) -> None:
+        """The person's ready, crash or game-over screen: the flock learns on, out of sight
+        (it is drawn only on the person's course), until their next run starts it there."""
+        if self.flock is None or not self.pilots.human:
+            return
+        flock = self.flock
+
+        def tick() -> bool:
+            flock.tick()
+            return True
+
+        self.clock.run(dt, None if speed is None else self.pace.ticks_per_second(), tick)
+
+    def _tick_flying(self) -> bool:
+        self._tick()
+        return self.phase is Phase.FLYING
+
+    def _tick_at_max(self) -> bool:
+        # at max speed a crash hold or game-over screen is skipped: the next flight begins
+        self._tick()
+        return self.phase is Phase.FLYING or self._wait(0.0, None)
+
+    def _wait(self, dt: float, speed: int | None) -> bool:
+        """Counts down a crash or game-over pause; True once the next flight has begun."""
+        if self.phase is Phase.READY or (self.phase is Phase.GAME_OVER and self.pilots.human):
+            return False  # the player starts with SPACE (or R after a game over)
+        self.timer -= math.inf if speed is None else dt * speed
+        if self.timer > 0:
+            return False
+        if self.phase is Phase.CRASHED:
+            self._next_flight()
+        else:
+            self.restart()
+        return True
+
+    def _next_flight(self) -> None:
+        self.world.reset()
+        self.obs = self.world.observation()
+        self.phase = Phase.FLYING
+        self.timer = 0.0
+        if self.pilots.human:
+            self._race()
+        # the accumulator is left alone: a success starts the next flight inside the tick loop
+        self.motion.jump_to(self.world, self._stage_now())
+
+    def _tick(self) -> None:
+        """One physics tick: the single data path for the player and the autopilot."""
+        if self.flock is not None:
+            if self.flocking:
+                self._tick_flock()
+                return
+            self.flock.tick()  # the flock keeps learning around the person
+        world = self.world
+        action = self.pilots.action(self.obs)
+        y_before = world.y
+        reward, terminated = world.tick(action)
+        self.obs = world.observation()
+        self.pilots.ticked(reward, terminated, self.obs)
+        self.ticks += 1
+        self.solo_ticks += 1
+        if self._check_rise:
+            self.jump_rise = world.y - y_before
+            self._check_rise = False
+        if action == JUMP:
+            self._events.append(Jumped(self.pilots.human))
+            self._check_rise = self.pilots.human and not terminated
+        self.motion.ticked(self.world, self._stage_now())
+        self._score_tick(reward, terminated)
+
+    def _tick_flock(self) -> None:
+        """The autopilot's flock: one tick at 1x; at top speed one whole decision."""
+        flock = self.flock
+        top = self.pace.multiplier is None
+        flock.set_top_speed(top)
+        if top:
+            flock.decide()
+        else:
+            flock.tick()
+        self.ticks += flock.d if top else 1
+        score = self.score  # the leader's: a gate it passes is a point, and maybe a best
+        if score > self.scoring.score:
+            self._events += self.scoring.point(score)
+        elif score < self.scoring.score:
+            self.scoring.score = score  # a new generation or a new leader: no event
+
+    def _score_tick(self, reward: float, terminated: bool) -> None:
+        """What the tick's outcome means for the run and the phase."""
+        outcome, events = self.scoring.after_tick(self.world, reward, terminated,
+                                                  autopilot=not self.pilots.human)
+        self._events += events
+        if outcome is Outcome.FLYING:
+            return
+        self.flights += 1
+        if self.learner is not None:
+            self.learner.end_episode(self.spec.episode_score(self.world, reward))
+        if outcome is Outcome.NEXT_FLIGHT:
+            self._next_flight()
+        elif outcome is Outcome.CRASHED:
+            self.phase = Phase.CRASHED
+            self.timer = self.config.crash_hold_s
+        else:
+            self.phase = Phase.GAME_OVER
+            self.timer = self.config.autopilot_restart_s
+
+    # ----------------------------------------------------------------- reading
+    def _stage_now(self) -> int:
+        return self.scoring.stage if self.spec.streak else int(self.world.stage)
+
+    def alpha(self) -> float:
+        """How far between the previous and the latest tick to draw, in [0, 1]."""
+        if self.phase is not Phase.FLYING or self.pace.multiplier is None or self.paused:
+            return 1.0
+        return self.clock.alpha()
+
+    def view(self) -> View:
+        """The flyer's interpolated position for drawing (max speed: the latest state)."""
+        if self.flocking:
+            return self.flock.focus_view(self.alpha(), self.phase)
+        return self.motion.view(self.alpha(), self.phase)
+
+    def take_events(self) -> list[Event]:
+        """What happened since the last call, oldest first."""
+        out, self._events = self._events, []
+        return out
+

@@ -1,0 +1,452 @@
+"""The game window: the one module that opens a pyglet window and runs ``pyglet.app.run``.
+
+Keys become commands through the table in ``game.ui.controls``; commands become
+calls on :class:`game.play.session.Session`, which owns the loop's logic (ticks,
+pause, speeds, pilots). The session's events become sounds and messages; the
+renderer in ``game.ui`` only reads the session. ``game.ui.pacing`` paces the
+frames at 60 Hz.
+
+At start-up the level's learner is resumed from the data folder
+(``game.wiring.startup``; ``--fresh`` moves the old one aside first). While playing it
+is autosaved every ``SessionConfig.autosave_s`` seconds of play, and once more
+on every way out (Esc, closing the window, Ctrl-C, SIGTERM) before the process
+ends: the snapshot is taken on the frame, the disk write runs on a background
+thread.
+
+Three environment variables exist for tests and benches:
+``GRAVITY_FLYER_STATE_FILE`` (a JSON summary rewritten ten times a second),
+``GRAVITY_FLYER_FRAME_LOG`` (every frame's timing, written as JSON at exit) and
+``GRAVITY_FLYER_AUTOSAVE_S`` (the autosave interval in seconds, default 60).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import assets
+from ai.atomic import sweep_temp_files
+from game.errors import CliError
+from game.play.flock import FROM_PILOT_LADDER
+from game.play.session import Session, SessionConfig
+from game.play.speed import GameSpeed
+from game.sim.levels import LEVELS
+from game.ui.controls import CONTROLS, TITLE_CONTROLS, Command, keymap
+from game.ui.game_view import GameView
+from game.ui.messages import NOTICE_S
+from game.ui.pacing import FramePacer, FrameStats
+from game.ui.report import FRAME_LOG_ENV, STATE_ENV, FrameLog, StateFile
+from game.wiring.autosave import Autosave
+from game.wiring.best_scores import ScoreBook, default_data_dir
+from game.wiring.prefs import Settings
+from game.wiring.prefs import load as load_settings
+from game.wiring.prefs import save as save_settings
+from game.wiring.startup import autosave_interval, make_learner, pilot_path
+
+ASSETS = assets.path()
+"""Sprites and sounds, found as package data (``importlib.resources``)."""
+WINDOW_SIZE = (1080, 620)
+STATE_WRITE_S = 0.1
+
+
+class DisplayError(Exception):
+    """No display, or no OpenGL 3.3: the game cannot open its window."""
+
+
+def _open_window() -> Any:
+    """Opens the game window or raises DisplayError with a one-line reason."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        raise DisplayError("no display found (DISPLAY is not set): run it on a desktop, "
+                           "or under Xvfb (xvfb-run python main.py)")
+    try:
+        import pyglet
+
+        # No glGetError after every GL call: a round trip per call, a few tenths of a
+        # millisecond per frame. Set GRAVITY_FLYER_DEBUG_GL=1 to check every call again.
+        pyglet.options["debug_gl"] = os.environ.get("GRAVITY_FLYER_DEBUG_GL") == "1"
+        window = pyglet.window.Window(*WINDOW_SIZE, caption="Gravity Flyer", resizable=True,
+                                      vsync=False)
+    except Exception as exc:  # pyglet raises several types; the user needs one line
+        name = type(exc).__name__
+        text = str(exc).splitlines()[0] if str(exc) else name
+        if "Display" in name:
+            raise DisplayError(f"cannot open the display ({text})") from None
+        raise DisplayError(f"cannot open an OpenGL 3.3 window ({name}: {text})") from None
+    from pyglet.gl import gl_info
+
+    if not gl_info.have_version(3, 3):
+        version = gl_info.get_version_string()
+        window.close()
+        raise DisplayError(f"OpenGL 3.3 is needed, this display offers {version}")
+    return window
+
+
+class App:
+    """The window: its events become commands for the view on screen (title or game).
+
+    Args:
+        window: the pyglet window.
+        sounds: the game's sounds.
+        settings: the player's saved choices (M mutes).
+        data_dir: where the settings are saved, or None.
+        make_game: builds the game view for a level (loads its learner).
+    """
+
+    def __init__(self, window: Any, sounds: Any, settings: Settings, data_dir: Path | None,
+                 make_game: Callable[[str], GameView]) -> None:
+        import pyglet
+
+        from game.ui.gamepad import Gamepads
+
+        self.pyglet = pyglet
+        self.window = window
+        self.sounds = sounds
+        self.settings = settings
+        self.data_dir = data_dir
+        self.make_game = make_game
+        self.view: Any = None
+        self._level_to_start: str | None = None
+        self.stats = FrameStats()
+        self.pacer = FramePacer(pyglet.clock)
+        self.hidden = False
+        self.stop_signal: int | None = None
+        self.state_file = StateFile(os.environ.get(STATE_ENV))
+        self.frame_log = FrameLog(os.environ.get(FRAME_LOG_ENV))
+        self.jumps: list[tuple[float, str]] = []
+        """When a jump input arrived (``perf_counter``) and from what (the frame log)."""
+        self.inputs: dict[str, int] = {}
+        """Jump inputs by source: 'key', 'mouse', 'controller'."""
+        self.frames = 0
+        self._state_due = 0.0
+        key = pyglet.window.key
+        self.keymaps = {"game": keymap(key, CONTROLS), "title": keymap(key, TITLE_CONTROLS)}
+        self.gamepads = Gamepads(self.on_controller)
+
+    def show(self, view: Any) -> None:
+        """Puts a view on screen (the window's events reach the App from the first view on)."""
+        if self.view is None:
+            self.window.push_handlers(self)
+        self.view = view
+        view.resize(self.window.width, self.window.height)
+        if view.name == "game" and self.settings.think and not view.think.on:
+            view.think.toggle()  # the overlay was on when the player last left
+
+    def start_level(self, level: str) -> None:
+        """The title screen chose a level: it starts on the next frame (loading takes a while)."""
+        self._level_to_start = level
+
+    # ------------------------------------------------------------------ input
+    def command(self, command: Command, source: str = "key") -> None:
+        """One command, from whatever input: the window's own, or the view's."""
+        if command is Command.QUIT:
+            self.quit()
+        elif command is Command.FULLSCREEN:
+            self.window.set_fullscreen(not self.window.fullscreen)
+        elif command is Command.MUTE:
+            self.toggle_mute()
+        else:
+            if command is Command.JUMP and self.view.name == "game":
+                self.jumps.append((time.perf_counter(), source))
+                self.inputs[source] = self.inputs.get(source, 0) + 1
+            self.view.command(command)
+            if command is Command.THINK and self.view.name == "game":
+                self.remember_think(self.view.think.on)
+
+    def remember_think(self, on: bool) -> None:
+        """V: the overlay's state is saved like mute (quietly: the view said what V did)."""
+        self.settings.think = on
+        try:
+            save_settings(self.data_dir, self.settings)
+        except OSError as exc:
+            self.view.say(f"Not remembered ({exc.strerror or exc})")
+
+    def on_key_press(self, symbol: int, modifiers: int) -> bool:
+        command = self.keymaps[self.view.name].get(symbol)
+        if command is not None:
+            self.command(command)
+        return True  # handled: pyglet's default Esc handler must not close the window twice
+
+    def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
+        if button != self.pyglet.window.mouse.LEFT:
+            return
+        if self.view.name == "title":
+            self.view.click(x, y)
+        else:
+            self.command(Command.JUMP, "mouse")
+
+    def on_controller(self, what: str) -> None:
+        """A controller's button: A jumps (starts the chosen level on the title), START pauses."""
+        if what == "jump":
+            self.command(Command.JUMP if self.view.name == "game" else Command.START,
+                         "controller")
+        elif what == "pause" and self.view.name == "game":
+            self.command(Command.PAUSE, "controller")
+
+    def toggle_mute(self) -> None:
+        muted = self.settings.muted = self.sounds.muted = not self.sounds.muted
+        line = "Sound off (M turns it on)" if muted else "Sound on"
+        try:
+            save_settings(self.data_dir, self.settings)
+        except OSError as exc:
+            line += f" — not remembered ({exc.strerror or exc})"
+        if hasattr(self.view, "say"):
+            self.view.say(line)
+
+    # ------------------------------------------------------------------ window events
+    def on_activate(self) -> None:
+        self.view.focus(True)
+
+    def on_deactivate(self) -> None:
+        self.view.focus(False)
+
+    def on_hide(self) -> None:
+        self.hidden = True
+        self.view.hidden()
+
+    def on_show(self) -> None:
+        self.hidden = False
+        self.view.focus(True)
+
+    def on_resize(self, width: int, height: int) -> None:
+        self.view.resize(width, height)  # returning None lets pyglet set the viewport
+
+    def on_draw(self) -> bool:
+        self.view.draw()
+        return True
+
+    def on_close(self) -> bool:
+        self.quit()
+        return True
+
+    def quit(self) -> None:
+        """Leaves the event loop; saving happens after it returns."""
+        self.pyglet.app.exit()
+
+    # ------------------------------------------------------------------ the frame
+    def start(self) -> None:
+        self.pacer.start(self.frame)
+
+    def frame(self, _dt: float) -> None:
+        """One frame of the view on screen; then the next is scheduled on the timeline."""
+        start, interval = self.pacer.begin()
+        if self.stop_signal is not None:
+            self.quit()
+            return
+        if self._level_to_start is not None:
+            level, self._level_to_start = self._level_to_start, None
+            splash(self.window, f"Loading {level}…")
+            self.show(self.make_game(level))
+        f = self.view.frame(start, interval, self.pacer, self.stats.summary, not self.hidden)
+        end = time.perf_counter()
+        self.frames += 1
+        steps = self.view.session.env_steps if self.view.name == "game" else 0
+        self.stats.add(end, interval, end - start, steps)
+        self.frame_log.add(start, interval, end - start, f.ticks, f.speed, f.sim_s, f.saving,
+                           f.drawn_y, f.flipped, f.flying, steps)
+        if self.state_file.path is not None and end >= self._state_due:
+            self._state_due = end + STATE_WRITE_S
+            self.state_file.write(self.state())
+        self.pacer.schedule_next(self.frame)
+
+    def state(self) -> dict[str, Any]:
+        w = self.window
+        return {"view": self.view.name, "frames": self.frames, "stats": self.stats.summary,
+                "window": [w.width, w.height], "fullscreen": bool(w.fullscreen),
+                "muted": self.sounds.muted, "sound_error": self.sounds.error,
+                "inputs": dict(self.inputs), "controllers": len(self.gamepads.controllers),
+                **self.view.state()}
+
+    def finish(self) -> None:
+        """After the loop: the view's final saves, the state file and the frame log."""
+        self.view.finish()
+        self.state_file.write(self.state())
+        self.frame_log.write(jumps=[t for t, _ in self.jumps],
+                             jump_sources=[src for _, src in self.jumps])
+
+
+def splash(window: Any, text: str) -> None:
+    """Draws one frame with a message (while torch loads)."""
+    import pyglet
+
+    window.switch_to()
+    window.dispatch_events()
+    window.clear()
+    pyglet.text.Label(text, font_name=("DejaVu Sans", "Arial"), font_size=18,
+                      x=window.width // 2, y=window.height // 2, anchor_x="center",
+                      anchor_y="center").draw()
+    window.flip()
+
+
+def _open_scores(args: argparse.Namespace) -> tuple[ScoreBook, Path | None]:
+    """The best scores and the data folder (None when it cannot be used)."""
+    data_dir: Path | None = (Path(args.data_dir) if args.data_dir is not None
+                             else default_data_dir())
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        sweep_temp_files(data_dir)
+        scores = ScoreBook(data_dir)
+    except OSError as exc:
+        print(f"gravity-flyer: cannot use the data folder {data_dir} ({exc.strerror}); "
+              "best scores will not be saved", file=sys.stderr)
+        scores = ScoreBook(None)
+        data_dir = None
+    if scores.message:
+        print(f"gravity-flyer: {scores.message}", file=sys.stderr)
+    return scores, data_dir
+
+
+def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
+               data_dir: Path | None, sounds: Any, autosave_s: float) -> GameView:
+    """The level ``args.level`` with its learner, session and autosave, as a view."""
+    setup = make_learner(args, data_dir)
+    for line in setup.messages:
+        print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
+    learner = setup.learner
+    pilot = args.pilot
+    if learner is None:
+        if setup.unavailable:
+            print(f"gravity-flyer: {setup.unavailable}; you fly alone", file=sys.stderr)
+        pilot = "human"
+    config = SessionConfig(tick_rate=args.tick_rate, autosave_s=autosave_s)
+    meter = None
+    if learner is not None:
+        from game.play.skill_process import SkillProcess
+
+        try:
+            meter = SkillProcess(LEVELS[args.level])  # readings off the window's core and GIL
+        except (OSError, RuntimeError) as exc:
+            print(f"gravity-flyer: the skill meter runs in the game's own process ({exc})",
+                  file=sys.stderr, flush=True)
+    session = Session(args.level, seed=args.seed, config=config, learner=learner, scores=scores,
+                      pilot=pilot, flock=getattr(args, "flock", 1),
+                      flock_ladder=FROM_PILOT_LADDER if setup.from_pilot else 0.0,
+                      skill_meter=meter)
+    autosave = None
+    if learner is not None and setup.store is not None:
+        from ai.store.store import BackgroundSaver
+
+        autosave = Autosave(learner, setup.store, BackgroundSaver(setup.store),
+                            interval_s=config.autosave_s, dirty=setup.from_pilot,
+                            resumed=setup.resumed, generation=setup.generation)
+    view = GameView(window, session, scores, sounds, ASSETS, setup.unavailable, autosave)
+    if learner is not None:
+        view.learner_source = ("saved" if setup.resumed is not None
+                               else "pilot" if setup.from_pilot else "new")
+        view.renderer.learner_source = view.learner_source
+    if scores.message:
+        view.say(scores.message, 6.0)
+    for line in setup.messages:
+        view.messages.notice(line, NOTICE_S)
+    if setup.resumed is not None:
+        episodes, steps = setup.resumed
+        view.say(f"Resumed: {episodes:,} episodes, {steps:,} steps", 5.0)
+    error = sounds.take_error()
+    if error:
+        view.messages.notice(error)
+    return view
+
+
+def _check_tick_rate(args: argparse.Namespace) -> None:
+    """``--tick-rate`` outside the level's range is a one-line error before any window."""
+    if args.tick_rate is None:
+        return
+    for level in ([args.level] if args.level else LEVELS):
+        pace = GameSpeed(LEVELS[level].ticks_per_second)
+        try:
+            pace.set_tick_rate(args.tick_rate)
+        except ValueError:
+            raise CliError(f"--tick-rate must be {pace.describe_bounds()} for {level}, "
+                           f"got {args.tick_rate:g}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Opens the window and plays until Esc; returns the process exit code.
+
+    Without ``--level`` (and no autopilot asked for) the title screen lets the player
+    choose. 0 after Esc or closing the window, ``128 + signal`` after Ctrl-C (130) or
+    SIGTERM (143); the learner is saved before the process ends in every one of these
+    cases.
+    """
+    autosave_s = autosave_interval()
+    state_file = os.environ.get(STATE_ENV)
+    if state_file and not Path(state_file).parent.is_dir():  # fail before the window opens
+        raise CliError(f"{STATE_ENV}: the folder {Path(state_file).parent} does not exist")
+    title = args.level is None and not args.autopilot and args.pilot == "human"
+    if args.level is None and not title:
+        args.level = "arcade"
+    _check_tick_rate(args)
+    scores, data_dir = _open_scores(args)
+    settings, problem = load_settings(data_dir)
+    if problem:
+        print(f"gravity-flyer: {problem}", file=sys.stderr)
+    if args.autopilot:
+        pilot_path(args.autopilot, args.level)  # a wrong path fails before any window opens
+    try:
+        window = _open_window()
+    except DisplayError as exc:
+        print(f"gravity-flyer: {exc}", file=sys.stderr)
+        return 1
+    import pyglet
+
+    from game.ui.sound import Sounds
+
+    sounds = Sounds(ASSETS, muted=settings.muted)
+
+    def make_game(level: str) -> GameView:
+        return _game_view(window, argparse.Namespace(**{**vars(args), "level": level}),
+                          scores, data_dir, sounds, autosave_s)
+
+    try:
+        app = App(window, sounds, settings, data_dir, make_game)
+        if title:
+            from game.ui.title import TitleView
+
+            app.show(TitleView(window, tuple(LEVELS), lambda lv: scores.get(lv, "human"),
+                               app.start_level))
+        else:
+            splash(window, "Loading the autopilot…")
+            app.show(make_game(args.level))
+    except BaseException:
+        window.close()
+        raise
+    return _play(app, window, pyglet)
+
+
+def _play(app: App, window: Any, pyglet: Any) -> int:
+    """Runs the event loop; every way out saves first. Returns the exit code."""
+    gc.collect()
+    gc.freeze()  # the long-lived setup objects need no more cyclic-GC scans during play
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        app.stop_signal = signum
+
+    stop_signals = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGHUP"):  # the terminal was closed: save like any other way out
+        stop_signals.append(signal.SIGHUP)
+    old = {sig: signal.signal(sig, request_stop) for sig in stop_signals}
+    try:
+        app.start()
+        pyglet.app.run(None)
+    finally:
+        # A second Ctrl-C while the last save is written interrupts the wait; the write
+        # is atomic, so the disk keeps the old save or the new one.
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        try:
+            app.finish()
+        finally:
+            try:
+                window.close()
+            except Exception:  # already closed by the window system; nothing left to free
+                pass
+    if app.stop_signal is not None:
+        return 128 + app.stop_signal
+    return 0

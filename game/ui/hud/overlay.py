@@ -1,0 +1,107 @@
+"""Text over the field: the big score, the toast, the banner, notices and the saved mark."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from game.play.session import PauseReason, Phase
+from game.ui import widgets as w
+from game.ui.layout import Layout
+from game.ui.messages import Messages
+
+PAUSED_HINTS = {PauseReason.FOCUS: "the window lost focus — press P or SPACE to fly on",
+                PauseReason.HIDDEN: "press P or SPACE to fly on"}
+
+
+def banner_text(session: Any) -> tuple[str, str]:
+    """The banner's title and line under it for the session's phase ('' when none)."""
+    if session.paused:
+        return "Paused", PAUSED_HINTS.get(session.pause_reason, "P or SPACE to fly on")
+    if session.phase is Phase.READY:
+        return "Ready?", "SPACE to fly  ·  A hands the controls to the autopilot"
+    if session.phase is Phase.GAME_OVER:
+        n = session.score
+        return (f"Game over — {n} gate" + ("" if n == 1 else "s"),
+                "the autopilot tries again…" if session.pilot == "autopilot"
+                else "SPACE or R to fly again")
+    return "", ""
+
+
+class Overlay:
+    """The drawables of the texts over the field; ``messages`` says what they show."""
+
+    def __init__(self, batch: Any, groups: list[Any], messages: Messages) -> None:
+        g6, g7 = groups[6], groups[7]
+        self.messages = messages
+        self.score = w.ShadowLabel(batch, g6, g7, 40, anchor_x="center", anchor_y="top")
+        self.toast = w.ShadowLabel(batch, g6, g7, 15, anchor_x="center", anchor_y="top")
+        self.banner_bg = w.rect(batch, g6, (10, 18, 32, 170))
+        self.banner = w.ShadowLabel(batch, g6, g7, 26, anchor_x="center", anchor_y="center")
+        self.banner_sub = w.label(batch, g7, 13, anchor_x="center", anchor_y="center")
+        # messages about the learner's memory (load problems, failed saves): bottom of the field
+        self.notice_bg = w.rect(batch, g6, (10, 18, 32, 200))
+        self.notice_bg.visible = False
+        self.notice_label = w.label(batch, g7, 10.5, multiline=True, width=100,
+                                    anchor_y="bottom")
+        self._notice_key: tuple[tuple[str, ...], float] = ((), 0.0)
+        # the small "Saved" flash: top-left corner of the field
+        self.saved_bg = w.rect(batch, g6, (10, 18, 32, 190))
+        self.saved_bg.visible = False
+        self.saved = w.label(batch, g7, 10.5, color=(150, 235, 160, 255), bold=True,
+                             anchor_y="top")
+
+    def update(self, session: Any, L: Layout) -> None:
+        top = L.y0 + L.side - 14
+        cx = L.x0 + L.side / 2
+        self.score.set(str(session.score), cx, top)
+        toast = self.messages.toast()
+        if toast:
+            self.toast.set(toast, cx, top - 58)
+        else:
+            self.toast.hide()
+        self._place_notices(L)
+        self._place_saved(L)
+        self._place_banner(session, L)
+
+    def _place_notices(self, L: Layout) -> None:
+        shown = tuple(self.messages.notices_shown())
+        key = (shown, L.x0)
+        if key == self._notice_key:
+            return
+        self._notice_key = key
+        if not shown:
+            w.set_text(self.notice_label, "")
+            self.notice_bg.visible = False
+            return
+        self.notice_label.width = max(L.side - 28, 60)
+        w.set_text(self.notice_label, "\n".join(shown))
+        w.move(self.notice_label, L.x0 + 14, L.y0 + 14)
+        w.place_rect(self.notice_bg, L.x0 + 6, L.y0 + 6, L.side - 12,
+                     self.notice_label.content_height + 16)
+        self.notice_bg.visible = True
+
+    def _place_saved(self, L: Layout) -> None:
+        on = self.messages.saved_flash()
+        if on == self.saved_bg.visible and (not on or self.saved.x == L.x0 + 16):
+            return
+        w.set_text(self.saved, "✓ Saved" if on else "")
+        self.saved_bg.visible = on
+        if on:
+            w.move(self.saved, L.x0 + 16, L.y0 + L.side - 16)
+            w.place_rect(self.saved_bg, L.x0 + 8,
+                         L.y0 + L.side - 16 - self.saved.content_height - 6,
+                         self.saved.content_width + 16, self.saved.content_height + 12)
+
+    def _place_banner(self, session: Any, L: Layout) -> None:
+        title, sub = banner_text(session)
+        cx, cy = L.x0 + L.side / 2, L.y0 + L.side * 0.55
+        if title:
+            self.banner.set(title, cx, cy + 14)
+            w.set_text(self.banner_sub, sub)
+            w.move(self.banner_sub, cx, cy - 22)
+            w.place_rect(self.banner_bg, L.x0, cy - 46, L.side, 96)
+            self.banner_bg.visible = True
+        else:
+            self.banner.hide()
+            w.set_text(self.banner_sub, "")
+            self.banner_bg.visible = False
