@@ -212,12 +212,12 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from ai.errors import PilotError
     from game.commands.evaluate import EvalConfig, evaluate
-    from game.wiring.learning import pretrained_path
+    from game.wiring.pilot_names import resolve
 
     if args.data_dir is not None:
         raise CliError(f"--data-dir is for 'evaluate {LEARNER}', not for a pilot file")
-    path = pretrained_path(args.level or "classic") if args.path == "pretrained" else Path(
-        args.path)
+    path = resolve(args.path, args.level or "classic").path
+    assert path is not None
     level = LEVELS[args.level] if args.level else None
     try:
         report = evaluate(EvalConfig(path, level, episodes=args.episodes, seed=args.seed))

@@ -73,47 +73,15 @@ FLOCK_HOLD_END_S = 2.0
 """How long a flock film's last frame stays, so the final skill can be read before it loops."""
 
 
-def pilot_path(spec: str, level: Level) -> Path:
-    """The pilot file ``--autopilot`` names: a path, or 'pretrained' (the shipped pilot)."""
-    from game.wiring.learning import pretrained_path
-
-    path = pretrained_path(level.name) if spec == "pretrained" else Path(spec)
-    if not path.is_file():
-        raise CliError(f"no pretrained pilot for {level.name} (expected {path})"
-                       if spec == "pretrained" else f"pilot file not found: {spec}")
-    return path
-
-
 def load_policy(spec: str, level: Level, data_dir: Path | None) -> tuple[Callable, str]:
-    """A greedy ``obs -> action`` for ``--autopilot`` and a one-line description of it.
+    """A greedy ``obs -> action`` for ``--autopilot`` and a one-line description of it
+    (``game.wiring.pilot_names``: the saved learner is only read)."""
+    from game.wiring import pilot_names
 
-    'learner' is the level's learner saved in the data folder (as the game resumes
-    it); anything else is a pilot file (see ``pilot_path``).
-    """
-    from ai.errors import PilotError
-    from game.wiring.learning import learner_from_state, load_pilot
-
-    if spec == "learner":
-        from ai.store.store import Store
-        from game.wiring.best_scores import default_data_dir
-
-        folder = Path(data_dir) if data_dir is not None else default_data_dir()
-        result = Store.for_data_dir(folder, level.name).load(
-            build=lambda state: learner_from_state(level, state))
-        for line in result.messages:
-            print(f"gravity-flyer: {line}", file=sys.stderr)
-        learner = result.built
-        if learner is None:
-            raise CliError(f"no saved {level.name} learner in {folder} (play with the "
-                           "autopilot first, or use --autopilot pretrained)")
-        return (lambda obs: learner.act(obs, explore=False),
-                f"the saved {level.name} learner ({int(learner.env_steps)} env steps)")
-    path = pilot_path(spec, level)
-    try:
-        pilot, _ = load_pilot(path, level)
-    except PilotError as exc:
-        raise CliError(str(exc)) from None
-    return pilot.act, f"pilot {path.name}"
+    loaded = pilot_names.load(pilot_names.resolve(spec, level.name), level, data_dir)
+    for line in loaded.notes:
+        print(f"gravity-flyer: {line}", file=sys.stderr)
+    return loaded.pilot.act, loaded.who
 
 
 def flight(level: Level, policy: Callable, seconds: float, seed: int, width: int,

@@ -22,17 +22,12 @@ AUTOSAVE_ENV = "GRAVITY_FLYER_AUTOSAVE_S"
 
 
 def pilot_path(spec: str, level: str) -> Path:
-    """The pilot file ``--autopilot`` names ('pretrained': the level's shipped pilot)."""
-    if spec == "pretrained":
-        from game.wiring.learning import pretrained_path  # imports torch: only for this spelling
+    """The pilot file ``--autopilot`` names (``game.wiring.pilot_names``; the saved learner
+    is what the game resumes anyway, so 'learner' is no pilot here)."""
+    from game.wiring.pilot_names import resolve  # imports torch: only when a pilot is named
 
-        path = pretrained_path(level)
-        if not path.is_file():
-            raise CliError(f"no pretrained pilot for {level} (expected {path})")
-        return path
-    path = Path(spec)
-    if not path.is_file():  # the same words as ``evaluate`` (Autopilot.load)
-        raise CliError(f"{path} is not a file" if path.exists() else f"no pilot file at {path}")
+    path = resolve(spec, level, learner=False).path
+    assert path is not None
     return path
 
 
