@@ -16,6 +16,7 @@ from ai.autopilot import Autopilot
 from ai.config import LearnerConfig
 from ai.errors import PilotError
 from ai.learner import Learner, LearnerState
+from ai.store.store import Store, memory_cap_bytes
 from game.sim.levels import LEVELS, Level
 
 PILOTS_DIR = assets.path("pilots")
@@ -81,3 +82,15 @@ def load_pilot(path: str | os.PathLike, level: Level | None = None) -> tuple[Aut
 def pretrained_path(level: str) -> Path:
     """The shipped pilot for the level called ``level``."""
     return PILOTS_DIR / f"{level}.safetensors"
+
+
+def learner_store(level: Level, data_dir: Path, read_only: bool = False) -> Store:
+    """The store of ``level``'s learner in ``data_dir``, checked against this game's physics.
+
+    The memory file is capped at what the level's replay capacity can hold.
+    """
+    cfg = learner_config(level)
+    return Store.for_data_dir(
+        data_dir, level.name, expect={"physics_version": str(level.physics_version)},
+        max_memory_bytes=memory_cap_bytes(cfg.capacity + cfg.terminal_capacity, level.obs_size),
+        read_only=read_only)

@@ -19,11 +19,10 @@ from typing import Any
 from ai.autopilot import Autopilot
 from ai.errors import PilotError
 from ai.learner import Learner
-from ai.store.store import Store, memory_cap_bytes
 from game.errors import CliError
 from game.sim.levels import LEVELS, Level
 from game.wiring.best_scores import default_data_dir
-from game.wiring.learning import learner_config, learner_from_state, load_pilot, pretrained_path
+from game.wiring.learning import learner_from_state, learner_store, load_pilot, pretrained_path
 
 PRETRAINED = "pretrained"
 """The name of the level's shipped pilot."""
@@ -114,18 +113,6 @@ def load(name: PilotName, level: Level | None, data_dir: Path | None = None) -> 
 
 def _data_dir() -> Path:
     return default_data_dir()
-
-
-def learner_store(level: Level, data_dir: Path, read_only: bool = False) -> Store:
-    """The store of ``level``'s learner in ``data_dir``, checked against this game's physics.
-
-    The memory file is capped at what the level's replay capacity can hold.
-    """
-    cfg = learner_config(level)
-    return Store.for_data_dir(
-        data_dir, level.name, expect={"physics_version": str(level.physics_version)},
-        max_memory_bytes=memory_cap_bytes(cfg.capacity + cfg.terminal_capacity, level.obs_size),
-        read_only=read_only)
 
 
 @dataclass
