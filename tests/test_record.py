@@ -164,7 +164,7 @@ def test_flock_film_caption_follows_the_play_time() -> None:
 
 @pytest.mark.parametrize("level", ["arcade", "classic"])
 def test_every_caption_character_is_in_the_font(level: str) -> None:
-    from game.sim.raster import DIGITS
+    from game.sim.font import DIGITS
 
     film = _flock_film(level=level)
     lines = film.caption(123, 45, 6) + film.caption(0, 0, 0)

@@ -40,11 +40,11 @@ import numpy as np
 from game.errors import CliError
 from game.play import flock_play
 from game.play.flock import DEFAULT_FLOCK
+from game.sim.font import INK
 from game.sim.levels import LEVELS, CourseLevel, Level
 from game.sim.raster import (
     BAR_TRACK,
     CAPTION_BG,
-    INK,
     SKILL_BAR,
     Painter,
     Scene,
