@@ -36,10 +36,6 @@ from game.sim.levels import LEVELS, Level
 if TYPE_CHECKING:
     from ai.protocol import LearnerLike
 
-DEFAULT_TICK_RATE = 10.0
-"""A person can play classic at 10 ticks/s; the seed's 20 needs a jump every ~150 ms."""
-
-
 @dataclass
 class SessionConfig:
     """Timing of the loop; all durations are wall-clock seconds at 1x."""

@@ -304,8 +304,7 @@ def map_axes(cells: int = MAP_CELLS, y_range: tuple[float, float] = MAP_Y,
     return centres(*y_range), centres(*v_range)
 
 
-def map_cell(y: float, v_y: float, cells: int = MAP_CELLS,
-             y_range: tuple[float, float] = MAP_Y,
+def map_cell(y: float, v_y: float, y_range: tuple[float, float] = MAP_Y,
              v_range: tuple[float, float] = MAP_V) -> tuple[float, float]:
     """Where a flyer's (y, v_y) sits on the map, as fractions ``(column, row)`` in [0, 1]."""
     def frac(v: float, lo: float, hi: float) -> float:
