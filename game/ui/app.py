@@ -122,10 +122,13 @@ class App:
         self.frame_log = FrameLog(os.environ.get(FRAME_LOG_ENV))
         self.jumps: list[tuple[float, str]] = []
         """When a jump input arrived (``perf_counter``) and from what (the frame log)."""
+        self.fullscreen_toggles = 0
+        """F11 presses that switched full screen on or off (the window test reads it)."""
         self.inputs: dict[str, int] = {}
         """Jump inputs by source: 'key', 'mouse', 'controller'."""
         self.frames = 0
         self._state_due = 0.0
+        self._fullscreen_due = False
         key = pyglet.window.key
         self.keymaps = {"game": keymap(key, CONTROLS), "title": keymap(key, TITLE_CONTROLS)}
         self.gamepads = Gamepads(self.on_controller)
@@ -149,7 +152,7 @@ class App:
         if command is Command.QUIT:
             self.quit()
         elif command is Command.FULLSCREEN:
-            self.window.set_fullscreen(not self.window.fullscreen)
+            self._fullscreen_due = True  # on the next frame, once pyglet has seen the key down
         elif command is Command.MUTE:
             self.toggle_mute()
         else:
@@ -226,6 +229,22 @@ class App:
         self.quit()
         return True
 
+    def toggle_fullscreen(self) -> None:
+        """F11: full screen on or off, and the keyboard stays with the game.
+
+        pyglet remakes the X window to switch. The old window never hears F11 come up, so
+        pyglet's record of keys held down kept F11 and took the next press for a key repeat:
+        every other F11 did nothing. The new window has seen no key go down, so that record
+        starts empty; and it asks for the keyboard focus, which the old window had.
+        """
+        window = self.window
+        window.set_fullscreen(not window.fullscreen)
+        held = getattr(window, "pressed_keys", None)  # pyglet's xlib window only
+        if held is not None:
+            held.clear()
+        window.activate()
+        self.fullscreen_toggles += 1
+
     def quit(self) -> None:
         """Leaves the event loop; saving happens after it returns."""
         self.pyglet.app.exit()
@@ -240,6 +259,9 @@ class App:
         if self.stop_signal is not None:
             self.quit()
             return
+        if self._fullscreen_due:
+            self._fullscreen_due = False
+            self.toggle_fullscreen()
         if self._level_to_start is not None:
             level, self._level_to_start = self._level_to_start, None
             splash(self.window, f"Loading {level}…")
@@ -258,8 +280,10 @@ class App:
 
     def state(self) -> dict[str, Any]:
         w = self.window
-        return {"view": self.view.name, "frames": self.frames, "stats": self.stats.summary,
+        return {"view": self.view.name, "frames": self.frames, "clock": time.perf_counter(),
+                "stats": self.stats.summary,
                 "window": [w.width, w.height], "fullscreen": bool(w.fullscreen),
+                "fullscreen_toggles": self.fullscreen_toggles,
                 "muted": self.sounds.muted, "sound_error": self.sounds.error,
                 "inputs": dict(self.inputs), "controllers": len(self.gamepads.controllers),
                 **self.view.state()}
