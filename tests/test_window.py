@@ -565,3 +565,49 @@ def test_the_flock_is_drawn_where_it_flies_and_hidden_flyers_are_not(display, mo
         assert drawn(None).max() == 0 and sprites.drawn == 0
     finally:
         window.close()
+
+
+def claimed_factor(shown: str) -> float | None:
+    """The speed the HUD says the game runs at: '16x' -> 16, '16x (7x)' -> 7, 'max (37x)' -> 37
+    ('max' before its first reading -> None)."""
+    said = shown.split("(")[-1].rstrip(")")
+    return None if said == "max" else float(said.removesuffix("x"))
+
+
+def test_each_speed_runs_at_what_the_hud_says(display, tmp_path):
+    # The default flock of 64, learning: at 1x's replay ratio 4x and 16x ran at the 1x rate
+    # while the HUD said "4x" and "16x". Whatever this machine reaches, the HUD must say it.
+    game = Game(display, tmp_path, "--level", "arcade", "--seed", "3", "--pilot", "autopilot",
+                "--flock", "64")
+    try:
+        game.until("the window to draw frames", lambda s: s["frames"] > 5, timeout=90)
+        game.focus()
+        measured = {}
+        for key, name in (("2", "4x"), ("3", "16x"), ("4", "max"), ("1", "1x")):
+            game.key(key)
+            game.until(f"speed {name}", lambda s, n=name: s["speed"] == n, timeout=10)
+            # The HUD's claim covers its latest 2 s of flying: measure the same 2 s here, from
+            # the ticks and the game's own clock in the state file.
+            seen: list[dict] = []
+
+            def two_seconds(seen=seen) -> bool:
+                s = game.state()
+                if s is not None and (not seen or s["clock"] > seen[-1]["clock"]):
+                    seen.append(s)
+                return (len(seen) > 1 and seen[-1]["clock"] - seen[0]["clock"] >= 4.5
+                        and claimed_factor(seen[-1]["speed_shown"]) is not None)
+
+            wait_for(f"4.5 s at {name}", two_seconds, timeout=30)
+            end = seen[-1]
+            start = min(seen, key=lambda s: abs(end["clock"] - 2.0 - s["clock"]))
+            rate = (end["ticks"] - start["ticks"]) / (end["clock"] - start["clock"])
+            measured[name] = rate / end["tick_rate"]
+            claim = claimed_factor(end["speed_shown"])
+            assert claim == pytest.approx(measured[name], rel=0.2), (
+                f"{name}: the HUD says {end['speed_shown']!r}, the game ran at "
+                f"{measured[name]:.2f}x")
+        print("measured factors:", {k: round(v, 2) for k, v in measured.items()})
+        game.key("Escape")
+        assert game.proc.wait(timeout=30) == 0
+    finally:
+        game.close()

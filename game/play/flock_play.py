@@ -33,6 +33,13 @@ SKILL_EVERY_S = 3.0
 the other core in the window's ``game.play.skill_process``, longer on a loaded machine)."""
 
 
+def replay_ratio_at(multiplier: int | None) -> float:
+    """Gradient steps per transition at a speed (None: max): 1x's ratio over the multiple."""
+    if multiplier is None:
+        return REPLAY_RATIO_MAX
+    return max(REPLAY_RATIO_1X / max(multiplier, 1), REPLAY_RATIO_MAX)
+
+
 @dataclass(frozen=True)
 class Flyers:
     """Where to draw the flock this frame (field units), and which flyer is the focus."""
@@ -147,8 +154,18 @@ class FlockPlay:
 
     def set_top_speed(self, top: bool) -> None:
         """Top speed learns with fewer gradient steps per transition (compute is the limit)."""
-        self.top = top
-        self.replay_ratio = REPLAY_RATIO_MAX if top else REPLAY_RATIO_1X
+        self.set_speed(None if top else 1)
+
+    def set_speed(self, multiplier: int | None) -> None:
+        """The game's speed (None: max) sets the gradient steps per transition.
+
+        Fast-forward keeps the gradient steps per second of 1x: at 4x and 16x the flock flies
+        4 and 16 times the transitions, each worth a 4th and a 16th of 1x's steps (at most
+        ``REPLAY_RATIO_MAX``'s floor). At 1x's ratio, 16x would owe 7,680 gradient steps a
+        second, some three seconds of compute per second, and the game stayed at the 1x rate.
+        """
+        self.top = multiplier is None
+        self.replay_ratio = replay_ratio_at(multiplier)
 
     def tick(self, human_action: int | None = None) -> None:
         """One physics tick of the flock: a decision on its first tick, then playback.

@@ -264,16 +264,20 @@ class Session:
             return 0
         dt = self.clock.cap(dt)
         speed = self.pace.multiplier
+        if self.flock is not None:
+            self.flock.set_speed(speed)
         if self.phase is not Phase.FLYING:
             began = self._wait(dt, speed)
             if not began or speed is not None:
                 self._flock_between_runs(dt, speed)
                 return 0  # the new flight starts ticking from the next frame
+        ticks = self.ticks
         if speed is None:
             n = self.clock.run(dt, None, self._tick_at_max)
         else:
             n = self.clock.run(dt, self.pace.ticks_per_second(), self._tick_flying)
         self.last_ticks = n
+        self.pace.gauge.add(dt, self.ticks - ticks)  # a frame that began flying: the speed reached
         return n
 
     def _flock_between_runs(self, dt: float, speed: int | None) -> None:
@@ -349,7 +353,6 @@ class Session:
         """The autopilot's flock: one tick at 1x; at top speed one whole decision."""
         flock = self.flock
         top = self.pace.multiplier is None
-        flock.set_top_speed(top)
         if top:
             flock.decide()
         else:

@@ -84,6 +84,8 @@ class GameView:
         self.final_saves: list[Any] = []
         self._failure_told: str | None = None
         self._score_due = 0.0
+        self._short_told: tuple[int, float] | None = None
+        """The speed whose shortfall was last explained (said once per speed chosen)."""
         self.learner_source: str | None = None
         """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
         self.commands: dict[Command, Callable[[], Any]] = {
@@ -152,6 +154,19 @@ class GameView:
         self.session.pace.set_index(index)
         self.say(f"Speed {self.session.pace.name}")
 
+    def _tell_shortfall(self) -> None:
+        """Once per speed chosen: why the speed asked for is not reached (the HUD says what is)."""
+        pace = self.session.pace
+        key = (pace.index, pace.tick_rate)
+        if not pace.short() or key == self._short_told:
+            return
+        self._short_told = key
+        learner = self.session.learner
+        why = ("flying and learning fill every frame (L: learning off)"
+               if learner is not None and learner.learn_enabled
+               else "drawing and flying fill every frame")
+        self.say(f"{pace.name} runs at {pace.shown().split('(')[1][:-1]} here: {why}", 5.0)
+
     def _rate(self, change: Callable[[], float]) -> None:
         change()
         name, value = self.session.pace.label()
@@ -183,11 +198,14 @@ class GameView:
         play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
         snapshot_s = (self.autosave.snapshot_estimate_s()
                       if self.autosave is not None and self.autosave.due(play) else 0.0)
+        # Fast-forward (4x, 16x) and max get max's share of the frame: 16 ticks of a learning
+        # flock do not fit in what a 1x frame leaves after a software-GL draw.
         s.clock.work_budget_s = pacer.sim_budget(refresh, snapshot_s,
-                                                 top=s.pace.multiplier is None)
+                                                 top=s.pace.multiplier != 1)
         s.advance(interval)
         sim_end = time.perf_counter()
         self._handle_events(s.take_events())
+        self._tell_shortfall()
         view = s.view()
         flipped = 0.0
         if visible:

@@ -71,6 +71,7 @@ def session_state(s: Any) -> dict[str, Any]:
         "phase": s.phase.value, "t": int(world.t), "y": float(world.y),
         "v_y": float(world.v_y), "score": s.score, "best": s.scoring.best,
         "stage": s.stage, "tick_rate": s.tick_rate, "speed": s.pace.name,
+        "speed_shown": s.pace.shown(), "speed_reached": s.pace.reached(),
         "ticks": s.ticks, **s.pilots.counters(), "jump_rise": s.jump_rise,
         "flights": s.flights, "restarts": s.restarts, "dropped_ticks": s.clock.dropped,
         "learning": None if learner is None else bool(learner.learn_enabled),

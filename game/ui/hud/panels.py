@@ -93,7 +93,7 @@ class HudPanel(Panel):
         s = src.session
         learner = s.learner
         return HudState(s.level, s.score, s.scoring.best, s.scoring.kind, s.stage,
-                        s.pace.label(), s.pace.name, s.pilot,
+                        s.pace.label(), s.pace.shown(), s.pilot,
                         None if learner is None else bool(learner.learn_enabled))
 
     @staticmethod

@@ -1,0 +1,123 @@
+"""The window's rough edges, headless: what the speed keys reach, who is credited with a
+shared run, the compact line of a small window, the tap hint, and the drawing's geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from game.play.flock import REPLAY_RATIO_1X, REPLAY_RATIO_MAX
+from game.play.flock_play import replay_ratio_at
+from game.play.session import Session, SessionConfig
+from game.play.speed import GameSpeed, SpeedGauge, fmt_factor
+from game.sim.actions import FALL, JUMP
+from game.sim.levels import LEVELS
+from game.wiring.learning import new_learner
+
+FRAME = 1 / 60
+
+
+class CostlyClock:
+    """A clock read by the session's work budget: every read after a tick costs ``tick_s``."""
+
+    def __init__(self, tick_s: float) -> None:
+        self.now = 0.0
+        self.tick_s = tick_s
+
+    def __call__(self) -> float:
+        self.now += self.tick_s
+        return self.now
+
+
+class Hover:
+    """Holds level flight on classic (jumps when the next height would be below 0)."""
+
+    learn_enabled = False
+
+    def act(self, obs, explore=True):
+        return JUMP if obs[0] + obs[1] < 0 else FALL
+
+    def observe(self, *a, **k):
+        pass
+
+    def end_episode(self, score):
+        pass
+
+
+# ---------------------------------------------------------------- item 1: the speed keys
+def test_the_gauge_measures_ticks_per_second_over_its_latest_window():
+    g = SpeedGauge(window_s=2.0)
+    assert g.rate() is None
+    for _ in range(30):  # half a second: not yet a reading
+        g.add(FRAME, 4)
+    assert g.rate() is None
+    for _ in range(150):
+        g.add(FRAME, 4)
+    assert g.rate() == pytest.approx(240)
+    for _ in range(180):  # three seconds at 1 tick a frame: the old frames have left
+        g.add(FRAME, 1)
+    assert g.rate() == pytest.approx(60, rel=0.02)
+    g.add(0.0, 60)  # more ticks of the same frame (max speed flies after the flip too)
+    assert g.rate() > 80
+    g.clear()
+    assert g.rate() is None
+
+
+def test_the_hud_says_a_speed_only_when_the_game_reaches_it():
+    pace = GameSpeed(60.0)
+    pace.set_index(2)  # 16x
+    assert pace.shown() == "16x"  # no reading yet: the key's name
+    for _ in range(120):
+        pace.gauge.add(FRAME, 16)  # 960 ticks/s: reached
+    assert pace.shown() == "16x" and not pace.short()
+    for _ in range(130):
+        pace.gauge.add(FRAME, 7)  # 420 ticks/s: 7x
+    assert pace.short() and pace.shown() == "16x (7x)"
+    pace.set_index(3)  # max says what it reaches once measured
+    assert pace.shown() == "max"
+    for _ in range(120):
+        pace.gauge.add(FRAME, 37)
+    assert pace.shown() == "max (37x)" and not pace.short()
+    pace.set_index(0)
+    for _ in range(120):
+        pace.gauge.add(FRAME, 0.2)  # a loaded machine at 1x
+    assert pace.shown() == "1x (0.2x)"
+    assert [fmt_factor(f) for f in (0.44, 2.6, 7.0, 7.04, 36.6)] == [
+        "0.4x", "2.6x", "7x", "7x", "37x"]
+
+
+def test_a_session_whose_ticks_do_not_fit_shows_the_speed_it_really_runs():
+    # every tick costs 1 ms of the 8 ms budget: 16x wants 16 a frame, 8 fit
+    s = Session("classic", seed=1, learner=Hover(), pilot="autopilot", clock=CostlyClock(0.001),
+                config=SessionConfig(tick_rate=60, work_budget_s=0.008))
+    s.pace.set_index(2)
+    ran = sum(s.advance(FRAME) for _ in range(120))
+    reached = s.pace.reached()
+    assert reached == pytest.approx(ran / (120 * FRAME) / 60, rel=0.05)
+    assert 6 <= reached <= 10 and s.pace.shown() == f"16x ({fmt_factor(reached)})"
+    s.pace.set_index(1)  # 4x fits
+    for _ in range(120):
+        s.advance(FRAME)
+    assert s.pace.shown() == "4x" and s.pace.reached() == pytest.approx(4, rel=0.05)
+
+
+def test_fast_forward_keeps_the_gradient_steps_per_second_of_1x():
+    assert replay_ratio_at(1) == REPLAY_RATIO_1X and replay_ratio_at(None) == REPLAY_RATIO_MAX
+    assert replay_ratio_at(4) == REPLAY_RATIO_1X / 4
+    assert replay_ratio_at(16) == max(REPLAY_RATIO_1X / 16, REPLAY_RATIO_MAX)
+    per_second = {}
+    for index, m in ((0, 1), (1, 4), (2, 16)):
+        learner = new_learner(LEVELS["arcade"], seed=3)
+        s = Session("arcade", seed=5, learner=learner, pilot="autopilot", flock=64,
+                    clock=CostlyClock(0.0))  # no budget limit: every tick due runs
+        s.pace.set_index(index)
+        while learner.env_steps < learner.config.learning_starts + 64:
+            s.advance(FRAME)
+        updates, ticks = learner.updates, s.ticks
+        while s.ticks < ticks + 960:  # 60 decisions of the flock at any speed
+            s.advance(FRAME)
+        # gradient steps per wall-clock second = per tick * ticks per second (60 m)
+        per_second[m] = (learner.updates - updates) / (s.ticks - ticks) * 60 * m
+    assert per_second[4] == pytest.approx(per_second[1], rel=0.1)
+    assert per_second[16] == pytest.approx(per_second[1], rel=0.1)
+    assert np.isclose(per_second[1], 64 * 15 * REPLAY_RATIO_1X, rtol=0.1)
