@@ -121,3 +121,92 @@ def test_fast_forward_keeps_the_gradient_steps_per_second_of_1x():
     assert per_second[4] == pytest.approx(per_second[1], rel=0.1)
     assert per_second[16] == pytest.approx(per_second[1], rel=0.1)
     assert np.isclose(per_second[1], 64 * 15 * REPLAY_RATIO_1X, rtol=0.1)
+
+
+# ---------------------------------------------------------------- item 3: a shared run's credit
+class Book:
+    """The score book's interface, in memory."""
+
+    def __init__(self) -> None:
+        self.best = {"human": 0, "autopilot": 0}
+
+    def get(self, level, kind="human"):
+        return self.best[kind]
+
+    def record(self, level, kind, score):
+        if score > self.best[kind]:
+            self.best[kind] = score
+            return True
+        return False
+
+
+class Steady:
+    """The autopilot: through the gaps of the arcade course (the exact oracle's plan)."""
+
+    learn_enabled = False
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def act(self, obs, explore=True):
+        return steer(self.session)
+
+    def observe(self, *a, **k):
+        pass
+
+    def end_episode(self, score):
+        pass
+
+
+def steer(s: Session) -> int:
+    """JUMP when the flyer is below the middle of the next gap and not rising fast."""
+    w = s.world
+    course, t = w.course, w.t
+    i = int(np.searchsorted(course.end, t, side="left"))
+    target = float(course.gap_y[min(i, course.gap_y.size - 1)])
+    return JUMP if w.y < target - 0.05 and w.v_y <= 0 else FALL
+
+
+def test_a_shared_run_says_who_flew_what_and_each_best_is_what_that_pilot_flew():
+    from game.play.events import Crashed, NewBest
+    from game.ui.messages import BEST_TOASTS, Messages, banner_text, credit_line
+
+    book = Book()
+    s = Session("arcade", seed=7, scores=book, pilot="human", clock=CostlyClock(0.0))
+    s.pilots.learner = s.learner = Steady(s)
+    s.press_jump()
+    events = []
+    m = Messages(now=lambda: 0.0)  # what the window says, frame by frame (no toast expires)
+
+    def frame() -> None:
+        s.advance(1 / 60)
+        new = s.take_events()
+        m.handle(new)
+        events.extend(new)
+
+    while s.score < 8:  # the person flies 8 gates (tapping as a careful person would)
+        if steer(s) == JUMP:
+            s.press_jump()
+        frame()
+        assert s.phase.value == "flying", "the scripted person crashed"
+    assert credit_line(s) == "" and book.best["human"] == 8
+    s.toggle_pilot()  # A: the autopilot flies on
+    while s.score < 10:
+        frame()
+    assert s.scoring.shares() == {"human": 8, "autopilot": 2}
+    assert credit_line(s) == "you 8 + autopilot 2"
+    assert book.best == {"human": 8, "autopilot": 2}  # no one flew 10
+    bests = [e for e in events if isinstance(e, NewBest)]
+    assert all(e.score <= 8 for e in bests) and {e.kind for e in bests} == {"human",
+                                                                         "autopilot"}
+    # the run's praise is the person's (once per run): never "Autopilot's new best" for 10
+    assert m.toast() == BEST_TOASTS["human"] and m.praises == 1
+    s.toggle_pilot()  # the person takes back the controls and lets it fall
+    while s.phase.value == "flying":
+        frame()
+    crash = [e for e in events if isinstance(e, Crashed)][-1]
+    assert crash.score >= 10 and crash.credit == s.scoring.credit()
+    title, sub = banner_text(s)
+    assert title == f"Game over — {s.score} gates" and sub.startswith("you 8 + autopilot ")
+    s.restart()
+    assert s.scoring.credit() is None and s.scoring.shares() == {"human": 0, "autopilot": 0}

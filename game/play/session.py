@@ -223,10 +223,12 @@ class Session:
         if self.flock is not None and who == "human":
             self.restart()  # the person starts their own run; the flock races them on it
             return who
+        if who == "human":
+            self.scoring.hand_over("human")
         if who == "autopilot":
             if self.flock is not None:  # the flock flies now: the person's decision ends here
                 self.pilots.end_decision(self.obs, terminated=False)
-            self.scoring.assisted = True
+            self.scoring.hand_over("autopilot")
             if self.phase is Phase.READY:
                 self.phase = Phase.FLYING
                 self.clock.clear()

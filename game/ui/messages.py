@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from game.play.events import Event, NewBest, RunStarted, Saved
+from game.play.pause import PauseReason
+from game.play.phases import Phase
 
 BEST_TOASTS = {"human": "New best!", "autopilot": "Autopilot's new best"}
 """The message under the score when a run sets its kind's best."""
@@ -118,3 +121,30 @@ def fmt_count(n: float) -> str:
     if n >= 1e3:
         return f"{n / 1e3:.1f}k"
     return f"{int(n)}"
+
+
+PAUSED_HINTS = {PauseReason.FOCUS: "the window lost focus — press P or SPACE to fly on",
+                PauseReason.HIDDEN: "press P or SPACE to fly on"}
+
+
+def banner_text(session: Any) -> tuple[str, str]:
+    """The banner's title and line under it for the session's phase ('' when none)."""
+    if session.paused:
+        return "Paused", PAUSED_HINTS.get(session.pause_reason, "P or SPACE to fly on")
+    if session.phase is Phase.READY:
+        return "Ready?", "SPACE to fly  ·  A hands the controls to the autopilot"
+    if session.phase is Phase.GAME_OVER:
+        n = session.score
+        sub = ("the autopilot tries again…" if session.pilot == "autopilot"
+               else "SPACE or R to fly again")
+        credit = session.scoring.credit()
+        return (f"Game over — {n} gate" + ("" if n == 1 else "s"),
+                sub if credit is None else f"{credit}  ·  {sub}")
+    return "", ""
+
+
+def credit_line(session: Any) -> str:
+    """Under the big score while a run is shared: who flew what of it ('' otherwise)."""
+    if session.phase is Phase.GAME_OVER:
+        return ""  # the banner says it
+    return session.scoring.credit() or ""

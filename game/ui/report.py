@@ -73,6 +73,7 @@ def session_state(s: Any) -> dict[str, Any]:
         "stage": s.stage, "tick_rate": s.tick_rate, "speed": s.pace.name,
         "speed_shown": s.pace.shown(), "speed_reached": s.pace.reached(),
         "ticks": s.ticks, **s.pilots.counters(), "jump_rise": s.jump_rise,
+        "credit": s.scoring.credit(), "points": s.scoring.shares(),
         "flights": s.flights, "restarts": s.restarts, "dropped_ticks": s.clock.dropped,
         "learning": None if learner is None else bool(learner.learn_enabled),
         "obs": [round(float(v), 4) for v in s.obs],

@@ -4,27 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from game.play.session import PauseReason, Phase
 from game.ui import widgets as w
 from game.ui.layout import Layout
-from game.ui.messages import Messages
-
-PAUSED_HINTS = {PauseReason.FOCUS: "the window lost focus — press P or SPACE to fly on",
-                PauseReason.HIDDEN: "press P or SPACE to fly on"}
-
-
-def banner_text(session: Any) -> tuple[str, str]:
-    """The banner's title and line under it for the session's phase ('' when none)."""
-    if session.paused:
-        return "Paused", PAUSED_HINTS.get(session.pause_reason, "P or SPACE to fly on")
-    if session.phase is Phase.READY:
-        return "Ready?", "SPACE to fly  ·  A hands the controls to the autopilot"
-    if session.phase is Phase.GAME_OVER:
-        n = session.score
-        return (f"Game over — {n} gate" + ("" if n == 1 else "s"),
-                "the autopilot tries again…" if session.pilot == "autopilot"
-                else "SPACE or R to fly again")
-    return "", ""
+from game.ui.messages import Messages, banner_text, credit_line
 
 
 class Overlay:
@@ -35,6 +17,7 @@ class Overlay:
         self.messages = messages
         self.score = w.ShadowLabel(batch, g6, g7, 40, anchor_x="center", anchor_y="top")
         self.toast = w.ShadowLabel(batch, g6, g7, 15, anchor_x="center", anchor_y="top")
+        self.credit = w.ShadowLabel(batch, g6, g7, 13, anchor_x="center", anchor_y="top")
         self.banner_bg = w.rect(batch, g6, (10, 18, 32, 170))
         self.banner = w.ShadowLabel(batch, g6, g7, 26, anchor_x="center", anchor_y="center")
         self.banner_sub = w.label(batch, g7, 13, anchor_x="center", anchor_y="center")
@@ -54,9 +37,14 @@ class Overlay:
         top = L.y0 + L.side - 14
         cx = L.x0 + L.side / 2
         self.score.set(str(session.score), cx, top)
+        credit = credit_line(session)
+        if credit:
+            self.credit.set(credit, cx, top - 52)
+        else:
+            self.credit.hide()
         toast = self.messages.toast()
         if toast:
-            self.toast.set(toast, cx, top - 58)
+            self.toast.set(toast, cx, top - (78 if credit else 58))
         else:
             self.toast.hide()
         self._place_notices(L)
