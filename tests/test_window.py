@@ -316,13 +316,22 @@ def test_a_small_window_folds_the_panels_away_and_a_wide_one_shows_them(display,
     game = Game(display, tmp_path, "--level", "arcade", "--seed", "5")
     try:
         s = game.until("the window to draw frames", lambda s: s["frames"] > 5, timeout=90)
-        assert not s["panels_folded"]
+        assert not s["panels_folded"] and s["status_line"] == ""
+        game.resize(480, 360)
+        # the panels fold away, and who flies, learning and the speed stay on the field
+        game.until("panels folded at 480x360", lambda s: s["window"] == [480, 360]
+                   and s["panels_folded"]
+                   and s["status_line"] == "you fly  ·  learning on  ·  1x")
+        game.focus()
+        game.key("a")
+        game.until("the line to follow the autopilot", lambda s: s["status_line"].startswith(
+            "autopilot flies  ·  learning on  ·  "))
         game.resize(640, 480)
         game.until("panels folded at 640x480", lambda s: s["window"] == [640, 480]
-                   and s["panels_folded"])
+                   and s["panels_folded"] and s["status_line"] != "")
         game.resize(1200, 700)
         game.until("panels back at 1200x700", lambda s: s["window"] == [1200, 700]
-                   and not s["panels_folded"])
+                   and not s["panels_folded"] and s["status_line"] == "")
         game.focus()
         game.key("Escape")
         assert game.proc.wait(timeout=30) == 0

@@ -210,3 +210,20 @@ def test_a_shared_run_says_who_flew_what_and_each_best_is_what_that_pilot_flew()
     assert title == f"Game over — {s.score} gates" and sub.startswith("you 8 + autopilot ")
     s.restart()
     assert s.scoring.credit() is None and s.scoring.shares() == {"human": 0, "autopilot": 0}
+
+
+# ---------------------------------------------------------------- item 4: a small window
+@pytest.mark.parametrize("size", [(480, 360), (640, 480)])
+def test_a_small_window_keeps_who_flies_learning_and_speed_on_the_field(size):
+    from game.ui.layout import layout
+    from game.ui.messages import status_line
+
+    assert layout(*size).folded  # the side panels (and their "Flying" row) fold away
+    learner = new_learner(LEVELS["arcade"], seed=1)
+    s = Session("arcade", seed=1, learner=learner, pilot="human")
+    assert status_line(s) == "you fly  ·  learning on  ·  1x"
+    s.toggle_pilot()
+    s.pilots.toggle_learning()
+    s.pace.set_index(2)
+    assert status_line(s) == "autopilot flies  ·  learning off  ·  16x"
+    assert status_line(Session("arcade", seed=1)) == "you fly  ·  no autopilot  ·  1x"

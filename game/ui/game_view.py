@@ -286,7 +286,8 @@ class GameView:
         state = session_state(self.session)
         r = self.renderer
         state.update(learn_panel=r.show_learn, fps_panel=r.show_fps,
-                     panels_folded=r.layout.folded, think=self.think.on,
+                     panels_folded=r.layout.folded, status_line=r.overlay.status_shown,
+                     think=self.think.on,
                      think_dots=self.think.drawn)
         learner = self.session.learner
         if learner is not None:

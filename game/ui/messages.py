@@ -148,3 +148,13 @@ def credit_line(session: Any) -> str:
     if session.phase is Phase.GAME_OVER:
         return ""  # the banner says it
     return session.scoring.credit() or ""
+
+
+def status_line(session: Any) -> str:
+    """Who flies, learning on or off, and the speed, in one line: what a window too small for
+    the side panels keeps on the field."""
+    who = "you fly" if session.pilot == "human" else "autopilot flies"
+    lr = session.learner
+    learning = ("no autopilot" if lr is None
+                else "learning on" if lr.learn_enabled else "learning off")
+    return f"{who}  ·  {learning}  ·  {session.pace.shown()}"

@@ -1,4 +1,5 @@
-"""Text over the field: the big score, the toast, the banner, notices and the saved mark."""
+"""Text over the field: the big score, the toast, the banner, notices, the saved mark and,
+when the side panels fold away, the status line (who flies, learning, speed)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from game.ui import widgets as w
 from game.ui.layout import Layout
-from game.ui.messages import Messages, banner_text, credit_line
+from game.ui.messages import Messages, banner_text, credit_line, status_line
 
 
 class Overlay:
@@ -26,7 +27,13 @@ class Overlay:
         self.notice_bg.visible = False
         self.notice_label = w.label(batch, g7, 10.5, multiline=True, width=100,
                                     anchor_y="bottom")
-        self._notice_key: tuple[tuple[str, ...], float] = ((), 0.0)
+        self._notice_key: tuple[tuple[str, ...], float, float] = ((), 0.0, 0.0)
+        # the essentials when the side panels fold away: bottom left of the field
+        self.status_bg = w.rect(batch, g6, (10, 18, 32, 190))
+        self.status_bg.visible = False
+        self.status = w.label(batch, g7, 10.5, bold=True, anchor_y="bottom")
+        self.status_shown = ""
+        """The status line on screen ('' when the panels show it)."""
         # the small "Saved" flash: top-left corner of the field
         self.saved_bg = w.rect(batch, g6, (10, 18, 32, 190))
         self.saved_bg.visible = False
@@ -47,13 +54,27 @@ class Overlay:
             self.toast.set(toast, cx, top - (78 if credit else 58))
         else:
             self.toast.hide()
+        self._place_status(session, L)
         self._place_notices(L)
         self._place_saved(L)
         self._place_banner(session, L)
 
+    def _place_status(self, session: Any, L: Layout) -> None:
+        text = status_line(session) if L.folded else ""
+        if text == self.status_shown and (not text or self.status.x == L.x0 + 14):
+            return
+        self.status_shown = text
+        w.set_text(self.status, text)
+        self.status_bg.visible = bool(text)
+        if text:
+            w.move(self.status, L.x0 + 14, L.y0 + 12)
+            w.place_rect(self.status_bg, L.x0 + 6, L.y0 + 6, self.status.content_width + 16,
+                         self.status.content_height + 10)
+
     def _place_notices(self, L: Layout) -> None:
         shown = tuple(self.messages.notices_shown())
-        key = (shown, L.x0)
+        lift = self.status.content_height + 12 if self.status_shown else 0.0
+        key = (shown, L.x0, lift)
         if key == self._notice_key:
             return
         self._notice_key = key
@@ -63,8 +84,8 @@ class Overlay:
             return
         self.notice_label.width = max(L.side - 28, 60)
         w.set_text(self.notice_label, "\n".join(shown))
-        w.move(self.notice_label, L.x0 + 14, L.y0 + 14)
-        w.place_rect(self.notice_bg, L.x0 + 6, L.y0 + 6, L.side - 12,
+        w.move(self.notice_label, L.x0 + 14, L.y0 + 14 + lift)
+        w.place_rect(self.notice_bg, L.x0 + 6, L.y0 + 6 + lift, L.side - 12,
                      self.notice_label.content_height + 16)
         self.notice_bg.visible = True
 
