@@ -620,3 +620,28 @@ def test_each_speed_runs_at_what_the_hud_says(display, tmp_path):
         assert game.proc.wait(timeout=30) == 0
     finally:
         game.close()
+
+
+def test_the_resumed_learner_is_said_in_the_terminal_too(display, tmp_path):
+    # "Resumed: ..." was shown on screen only; after a crash people look in the terminal.
+    game = Game(display, tmp_path, "--level", "arcade", "--seed", "2", "--pilot", "autopilot")
+    try:
+        game.until("the window to draw frames", lambda s: s["frames"] > 5, timeout=90)
+        game.focus()
+        game.until("some learning", lambda s: s["env_steps"] > 100, timeout=60)
+        game.key("Escape")
+        code, err = game.wait_exit()
+        assert code == 0 and "Resumed:" not in err
+    finally:
+        game.close()
+    game = Game(display, tmp_path, "--level", "arcade", "--seed", "2", "--pilot", "autopilot")
+    try:
+        s = game.until("the resumed learner's toast", lambda s: (s["toast"] or "").startswith(
+            "Resumed: "), timeout=90)
+        game.focus()
+        game.key("Escape")
+        code, err = game.wait_exit()
+        assert code == 0
+        assert f"gravity-flyer: {s['toast']}" in err.splitlines()
+    finally:
+        game.close()

@@ -169,7 +169,9 @@ class App:
         try:
             save_settings(self.data_dir, self.settings)
         except OSError as exc:
-            self.view.say(f"Not remembered ({exc.strerror or exc})")
+            line = f"Not remembered ({exc.strerror or exc})"
+            print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
+            self.view.say(line)
 
     def on_key_press(self, symbol: int, modifiers: int) -> bool:
         command = self.keymaps[self.view.name].get(symbol)
@@ -200,6 +202,7 @@ class App:
             save_settings(self.data_dir, self.settings)
         except OSError as exc:
             line += f" — not remembered ({exc.strerror or exc})"
+            print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
         if hasattr(self.view, "say"):
             self.view.say(line)
 
@@ -371,9 +374,12 @@ def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
         view.messages.notice(line, NOTICE_S)
     if setup.resumed is not None:
         episodes, steps = setup.resumed
-        view.say(f"Resumed: {episodes:,} episodes, {steps:,} steps", 5.0)
+        line = f"Resumed: {episodes:,} episodes, {steps:,} steps"
+        print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)  # where people look later
+        view.say(line, 5.0)
     error = sounds.take_error()
     if error:
+        print(f"gravity-flyer: {error}", file=sys.stderr, flush=True)
         view.messages.notice(error)
     return view
 

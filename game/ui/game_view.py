@@ -104,6 +104,12 @@ class GameView:
     def say(self, text: str, seconds: float = 2.5) -> None:
         self.messages.say(text, seconds)
 
+    def tell(self, text: str, seconds: float = 5.0) -> None:
+        """A message worth keeping: on screen and in the terminal, where people look after a
+        crash (a key's echo, "Learning on", stays on screen only)."""
+        print(f"gravity-flyer: {text}", file=sys.stderr, flush=True)
+        self.say(text, seconds)
+
     # ------------------------------------------------------------------ commands
     def command(self, command: Command) -> bool:
         """Runs a command; False if this view has no use for it."""
@@ -165,7 +171,7 @@ class GameView:
         why = ("flying and learning fill every frame (L: learning off)"
                if learner is not None and learner.learn_enabled
                else "drawing and flying fill every frame")
-        self.say(f"{pace.name} runs at {pace.shown().split('(')[1][:-1]} here: {why}", 5.0)
+        self.tell(f"{pace.name} runs at {pace.shown().split('(')[1][:-1]} here: {why}")
 
     def _rate(self, change: Callable[[], float]) -> None:
         change()
@@ -261,6 +267,7 @@ class GameView:
         self.messages.handle(events)
         error = self.sounds.take_error()
         if error:
+            print(f"gravity-flyer: {error}", file=sys.stderr, flush=True)
             self.messages.notice(error)
         if self.session.pace.index > 1 or not events:
             return  # fast-forward plays no sound: it would only be noise
