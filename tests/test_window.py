@@ -645,3 +645,45 @@ def test_the_resumed_learner_is_said_in_the_terminal_too(display, tmp_path):
         assert f"gravity-flyer: {s['toast']}" in err.splitlines()
     finally:
         game.close()
+
+
+def test_the_flock_is_drawn_blue_in_the_window_and_in_films(display, monkeypatch):
+    # The yellow flyer sprite times the blue tint was olive green; the flock now draws the
+    # sprite in greys, tinted. Read back from a real window, and from the film's painter.
+    monkeypatch.setenv("DISPLAY", display)
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pyglet
+
+    import assets
+    from game.play.flock_play import Flyers
+    from game.sim.raster import Painter, Scene
+    from game.ui.flock_view import FlockSprites
+
+    window = pyglet.window.Window(200, 200)
+    try:
+        batch = pyglet.graphics.Batch()
+        image = pyglet.image.load(str(assets.path() / "flyer.png"))
+        image.anchor_x, image.anchor_y = image.width // 2, image.height // 2
+        sprites = FlockSprites(image, batch, None)
+        sprites.resize(120 / image.width)
+        sprites.update(Flyers(x=np.zeros(1), y=np.zeros(1), shown=np.ones(1, bool), focus=5),
+                       SimpleNamespace(x0=0.0, y0=0.0, unit=100.0), None)
+        window.switch_to()
+        pyglet.gl.glClearColor(0, 0, 0, 1)
+        window.clear()
+        batch.draw()
+        buf = pyglet.image.get_buffer_manager().get_color_buffer().get_image_data()
+        px = np.frombuffer(buf.get_data("RGB", 200 * 3), np.uint8).reshape(-1, 3).astype(int)
+    finally:
+        window.close()
+    painter = Painter(200, 200)
+    painter.background = np.zeros_like(painter.background)
+    film = painter.frame(Scene(x=5.0, y=0.0, flock_x=np.zeros(1), flock_y=np.zeros(1)))
+    middle = film[60:140, 60:140].reshape(-1, 3).astype(int)  # the flyer, not the field's edges
+    for where, pixels in (("window", px), ("film", middle)):
+        drawn = pixels[pixels.max(axis=1) > 0]
+        assert len(drawn) > 100, where
+        r, g, b = drawn.mean(axis=0)
+        assert b > g > r, f"the {where}'s flock is not blue: mean RGB {r:.0f} {g:.0f} {b:.0f}"
