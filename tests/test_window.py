@@ -687,3 +687,46 @@ def test_the_flock_is_drawn_blue_in_the_window_and_in_films(display, monkeypatch
         assert len(drawn) > 100, where
         r, g, b = drawn.mean(axis=0)
         assert b > g > r, f"the {where}'s flock is not blue: mean RGB {r:.0f} {g:.0f} {b:.0f}"
+
+
+@pytest.mark.parametrize("size", [(1080, 620), (640, 480), (1280, 800)])
+def test_labels_sit_clear_of_their_charts_and_the_title_keys_fit_their_box(display, monkeypatch,
+                                                                         size):
+    # The title's last controls line ("1-4 speed...") fell out of its box, and the learning
+    # curve ran over its own title; drawn here with real fonts at each window size.
+    monkeypatch.setenv("DISPLAY", display)
+    import pyglet
+
+    from game.ui.controls import help_text
+    from game.ui.hud.flock_panel import FlockPanel
+    from game.ui.hud.learn_view import LearnDrawing
+    from game.ui.layout import layout, title_layout
+    from game.ui.title import BLURBS, ROWS, _title_keys_text
+    from game.ui.title_draw import TitleDrawing
+
+    window = pyglet.window.Window(*size, visible=False)
+    try:
+        title = TitleDrawing(("classic", "arcade"), BLURBS, help_text(), _title_keys_text())
+        T = title_layout(*size, 2, ROWS)
+        title.place(T)
+        assert title.text_bottom() >= T.keys.y + 4, (title.text_bottom(), T.keys)
+        assert T.keys.y >= 0 and T.title_y < size[1]
+
+        def clear(label) -> float:  # the lowest pixel of a label's text (baseline anchored)
+            return label.y - 0.3 * label.font_size * 96 / 72
+
+        L = layout(*size)
+        batch = pyglet.graphics.Batch()
+        groups = [pyglet.graphics.Group(order=i) for i in range(12)]
+        learn = LearnDrawing(batch, groups)
+        learn.place(L.learn)
+        learn.spark_hi.text = "learning curve (max 12)"
+        assert clear(learn.spark_hi) >= learn.line_top(), (clear(learn.spark_hi),
+                                                           learn.line_top())
+        flock = FlockPanel()
+        flock.build(batch, groups)
+        flock.place(L.flock)
+        assert clear(flock.chart_label) >= flock.line_top()
+        assert flock.chart[3] >= 8  # the chart keeps some height
+    finally:
+        window.close()

@@ -227,3 +227,31 @@ def test_a_small_window_keeps_who_flies_learning_and_speed_on_the_field(size):
     s.pace.set_index(2)
     assert status_line(s) == "autopilot flies  ·  learning off  ·  16x"
     assert status_line(Session("arcade", seed=1)) == "you fly  ·  no autopilot  ·  1x"
+
+
+# ---------------------------------------------------------------- issue 19: the skill chart
+def test_the_skill_chart_is_the_skill_over_time_from_the_first_reading():
+    from game.play.flock_play import SkillWatch
+
+    class Meter:
+        busy = False
+
+        def __init__(self) -> None:
+            self.readings: list[tuple[int, float]] = []
+            self.latest = None
+
+        def refresh(self, learner) -> bool:
+            self.readings.append((int(learner.env_steps), 0.1 * len(self.readings)))
+            return True
+
+    class Learner:
+        env_steps = 0
+
+    t = [50.0]
+    watch = SkillWatch(LEVELS["arcade"], clock=lambda: t[0], every_s=3.0, meter=Meter())
+    learner = Learner()
+    for now, steps in ((50.0, 0), (51.0, 64), (53.5, 128), (57.0, 128), (57.5, 256)):
+        t[0], learner.env_steps = now, steps
+        watch.maybe_measure(learner)
+    # readings at 0 s (the first frame), 3.5 s, and 7.5 s (57.0 had nothing new to read)
+    assert watch.history() == [(0.0, 0.0), (3.5, 0.1), (7.5, pytest.approx(0.2))]

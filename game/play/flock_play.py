@@ -70,6 +70,10 @@ class SkillWatch:
         self.every_s = every_s
         self._due = 0.0
         self._steps: int | None = None
+        self.t0 = clock()
+        """When the watch began (the skill chart's time zero)."""
+        self._started: dict[int, float] = {}
+        """Seconds after ``t0`` at which the reading of the learner at N env steps began."""
 
     def maybe_measure(self, learner: Any) -> bool:
         """Starts a reading if one is due and the learner changed since the last; True if so."""
@@ -78,7 +82,16 @@ class SkillWatch:
         if now < self._due or self.meter.busy or steps == self._steps:
             return False
         self._due, self._steps = now + self.every_s, steps
-        return self.meter.refresh(learner)
+        started = self.meter.refresh(learner)
+        if started:
+            self._started[steps] = now - self.t0
+        return started
+
+    def history(self) -> list[tuple[float, float]]:
+        """``(seconds since the watch began, figure)`` of every reading, oldest first: the skill
+        over time (a reading is dated when its weights were taken)."""
+        return [(self._started[steps], figure) for steps, figure in list(self.meter.readings)
+                if steps in self._started]
 
     @property
     def latest(self) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from game.ui.controls import TITLE_CONTROLS, Command, help_text
+from game.ui.controls import CONTROLS, TITLE_CONTROLS, Command, help_text
 from game.ui.layout import card_at, title_layout
 
 BLURBS = {
@@ -20,6 +20,8 @@ BLURBS = {
               "Score: gates passed.",
 }
 """A few words on each level for its card."""
+ROWS = (len(CONTROLS) + 1) // 2
+"""Lines in the taller of the controls box's two columns."""
 
 
 class TitleMenu:
@@ -61,7 +63,7 @@ class TitleView:
         self.best = best
         self.start = start
         self.drawing: Any = None
-        self.layout = title_layout(window.width, window.height, len(levels))
+        self.layout = title_layout(window.width, window.height, len(levels), ROWS)
 
     def command(self, command: Command) -> bool:
         if command is Command.PREV:
@@ -91,7 +93,7 @@ class TitleView:
         pass
 
     def resize(self, width: int, height: int) -> None:
-        self.layout = title_layout(width, height, len(self.menu.levels))
+        self.layout = title_layout(width, height, len(self.menu.levels), ROWS)
         if self.drawing is not None:
             self.drawing.place(self.layout)
 
@@ -116,8 +118,11 @@ class TitleView:
             self.drawing.draw()
 
     def state(self) -> dict[str, Any]:
+        k = self.layout.keys
         return {"chosen": self.menu.chosen, "levels": list(self.menu.levels),
-                "cards": [[r.x, r.y, r.w, r.h] for r in self.layout.cards]}
+                "cards": [[r.x, r.y, r.w, r.h] for r in self.layout.cards],
+                "keys_box": [k.x, k.y, k.w, k.h],
+                "keys_text_bottom": None if self.drawing is None else self.drawing.text_bottom()}
 
     def finish(self) -> None:
         pass

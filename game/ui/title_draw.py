@@ -6,7 +6,7 @@ from pyglet import shapes
 from pyglet.graphics import Batch, Group
 
 from game.ui import widgets as w
-from game.ui.layout import TitleLayout
+from game.ui.layout import KEYS_LINE_H, KEYS_PAD, TitleLayout
 
 CARD_BG = (30, 42, 62, 255)
 CARD_ON = (52, 74, 108, 255)
@@ -48,6 +48,8 @@ class TitleDrawing:
             col = w.label(b, g[2], 10.5, color=w.INK, multiline=True, width=400, anchor_y="top")
             col.text = "\n".join(part)
             self.columns.append(col)
+        self.rows = half
+        """Lines in the taller column (``title_layout`` sizes the box for them)."""
         self.title_keys = w.label(b, g[2], 12, anchor_x="center", anchor_y="center")
         self.title_keys.text = title_keys
         self._key: tuple = ()
@@ -71,7 +73,9 @@ class TitleDrawing:
         w.place_rect(self.keys_bg, k.x, k.y, k.w, k.h)
         for i, col in enumerate(self.columns):
             col.font_size, col.width = 10.5 * s, k.w / 2 - 24 * s
-            w.move(col, k.x + 18 * s + i * k.w / 2, k.top - 14 * s)
+            col.set_style("line_spacing", KEYS_LINE_H * s)
+            # with a fixed line spacing the first baseline is one spacing below the top
+            w.move(col, k.x + 18 * s + i * k.w / 2, k.top - (KEYS_PAD - 4) * s)
         self.title_keys.font_size = 12 * s
         w.move(self.title_keys, cx, L.hint_y)
         self._key = ()
@@ -84,6 +88,10 @@ class TitleDrawing:
         for i, ((bg, _, _, best), score) in enumerate(zip(self.cards, bests, strict=True)):
             bg.color = CARD_ON if i == chosen else CARD_BG
             w.set_text(best, f"your best: {score}" + ("   ◀ chosen" if i == chosen else ""))
+
+    def text_bottom(self) -> float:
+        """The lowest pixel row of the controls' text (the window test checks the box holds it)."""
+        return min(col.y - col.content_height for col in self.columns)
 
     def draw(self) -> None:
         self.batch.draw()
