@@ -317,6 +317,7 @@ def test_a_small_window_folds_the_panels_away_and_a_wide_one_shows_them(display,
     try:
         s = game.until("the window to draw frames", lambda s: s["frames"] > 5, timeout=90)
         assert not s["panels_folded"] and s["status_line"] == ""
+        assert s["phase"] == "ready" and s["hint"].startswith("tap to hop, let it fall")
         game.resize(480, 360)
         # the panels fold away, and who flies, learning and the speed stay on the field
         game.until("panels folded at 480x360", lambda s: s["window"] == [480, 360]

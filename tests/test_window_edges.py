@@ -255,3 +255,29 @@ def test_the_skill_chart_is_the_skill_over_time_from_the_first_reading():
         watch.maybe_measure(learner)
     # readings at 0 s (the first frame), 3.5 s, and 7.5 s (57.0 had nothing new to read)
     assert watch.history() == [(0.0, 0.0), (3.5, 0.1), (7.5, pytest.approx(0.2))]
+
+
+# ---------------------------------------------------------------- item 8: tap timing
+def test_a_new_player_is_told_how_to_tap_and_why_a_run_hit_the_ceiling():
+    from game.ui.messages import CEILING_HINT, HINT_UNTIL, TAP_HINT, hint_text
+
+    book = Book()
+    s = Session("arcade", seed=3, scores=book, pilot="human", clock=CostlyClock(0.0))
+    assert hint_text(s) == TAP_HINT  # the ready screen of a first run
+    s.press_jump()
+    assert hint_text(s) == ""  # not while flying
+    while s.phase.value == "flying":  # a steady tap every 0.4 s climbs into the ceiling
+        if s.ticks % 24 == 0:
+            s.press_jump()
+        s.advance(1 / 60)
+    _, gap_y, half = s.world.gate_ahead(0)
+    assert s.world.y > gap_y + half and hint_text(s) == CEILING_HINT
+    s.restart()
+    s.press_jump()
+    while s.phase.value == "flying":  # no taps: it falls to the floor, no "too high" hint
+        s.advance(1 / 60)
+    assert s.world.y < -1.0 and hint_text(s) == ""
+    s.restart()
+    book.best["human"] = HINT_UNTIL  # a person who has flown 10 gates needs no hint
+    assert hint_text(s) == ""
+    assert hint_text(Session("classic", seed=3, pilot="human")) == ""  # classic's jump differs

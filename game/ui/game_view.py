@@ -294,6 +294,7 @@ class GameView:
         r = self.renderer
         state.update(learn_panel=r.show_learn, fps_panel=r.show_fps,
                      panels_folded=r.layout.folded, status_line=r.overlay.status_shown,
+                     hint=r.overlay.hint_shown,
                      think=self.think.on,
                      think_dots=self.think.drawn)
         learner = self.session.learner

@@ -158,3 +158,28 @@ def status_line(session: Any) -> str:
     learning = ("no autopilot" if lr is None
                 else "learning on" if lr.learn_enabled else "learning off")
     return f"{who}  ·  {learning}  ·  {session.pace.shown()}"
+
+
+HINT_UNTIL = 10
+"""The tap hint shows on the ready screen until the person's best reaches this many gates."""
+TAP_HINT = "tap to hop, let it fall between taps: about one tap every 0.7 s holds the height"
+CEILING_HINT = "too high: tap less often, let it fall between taps"
+
+
+def hint_text(session: Any) -> str:
+    """A line under the banner for a person learning the arcade taps ('' when none): on the
+    ready screen until their best reaches ``HINT_UNTIL``, and after a run that ended too high,
+    in the ceiling or a wall above its gap (a steady tap every 0.3-0.5 s always climbs)."""
+    if session.spec.streak or session.pilot != "human" or session.paused:
+        return ""
+    if session.phase is Phase.READY and session.scoring.best < HINT_UNTIL:
+        return TAP_HINT
+    if session.phase is Phase.GAME_OVER and crashed_high(session.world):
+        return CEILING_HINT
+    return ""
+
+
+def crashed_high(world: Any) -> bool:
+    """The run ended above where it could fly: the ceiling, or a wall above its gap."""
+    _, gap_y, half = world.gate_ahead(0)
+    return world.y > 1.0 or world.y > gap_y + half

@@ -7,7 +7,7 @@ from typing import Any
 
 from game.ui import widgets as w
 from game.ui.layout import Layout
-from game.ui.messages import Messages, banner_text, credit_line, status_line
+from game.ui.messages import Messages, banner_text, credit_line, hint_text, status_line
 
 
 class Overlay:
@@ -22,6 +22,11 @@ class Overlay:
         self.banner_bg = w.rect(batch, g6, (10, 18, 32, 170))
         self.banner = w.ShadowLabel(batch, g6, g7, 26, anchor_x="center", anchor_y="center")
         self.banner_sub = w.label(batch, g7, 13, anchor_x="center", anchor_y="center")
+        self.banner_hint = w.label(batch, g7, 11, color=(255, 225, 150, 255), multiline=True,
+                                   width=100, align="center", anchor_x="center",
+                                   anchor_y="top")
+        self.hint_shown = ""
+        """The tap hint under the banner ('' when none)."""
         # messages about the learner's memory (load problems, failed saves): bottom of the field
         self.notice_bg = w.rect(batch, g6, (10, 18, 32, 200))
         self.notice_bg.visible = False
@@ -103,14 +108,23 @@ class Overlay:
 
     def _place_banner(self, session: Any, L: Layout) -> None:
         title, sub = banner_text(session)
+        hint = hint_text(session) if title else ""
+        self.hint_shown = hint
         cx, cy = L.x0 + L.side / 2, L.y0 + L.side * 0.55
         if title:
             self.banner.set(title, cx, cy + 14)
             w.set_text(self.banner_sub, sub)
             w.move(self.banner_sub, cx, cy - 22)
-            w.place_rect(self.banner_bg, L.x0, cy - 46, L.side, 96)
+            width = max(L.side - 24, 60)
+            if self.banner_hint.width != width:
+                self.banner_hint.width = width
+            w.set_text(self.banner_hint, hint)
+            w.move(self.banner_hint, cx, cy - 40)
+            extra = self.banner_hint.content_height + 8 if hint else 0
+            w.place_rect(self.banner_bg, L.x0, cy - 46 - extra, L.side, 96 + extra)
             self.banner_bg.visible = True
         else:
             self.banner.hide()
             w.set_text(self.banner_sub, "")
+            w.set_text(self.banner_hint, "")
             self.banner_bg.visible = False
