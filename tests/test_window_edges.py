@@ -281,3 +281,60 @@ def test_a_new_player_is_told_how_to_tap_and_why_a_run_hit_the_ceiling():
     book.best["human"] = HINT_UNTIL  # a person who has flown 10 gates needs no hint
     assert hint_text(s) == ""
     assert hint_text(Session("classic", seed=3, pilot="human")) == ""  # classic's jump differs
+
+
+# ---------------------------------------------------------------- item 9: key to motion
+def test_a_jump_is_drawn_in_the_first_frame_after_the_press_even_between_ticks():
+    s = Session("arcade", seed=2, pilot="human", clock=CostlyClock(0.0))
+    s.press_jump()
+    while s.world.v_y >= 0:  # fly until falling
+        s.advance(1 / 60)
+    s.advance(0.1 / 60)  # a frame that ends just after a tick ran: the next is a tick away
+    drawn = s.view().y
+    s.press_jump()
+    assert s.advance(0.1 / 60) == 1  # an early frame (the window hurries it): the jump's tick
+    rose = s.view().y
+    assert rose > drawn
+    # the next frames hold it (never drawn back down) until the clock catches up
+    heights = []
+    for _ in range(3):
+        s.advance(0.3 / 60)
+        heights.append(s.view().y)
+    assert heights[0] >= rose and heights == sorted(heights)
+
+
+def test_a_jump_brings_the_next_frame_forward_and_the_timeline_keeps_its_slots():
+    import time
+
+    from game.ui.pacing import FramePacer
+
+    class Clock:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, float]] = []
+            self.last_ts = 0.0
+
+        def schedule_once(self, f, delay):
+            self.calls.append(("once", delay))
+
+        def unschedule(self, f):
+            self.calls.append(("unschedule", 0.0))
+
+        def get_default(self):
+            return self
+
+    clock = Clock()
+    pacer = FramePacer(clock)
+    pacer.start(print)
+    pacer.begin()
+    pacer.schedule_next(print)  # the next slot: a period after the first frame's
+    slot = pacer.next_due() - pacer.period
+    clock.calls.clear()
+    assert pacer.hurry(print)  # well before the slot: runs now
+    assert clock.calls == [("unschedule", 0.0), ("once", 0.0)]
+    assert not pacer.hurry(print)  # once per slot
+    pacer.begin()
+    pacer.schedule_next(print)
+    assert pacer.next_due() - pacer.period == slot  # the slot it ran ahead of still comes
+    assert clock.calls[-1][1] > 0.0
+    pacer._next_due = time.perf_counter() + 0.001  # the slot is almost here: no hurry
+    assert not pacer.hurry(print)
