@@ -102,7 +102,7 @@ def test_classic_flocks_fly_too():
 def test_flock_rows_and_chart():
     st = FlockState(64, 12, 37, 9.0, ((10, 14.0, 3.25), (11, 16.0, 4.0)),
                     skill=((0.0, 0.0), (3.1, 0.12), (6.2, 0.31)))
-    assert FlockPanel.rows(st) == [("Course | in the air", "12 | 37/64"),
+    assert FlockPanel.rows(st) == [("Course | flying", "12 | 37/64"),
                                    ("Last: best | avg", "16 | 4")]
     assert FlockPanel.rows(FlockState(8, 1, 8, 0.0))[1] == ("Last: best | avg", "—")
     classic = FlockState(8, 3, 2, 1.0, ((2, 1.0, 0.625),), unit="success")

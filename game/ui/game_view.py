@@ -168,10 +168,14 @@ class GameView:
             return
         self._short_told = key
         learner = self.session.learner
-        why = ("flying and learning fill every frame (L: learning off)"
-               if learner is not None and learner.learn_enabled
+        learning = learner is not None and learner.learn_enabled
+        reached = pace.shown().split("(")[1][:-1]
+        why = ("flying and learning fill every frame (L turns learning off)" if learning
                else "drawing and flying fill every frame")
-        self.tell(f"{pace.name} runs at {pace.shown().split('(')[1][:-1]} here: {why}")
+        print(f"gravity-flyer: {pace.name} runs at {reached} here: {why}", file=sys.stderr,
+              flush=True)
+        self.say(f"{pace.name} runs at {reached}" + (" (L: learning off)" if learning else ""),
+                 5.0)
 
     def _rate(self, change: Callable[[], float]) -> None:
         change()

@@ -162,7 +162,7 @@ def status_line(session: Any) -> str:
 
 HINT_UNTIL = 10
 """The tap hint shows on the ready screen until the person's best reaches this many gates."""
-TAP_HINT = "tap to hop, let it fall between taps: about one tap every 0.7 s holds the height"
+TAP_HINT = "tap to hop, let it fall between taps: a tap every 0.7 s holds the height"
 CEILING_HINT = "too high: tap less often, let it fall between taps"
 
 

@@ -2,10 +2,11 @@
 course went, and the main chart: the skill over time.
 
 The figures say what they count in words a newcomer reads: a course is one attempt of the
-whole flock at one course; "best" is the most gates a flyer reached on it and "avg" the mean
-gates of a flyer's own first try. The chart is the skill meter's readings (score/oracle of the
-greedy pilot on held-out courses, 1 = the exact oracle) against the seconds since the game
-began, so it rises from the first seconds.
+whole flock at one course, "flying" the flyers in the air; "best" is the most gates a flyer
+reached on the last course and "avg" the mean gates of a flyer's own first try there. The
+chart is the skill meter's readings (score/oracle of the greedy pilot on held-out courses,
+1 = the exact oracle) against the seconds since the game began, so it rises from the first
+seconds.
 
 As in ``game.ui.hud.panels``: a frozen state read from the session (``state_of``), pure rows
 (``rows``) and chart points (``chart_points``), tested without a window, and generic drawing.
@@ -77,7 +78,7 @@ class FlockPanel(Panel):
             return f"{v:.0%}" if st.unit == "success" else f"{v:.1f}".removesuffix(".0")
 
         done = "—" if last is None else f"{num(last[1])} | {num(last[2])}"
-        return [("Course | in the air", f"{st.generation:,} | {st.alive}/{st.flyers}"),
+        return [("Course | flying", f"{st.generation:,} | {st.alive}/{st.flyers}"),
                 ("Last: best | avg", done)]
 
     @staticmethod

@@ -55,6 +55,9 @@ class Overlay:
         else:
             self.credit.hide()
         toast = self.messages.toast()
+        size = 15 if L.side >= 420 else 11  # a small field: the toast must still fit across
+        if self.toast.text.font_size != size:
+            self.toast.text.font_size = self.toast.shadow.font_size = size
         if toast:
             self.toast.set(toast, cx, top - (78 if credit else 58))
         else:
