@@ -159,7 +159,8 @@ class App:
             if command is Command.JUMP and self.view.name == "game":
                 self.jumps.append((time.perf_counter(), source))
                 self.inputs[source] = self.inputs.get(source, 0) + 1
-                if self.view.session.pilot == "human" and not self.view.session.paused:
+                session = getattr(self.view, "session", None)
+                if session is not None and session.pilot == "human" and not session.paused:
                     self.pacer.hurry(self.frame)  # the hop shows now, not at the next slot
             self.view.command(command)
             if command is Command.THINK and self.view.name == "game":
