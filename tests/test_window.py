@@ -613,7 +613,8 @@ def test_each_speed_runs_at_what_the_hud_says(display, tmp_path):
             rate = (end["ticks"] - start["ticks"]) / (end["clock"] - start["clock"])
             measured[name] = rate / end["tick_rate"]
             claim = claimed_factor(end["speed_shown"])
-            assert claim == pytest.approx(measured[name], rel=0.2), (
+            # within a fifth, and the HUD's rounding ('0.16x', '2.6x', '7x')
+            assert claim == pytest.approx(measured[name], rel=0.2, abs=0.05), (
                 f"{name}: the HUD says {end['speed_shown']!r}, the game ran at "
                 f"{measured[name]:.2f}x")
         print("measured factors:", {k: round(v, 2) for k, v in measured.items()})

@@ -81,9 +81,9 @@ def test_the_hud_says_a_speed_only_when_the_game_reaches_it():
     pace.set_index(0)
     for _ in range(120):
         pace.gauge.add(FRAME, 0.2)  # a loaded machine at 1x
-    assert pace.shown() == "1x (0.2x)"
-    assert [fmt_factor(f) for f in (0.44, 2.6, 7.0, 7.04, 36.6)] == [
-        "0.4x", "2.6x", "7x", "7x", "37x"]
+    assert pace.shown() == "1x (0.20x)"
+    assert [fmt_factor(f) for f in (0.444, 1.44, 2.6, 7.0, 7.04, 36.6)] == [
+        "0.44x", "1.4x", "2.6x", "7x", "7x", "37x"]
 
 
 def test_a_session_whose_ticks_do_not_fit_shows_the_speed_it_really_runs():

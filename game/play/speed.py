@@ -69,7 +69,9 @@ class SpeedGauge:
 
 
 def fmt_factor(factor: float) -> str:
-    """A speed multiple as a player reads it: 0.4x, 2.6x, 7x, 37x."""
+    """A speed multiple as a player reads it: 0.16x, 1.4x, 2.6x, 7x, 37x."""
+    if factor < 1:
+        return f"{factor:.2f}x"
     if factor < 2:
         return f"{factor:.1f}x"
     if factor < 10:

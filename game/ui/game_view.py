@@ -164,8 +164,8 @@ class GameView:
         """Once per speed chosen: why the speed asked for is not reached (the HUD says what is)."""
         pace = self.session.pace
         key = (pace.index, pace.tick_rate)
-        if not pace.short() or key == self._short_told:
-            return
+        if not pace.short() or key == self._short_told or pace.gauge.seconds < pace.gauge.window_s:
+            return  # (a whole window of frames first: the first frames after a load are slow)
         self._short_told = key
         learner = self.session.learner
         learning = learner is not None and learner.learn_enabled
