@@ -384,6 +384,8 @@ def test_a_controllers_a_button_jumps(display, monkeypatch):
 
     from game.ui.app import App
     from game.ui.controls import Command
+    from game.ui.game_view import GameView
+    from game.ui.view import View
     from game.wiring.prefs import Settings
 
     class Pad(pyglet.event.EventDispatcher):
@@ -395,8 +397,8 @@ def test_a_controllers_a_button_jumps(display, monkeypatch):
     class Sounds:
         muted, error = False, None
 
-    class View:
-        name = "game"
+    class Recorder(View):  # the game's buttons (GameView's own mapping), without a session
+        controller = GameView.controller
 
         def __init__(self) -> None:
             self.got: list[Command] = []
@@ -405,13 +407,10 @@ def test_a_controllers_a_button_jumps(display, monkeypatch):
             self.got.append(command)
             return True
 
-        def resize(self, width: int, height: int) -> None:
-            pass
-
     window = pyglet.window.Window(320, 240, visible=False)
     try:
         app = App(window, Sounds(), Settings(), None, make_game=lambda level: None)
-        view = View()
+        view = Recorder()
         app.show(view)
         pad = Pad()
         app.gamepads.attach(pad)
@@ -703,8 +702,7 @@ def test_labels_sit_clear_of_their_charts_and_the_title_keys_fit_their_box(displ
     from game.ui.hud.flock_panel import FlockPanel
     from game.ui.hud.learn_view import LearnDrawing
     from game.ui.layout import layout, title_layout
-    from game.ui.title import BLURBS, ROWS, _title_keys_text
-    from game.ui.title_draw import TitleDrawing
+    from game.ui.title import BLURBS, ROWS, TitleDrawing, _title_keys_text
 
     window = pyglet.window.Window(*size, visible=False)
     try:
