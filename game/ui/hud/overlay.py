@@ -116,6 +116,10 @@ class Overlay:
         cx, cy = L.x0 + L.side / 2, L.y0 + L.side * 0.55
         if title:
             self.banner.set(title, cx, cy + 14)
+            small = 11 if L.side < 480 else 13  # the line fits across a small field too
+            if self.banner_sub.font_size != small:
+                self.banner_sub.font_size = small
+                self.banner_hint.font_size = small - 2
             w.set_text(self.banner_sub, sub)
             w.move(self.banner_sub, cx, cy - 22)
             width = max(L.side - 24, 60)
