@@ -6,6 +6,9 @@ for each speed, reads the ticks and the game's clock from the state file over th
 ``--seconds`` of the phase: the factor reached is ticks per second over the 1x tick rate.
 The HUD's claim (``speed_shown``: '16x' when reached, '16x (7x)' when not) is recorded beside
 it. The machine and its load are printed and written to ``bench/results/speed_keys.json``.
+The HUD's gauge counts flying frames only; with ``--flock 1`` a fresh learner's runs end
+often, and their game-over screens lower the figure here but not the HUD's (the flock never
+stops flying, so with it the two measure the same thing).
 
     python bench/speed_keys.py [--seconds 6] [--flock 64] [--level arcade]
 """
