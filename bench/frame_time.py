@@ -12,7 +12,10 @@ and reports frame interval and work p50/p99 and env steps/s.
 Goals (issue 3): frame interval p99 <= 20 ms and work p99 <= 12 ms in both
 modes; at max, >= 5000 env steps/s with learning on.
 
-    python bench/frame_time.py [--level classic] [--seconds 20]
+    python bench/frame_time.py [--level classic] [--flock 1] [--seconds 20]
+
+The defaults are the game's own: the arcade level and the flock of 64
+(``game.play.flock.DEFAULT_FLOCK``); ``--flock 1`` measures the single flyer.
 
 With ``--autosave-s S`` the game autosaves its learner every S seconds of play
 (``GRAVITY_FLYER_AUTOSAVE_S``; the game's default is 60) and each phase also
@@ -37,11 +40,11 @@ X server) apart.
 
     python bench/frame_time.py --latency-only [--latency-level arcade] [--presses 40]
 
-With ``--flock N`` the game flies a flock of N (``main.py --flock N``; issue 12): only the
-1x and max phases run (no after-early phase, no latency run) and the figures go into
+With a flock (``--flock N`` above 1, the default 64; issue 12) only the 1x and max phases
+run (no after-early phase, no latency run) and the figures go into
 ``bench/results/frame_time_flock.json``, one entry per N and level.
 
-    python bench/frame_time.py --level arcade --flock 64 --seconds 15
+    python bench/frame_time.py --seconds 15
 """
 
 from __future__ import annotations
@@ -60,7 +63,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 from xserver import read_state, start_xvfb, stop_xvfb, wait  # noqa: E402
+
+from game.play.flock import DEFAULT_FLOCK  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "frame_time.json"
@@ -211,11 +217,12 @@ def _latency_run(args: argparse.Namespace, env: dict, tmp: Path, xdo) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--level", choices=("classic", "arcade"), default="classic")
+    parser.add_argument("--level", choices=("classic", "arcade"), default="arcade")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds ignored after a switch")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--flock", type=int, default=1, help="flyers (main.py --flock)")
+    parser.add_argument("--flock", type=int, default=DEFAULT_FLOCK,
+                        help=f"flyers (main.py --flock; default the game's {DEFAULT_FLOCK})")
     parser.add_argument("--autosave-s", type=float, default=None,
                         help="autosave the learner this often (seconds of play) and report "
                              "the frames during saves; skips the after-early-phase run")

@@ -227,7 +227,8 @@ def run_pretrained(level, n: int, marks: list[float], single_steps: int,
     start = meter.measure(pilot.act_batch)
     learner = new_learner(level, 0)
     learner.load_pilot(pilot)
-    # the game's session as ``main.py --autopilot pretrained --pilot autopilot`` makes it
+    # the game's session as ``main.py --autopilot pretrained --pilot autopilot --learn``
+    # makes it
     session = Session(level.name, seed=0, learner=learner, pilot="autopilot",
                       clock=time.perf_counter, flock=n, flock_ladder=FROM_PILOT_LADDER)
     curve = fly_at_max(at_max(session), learner, marks, meter, "pretrained flock")

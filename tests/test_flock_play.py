@@ -100,17 +100,21 @@ def test_classic_flocks_fly_too():
 
 
 def test_flock_rows_and_chart():
-    st = FlockState(64, 12, 37, 9.0, ((10, 14.0, 3.25), (11, 16.0, 4.0)))
-    assert FlockPanel.rows(st) == [("Gen | alive", "12 | 37/64"),
-                                   ("Last best | mean", "16 | 4")]
-    assert FlockPanel.rows(FlockState(8, 1, 8, 0.0))[1] == ("Last best | mean", "—")
+    st = FlockState(64, 12, 37, 9.0, ((10, 14.0, 3.25), (11, 16.0, 4.0)),
+                    skill=((0.0, 0.0), (3.1, 0.12), (6.2, 0.31)))
+    assert FlockPanel.rows(st) == [("Course | flying", "12 | 37/64"),
+                                   ("Last: best | avg", "16 | 4")]
+    assert FlockPanel.rows(FlockState(8, 1, 8, 0.0))[1] == ("Last: best | avg", "—")
     classic = FlockState(8, 3, 2, 1.0, ((2, 1.0, 0.625),), unit="success")
-    assert FlockPanel.rows(classic)[1] == ("Last best | mean", "100% | 62%")
-    gens, bests, means, top = FlockPanel.chart_points(st.history)
-    assert gens.tolist() == [10, 11] and bests.tolist() == [14, 16] and top == 16.0
-    assert FlockPanel.chart_points(st.history[:1])[0].size == 0
-    long = tuple((g, float(g % 5), 1.0) for g in range(500))
-    assert FlockPanel.chart_points(long)[0][0] == 300
+    assert FlockPanel.rows(classic)[1] == ("Last: best | avg", "100% | 62%")
+    # the main chart: the skill over time from the first reading on
+    ts, figures = FlockPanel.chart_points(st.skill)
+    assert ts.tolist() == [0.0, 3.1, 6.2] and figures.tolist() == [0.0, 0.12, 0.31]
+    assert FlockPanel.chart_points(st.skill[:1])[0].size == 0
+    assert FlockPanel.chart_title(st) == "skill 0.31 score/oracle, 0:06"
+    assert FlockPanel.chart_title(classic) == "skill: first readings…"
+    long = tuple((3.0 * i, 0.5) for i in range(500))
+    assert FlockPanel.chart_points(long)[0][0] == 900.0
 
 
 def test_flock_state_is_read_from_a_real_session():

@@ -280,11 +280,12 @@ def test_learning_from_a_pilot_file_never_writes_to_it(display, tmp_path):
     arg, path = _pilot(tmp_path)
     before, stat = path.read_bytes(), path.stat()
     neighbours = sorted(p.name for p in path.parent.iterdir())
-    game = Game(display, tmp_path, "--level", "classic", "--autopilot", arg, "--pilot",
-                "autopilot", env={AUTOSAVE: "0.5"})
+    # --fresh: the pilot starts the new saved learner, which learns and is saved
+    game = Game(display, tmp_path, "--level", "classic", "--autopilot", arg, "--fresh",
+                "--pilot", "autopilot", env={AUTOSAVE: "0.5"})
     try:
         s = started(game)
-        assert s["learner_source"] == "pilot"
+        assert s["learner_source"] == "pilot" and s["learning"] is True
         game.key("4")
         game.until("learning and an autosave", lambda s: s["env_steps"] >= 100
                    and s["persistence"]["saves_ok"] >= 1, timeout=60)
@@ -296,18 +297,65 @@ def test_learning_from_a_pilot_file_never_writes_to_it(display, tmp_path):
     assert path.read_bytes() == before and path.stat().st_mtime_ns == stat.st_mtime_ns
     assert sorted(p.name for p in path.parent.iterdir()) == neighbours
 
-    # Next time the saved learner (which began from the pilot) is resumed, not the pilot.
-    game = Game(display, tmp_path, "--level", "classic", "--autopilot", arg)
+    # Without --autopilot the saved learner (which began from the pilot) is resumed.
+    game = Game(display, tmp_path, "--level", "classic")
     try:
         s = started(game)
         assert s["learner_source"] == "saved" and s["env_steps"] == final["env_steps"]
-        assert any("is not loaded over it" in n for n in s["notices"])
         quit_with_esc(game)
     finally:
         game.close()
     assert path.read_bytes() == before and path.stat().st_mtime_ns == stat.st_mtime_ns
 
 
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder`` with its size and modification time."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.window
+@pytest.mark.parametrize("learn", [(), ("--learn",)])
+def test_a_named_pilot_flies_that_pilot_and_leaves_the_saved_learner_alone(display, tmp_path,
+                                                                          learn):
+    # issue 24: once a person had played, '--autopilot pretrained --pilot autopilot' resumed
+    # their saved learner instead of the shipped pilot.
+    game = Game(display, tmp_path, "--level", "classic", "--pilot", "autopilot",
+                env={AUTOSAVE: "0.5"})
+    try:
+        started(game)
+        game.key("4")
+        game.until("a saved learner", lambda s: s["env_steps"] >= 100
+                   and s["persistence"]["saves_ok"] >= 1, timeout=60)
+        mine, _ = quit_with_esc(game)
+    finally:
+        game.close()
+    learner_dir = tmp_path / "data" / "learner"
+    saved = _files(learner_dir)
+    assert saved
+    game = Game(display, tmp_path, "--level", "classic", "--autopilot", "pretrained",
+                "--pilot", "autopilot", *learn)
+    try:
+        s = started(game)
+        assert s["learner_source"] == "pilot" and s["persistence"] is None  # nothing is saved
+        assert s["learning"] is bool(learn)  # frozen unless --learn
+        assert s["env_steps"] < mine["env_steps"]  # the pilot's fresh learner, not mine
+        line = ("flying the pretrained classic pilot, "
+                + ("learning in memory (not saved)" if learn else "frozen (--learn lets it "
+                   "learn, in memory)")
+                + "; your saved classic learner is not loaded or changed")
+        assert any(n.startswith(line) for n in s["notices"]), s["notices"]
+        game.key("4")
+        ticks = s["ticks"]
+        s = game.until("the pilot to fly", lambda s: s["ticks"] > ticks + 200, timeout=60)
+        if not learn:  # the shipped classic pilot never crashes, frozen
+            assert s["score"] >= 1
+        final, err = quit_with_esc(game)
+    finally:
+        game.close()
+    assert line in err
+    assert _files(learner_dir) == saved  # not loaded, locked, saved over or moved aside
+    assert final["final_saves"] == []
 @pytest.mark.window
 def test_a_failing_save_shows_a_message_and_the_game_keeps_running(display, tmp_path):
     data = tmp_path / "data"

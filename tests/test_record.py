@@ -200,7 +200,7 @@ def test_flock_film_draws_every_flyer_translucent() -> None:
 
 
 def test_the_flock_is_tinted_cool_blue() -> None:
-    """On black, a flock flyer is exactly its sprite times the tint times the opacity."""
+    """On black, a flock flyer is its sprite in greys times the tint times the opacity."""
     from game.sim.raster import FLOCK_ALPHA, FLOCK_TINT, Painter, Scene, sprite
 
     painter = Painter(200, 200)

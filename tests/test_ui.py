@@ -154,7 +154,7 @@ def test_learn_rows_show_success_for_streaks_and_means_otherwise():
     assert len(rows) == sum(LearnPanel.SECTIONS)
     rows = dict(LearnPanel.rows(LearnState(**{**base, "learn_enabled": False},
                                            recent=(3.0, 4.0))))
-    assert rows["Mean (last 100)"] == "3.5" and rows["Epsilon"] == "greedy"
+    assert rows["Gates/life (last 100)"] == "3.5" and rows["Epsilon"] == "greedy"
     rows = dict(LearnPanel.rows(LearnState(**base, skill=0.4567, figure_name="success rate")))
     assert rows["Skill (success rate)"] == "0.46"
     assert LearnPanel.rows(LearnState(False, "autopilot unavailable (ImportError)")) == [

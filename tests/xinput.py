@@ -94,6 +94,20 @@ def key(display: str, name: str) -> None:
         d.sync()
 
 
+def key_down(display: str, name: str, down: bool = True) -> None:
+    """Presses (``down``) or releases the key ``name`` alone: a key held while something
+    happens, as a person's finger stays on a key for a tenth of a second or more."""
+    keysym = XK.string_to_keysym(name)
+    if not keysym:
+        raise ValueError(f"no X keysym named {name!r}")
+    with connect(display) as d:
+        code = d.keysym_to_keycode(keysym)
+        if not code:
+            raise ValueError(f"no key on this keyboard types {name!r}")
+        xtest.fake_input(d, X.KeyPress if down else X.KeyRelease, code)
+        d.sync()
+
+
 def screenshot(display: str, window_id: int) -> np.ndarray:
     """The window's pixels as an ``(H, W, 3)`` uint8 RGB array (what is on screen)."""
     with connect(display) as d:

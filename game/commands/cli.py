@@ -173,11 +173,14 @@ def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
                    help="where best scores and the learner's memory are kept")
     p.add_argument("--autopilot", default=None, metavar="PATH",
-                   help="start with this pilot file loaded, or 'pretrained'")
+                   help="fly this pilot file, or 'pretrained' (frozen unless --learn, which "
+                        "learns in memory; your saved learner is not loaded or changed; with "
+                        "--fresh it becomes your new saved learner)")
     p.add_argument("--pilot", choices=("human", "autopilot"), default="human",
                    help="who flies first (default: human)")
-    p.add_argument("--learn", action=argparse.BooleanOptionalAction, default=True,
-                   help="let the autopilot learn while you play (default: on)")
+    p.add_argument("--learn", action=argparse.BooleanOptionalAction, default=None,
+                   help="let the autopilot learn while you play (default: on; a pilot named "
+                        "with --autopilot flies frozen unless --learn)")
     p.add_argument("--fresh", action="store_true",
                    help="start a new learner; the old memory is moved aside, never deleted")
     p.add_argument("--flock", type=_positive_int, default=DEFAULT_FLOCK, metavar="N",
@@ -272,7 +275,7 @@ def play_config(args: argparse.Namespace) -> PlayConfig:
     """``play``'s flags as a typed config (nothing past the CLI reads the Namespace)."""
     return PlayConfig(level=args.level, tick_rate=args.tick_rate, seed=args.seed,
                       data_dir=args.data_dir, autopilot=args.autopilot, pilot=args.pilot,
-                      learn=bool(args.learn), fresh=args.fresh, flock=args.flock)
+                      learn=args.learn, fresh=args.fresh, flock=args.flock)
 
 
 def _record(args: argparse.Namespace) -> int:

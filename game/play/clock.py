@@ -58,7 +58,8 @@ class FixedStepClock:
         """How far from the previous tick to the latest one the wall clock is, in [0, 1]."""
         return min(max(1.0 + self.acc, 0.0), 1.0)
 
-    def run(self, dt: float, rate: float | None, step: Callable[[], bool]) -> int:
+    def run(self, dt: float, rate: float | None, step: Callable[[], bool],
+            at_least: int = 0) -> int:
         """Calls ``step`` once per tick due after a frame of ``dt`` seconds.
 
         Args:
@@ -67,6 +68,9 @@ class FixedStepClock:
                 allows" (max speed).
             step: runs one tick; returns False when no further tick can follow (the
                 flight ended), which also forgets the ticks still owed.
+            at_least: ticks to run even if not yet due (a player's jump waits for no tick:
+                the simulation then leads the wall clock by up to one more tick, and the
+                next frames run fewer).
 
         Returns:
             How many ticks ran.
@@ -81,6 +85,7 @@ class FixedStepClock:
                     return n
         self.acc += self.cap(dt) * rate
         due = math.ceil(self.acc - EPS)  # ticks until the simulation is level with or ahead of now
+        due = max(due, min(at_least, math.ceil(self.acc - EPS + 1)))  # at most a tick early
         while n < due:
             more = step()
             n += 1

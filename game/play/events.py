@@ -52,6 +52,8 @@ class Crashed:
 
     score: int
     """The run's score at the crash."""
+    credit: str | None = None
+    """Who flew what of a shared run ("you 8 + autopilot 2"), None if one pilot flew it."""
 
 
 @dataclass(frozen=True)

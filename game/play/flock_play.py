@@ -33,6 +33,13 @@ SKILL_EVERY_S = 3.0
 the other core in the window's ``game.play.skill_process``, longer on a loaded machine)."""
 
 
+def replay_ratio_at(multiplier: int | None) -> float:
+    """Gradient steps per transition at a speed (None: max): 1x's ratio over the multiple."""
+    if multiplier is None:
+        return REPLAY_RATIO_MAX
+    return max(REPLAY_RATIO_1X / max(multiplier, 1), REPLAY_RATIO_MAX)
+
+
 @dataclass(frozen=True)
 class Flyers:
     """Where to draw the flock this frame (field units), and which flyer is the focus."""
@@ -63,6 +70,10 @@ class SkillWatch:
         self.every_s = every_s
         self._due = 0.0
         self._steps: int | None = None
+        self.t0 = clock()
+        """When the watch began (the skill chart's time zero)."""
+        self._started: dict[int, float] = {}
+        """Seconds after ``t0`` at which the reading of the learner at N env steps began."""
 
     def maybe_measure(self, learner: Any) -> bool:
         """Starts a reading if one is due and the learner changed since the last; True if so."""
@@ -71,7 +82,16 @@ class SkillWatch:
         if now < self._due or self.meter.busy or steps == self._steps:
             return False
         self._due, self._steps = now + self.every_s, steps
-        return self.meter.refresh(learner)
+        started = self.meter.refresh(learner)
+        if started:
+            self._started[steps] = now - self.t0
+        return started
+
+    def history(self) -> list[tuple[float, float]]:
+        """``(seconds since the watch began, figure)`` of every reading, oldest first: the skill
+        over time (a reading is dated when its weights were taken)."""
+        return [(self._started[steps], figure) for steps, figure in list(self.meter.readings)
+                if steps in self._started]
 
     @property
     def latest(self) -> float | None:
@@ -147,8 +167,18 @@ class FlockPlay:
 
     def set_top_speed(self, top: bool) -> None:
         """Top speed learns with fewer gradient steps per transition (compute is the limit)."""
-        self.top = top
-        self.replay_ratio = REPLAY_RATIO_MAX if top else REPLAY_RATIO_1X
+        self.set_speed(None if top else 1)
+
+    def set_speed(self, multiplier: int | None) -> None:
+        """The game's speed (None: max) sets the gradient steps per transition.
+
+        Fast-forward keeps the gradient steps per second of 1x: at 4x and 16x the flock flies
+        4 and 16 times the transitions, each worth a 4th and a 16th of 1x's steps (at most
+        ``REPLAY_RATIO_MAX``'s floor). At 1x's ratio, 16x would owe 7,680 gradient steps a
+        second, some three seconds of compute per second, and the game stayed at the 1x rate.
+        """
+        self.top = multiplier is None
+        self.replay_ratio = replay_ratio_at(multiplier)
 
     def tick(self, human_action: int | None = None) -> None:
         """One physics tick of the flock: a decision on its first tick, then playback.

@@ -32,10 +32,19 @@ class ScoreBookLike(Protocol):
     def record(self, level: str, kind: str, score: int) -> bool: ...
 
 
-class Scoring:
-    """One run's score, stage and kind; records bests and says so with events.
+def credit_text(points: dict[str, int]) -> str | None:
+    """Who flew what of a shared run ("you 8 + autopilot 2"), or None if one pilot flew it."""
+    if points["human"] and points["autopilot"]:
+        return f"you {points['human']} + autopilot {points['autopilot']}"
+    return None
 
-    A run counts towards the player's best only if the autopilot flew none of it.
+
+class Scoring:
+    """One run's score, stage and who flew what; records bests and says so with events.
+
+    The controls can change hands mid-run (A), so each point is credited to whoever flew the
+    tick that scored it, and each pilot's best is what that pilot flew in one run: a person
+    who flew 8 gates and handed over for 2 more has flown 8, and the autopilot 2 (no one 10).
 
     Args:
         level: the level's name (the score book's key).
@@ -54,13 +63,34 @@ class Scoring:
         self.score = 0
         self.stage = 0
         """Crossings of the field in this run (arcade) or the streak's length (classic)."""
-        self.assisted = assisted
-        """True once the autopilot has flown any part of the current run."""
+        self.flying = "autopilot" if assisted else "human"
+        """Who has the controls: the next point is theirs."""
+        self.points = {"human": 0, "autopilot": 0}
+        """Points of the current run by who flew them."""
 
     @property
     def kind(self) -> str:
-        """Whose best the current run counts towards: 'human' or 'autopilot'."""
-        return "autopilot" if self.assisted else "human"
+        """Whose best the HUD shows and the next point counts towards: who flies now."""
+        return self.flying
+
+    @property
+    def assisted(self) -> bool:
+        """True once the autopilot has flown any part of the current run (or flies it now)."""
+        return self.flying == "autopilot" or self.points["autopilot"] > 0
+
+    def hand_over(self, who: str) -> None:
+        """The controls changed hands mid-run: the points so far stay with who flew them."""
+        self.flying = who
+
+    def credit(self) -> str | None:
+        """Who flew what of this run ("you 8 + autopilot 2"), or None if one pilot flew it."""
+        return credit_text(self.shares())
+
+    def shares(self) -> dict[str, int]:
+        """The run's points by pilot, adding up to the score shown (the autopilot's flock may
+        show a leader who has fewer gates than the person had when they handed over)."""
+        human = min(self.points["human"], self.score)
+        return {"human": human, "autopilot": self.score - human}
 
     @property
     def best(self) -> int:
@@ -70,15 +100,23 @@ class Scoring:
     def new_run(self, assisted: bool) -> RunStarted:
         """A new run starts from zero (the stage counter is the caller's to reset)."""
         self.score = 0
-        self.assisted = assisted
+        self.flying = "autopilot" if assisted else "human"
+        self.points = {"human": 0, "autopilot": 0}
         return RunStarted(self.kind)
 
     def point(self, score: int) -> list[Event]:
-        """The run's score became ``score``; a new best is recorded and reported."""
+        """The run's score became ``score``: the points gained are who flies now's, and a new
+        best of theirs (what they flew of this run) is recorded and reported."""
+        gained = score - self.score
         self.score = score
         out: list[Event] = [Scored(score)]
-        if self.scores is not None and self.scores.record(self.level, self.kind, score):
-            out.append(NewBest(self.kind, score))
+        if gained <= 0:
+            return out
+        who = self.flying
+        self.points[who] += gained
+        flown = self.points[who]
+        if self.scores is not None and self.scores.record(self.level, who, flown):
+            out.append(NewBest(who, flown))
         return out
 
     def after_tick(self, world: Any, reward: float, terminated: bool,
@@ -104,7 +142,7 @@ class Scoring:
             return Outcome.FLYING, events
         if self.streak and success:
             return Outcome.NEXT_FLIGHT, events
-        events.append(Crashed(self.score))
+        events.append(Crashed(self.score, self.credit()))
         if not self.streak:
             return Outcome.GAME_OVER, events
         events.append(self.new_run(assisted=autopilot))

@@ -106,6 +106,8 @@ class Session:
         self.jump_rise: float | None = None
         """Height gained on the tick after the player's latest jump (the window test reads it)."""
         self._check_rise = False
+        self._drawn_t = -math.inf
+        """The tick time drawn last (``ticks - 1 + alpha``): drawing never goes back."""
         self._events: list[Event] = []
         self.obs = self.world.observation()
         self.motion = Motion(self.world, 0)
@@ -222,10 +224,12 @@ class Session:
         if self.flock is not None and who == "human":
             self.restart()  # the person starts their own run; the flock races them on it
             return who
+        if who == "human":
+            self.scoring.hand_over("human")
         if who == "autopilot":
             if self.flock is not None:  # the flock flies now: the person's decision ends here
                 self.pilots.end_decision(self.obs, terminated=False)
-            self.scoring.assisted = True
+            self.scoring.hand_over("autopilot")
             if self.phase is Phase.READY:
                 self.phase = Phase.FLYING
                 self.clock.clear()
@@ -263,16 +267,25 @@ class Session:
             return 0
         dt = self.clock.cap(dt)
         speed = self.pace.multiplier
+        if self.flock is not None:
+            self.flock.set_speed(speed)
         if self.phase is not Phase.FLYING:
             began = self._wait(dt, speed)
             if not began or speed is not None:
                 self._flock_between_runs(dt, speed)
                 return 0  # the new flight starts ticking from the next frame
+        ticks, jump = self.ticks, 0
         if speed is None:
             n = self.clock.run(dt, None, self._tick_at_max)
         else:
-            n = self.clock.run(dt, self.pace.ticks_per_second(), self._tick_flying)
+            # the person's jump runs its tick in this frame even a little ahead of time
+            jump = int(self.pilots.human and self.pilots.pending_jump)
+            n = self.clock.run(dt, self.pace.ticks_per_second(), self._tick_flying, jump)
         self.last_ticks = n
+        if jump and n:
+            self._drawn_t = self.ticks  # the hop is drawn at once: the latest tick, held after
+        self._settle_alpha()
+        self.pace.gauge.add(dt, self.ticks - ticks)  # a frame that began flying: the speed reached
         return n
 
     def _flock_between_runs(self, dt: float, speed: int | None) -> None:
@@ -348,7 +361,6 @@ class Session:
         """The autopilot's flock: one tick at 1x; at top speed one whole decision."""
         flock = self.flock
         top = self.pace.multiplier is None
-        flock.set_top_speed(top)
         if top:
             flock.decide()
         else:
@@ -383,11 +395,23 @@ class Session:
     def _stage_now(self) -> int:
         return self.scoring.stage if self.spec.streak else int(self.world.stage)
 
+    def _settle_alpha(self) -> None:
+        """Remembers the tick time this frame draws (``alpha`` never draws earlier)."""
+        self._drawn_t = self.ticks - 1 + self._clock_alpha()
+
+    def _clock_alpha(self) -> float:
+        """The clock's ``alpha``, but never earlier than the last frame drew: a jump's tick run
+        ahead of time is held for a frame, not drawn back."""
+        a = self.clock.alpha()
+        if self.ticks - 1 + a < self._drawn_t:
+            a = min(1.0, self._drawn_t - (self.ticks - 1))
+        return a
+
     def alpha(self) -> float:
         """How far between the previous and the latest tick to draw, in [0, 1]."""
         if self.phase is not Phase.FLYING or self.pace.multiplier is None or self.paused:
             return 1.0
-        return self.clock.alpha()
+        return self._clock_alpha()
 
     def view(self) -> View:
         """The flyer's interpolated position for drawing (max speed: the latest state)."""

@@ -32,6 +32,17 @@ FLOCK_OPACITY = 80
 """The flock's opacity out of 255: many overlap, and the solid flyer must stand out."""
 FLOCK_TINT = np.array(FLOCK_RGB, dtype=np.float32) / 255
 FLOCK_ALPHA = FLOCK_OPACITY / 255
+FLOCK_SHADE = (0.55, 0.45)
+"""A flock flyer's lightness: ``a + b * luminance`` of the flyer sprite, grey, before the
+blue tint (the yellow sprite times the blue tint was olive green)."""
+
+
+def flock_shade(rgb: np.ndarray) -> np.ndarray:
+    """The flyer sprite's colours ``(..., 3)`` in [0, 1] as greys that keep its shading, so the
+    flock's tint makes it blue (here and in the window's ``game.ui.flock_view``)."""
+    lum = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    grey = FLOCK_SHADE[0] + FLOCK_SHADE[1] * lum
+    return np.repeat(grey[..., None], 3, axis=-1).astype(rgb.dtype)
 CAPTION_BG = np.array([18, 26, 40], dtype=np.float32) / 255
 SKILL_BAR = np.array([255, 209, 84], dtype=np.float32) / 255
 BAR_TRACK = np.array([50, 62, 84], dtype=np.float32) / 255
@@ -229,7 +240,7 @@ class Painter:
             w = max(2, int(round(FLYER_UNITS * self.width / 2)))
             h = max(2, int(round(w * self.flyer.shape[0] / self.flyer.shape[1])))
             tinted = resize(self.flyer, h, w)
-            tinted[..., :3] *= FLOCK_TINT
+            tinted[..., :3] = flock_shade(tinted[..., :3]) * FLOCK_TINT
             self._flock_sprite = tinted * FLOCK_ALPHA  # premultiplied: alpha scales all four
         spr = self._flock_sprite
         h, w = spr.shape[:2]

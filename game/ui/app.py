@@ -124,10 +124,13 @@ class App:
         self.frame_log = FrameLog(os.environ.get(FRAME_LOG_ENV))
         self.jumps: list[tuple[float, str]] = []
         """When a jump input arrived (``perf_counter``) and from what (the frame log)."""
+        self.fullscreen_toggles = 0
+        """F11 presses that switched full screen on or off (the window test reads it)."""
         self.inputs: dict[str, int] = {}
         """Jump inputs by source: 'key', 'mouse', 'controller'."""
         self.frames = 0
         self._state_due = 0.0
+        self._fullscreen_due = False
         self.keymaps: dict[type, dict[int, Command]] = {}
         """Each view class's keymap, built from its ``controls`` when first shown."""
         self.gamepads = Gamepads(self.on_controller)
@@ -153,13 +156,16 @@ class App:
         if command is Command.QUIT:
             self.quit()
         elif command is Command.FULLSCREEN:
-            self.window.set_fullscreen(not self.window.fullscreen)
+            self._fullscreen_due = True  # on the next frame, once pyglet has seen the key down
         elif command is Command.MUTE:
             self.toggle_mute()
         else:
             if command is Command.JUMP:
                 self.jumps.append((time.perf_counter(), source))
                 self.inputs[source] = self.inputs.get(source, 0) + 1
+                session = getattr(self.view, "session", None)
+                if session is not None and session.pilot == "human" and not session.paused:
+                    self.pacer.hurry(self.frame)  # the hop shows now, not at the next slot
             self.view.command(command)
             think = self.view.think_on
             if command is Command.THINK and think is not None:
@@ -171,7 +177,9 @@ class App:
         try:
             save_settings(self.data_dir, self.settings)
         except OSError as exc:
-            self.view.say(f"Not remembered ({exc.strerror or exc})")
+            line = f"Not remembered ({exc.strerror or exc})"
+            print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
+            self.view.say(line)
 
     def on_key_press(self, symbol: int, modifiers: int) -> bool:
         command = self.keymaps[type(self.view)].get(symbol)
@@ -199,6 +207,7 @@ class App:
             save_settings(self.data_dir, self.settings)
         except OSError as exc:
             line += f" — not remembered ({exc.strerror or exc})"
+            print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
         self.view.say(line)
 
     # ------------------------------------------------------------------ window events
@@ -227,6 +236,22 @@ class App:
         self.quit()
         return True
 
+    def toggle_fullscreen(self) -> None:
+        """F11: full screen on or off, and the keyboard stays with the game.
+
+        pyglet remakes the X window to switch. The old window never hears F11 come up, so
+        pyglet's record of keys held down kept F11 and took the next press for a key repeat:
+        every other F11 did nothing. The new window has seen no key go down, so that record
+        starts empty; and it asks for the keyboard focus, which the old window had.
+        """
+        window = self.window
+        window.set_fullscreen(not window.fullscreen)
+        held = getattr(window, "pressed_keys", None)  # pyglet's xlib window only
+        if held is not None:
+            held.clear()
+        window.activate()
+        self.fullscreen_toggles += 1
+
     def quit(self) -> None:
         """Leaves the event loop; saving happens after it returns."""
         self.pyglet.app.exit()
@@ -241,6 +266,9 @@ class App:
         if self.stop_signal is not None:
             self.quit()
             return
+        if self._fullscreen_due:
+            self._fullscreen_due = False
+            self.toggle_fullscreen()
         if self._level_to_start is not None:
             level, self._level_to_start = self._level_to_start, None
             splash(self.window, f"Loading {level}…")
@@ -259,8 +287,10 @@ class App:
 
     def state(self) -> dict[str, Any]:
         w = self.window
-        return {"view": self.view.name, "frames": self.frames, "stats": self.stats.summary,
+        return {"view": self.view.name, "frames": self.frames, "clock": time.perf_counter(),
+                "stats": self.stats.summary,
                 "window": [w.width, w.height], "fullscreen": bool(w.fullscreen),
+                "fullscreen_toggles": self.fullscreen_toggles,
                 "muted": self.sounds.muted, "sound_error": self.sounds.error,
                 "inputs": dict(self.inputs), "controllers": len(self.gamepads.controllers),
                 **self.view.state()}
@@ -348,9 +378,12 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
         view.messages.notice(line, NOTICE_S)
     if setup.resumed is not None:
         episodes, steps = setup.resumed
-        view.say(f"Resumed: {episodes:,} episodes, {steps:,} steps", 5.0)
+        line = f"Resumed: {episodes:,} episodes, {steps:,} steps"
+        print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)  # where people look later
+        view.say(line, 5.0)
     error = sounds.take_error()
     if error:
+        print(f"gravity-flyer: {error}", file=sys.stderr, flush=True)
         view.messages.notice(error)
     return view
 

@@ -84,7 +84,9 @@ CONTROLS: tuple[Control, ...] = (
             'the "watch it think" overlay: the greedy pilot\'s planned path a second ahead, '
             "the oracle's best path (faint) and, on classic, the policy map (remembered)",
             _same(Command.THINK, "V")),
-    Control("1 2 3 4", "speed 1x 4x 16x max", "speed 1x, 4x, 16x, max",
+    Control("1 2 3 4", "speed 1x 4x 16x max",
+            "speed 1x, 4x, 16x, max; the HUD says what the machine really reaches "
+            "(`16x (7x)`, `max (37x)`)",
             (("_1", Command.SPEED_1X), ("_2", Command.SPEED_4X), ("_3", Command.SPEED_16X),
              ("_4", Command.SPEED_MAX), ("NUM_1", Command.SPEED_1X),
              ("NUM_2", Command.SPEED_4X), ("NUM_3", Command.SPEED_16X),

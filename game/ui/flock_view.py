@@ -1,4 +1,5 @@
-"""The flock on the field: every flyer a translucent quad of one vertex list, moved at once.
+"""The flock on the field: every flyer a translucent quad of one vertex list, moved at once,
+drawn in the flock's blue (the flyer sprite in greys, tinted).
 
 ``game.play.flock_play.FlockPlay.flyers`` says where; this only draws. The flyer the HUD describes
 is the scene's own solid sprite, so it is left out here.
@@ -19,10 +20,22 @@ import pyglet
 from pyglet.gl import GL_ONE_MINUS_SRC_ALPHA, GL_SRC_ALPHA, GL_TRIANGLES
 
 from game.play.flock_play import Flyers
-from game.sim.raster import FLOCK_OPACITY, FLOCK_RGB
+from game.sim.raster import FLOCK_OPACITY, FLOCK_RGB, flock_shade
 from game.ui.layout import Layout
 
 FLOCK_TINT = FLOCK_RGB
+
+
+def shaded(image: Any) -> Any:
+    """The flyer image in greys that keep its shading (``raster.flock_shade``): the flock's
+    tint then draws it blue. The yellow sprite times the blue tint was olive green."""
+    w, h = image.width, image.height
+    rgba = np.frombuffer(image.get_image_data().get_data("RGBA", w * 4), np.uint8)
+    rgba = rgba.reshape(h, w, 4).astype(np.float32) / 255
+    rgba[..., :3] = flock_shade(rgba[..., :3])
+    out = pyglet.image.ImageData(w, h, "RGBA", (rgba * 255 + 0.5).astype(np.uint8).tobytes())
+    out.anchor_x, out.anchor_y = image.anchor_x, image.anchor_y
+    return out
 
 
 class FlockSprites:
@@ -30,7 +43,7 @@ class FlockSprites:
 
     def __init__(self, image: Any, batch: Any, group: Any) -> None:
         self.batch = batch
-        self.texture = image.get_texture()
+        self.texture = shaded(image).get_texture()
         self.program = pyglet.sprite.get_default_shader()
         self.group = pyglet.sprite.SpriteGroup(self.texture, GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA,
                                                self.program, parent=group)

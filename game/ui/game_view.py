@@ -69,6 +69,8 @@ class GameView(View):
         self.final_saves: list[Any] = []
         self._failure_told: str | None = None
         self._score_due = 0.0
+        self._short_told: tuple[int, float] | None = None
+        """The speed whose shortfall was last explained (said once per speed chosen)."""
         self.learner_source: str | None = None
         """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
         self.commands: dict[Command, Callable[[], Any]] = {
@@ -155,6 +157,23 @@ class GameView(View):
         self.session.pace.set_index(index)
         self.say(f"Speed {self.session.pace.name}")
 
+    def _tell_shortfall(self) -> None:
+        """Once per speed chosen: why the speed asked for is not reached (the HUD says what is)."""
+        pace = self.session.pace
+        key = (pace.index, pace.tick_rate)
+        if not pace.short() or key == self._short_told or pace.gauge.seconds < pace.gauge.window_s:
+            return  # (a whole window of frames first: the first frames after a load are slow)
+        self._short_told = key
+        learner = self.session.learner
+        learning = learner is not None and learner.learn_enabled
+        reached = pace.shown().split("(")[1][:-1]
+        why = ("flying and learning fill every frame (L turns learning off)" if learning
+               else "drawing and flying fill every frame")
+        print(f"gravity-flyer: {pace.name} runs at {reached} here: {why}", file=sys.stderr,
+              flush=True)
+        self.say(f"{pace.name} runs at {reached}" + (" (L: learning off)" if learning else ""),
+                 5.0)
+
     def _rate(self, change: Callable[[], float]) -> None:
         change()
         name, value = self.session.pace.label()
@@ -186,11 +205,14 @@ class GameView(View):
         play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
         snapshot_s = (self.autosave.snapshot_estimate_s()
                       if self.autosave is not None and self.autosave.due(play) else 0.0)
+        # Fast-forward (4x, 16x) and max get max's share of the frame: 16 ticks of a learning
+        # flock do not fit in what a 1x frame leaves after a software-GL draw.
         s.clock.work_budget_s = pacer.sim_budget(refresh, snapshot_s,
-                                                 top=s.pace.multiplier is None)
+                                                 top=s.pace.multiplier != 1)
         s.advance(interval)
         sim_end = time.perf_counter()
         self._handle_events(s.take_events())
+        self._tell_shortfall()
         view = s.view()
         flipped = 0.0
         if visible:
@@ -246,6 +268,7 @@ class GameView(View):
         self.messages.handle(events)
         error = self.sounds.take_error()
         if error:
+            print(f"gravity-flyer: {error}", file=sys.stderr, flush=True)
             self.messages.notice(error)
         if self.session.pace.index > 1 or not events:
             return  # fast-forward plays no sound: it would only be noise
@@ -271,7 +294,9 @@ class GameView(View):
         state = session_state(self.session)
         r = self.renderer
         state.update(learn_panel=r.show_learn, fps_panel=r.show_fps,
-                     panels_folded=r.layout.folded, think=self.think.on,
+                     panels_folded=r.layout.folded, status_line=r.overlay.status_shown,
+                     hint=r.overlay.hint_shown,
+                     think=self.think.on,
                      think_dots=self.think.drawn)
         learner = self.session.learner
         if learner is not None:

@@ -130,6 +130,12 @@ def layout(width: int, height: int) -> Layout:
 
 CARD_W, CARD_H, CARD_GAP = 300, 170, 28
 """A title card's size and the gap between cards, at full scale."""
+KEYS_LINE_H = 17
+"""Baseline to baseline of the title's controls box (10.5 pt text), at full scale."""
+KEYS_PAD = 14
+"""Room above and below the controls in their box, at full scale."""
+KEYS_ROWS = 7
+"""Lines in the taller column of the controls box (the 13 controls in two columns)."""
 
 
 @dataclass(frozen=True)
@@ -145,8 +151,9 @@ class TitleLayout:
     """Cards and text shrink together below the size they are designed for."""
 
 
-def title_layout(width: int, height: int, n: int) -> TitleLayout:
-    """The title screen for ``n`` levels in a ``width`` x ``height`` window."""
+def title_layout(width: int, height: int, n: int, rows: int = KEYS_ROWS) -> TitleLayout:
+    """The title screen for ``n`` levels in a ``width`` x ``height`` window, with ``rows``
+    lines in the taller column of the controls box (the box is made tall enough for them)."""
     full_w = n * CARD_W + (n - 1) * CARD_GAP
     scale = min(1.0, (width - 40) / full_w, (height - 40) / 600)
     scale = max(scale, 0.3)
@@ -154,7 +161,7 @@ def title_layout(width: int, height: int, n: int) -> TitleLayout:
     x0 = (width - (n * cw + (n - 1) * gap)) / 2
     cy = height * 0.52
     cards = tuple(Rect(x0 + i * (cw + gap), cy - ch / 2, cw, ch) for i in range(n))
-    keys_w, keys_h = 2 * CARD_W * scale, 128 * scale
+    keys_w, keys_h = 2 * CARD_W * scale, (rows * KEYS_LINE_H + 2 * KEYS_PAD) * scale
     keys = Rect((width - keys_w) / 2, cards[0].y - 48 * scale - keys_h, keys_w, keys_h)
     return TitleLayout(title_y=cards[0].top + 70 * scale, hint_y=cards[0].y - 24 * scale,
                        cards=cards, keys=keys, scale=scale)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from game.play.events import Event, NewBest, RunStarted, Saved
+from game.play.pause import PauseReason
+from game.play.phases import Phase
 
 BEST_TOASTS = {"human": "New best!", "autopilot": "Autopilot's new best"}
 """The message under the score when a run sets its kind's best."""
@@ -118,3 +121,65 @@ def fmt_count(n: float) -> str:
     if n >= 1e3:
         return f"{n / 1e3:.1f}k"
     return f"{int(n)}"
+
+
+PAUSED_HINTS = {PauseReason.FOCUS: "the window lost focus — press P or SPACE to fly on",
+                PauseReason.HIDDEN: "press P or SPACE to fly on"}
+
+
+def banner_text(session: Any) -> tuple[str, str]:
+    """The banner's title and line under it for the session's phase ('' when none)."""
+    if session.paused:
+        return "Paused", PAUSED_HINTS.get(session.pause_reason, "P or SPACE to fly on")
+    if session.phase is Phase.READY:
+        return "Ready?", "SPACE to fly  ·  A hands the controls to the autopilot"
+    if session.phase is Phase.GAME_OVER:
+        n = session.score
+        sub = ("the autopilot tries again…" if session.pilot == "autopilot"
+               else "SPACE or R to fly again")
+        credit = session.scoring.credit()
+        return (f"Game over — {n} gate" + ("" if n == 1 else "s"),
+                sub if credit is None else f"{credit}  ·  {sub}")
+    return "", ""
+
+
+def credit_line(session: Any) -> str:
+    """Under the big score while a run is shared: who flew what of it ('' otherwise)."""
+    if session.phase is Phase.GAME_OVER:
+        return ""  # the banner says it
+    return session.scoring.credit() or ""
+
+
+def status_line(session: Any) -> str:
+    """Who flies, learning on or off, and the speed, in one line: what a window too small for
+    the side panels keeps on the field."""
+    who = "you fly" if session.pilot == "human" else "autopilot flies"
+    lr = session.learner
+    learning = ("no autopilot" if lr is None
+                else "learning on" if lr.learn_enabled else "learning off")
+    return f"{who}  ·  {learning}  ·  {session.pace.shown()}"
+
+
+HINT_UNTIL = 10
+"""The tap hint shows on the ready screen until the person's best reaches this many gates."""
+TAP_HINT = "tap to hop, let it fall between taps: a tap every 0.7 s holds the height"
+CEILING_HINT = "too high: tap less often, let it fall between taps"
+
+
+def hint_text(session: Any) -> str:
+    """A line under the banner for a person learning the arcade taps ('' when none): on the
+    ready screen until their best reaches ``HINT_UNTIL``, and after a run that ended too high,
+    in the ceiling or a wall above its gap (a steady tap every 0.3-0.5 s always climbs)."""
+    if session.spec.streak or session.pilot != "human" or session.paused:
+        return ""
+    if session.phase is Phase.READY and session.scoring.best < HINT_UNTIL:
+        return TAP_HINT
+    if session.phase is Phase.GAME_OVER and crashed_high(session.world):
+        return CEILING_HINT
+    return ""
+
+
+def crashed_high(world: Any) -> bool:
+    """The run ended above where it could fly: the ceiling, or a wall above its gap."""
+    _, gap_y, half = world.gate_ahead(0)
+    return world.y > 1.0 or world.y > gap_y + half

@@ -31,6 +31,8 @@ event loop (``select``) and the window learned at 12,600 env steps/s; at 15 ms,
 arcade --flock 64``, 3 runs, quiet 2-core machine, Xvfb)."""
 SIM_BUDGET_MAX_S = (0.002, 0.0135)
 """Least and most simulation time per frame at max speed."""
+HURRY_MIN_S = 0.004
+"""A jump hurries the next frame only if it is due later than this (else it comes anyway)."""
 
 
 class FrameStats:
@@ -78,6 +80,10 @@ class FramePacer:
         self.period = 1.0 / hz
         self._next_due = 0.0
         self._last_start = 0.0
+        self._hurried = False
+        """The frame running now was brought forward for a jump: its slot is still to come."""
+        self.hurries = 0
+        """Frames brought forward for a jump."""
         # Recent draw times of frames that refresh a panel section and of those that do not:
         # the tick budget of each frame is what its kind of draw leaves of the work target.
         self.draw_times: dict[bool, deque[float]] = {
@@ -120,9 +126,29 @@ class FramePacer:
         """When the next frame is due on the timeline (``perf_counter`` seconds)."""
         return self._next_due + self.period
 
+    def hurry(self, frame: Callable[[float], None]) -> bool:
+        """A person's jump arrived between frames: the next frame runs now, not at its slot.
+
+        Waiting for the slot cost up to a whole frame of key-to-motion latency. The frame
+        brought forward is an extra one: the timeline keeps its slots (``schedule_next``).
+        Returns whether the frame was brought forward.
+        """
+        if self._hurried or self._next_due - time.perf_counter() < HURRY_MIN_S:
+            return False
+        self.clock.unschedule(frame)
+        self.clock.schedule_once(frame, 0.0)
+        self._hurried = True
+        self.hurries += 1
+        return True
+
     def schedule_next(self, frame: Callable[[float], None]) -> None:
-        self._next_due += self.period
         now = time.perf_counter()
+        if self._hurried:  # an extra frame: the slot it ran ahead of comes next, unless close
+            self._hurried = False
+            if self._next_due - now < self.period / 3:
+                self._next_due += self.period
+        else:
+            self._next_due += self.period
         if self._next_due < now - self.period:
             self._next_due = now  # fell far behind (a stall): restart the timeline, no burst
         clock = self.clock.get_default()

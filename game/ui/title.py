@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from game.ui.controls import TITLE_CONTROLS, Command, help_text
-from game.ui.layout import TitleLayout, card_at, title_layout
+from game.ui.controls import CONTROLS, TITLE_CONTROLS, Command, help_text
+from game.ui.layout import KEYS_LINE_H, KEYS_PAD, TitleLayout, card_at, title_layout
 from game.ui.view import Frame, View
 
 BLURBS = {
@@ -21,6 +21,8 @@ BLURBS = {
               "Score: gates passed.",
 }
 """A few words on each level for its card."""
+ROWS = (len(CONTROLS) + 1) // 2
+"""Lines in the taller of the controls box's two columns."""
 
 
 class TitleMenu:
@@ -63,7 +65,7 @@ class TitleView(View):
         self.best = best
         self.start = start
         self.drawing: Any = None
-        self.layout = title_layout(window.width, window.height, len(levels))
+        self.layout = title_layout(window.width, window.height, len(levels), ROWS)
 
     def command(self, command: Command) -> bool:
         if command is Command.PREV:
@@ -91,7 +93,7 @@ class TitleView(View):
         return Command.START if what == "jump" else None
 
     def resize(self, width: int, height: int) -> None:
-        self.layout = title_layout(width, height, len(self.menu.levels))
+        self.layout = title_layout(width, height, len(self.menu.levels), ROWS)
         if self.drawing is not None:
             self.drawing.place(self.layout)
 
@@ -112,8 +114,11 @@ class TitleView(View):
             self.drawing.draw()
 
     def state(self) -> dict[str, Any]:
+        k = self.layout.keys
         return {"chosen": self.menu.chosen, "levels": list(self.menu.levels),
-                "cards": [[r.x, r.y, r.w, r.h] for r in self.layout.cards]}
+                "cards": [[r.x, r.y, r.w, r.h] for r in self.layout.cards],
+                "keys_box": [k.x, k.y, k.w, k.h],
+                "keys_text_bottom": None if self.drawing is None else self.drawing.text_bottom()}
 
 
 def _title_keys_text() -> str:
@@ -162,6 +167,8 @@ class TitleDrawing:
             col = w.label(b, g[2], 10.5, color=w.INK, multiline=True, width=400, anchor_y="top")
             col.text = "\n".join(part)
             self.columns.append(col)
+        self.rows = half
+        """Lines in the taller column (``title_layout`` sizes the box for them)."""
         self.title_keys = w.label(b, g[2], 12, anchor_x="center", anchor_y="center")
         self.title_keys.text = title_keys
         self._key: tuple = ()
@@ -187,7 +194,9 @@ class TitleDrawing:
         w.place_rect(self.keys_bg, k.x, k.y, k.w, k.h)
         for i, col in enumerate(self.columns):
             col.font_size, col.width = 10.5 * s, k.w / 2 - 24 * s
-            w.move(col, k.x + 18 * s + i * k.w / 2, k.top - 14 * s)
+            col.set_style("line_spacing", KEYS_LINE_H * s)
+            # with a fixed line spacing the first baseline is one spacing below the top
+            w.move(col, k.x + 18 * s + i * k.w / 2, k.top - (KEYS_PAD - 4) * s)
         self.title_keys.font_size = 12 * s
         w.move(self.title_keys, cx, L.hint_y)
         self._key = ()
@@ -202,6 +211,10 @@ class TitleDrawing:
         for i, ((bg, _, _, best), score) in enumerate(zip(self.cards, bests, strict=True)):
             bg.color = CARD_ON if i == chosen else CARD_BG
             w.set_text(best, f"your best: {score}" + ("   ◀ chosen" if i == chosen else ""))
+
+    def text_bottom(self) -> float:
+        """The lowest pixel row of the controls' text (the window test checks the box holds it)."""
+        return min(col.y - col.content_height for col in self.columns)
 
     def draw(self) -> None:
         self.batch.draw()

@@ -1,8 +1,9 @@
 """Best scores per level, kept in the user data folder as a small JSON file.
 
-Two bests are kept for each level: the player's own (runs flown without the
-autopilot) and the autopilot's (any run it flew part of), so a pilot learning
-at max speed never buries the player's record.
+Two bests are kept for each level: the player's own and the autopilot's, each the
+most gates (or crossings) that pilot flew in one run; a run whose controls changed
+hands counts for each pilot what that pilot flew of it (``game.play.scoring``), so a
+pilot learning at max speed never buries the player's record.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ MAX_BYTES = 64 * 1024
 """A best scores file is a few hundred bytes; anything larger is not one (read no further)."""
 FORMAT_VERSION = 1
 KINDS = ("human", "autopilot")
-"""Who a best belongs to: ``human`` for unassisted runs, ``autopilot`` otherwise."""
+"""Who a best belongs to: ``human`` or ``autopilot``, for the points each flew in a run."""
 
 
 def default_data_dir() -> Path:

@@ -32,12 +32,24 @@ class PlayConfig:
     """The pilot to start from ('pretrained' or a file), or None."""
     pilot: str = "human"
     """Who flies first: 'human' or 'autopilot'."""
-    learn: bool = True
-    """Whether the autopilot learns while the game runs."""
+    learn: bool | None = None
+    """Whether the autopilot learns while the game runs; None: yes, except that a named pilot
+    (``autopilot`` without ``fresh``) flies frozen (``learns``)."""
     fresh: bool = False
     """Start a new learner; the saved one is moved aside, never deleted."""
     flock: int = 1
     """Flyers on the course at once while the autopilot learns (1: a single flyer)."""
+
+    @property
+    def named_pilot(self) -> bool:
+        """``--autopilot`` names the pilot to fly (without ``--fresh``): it flies as it is, and
+        the saved learner is neither loaded nor changed."""
+        return bool(self.autopilot) and not self.fresh
+
+    @property
+    def learns(self) -> bool:
+        """Whether the autopilot learns: as asked, else on unless a named pilot flies."""
+        return (not self.named_pilot) if self.learn is None else self.learn
 
     @property
     def title(self) -> bool:

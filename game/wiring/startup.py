@@ -53,11 +53,12 @@ class LearnerSetup:
 
 
 def make_learner(cfg: PlayConfig, data_dir: Path | None) -> LearnerSetup:
-    """Resumes the level's saved learner (or starts a fresh one) and loads ``--autopilot``.
+    """Resumes the level's saved learner (or starts a fresh one), or flies ``--autopilot``.
 
-    A saved learner wins over ``--autopilot``: it is the continuation of the learning
-    that may have started from that pilot; ``--fresh`` starts again from the pilot.
-    The pilot file is only ever read.
+    A named pilot (``--autopilot`` without ``--fresh``) flies as it is: a learner made from
+    its weights, frozen unless ``--learn`` (then it learns in memory), and the saved learner
+    is neither loaded, locked, saved over nor moved. With ``--fresh`` the saved learner is
+    moved aside and the pilot starts the new one. The pilot file is only ever read.
     """
     try:
         import ai
@@ -75,10 +76,12 @@ def make_learner(cfg: PlayConfig, data_dir: Path | None) -> LearnerSetup:
         except ai.PilotError as exc:
             raise CliError(str(exc)) from None
     learner = None
-    if data_dir is None:
+    if cfg.named_pilot:
+        setup.messages.append(_named_pilot_line(cfg))
+    elif data_dir is None:
         setup.messages.append("learning will not be saved: the data folder cannot be used")
     else:
-        learner = _saved_learner(setup, cfg, spec, data_dir, pilot is not None)
+        learner = _saved_learner(setup, cfg, spec, data_dir)
     if learner is None:
         seed = (cfg.seed if cfg.seed is not None
                 else int(np.random.SeedSequence().entropy % 2**63))
@@ -89,13 +92,23 @@ def make_learner(cfg: PlayConfig, data_dir: Path | None) -> LearnerSetup:
             except ai.PilotError as exc:
                 raise CliError(str(exc)) from None
             setup.from_pilot = True
-    learner.learn_enabled = bool(cfg.learn)
+    learner.learn_enabled = cfg.learns
     setup.learner = learner
     return setup
 
 
-def _saved_learner(setup: LearnerSetup, cfg: PlayConfig, spec: Any, data_dir: Path,
-                   have_pilot: bool) -> Any | None:
+def _named_pilot_line(cfg: PlayConfig) -> str:
+    """What the game says when it flies a named pilot (one line)."""
+    who = (f"the pretrained {cfg.level} pilot" if cfg.autopilot == "pretrained"
+           else f"the pilot {cfg.autopilot}")
+    how = ("learning in memory (not saved)" if cfg.learns
+           else "frozen (--learn lets it learn, in memory)")
+    return (f"flying {who}, {how}; your saved {cfg.level} learner is not loaded or changed "
+            "(--fresh makes the pilot your new saved learner)")
+
+
+def _saved_learner(setup: LearnerSetup, cfg: PlayConfig, spec: Any,
+                   data_dir: Path) -> Any | None:
     """The level's store in ``setup.store`` and the learner saved there, if any.
 
     Another window holding the store's lock keeps it: this one learns in memory only,
@@ -109,7 +122,7 @@ def _saved_learner(setup: LearnerSetup, cfg: PlayConfig, spec: Any, data_dir: Pa
         return learner_from_state(spec, state)
 
     if store.claim():
-        return _resume(setup, cfg, build, have_pilot)
+        return _resume(setup, cfg, build)
     setup.messages.append(store.busy_message)
     setup.store = None
     if cfg.fresh:
@@ -120,8 +133,7 @@ def _saved_learner(setup: LearnerSetup, cfg: PlayConfig, spec: Any, data_dir: Pa
     return learner
 
 
-def _resume(setup: LearnerSetup, cfg: PlayConfig, build: Any,
-            have_pilot: bool) -> Any | None:
+def _resume(setup: LearnerSetup, cfg: PlayConfig, build: Any) -> Any | None:
     """The saved learner of ``setup.store`` (None: none, or ``--fresh`` moved it aside)."""
     store, level = setup.store, cfg.level
     if cfg.fresh:
@@ -140,10 +152,6 @@ def _resume(setup: LearnerSetup, cfg: PlayConfig, build: Any,
     if learner is not None:
         setup.resumed = (int(learner.episodes), int(learner.env_steps))
         setup.generation = result.generation
-        if have_pilot:
-            setup.messages.append(f"resumed the saved {level} learner; the pilot "
-                                  f"{cfg.autopilot!r} is not loaded over it "
-                                  "(--fresh starts again from the pilot)")
     return learner
 
 

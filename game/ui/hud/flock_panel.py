@@ -1,4 +1,12 @@
-"""The flock's HUD panel: generation, flyers alive, best and mean per generation, a chart.
+"""The flock's HUD panel: the course the flock is on, flyers in the air, how far the last
+course went, and the main chart: the skill over time.
+
+The figures say what they count in words a newcomer reads: a course is one attempt of the
+whole flock at one course, "flying" the flyers in the air; "best" is the most gates a flyer
+reached on the last course and "avg" the mean gates of a flyer's own first try there. The
+chart is the skill meter's readings (score/oracle of the greedy pilot on held-out courses,
+1 = the exact oracle) against the seconds since the game began, so it rises from the first
+seconds.
 
 As in ``game.ui.hud.panels``: a frozen state read from the session (``state_of``), pure rows
 (``rows``) and chart points (``chart_points``), tested without a window, and generic drawing.
@@ -15,7 +23,15 @@ from game.ui.hud.panels import Panel, Row, Sources
 from game.ui.layout import Rect
 
 CHART_GENERATIONS = 200
-"""Generations the chart shows (the latest ones)."""
+"""Finished generations the panel keeps (its "last" row reads the latest)."""
+CHART_POINTS = 200
+"""Skill readings the chart shows (the latest ones; one every few seconds)."""
+
+
+def fmt_clock(seconds: float) -> str:
+    """Seconds as m:ss (the chart's time since the game began)."""
+    m, sec = divmod(int(seconds), 60)
+    return f"{m}:{sec:02d}"
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,9 @@ class FlockState:
     """``(generation, best, mean)`` of finished generations, oldest first."""
     unit: str = "gates"
     """What a score counts: gates (arcade) or successes (classic)."""
+    skill: tuple[tuple[float, float], ...] = ()
+    """``(seconds since the game began, figure)`` of the skill meter's readings."""
+    figure_name: str = "score/oracle"
 
 
 class FlockPanel(Panel):
@@ -44,9 +63,12 @@ class FlockPanel(Panel):
         if fp is None:
             return None
         f = fp.flock
+        skill = src.session.skill
         return FlockState(f.n, f.generation, f.alive_count, float(f.best),
                           tuple(list(f.history)[-CHART_GENERATIONS:]),
-                          "gates" if f.courses else "success")
+                          "gates" if f.courses else "success",
+                          () if skill is None else tuple(skill.history()[-CHART_POINTS:]),
+                          src.session.spec.figure_name)
 
     @staticmethod
     def rows(st: FlockState) -> list[Row]:
@@ -56,20 +78,31 @@ class FlockPanel(Panel):
             return f"{v:.0%}" if st.unit == "success" else f"{v:.1f}".removesuffix(".0")
 
         done = "—" if last is None else f"{num(last[1])} | {num(last[2])}"
-        return [("Gen | alive", f"{st.generation:,} | {st.alive}/{st.flyers}"),
-                ("Last best | mean", done)]
+        return [("Course | flying", f"{st.generation:,} | {st.alive}/{st.flyers}"),
+                ("Last: best | avg", done)]
 
     @staticmethod
-    def chart_points(history: tuple[tuple[int, float, float], ...]
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """``(generations, bests, means, top)`` of the chart; empty below two generations."""
-        if len(history) < 2:
+    def chart_points(skill: tuple[tuple[float, float], ...]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """``(seconds, figures)`` of the skill chart (the latest ``CHART_POINTS``); empty below
+        two readings. The figure's scale is fixed: 0 to 1 (the oracle)."""
+        if len(skill) < 2:
             z = np.zeros(0)
-            return z, z, z, 1.0
-        h = np.asarray(history[-CHART_GENERATIONS:], dtype=float)
-        return h[:, 0], h[:, 1], h[:, 2], max(1.0, float(h[:, 1].max()))
+            return z, z
+        h = np.asarray(skill[-CHART_POINTS:], dtype=float)
+        return h[:, 0], h[:, 1]
+
+    @staticmethod
+    def chart_title(st: FlockState) -> str:
+        """What the chart shows, above it."""
+        if len(st.skill) < 2:
+            return "skill: first readings…"
+        t, figure = st.skill[-1]
+        return f"skill {figure:.2f} {st.figure_name}, {fmt_clock(t)}"
 
     SPACING = 17
+    LABEL_H = 13
+    """Room above the chart for its label (the line never runs over it)."""
 
     def build(self, batch: Any, groups: list[Any]) -> None:
         from game.ui import widgets as w
@@ -77,11 +110,9 @@ class FlockPanel(Panel):
         super().build(batch, groups)
         self.table = w.Rows(batch, groups[9], self.SPACING, size=10)
         self.chart_bg = w.rect(batch, groups[9], (30, 40, 58, 255))
-        self.best_line = w.Sparkline(CHART_GENERATIONS, 2, w.ACCENT, batch, groups[10])
-        self.mean_line = w.Sparkline(CHART_GENERATIONS, 2, w.PILOT_C, batch, groups[10])
-        self.chart_label = w.label(batch, groups[10], 8, color=w.DIM, anchor_y="top")
-        self.parts += [*self.table.parts, self.chart_bg, self.best_line, self.mean_line,
-                       self.chart_label]
+        self.skill_line = w.Sparkline(CHART_POINTS, 2, w.ACCENT, batch, groups[10])
+        self.chart_label = w.label(batch, groups[10], 8, color=w.DIM)
+        self.parts += [*self.table.parts, self.chart_bg, self.skill_line, self.chart_label]
         self._key: tuple | None = None
 
     def place(self, r: Rect) -> None:
@@ -90,12 +121,12 @@ class FlockPanel(Panel):
         super().place(r)
         top = r.top - 47
         self.table.place(r.x + 14, top, r.w - 28)
-        chart_top = top - 2 * self.SPACING - 4
+        label_y = top - 2 * self.SPACING - self.LABEL_H + 2
+        chart_top = label_y - 4
         self.chart = (r.x + 14, r.y + 8, r.w - 28, max(chart_top - r.y - 8, 8))
         x, y, cw, ch = self.chart
         w.place_rect(self.chart_bg, x, y, cw, ch)
-        # top left: the early generations, which score least, leave it clear of the lines
-        w.move(self.chart_label, x + 3, y + ch - 2)
+        w.move(self.chart_label, x, label_y)  # its baseline above the chart's box
         self._key = None
 
     def refresh(self, src: Sources) -> None:
@@ -105,19 +136,20 @@ class FlockPanel(Panel):
         if st is None:
             return
         self.table.set(self.rows(st))
-        key = (len(st.history), st.history[-1] if st.history else None)
+        key = (len(st.skill), st.skill[-1] if st.skill else None)
         if key == self._key:
             return
         self._key = key
-        gens, bests, means, top = self.chart_points(st.history)
+        w.set_text(self.chart_label, self.chart_title(st))
+        ts, figures = self.chart_points(st.skill)
         x, y, cw, ch = self.chart
-        if gens.size < 2:
-            self.best_line.set(gens, gens)
-            self.mean_line.set(gens, gens)
-            w.set_text(self.chart_label, "chart after two generations")
+        if ts.size < 2:
+            self.skill_line.set(ts, ts)
             return
-        xs = x + 2 + (gens - gens[0]) / max(gens[-1] - gens[0], 1.0) * (cw - 4)
-        for line, vals in ((self.best_line, bests), (self.mean_line, means)):
-            line.set(xs, y + 2 + np.clip(vals / top, 0, 1) * (ch - 4))
-        top_text = f"{top:.0%}" if st.unit == "success" else f"{top:.0f}"
-        w.set_text(self.chart_label, f"max {top_text}")
+        xs = x + 2 + (ts - ts[0]) / max(ts[-1] - ts[0], 1e-6) * (cw - 4)
+        self.skill_line.set(xs, y + 2 + np.clip(figures, 0, 1) * (ch - 4))
+
+    def line_top(self) -> float:
+        """The highest pixel the chart's line may reach (the drawing test reads it)."""
+        x, y, cw, ch = self.chart
+        return y + ch - 2 + self.skill_line.half

@@ -14,6 +14,8 @@ from game.ui.messages import fmt_count
 
 BAR_H = 12
 MEM_H = 8
+LABEL_H = 13
+"""Room above the curve's box for its title."""
 
 
 class LearnDrawing:
@@ -64,14 +66,20 @@ class LearnDrawing:
         self.blocks[3].place(x0, y, bar_w)
         y -= 3 * 22 + 22
         bottom = r.y + 30 + 112  # room under the curve for the memory-on-disk rows
-        self.spark_rect = (x0, bottom, bar_w, y - 4 - bottom)
+        # the curve's title sits above its box: a curve at its top never runs over it
+        self.spark_rect = (x0, bottom, bar_w, y - 4 - LABEL_H - bottom)
         w.move(self.disk_title, x0, bottom - 36)
         self.disk.place(x0, bottom - 56, bar_w)
         sx, sy, sw, sh = self.spark_rect
         w.place_rect(self.spark_bg, sx, sy, sw, sh)
         w.move(self.spark_lo, sx + 3, sy - 14)
-        w.move(self.spark_hi, sx + 3, sy + sh - 12)
+        w.move(self.spark_hi, sx, sy + sh + 4)
         self.spark_key = None
+
+    def line_top(self) -> float:
+        """The highest pixel the curve may reach (the drawing test reads it)."""
+        sx, sy, sw, sh = self.spark_rect
+        return sy + sh - 3 + self.spark.half
 
     def show_rows(self, rows: list[tuple[str, str]], st: Any) -> None:
         """The rows, cut into the four blocks, and the bars that go with them."""

@@ -93,7 +93,7 @@ class HudPanel(Panel):
         s = src.session
         learner = s.learner
         return HudState(s.level, s.score, s.scoring.best, s.scoring.kind, s.stage,
-                        s.pace.label(), s.pace.name, s.pilot,
+                        s.pace.label(), s.pace.shown(), s.pilot,
                         None if learner is None else bool(learner.learn_enabled))
 
     @staticmethod
@@ -308,8 +308,9 @@ class LearnPanel(Panel):
         if st.streak:
             perf = ("Success (last 100)",
                     f"{100 * sum(recent) / len(recent):.0f}%" if recent else "—")
-        else:
-            perf = ("Mean (last 100)", f"{sum(recent) / len(recent):.1f}" if recent else "—")
+        else:  # an episode is a life: a flock's flyers explore, and a life ends at a crash
+            perf = ("Gates/life (last 100)",
+                    f"{sum(recent) / len(recent):.1f}" if recent else "—")
         size, human = st.memory_size, st.memory_human
         return [("Flying", who(st.pilot)), ("Epsilon", eps),
                 ("Q FALL", f"{st.q[0]:+.3f}"), ("Q JUMP", f"{st.q[1]:+.3f}"),
