@@ -17,7 +17,7 @@ from game.play.flock import DEFAULT_FLOCK
 from game.sim.evaluation import EVAL_SEED
 from game.sim.levels import LEVELS
 
-COMMANDS = ("play", "train", "evaluate", "record", "export-pilot")
+COMMANDS = ("play", "train", "evaluate", "record", "export-pilot", "lab")
 LEARNER = "learner"
 """``evaluate learner``: the learner saved in the data folder instead of a pilot file."""
 
@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gravity-flyer",
         description="Gravity Flyer: fly with SPACE, or hand the controls to a learning autopilot.",
-        epilog="Commands: play (default), train, evaluate, record, export-pilot. "
+        epilog="Commands: play (default), train, evaluate, record, export-pilot, lab. "
                "'python main.py train --help' shows a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"gravity-flyer {version()}")
@@ -148,7 +148,27 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--force", action="store_true", help="replace --out if it exists")
     ex.add_argument("--episodes", type=_positive_int, default=1000,
                     help="held-out runs of the evaluation in the model card (default: 1000)")
+    lab = sub.add_parser("lab", help="the lesson lab headless: teams with and without replay and "
+                                     "a target network race; each team's skill curve")
+    lab.add_argument("--level", choices=tuple(LEVELS), default="arcade")
+    lab.add_argument("--seconds", type=_positive_float, default=60.0,
+                     help="seconds of play at 1x (default: 60)")
+    lab.add_argument("--seed", type=_seed, default=0)
+    lab.add_argument("--teams", type=_lineup, default=None, metavar="A,B,...",
+                     help="2 to 4 of tutorial, replay, target, ours (default: all four)")
+    lab.add_argument("--flock", type=_positive_int, default=DEFAULT_FLOCK, metavar="N",
+                     help=f"flyers in all, shared by the teams (default: {DEFAULT_FLOCK})")
+    lab.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _lineup(text: str) -> tuple[str, ...]:
+    from game.wiring.lab_teams import parse_lineup  # imports torch
+
+    try:
+        return parse_lineup(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_play_options(p: argparse.ArgumentParser) -> None:
@@ -191,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             return record(args)
         if args.command == "export-pilot":
             return _export(args)
+        if args.command == "lab":
+            return _lab(args)
         from game.ui.app import run
         return run(args)
     except CliError as exc:
@@ -198,6 +220,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from game.commands.lab import LabConfig, report, run_lab  # imports torch
+    from game.wiring.lab_teams import DEFAULT_LINEUP
+
+    cfg = LabConfig(LEVELS[args.level], seconds=args.seconds, seed=args.seed,
+                    teams=args.teams or DEFAULT_LINEUP, flock=args.flock)
+    print(report(run_lab(cfg), args.json))
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:
