@@ -9,7 +9,12 @@ The default line-up follows the seed notebook step by step (``game.play.lab``):
 2. ``replay``: the same, learning from minibatches drawn from a replay memory;
 3. ``target``: the same with replay and a fixed target network;
 4. ``ours``: the game's own autopilot (``game.wiring.learning.new_learner``: everything the
-   game's learner does).
+   game's learner does), at the flock's 1x pace of gradient steps at every speed.
+
+Every team keeps its pace of gradient steps per transition at every speed: the lab compares
+what each learner makes of the same experience. (Alone at top speed the game's flock takes
+one gradient step per 32 transitions, to fly the most per second of compute; in the lab that
+would compare compute budgets, not algorithms.)
 
 ``LINEUPS`` are the line-ups a key cycles through in the window. ``main.py train --team``
 trains any team's learner into a pilot file.
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ai.tutorial import TutorialConfig, TutorialLearner
+from game.play.flock import REPLAY_RATIO_1X
 from game.play.lab import TeamSpec
 from game.sim.levels import Level
 from game.wiring.learning import learner_config, new_learner
@@ -68,7 +74,8 @@ TEAMS: dict[str, TeamKind] = {
     "ours": TeamKind(TeamSpec(
         "ours", "our autopilot",
         "the game's learner: Double DQN, Huber, Adam, crash memory, averaged pilot",
-        (90, 160, 255)), lambda level, seed: new_learner(level, seed)),
+        (90, 160, 255), replay_ratio=REPLAY_RATIO_1X),
+        lambda level, seed: new_learner(level, seed)),
 }
 """Every team the lab knows, by key."""
 
