@@ -215,6 +215,6 @@ def test_lab_bad_teams_is_one_line(teams, words) -> None:
 
 def test_parse_lineup_and_team_words() -> None:
     assert parse_lineup("replay, ours") == ("replay", "ours")
-    assert all(TEAMS[k].spec.adds and len(TEAMS[k].spec.adds) <= 80 for k in TEAMS)
+    assert all(TEAMS[k].spec.adds and len(TEAMS[k].spec.adds) <= 60 for k in TEAMS)
     assert len({TEAMS[k].spec.colour for k in TEAMS}) == len(TEAMS)
     assert TutorialConfig().learning_starts == 0 and TutorialConfig(replay=True).learning_starts

@@ -192,6 +192,9 @@ def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flock", type=_positive_int, default=DEFAULT_FLOCK, metavar="N",
                    help="flyers on the course at once while the autopilot learns (default: "
                         f"{DEFAULT_FLOCK}; 1 is a single flyer)")
+    p.add_argument("--lab", action="store_true",
+                   help="open the lesson lab: teams with and without experience replay and a "
+                        "target network race on one course (--level, default arcade)")
 
 
 def main(argv: list[str] | None = None) -> int:

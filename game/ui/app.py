@@ -38,7 +38,7 @@ from game.play.flock import FROM_PILOT_LADDER
 from game.play.session import Session, SessionConfig
 from game.play.speed import GameSpeed
 from game.sim.levels import LEVELS
-from game.ui.controls import CONTROLS, TITLE_CONTROLS, Command, keymap
+from game.ui.controls import CONTROLS, LAB_CONTROLS, TITLE_CONTROLS, Command, keymap
 from game.ui.game_view import GameView
 from game.ui.messages import NOTICE_S
 from game.ui.pacing import FramePacer, FrameStats
@@ -101,7 +101,8 @@ class App:
     """
 
     def __init__(self, window: Any, sounds: Any, settings: Settings, data_dir: Path | None,
-                 make_game: Callable[[str], GameView]) -> None:
+                 make_game: Callable[[str], GameView],
+                 make_lab: Callable[[str], Any] | None = None) -> None:
         import pyglet
 
         from game.ui.gamepad import Gamepads
@@ -112,6 +113,9 @@ class App:
         self.settings = settings
         self.data_dir = data_dir
         self.make_game = make_game
+        self.make_lab = make_lab
+        """Builds the lesson lab's view for a level (the title's L, ``--lab``)."""
+        self._lab_to_start: str | None = None
         self.view: Any = None
         self._level_to_start: str | None = None
         self.stats = FrameStats()
@@ -127,7 +131,8 @@ class App:
         self.frames = 0
         self._state_due = 0.0
         key = pyglet.window.key
-        self.keymaps = {"game": keymap(key, CONTROLS), "title": keymap(key, TITLE_CONTROLS)}
+        self.keymaps = {"game": keymap(key, CONTROLS), "title": keymap(key, TITLE_CONTROLS),
+                        "lab": keymap(key, LAB_CONTROLS)}
         self.gamepads = Gamepads(self.on_controller)
 
     def show(self, view: Any) -> None:
@@ -142,6 +147,10 @@ class App:
     def start_level(self, level: str) -> None:
         """The title screen chose a level: it starts on the next frame (loading takes a while)."""
         self._level_to_start = level
+
+    def start_lab(self, level: str) -> None:
+        """The title screen chose the lab: it opens on the next frame."""
+        self._lab_to_start = level
 
     # ------------------------------------------------------------------ input
     def command(self, command: Command, source: str = "key") -> None:
@@ -244,6 +253,10 @@ class App:
             level, self._level_to_start = self._level_to_start, None
             splash(self.window, f"Loading {level}…")
             self.show(self.make_game(level))
+        if self._lab_to_start is not None and self.make_lab is not None:
+            level, self._lab_to_start = self._lab_to_start, None
+            splash(self.window, f"Loading the lesson lab on {level}…")
+            self.show(self.make_lab(level))
         f = self.view.frame(start, interval, self.pacer, self.stats.summary, not self.hidden)
         end = time.perf_counter()
         self.frames += 1
@@ -354,6 +367,21 @@ def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
     return view
 
 
+def _lab_view(window: Any, level: str, args: argparse.Namespace) -> Any:
+    """The lesson lab on ``level`` (``game.ui.lab``), its skill readings in a child process."""
+    from game.play.skill_process import SkillProcess
+    from game.ui.lab.view import LabView
+
+    try:
+        meter = SkillProcess(LEVELS[level])
+    except (OSError, RuntimeError) as exc:
+        print(f"gravity-flyer: the skill meter runs in the game's own process ({exc})",
+              file=sys.stderr, flush=True)
+        meter = None
+    seed = 0 if args.seed is None else args.seed
+    return LabView(window, LEVELS[level], ASSETS, seed=seed, flock=args.flock, meter=meter)
+
+
 def _check_tick_rate(args: argparse.Namespace) -> None:
     """``--tick-rate`` outside the level's range is a one-line error before any window."""
     if args.tick_rate is None:
@@ -379,7 +407,8 @@ def run(args: argparse.Namespace) -> int:
     state_file = os.environ.get(STATE_ENV)
     if state_file and not Path(state_file).parent.is_dir():  # fail before the window opens
         raise CliError(f"{STATE_ENV}: the folder {Path(state_file).parent} does not exist")
-    title = args.level is None and not args.autopilot and args.pilot == "human"
+    title = (args.level is None and not args.autopilot and args.pilot == "human"
+             and not getattr(args, "lab", False))
     if args.level is None and not title:
         args.level = "arcade"
     _check_tick_rate(args)
@@ -404,13 +433,19 @@ def run(args: argparse.Namespace) -> int:
         return _game_view(window, argparse.Namespace(**{**vars(args), "level": level}),
                           scores, data_dir, sounds, autosave_s)
 
+    def make_lab(level: str) -> Any:
+        return _lab_view(window, level, args)
+
     try:
-        app = App(window, sounds, settings, data_dir, make_game)
+        app = App(window, sounds, settings, data_dir, make_game, make_lab)
         if title:
             from game.ui.title import TitleView
 
             app.show(TitleView(window, tuple(LEVELS), lambda lv: scores.get(lv, "human"),
-                               app.start_level))
+                               app.start_level, lab=app.start_lab))
+        elif getattr(args, "lab", False):
+            splash(window, "Loading the lesson lab…")
+            app.show(make_lab(args.level))
         else:
             splash(window, "Loading the autopilot…")
             app.show(make_game(args.level))

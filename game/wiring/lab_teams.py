@@ -61,19 +61,19 @@ def _tutorial(replay: bool, target: bool) -> Callable[[Level, int], TutorialLear
 TEAMS: dict[str, TeamKind] = {
     "tutorial": TeamKind(TeamSpec(
         "tutorial", "the tutorial",
-        "Q-learning as written: learns from each step once, as it happens",
+        "Q-learning as written: learns from each step as it happens",
         (235, 87, 87), replay_ratio=1.0), _tutorial(False, False)),
     "replay": TeamKind(TeamSpec(
         "replay", "+ experience replay",
-        "keeps every step in memory, learns from random minibatches of it",
+        "keeps steps in memory, learns from random minibatches",
         (242, 178, 56), replay_ratio=1.0), _tutorial(True, False)),
     "target": TeamKind(TeamSpec(
         "target", "+ fixed target network",
-        "and takes its targets from a copy of the network, refreshed now and then",
+        "aims at a fixed copy of its network, refreshed now and then",
         (96, 200, 110), replay_ratio=1.0), _tutorial(True, True)),
     "ours": TeamKind(TeamSpec(
         "ours", "our autopilot",
-        "the game's learner: Double DQN, Huber, Adam, crash memory, averaged pilot",
+        "the game's learner: Double DQN, Adam, crash memory and more",
         (90, 160, 255), replay_ratio=REPLAY_RATIO_1X),
         lambda level, seed: new_learner(level, seed)),
 }
