@@ -218,3 +218,17 @@ def test_parse_lineup_and_team_words() -> None:
     assert all(TEAMS[k].spec.adds and len(TEAMS[k].spec.adds) <= 60 for k in TEAMS)
     assert len({TEAMS[k].spec.colour for k in TEAMS}) == len(TEAMS)
     assert TutorialConfig().learning_starts == 0 and TutorialConfig(replay=True).learning_starts
+
+
+def test_train_reaches_a_lab_team(tmp_path) -> None:
+    from ai.autopilot import Autopilot
+    from game.commands.train import TrainConfig, train
+
+    out = tmp_path / "tutorial.safetensors"
+    report = train(TrainConfig(CLASSIC, out, steps=300, seed=1, progress=False, team="tutorial"))
+    assert isinstance(report.learner, TutorialLearner) and report.learner.memory is None
+    assert report.learner.updates == report.learner.env_steps == 300
+    pilot = Autopilot.load(out)
+    assert pilot.sizes == (2, 32, 32, 2)
+    assert "lab team 'tutorial'" in pilot.card["config"]
+    assert "--team tutorial" in pilot.card["command"]

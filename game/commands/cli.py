@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="flyers stepped together in the vectorised world (default: 1)")
     train.add_argument("--out", type=Path, required=True, help="pilot file to write (.safetensors)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--team", choices=("tutorial", "replay", "target", "ours"), default=None,
+                       help="train a lesson-lab team's learner (default: the game's, 'ours')")
 
     ev = sub.add_parser("evaluate", help="fly a pilot greedily and report how well it does")
     ev.add_argument("path", help="pilot file, 'pretrained', or 'learner': the learner the game "
@@ -124,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: 10)")
     rec.add_argument("--learn", action="store_true",
                      help="film a fresh learner's flock learning from scratch at 1x")
+    rec.add_argument("--lab", action="store_true",
+                     help="film the lesson lab: teams with and without replay and a target "
+                          "network learning at 1x (like --learn: --seconds, --speedup, --fps)")
+    rec.add_argument("--teams", type=_lineup, default=None, metavar="A,B,...",
+                     help="with --lab: 2 to 4 of tutorial, replay, target, ours")
     rec.add_argument("--flock", type=_positive_int, default=None, metavar="N",
                      help="with --learn: flyers in the flock (default: the game's, "
                           f"{DEFAULT_FLOCK})")
@@ -159,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--flock", type=_positive_int, default=DEFAULT_FLOCK, metavar="N",
                      help=f"flyers in all, shared by the teams (default: {DEFAULT_FLOCK})")
     lab.add_argument("--json", action="store_true", help="print one JSON object")
+    lab.add_argument("--png", type=Path, default=None, metavar="PATH",
+                     help="also draw the curves into a PNG chart")
     return parser
 
 
@@ -231,7 +240,18 @@ def _lab(args: argparse.Namespace) -> int:
 
     cfg = LabConfig(LEVELS[args.level], seconds=args.seconds, seed=args.seed,
                     teams=args.teams or DEFAULT_LINEUP, flock=args.flock)
-    print(report(run_lab(cfg), args.json))
+    if args.png is not None and not args.png.parent.is_dir():
+        raise CliError(f"--png folder {args.png.parent} does not exist")
+    lab = run_lab(cfg)
+    print(report(lab, args.json))
+    if args.png is not None:
+        from ai.atomic import atomic_write_bytes
+        from game.commands.lab import chart_png
+
+        try:
+            atomic_write_bytes(args.png, chart_png(lab.to_json()))
+        except OSError as exc:
+            raise CliError(f"cannot write {args.png}: {exc.strerror or exc}") from None
     return 0
 
 
@@ -239,7 +259,8 @@ def _train(args: argparse.Namespace) -> int:
     from game.commands.train import TrainConfig, train  # imports torch
 
     report = train(TrainConfig(level=LEVELS[args.level], out=args.out, steps=args.steps,
-                               seed=args.seed, envs=args.envs, progress=not args.no_progress))
+                               seed=args.seed, envs=args.envs, progress=not args.no_progress,
+                               team=args.team))
     print("\n".join(report.lines()))
     return 0
 

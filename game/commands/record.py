@@ -383,6 +383,17 @@ def record(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     film: FlockFilm | None = None
     exact = None
+    if getattr(args, "lab", False):
+        from game.commands.lab import LabConfig, LabFilm
+        from game.wiring.lab_teams import DEFAULT_LINEUP
+
+        fps = args.fps if args.fps is not None else film_fps(level)
+        if suffix == ".gif" and fps > GIF_MAX_FPS:
+            raise CliError(f"--fps {fps:g} is faster than a GIF plays (at most {GIF_MAX_FPS})")
+        lab_film = LabFilm(LabConfig(level, args.seconds, args.seed, args.teams or DEFAULT_LINEUP,
+                                     args.flock or DEFAULT_FLOCK), args.speedup or 1.0, fps, width)
+        frames, height, exact = iter(lab_film), lab_film.height, lab_film.colours
+        return _write_lab(out, suffix, frames, fps, (width, height), exact, lab_film, start)
     if getattr(args, "learn", False):
         for flag, value in (("--autopilot", args.autopilot), ("--data-dir", args.data_dir)):
             if value is not None:
@@ -423,6 +434,27 @@ def record(args: argparse.Namespace) -> int:
         return 0
     print(f"recorded {n / fps:.1f} s of {args.level} ({n} frames at {fps:g} fps, "
           f"{width}x{height}) flown by {who} in {seconds:.1f} s: {out} ({kib:.0f} KiB)")
+    return 0
+
+
+def _write_lab(out: Path, suffix: str, frames: Iterator[np.ndarray], fps: float,
+               size: tuple[int, int], exact: np.ndarray, film: Any, start: float) -> int:
+    """Writes a lab film (``record --lab``) under a temporary name, then says what it holds."""
+    part = out.with_name(f".{out.name}.part{suffix}")
+    try:
+        n = (write_gif(part, frames, fps, exact) if suffix == ".gif"
+             else write_mp4(part, frames, fps, size))
+        os.replace(part, out)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
+    finally:
+        part.unlink(missing_ok=True)
+    lab = film.lab
+    skills = ", ".join(f"{t.spec.key} {t.latest:.2f}" for t in lab.teams)
+    print(f"recorded the lab on {lab.level.name}: {lab.seconds:g} s of play as {n / fps:.1f} s "
+          f"of film ({n} frames at {fps:g} fps, {size[0]}x{size[1]}); skill at the end: "
+          f"{skills}; in {time.perf_counter() - start:.1f} s: {out} "
+          f"({out.stat().st_size / 1024:.0f} KiB)")
     return 0
 
 

@@ -193,6 +193,8 @@ class Scene:
     flock_x: np.ndarray | None = None
     """Centres of the flock's other flyers, drawn translucent behind the solid one."""
     flock_y: np.ndarray | None = None
+    flock_rgb: np.ndarray | None = None
+    """Each of those flyers' tint, ``(n, 3)`` in 0-1 (the lab's teams); None: the flock's blue."""
 
 
 def tilt_of(physics: Any, v_y: float) -> float:
@@ -377,7 +379,7 @@ class Painter:
         if scene.goal:
             self._goal(canvas)
         if scene.flock_x is not None and scene.flock_y is not None:
-            self._flock(canvas, scene.flock_x, scene.flock_y)
+            self._flock(canvas, scene.flock_x, scene.flock_y, scene.flock_rgb)
         self._flyer(canvas, scene)
         if scene.score is not None:
             scale = max(2, self.height // 70)
@@ -407,17 +409,29 @@ class Painter:
         blend(canvas, top_gap - cap_h, left, cap)
         blend(canvas, low_gap, left, cap)
 
-    def _flock(self, canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> None:
-        """The flock's flyers: one tinted, see-through sprite each, level (as the window's)."""
+    def _flock(self, canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+               rgb: np.ndarray | None = None) -> None:
+        """The flock's flyers: one tinted, see-through sprite each, level (as the window's);
+        ``rgb`` tints each flyer (default: the flock's blue)."""
         if self._flock_sprite is None:
             w = max(2, int(round(FLYER_UNITS * self.width / 2)))
             h = max(2, int(round(w * self.flyer.shape[0] / self.flyer.shape[1])))
-            tinted = resize(self.flyer, h, w)
+            self._flock_base = resize(self.flyer, h, w)
+            tinted = self._flock_base.copy()
             tinted[..., :3] *= FLOCK_TINT
             self._flock_sprite = tinted * FLOCK_ALPHA  # premultiplied: alpha scales all four
-        spr = self._flock_sprite
-        h, w = spr.shape[:2]
-        for x, y in zip(np.asarray(xs).tolist(), np.asarray(ys).tolist(), strict=True):
+            self._tinted: dict[tuple[float, ...], np.ndarray] = {}
+        h, w = self._flock_sprite.shape[:2]
+        tints = [None] * len(xs) if rgb is None else [tuple(c) for c in np.asarray(rgb).tolist()]
+        for x, y, tint in zip(np.asarray(xs).tolist(), np.asarray(ys).tolist(), tints,
+                              strict=True):
+            spr = self._flock_sprite
+            if tint is not None:
+                spr = self._tinted.get(tint)
+                if spr is None:
+                    spr = self._flock_base.copy()
+                    spr[..., :3] *= np.asarray(tint, np.float32)
+                    spr = self._tinted[tint] = spr * np.float32(0.55)
             y = min(max(y, -0.95), 0.95)
             blend(canvas, int(round(self.row(y) - h / 2)), int(round(self.col(x) - w / 2)), spr)
 
@@ -559,7 +573,8 @@ def _polyline(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, rgb: np.ndarra
 
 def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, height: int = 360,
                y_range: tuple[float, float] | None = None,
-               labels: tuple[str, ...] = ()) -> np.ndarray:
+               labels: tuple[str, ...] = (), colours: list[np.ndarray] | None = None,
+               x_label: str = "env steps") -> np.ndarray:
     """An ``(height, width, 3)`` uint8 line plot of ``series`` against ``xs``.
 
     The x range is written under the plot, the y range at its left, and ``labels``
@@ -587,7 +602,7 @@ def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, heigh
         r = int(round(top + ph * k / 4))
         canvas[r, left:right] = PLOT_GRID
     canvas[top:bottom, left] = PLOT_GRID
-    colours = [PLOT_LINE, PLOT_LINE2]
+    colours = colours or [PLOT_LINE, PLOT_LINE2]
     for j, ys in enumerate(ys_all):
         ok = np.isfinite(ys)
         if ok.sum() < 1:
@@ -596,7 +611,7 @@ def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, heigh
         py = bottom - (np.clip(ys[ok], lo, hi) - lo) / (hi - lo) * ph
         if px.size == 1:
             px, py = np.repeat(px, 2), np.repeat(py, 2)
-        _polyline(canvas, px, py, colours[j % 2])
+        _polyline(canvas, px, py, colours[j % len(colours)])
     for value, r in ((hi, top), (lo, bottom)):
         label = _fmt(value)
         mask = text_mask(label, scale)
@@ -607,12 +622,12 @@ def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, heigh
         c = min(max(c - mask.shape[1] // 2, 0), width - mask.shape[1])
         fill(canvas, mask, bottom + 6, c, PLOT_DIM)
     if labels:
-        mask = text_mask("env steps", scale)
+        mask = text_mask(x_label, scale)
         fill(canvas, mask, bottom + 6, left + (pw - mask.shape[1]) // 2, PLOT_DIM)
     c = left
     for j, text in enumerate(labels):
         mask = text_mask(text, scale)
-        fill(canvas, mask, 8, c, colours[j % 2])
+        fill(canvas, mask, 8, c, colours[j % len(colours)])
         c += mask.shape[1] + 16 * scale
     return np.clip(np.rint(canvas * 255), 0, 255).astype(np.uint8)
 
