@@ -232,3 +232,20 @@ def test_train_reaches_a_lab_team(tmp_path) -> None:
     assert pilot.sizes == (2, 32, 32, 2)
     assert "lab team 'tutorial'" in pilot.card["config"]
     assert "--team tutorial" in pilot.card["command"]
+
+
+def test_paying_the_steps_early_changes_nothing() -> None:
+    """The window pays owed gradient steps in its frames' spare time; the headless lab pays
+    them at the next decision: the same learning either way."""
+    eager, lazy = small_lab(CLASSIC, seed=6), small_lab(CLASSIC, seed=6)
+    paid = 0
+    for _ in range(40):
+        eager.tick()
+        paid += eager.pay(10.0, chunk=1)
+        lazy.tick()
+    assert paid > 0 and eager.owed < 1.0
+    eager.read_all()
+    lazy.read_all()
+    for a, b in zip(eager.teams, lazy.teams, strict=True):
+        assert torch.equal(a.learner.net.flat, b.learner.net.flat)
+        assert a.readings[-1].skill == b.readings[-1].skill

@@ -20,17 +20,20 @@ other teams (``tests/test_lab.py``). Classic has no course: every flight starts 
 point.
 
 Pace: ``tick`` is one physics tick of every team (1x: the level's ticks per second of play);
-``decide`` one whole decision of every team (top speed). Every team flies the same number of
-decisions, so the chart's time axis, seconds of play, is the same for all. Gradient steps
-per transition: the tutorial's teams take one per transition at every speed (that is their
-algorithm, ``TeamSpec.replay_ratio``); the game's learner takes the flock's own ratio
-(``REPLAY_RATIO_1X``, ``REPLAY_RATIO_MAX``).
+``decide`` one whole decision of every team (top speed). At 1x a decision's gradient steps are
+owed and paid in the frames' spare time (``pay``), and always in full before that team's next
+decision and before a skill reading, so the learning does not depend on the pacing. Every
+team flies the same number of decisions, so the chart's time axis, seconds of play, is the
+same for all. Gradient steps per transition are each team's own (``TeamSpec.replay_ratio``,
+the same at every speed; None would follow the game flock's ``REPLAY_RATIO_1X`` and
+``REPLAY_RATIO_MAX``).
 
 Numpy and the standard library only (learners are duck-typed).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +83,10 @@ class Team:
     readings: list[Reading] = field(default_factory=list)
     generations: int = 1
     """Generations the lab has started for this team (the next course's index)."""
+    ratio: float = 0.0
+    """Gradient steps per transition at the lab's speed."""
+    debt: float = 0.0
+    """Gradient steps owed for the transitions of its latest decision (``Lab.pay``)."""
 
     @property
     def latest(self) -> float | None:
@@ -143,34 +150,80 @@ class Lab:
         return self.decisions * self.level.decision_ticks / self.level.ticks_per_second
 
     def set_top_speed(self, top: bool) -> None:
-        """Top speed: the game's learner takes the flock's top-speed ratio (the tutorial's
-        teams keep one gradient step per transition)."""
+        """Top speed: whole decisions (``decide``). Each team keeps its own gradient steps per
+        transition (``TeamSpec.replay_ratio``; None: the game flock's at that speed)."""
         self.top = bool(top)
         for team in self.teams:
             team.play.set_top_speed(self.top)
             if team.spec.replay_ratio is not None:
                 team.play.replay_ratio = team.spec.replay_ratio
+            team.ratio = team.play.replay_ratio
 
     def tick(self) -> None:
-        """One physics tick of every team (1x)."""
+        """One physics tick of every team (1x). A team's gradient steps for a decision are
+        owed (``pay`` spends frames' spare time on them) and all paid before its next
+        decision, so the learning, and every reading, is the same however it is paced."""
         for team in self.teams:
-            before = team.play.flock.generation
-            decided = team.play.k >= team.play.d
-            team.play.tick()
-            if decided:
+            play = team.play
+            if play.k >= play.d:  # this tick decides
+                self._settle(team)
+                before = play.flock.generation
+                steps = int(team.learner.env_steps)
+                play.replay_ratio = 0.0  # FlockPlay owes nothing: the lab keeps the debt
+                play.tick()
+                play.replay_ratio = team.ratio
+                self._owe(team, steps)
                 self._after_decision(team, before)
+            else:
+                play.tick()
         self.ticks += 1
         if self.teams[0].play.k == 1:
             self.decisions += 1
 
     def decide(self) -> None:
-        """One whole decision of every team (top speed)."""
+        """One whole decision of every team (top speed), learning as it goes."""
         for team in self.teams:
+            self._settle(team)
             before = team.play.flock.generation
+            team.play.replay_ratio = team.ratio
             team.play.decide()
             self._after_decision(team, before)
         self.decisions += 1
         self.ticks = self.decisions * self.level.decision_ticks
+
+    def _owe(self, team: Team, steps_before: int) -> None:
+        """The gradient steps the transitions of a decision are due (as ``FlockPlay`` counts)."""
+        learner = team.learner
+        start = max(steps_before, int(learner.config.learning_starts))
+        team.debt += max(int(learner.env_steps) - start, 0) * team.ratio
+
+    def _settle(self, team: Team) -> None:
+        """Pays all of a team's whole owed gradient steps now."""
+        due = int(team.debt)
+        if due:
+            team.debt -= due
+            team.learner.train(due)
+
+    def pay(self, seconds: float, chunk: int = 4) -> int:
+        """Spends up to ``seconds`` on owed gradient steps, a few per team in turn; returns
+        how many ran (the window calls it with each frame's spare time)."""
+        end = time.perf_counter() + seconds
+        done = 0
+        while time.perf_counter() < end:
+            owing = [t for t in self.teams if t.debt >= 1.0]
+            if not owing:
+                break
+            for team in owing:
+                k = min(chunk, int(team.debt))
+                team.debt -= k
+                team.learner.train(k)
+                done += k
+        return done
+
+    @property
+    def owed(self) -> float:
+        """Gradient steps owed in all."""
+        return sum(t.debt for t in self.teams)
 
     def run_seconds(self, seconds: float, read: bool = True) -> None:
         """``seconds`` of play at 1x, tick by tick; skill readings as they fall due (``read``)."""
@@ -199,9 +252,10 @@ class Lab:
     # ---- skill ------------------------------------------------------------------------------
 
     def read_all(self) -> None:
-        """A skill reading of every team now, on this thread (headless)."""
+        """A skill reading of every team now, on this thread (headless), owed steps paid."""
         meter = self.skill_meter()
         for team in self.teams:
+            self._settle(team)
             figure = meter.measure(team.learner.greedy_batch)
             team.readings.append(Reading(self.seconds, int(team.learner.env_steps), figure))
 
@@ -242,6 +296,7 @@ class Lab:
             if last is not None and self.seconds < last + self.every_s:
                 continue
             team = self.teams[i]
+            self._settle(team)
             if meter.refresh(team.learner):
                 self._pending = i
                 self._pending_at = (self.seconds, int(team.learner.env_steps))

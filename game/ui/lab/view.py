@@ -197,6 +197,8 @@ class LabView:
                         self.dropped_ticks += due - k - 1
                         break
                 self.alpha = self.acc
+        if not self.paused and mult is not None:
+            lab.pay(budget_end - time.perf_counter())  # the decisions' gradient steps
         sim_end = time.perf_counter()
         lab.poll(self.meter)
         flipped = 0.0
