@@ -249,3 +249,34 @@ def test_paying_the_steps_early_changes_nothing() -> None:
     for a, b in zip(eager.teams, lazy.teams, strict=True):
         assert torch.equal(a.learner.net.flat, b.learner.net.flat)
         assert a.readings[-1].skill == b.readings[-1].skill
+
+
+def test_record_lab_and_the_png_chart(tmp_path) -> None:
+    """``record --lab`` films the lab with each team's colour in it; ``lab --png`` draws the
+    chart: both are the project's own pictures of the same seeded lab."""
+    from PIL import Image
+
+    gif, png = tmp_path / "lab.gif", tmp_path / "chart.png"
+    r = subprocess.run([sys.executable, "main.py", "record", "--lab", "--level", "classic",
+                        "--seconds", "4", "--fps", "5", "--size", "160", "--seed", "1",
+                        "--teams", "tutorial,ours", "--out", str(gif)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "recorded the lab on classic" in r.stdout
+    film = Image.open(gif)
+    total_ms = 0
+    for k in range(film.n_frames):
+        film.seek(k)
+        total_ms += film.info["duration"]
+    # one frame per 0.2 s of play from 0 to 4 s, the last held 2 s (GIF merges the copies)
+    assert total_ms == pytest.approx((4 * 5 + 1 + 2 * 5) * 200, abs=50)
+    last = np.asarray(film.convert("RGB")).reshape(-1, 3).astype(int)
+    for key in ("tutorial", "ours"):  # each team's line of the caption, in its colour
+        assert (np.abs(last - TEAMS[key].spec.colour).max(axis=1) <= 8).sum() > 20
+    r = subprocess.run([sys.executable, "main.py", "lab", "--level", "classic", "--seconds", "3",
+                        "--teams", "replay,target", "--png", str(png)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    chart = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3).astype(int)
+    for key in ("replay", "target"):
+        assert (np.abs(chart - TEAMS[key].spec.colour).max(axis=1) <= 8).sum() > 20

@@ -383,7 +383,11 @@ def record(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     film: FlockFilm | None = None
     exact = None
+    if getattr(args, "teams", None) is not None and not getattr(args, "lab", False):
+        raise CliError("--teams is for filming the lab: add --lab")
     if getattr(args, "lab", False):
+        if args.learn or args.autopilot is not None:
+            raise CliError("--lab films the lesson lab: drop --learn and --autopilot")
         from game.commands.lab import LabConfig, LabFilm
         from game.wiring.lab_teams import DEFAULT_LINEUP
 
