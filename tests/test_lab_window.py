@@ -37,9 +37,10 @@ def test_the_lab_opens_draws_each_team_and_reads_each_skill(display, tmp_path): 
         s = game.until("a skill reading of every team", lambda s: all(
             t["skill"] is not None for t in s["lab"]["teams"]), timeout=120)
         for t in s["lab"]["teams"]:
-            assert 0.0 <= t["skill"] <= 1.0 and t["readings"] >= 1 and t["env_steps"] > 0
-        game.until("two readings of every team (a line, not a dot)", lambda s: all(
+            assert 0.0 <= t["skill"] <= 1.0 and t["readings"] >= 1
+        s = game.until("two readings of every team (a line, not a dot)", lambda s: all(
             t["readings"] >= 2 for t in s["lab"]["teams"]), timeout=120)
+        assert all(t["env_steps"] > 0 for t in s["lab"]["teams"])
         seen = wait_for("the teams' lines on the chart", lambda: (lambda c: c if sum(
             v > 10 for v in c.values()) >= 2 else None)(colours_on_chart(game, keys)),
             timeout=20)
@@ -48,6 +49,11 @@ def test_the_lab_opens_draws_each_team_and_reads_each_skill(display, tmp_path): 
         game.focus()
         game.key("Tab")  # follow the next team
         game.until("the next team followed", lambda s: s["lab"]["following"] == "replay")
+        game.key("v")  # the V overlay on the followed team's leader
+        game.until("its planned path drawn", lambda s: s["lab"]["think"]
+                   and s["lab"]["think_drawn"]["planned"] > 0, timeout=60)
+        game.key("v")
+        game.until("the overlay off", lambda s: not s["lab"]["think"])
         game.key("4")  # max: every team flies faster than 1x
         s = game.until("max speed", lambda s: s["lab"]["speed"] == "max")
         t0 = s["lab"]["seconds"]
