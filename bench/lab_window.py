@@ -48,6 +48,12 @@ def run_level(level: str, display: str, shots: list[float], out: Path, skip: flo
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     taken = {}
     try:
+        wait("the lab's first frames", lambda: (lambda st: st and st.get("view") == "lab"
+                                                and st["frames"] > 5)(read_state(state_path)),
+             timeout=300)
+        # Xvfb has no window manager: give the window the focus (the lab pauses without it)
+        subprocess.run(["xdotool", "search", "--name", "Gravity Flyer", "windowfocus"],
+                       env={**os.environ, "DISPLAY": display}, check=False, timeout=30)
         for mark in shots:
             s = wait(f"{mark:g} s of play", lambda m=mark: (lambda st: st if st and st.get(
                 "lab") and st["lab"]["seconds"] >= m else None)(read_state(state_path)),

@@ -34,6 +34,7 @@ def test_the_lab_opens_draws_each_team_and_reads_each_skill(display, tmp_path): 
                        and s["frames"] > 5, timeout=120)
         keys = s["lab"]["lineup"]
         assert keys == ["tutorial", "replay", "target", "ours"]
+        game.focus()  # without the focus the lab waits, paused, as the game does
         s = game.until("a skill reading of every team", lambda s: all(
             t["skill"] is not None for t in s["lab"]["teams"]), timeout=120)
         for t in s["lab"]["teams"]:
@@ -46,7 +47,6 @@ def test_the_lab_opens_draws_each_team_and_reads_each_skill(display, tmp_path): 
             timeout=20)
         assert sum(v > 10 for v in seen.values()) >= 2, seen
 
-        game.focus()
         game.key("Tab")  # follow the next team
         game.until("the next team followed", lambda s: s["lab"]["following"] == "replay")
         game.key("v")  # the V overlay on the followed team's leader

@@ -99,6 +99,7 @@ class LabView:
         self.think = ThinkView(self.batch, self.groups, self.courses)
         self.speed_index = 0
         self.paused = False
+        self._paused_by_focus = False
         self.following = 0
         self.acc = 0.0
         self.alpha = 1.0
@@ -133,7 +134,7 @@ class LabView:
             self.speed_index = SPEED_INDEX[command]
             self.lab.set_top_speed(SPEEDS[self.speed_index] is None)
         elif command is Command.PAUSE:
-            self.paused = not self.paused
+            self.paused, self._paused_by_focus = not self.paused, False
         elif command is Command.LINEUP:
             self.lineup_index = (self.lineup_index + 1) % len(LINEUPS)
             self.lab = self._new_lab()
@@ -152,12 +153,16 @@ class LabView:
     # ---- window events ----------------------------------------------------------------------
 
     def focus(self, gained: bool) -> None:
-        """The window lost focus: the lab pauses (it never bursts to catch up)."""
-        if not gained:
-            self.paused = True
+        """Losing the focus pauses the lab, and the focus back resumes it, unless P paused it
+        (it never bursts to catch up: a frame plays at most ``MAX_CATCH_UP_S``)."""
+        if not gained and not self.paused:
+            self.paused, self._paused_by_focus = True, True
+        elif gained and self._paused_by_focus:
+            self.paused, self._paused_by_focus = False, False
 
     def hidden(self) -> None:
-        self.paused = True
+        if not self.paused:
+            self.paused, self._paused_by_focus = True, True
 
     def say(self, text: str, seconds: float = 3.0) -> None:
         """Messages (mute) go to the terminal: the lab has no toasts."""
