@@ -29,19 +29,10 @@ from game.play.flock import DEFAULT_FLOCK
 from game.play.lab import Lab
 from game.sim import arcade
 from game.sim.levels import Level
-from game.sim.raster import (
-    BAR_TRACK,
-    CAPTION_BG,
-    INK,
-    Painter,
-    Scene,
-    course_walls,
-    draw_text,
-    fill,
-    plot_curve,
-    png_bytes,
-    tilt_of,
-)
+from game.sim.font import INK, draw_text, fill
+from game.sim.plot import plot_curve
+from game.sim.png import png_bytes
+from game.sim.raster import BAR_TRACK, CAPTION_BG, Painter, Scene, course_walls, tilt_of
 from game.wiring.lab_teams import DEFAULT_LINEUP, TEAMS, lineup
 
 HOLD_END_S = 2.0

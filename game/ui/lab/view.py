@@ -29,11 +29,11 @@ from game.sim.levels import CourseLevel, Level
 from game.sim.raster import FLOCK_OPACITY
 from game.ui.controls import LAB_CONTROLS, SPEED_INDEX, Command
 from game.ui.flock_view import FlockSprites
-from game.ui.game_view import Frame
 from game.ui.hud.lab_panel import LabPanel, lab_layout, state_of
 from game.ui.render import MARGIN_BG
 from game.ui.scene import Scene
 from game.ui.think_view import ThinkView
+from game.ui.view import Frame, View
 from game.wiring.lab_teams import LINEUPS, TEAMS, lineup
 
 PANEL_REFRESH_S = 0.25
@@ -58,7 +58,7 @@ class _Following:
         return self.flock.focus_view(self._alpha, Phase.FLYING)
 
 
-class LabView:
+class LabView(View):
     """The lesson lab in the window.
 
     Args:
@@ -73,6 +73,7 @@ class LabView:
     """
 
     name = "lab"
+    controls = LAB_CONTROLS
 
     def __init__(self, window: Any, level: Level, assets: Path, seed: int = 0, flock: int = 64,
                  meter: Any = None, lineup_index: int = 0) -> None:
@@ -151,6 +152,14 @@ class LabView:
         return True
 
     # ---- window events ----------------------------------------------------------------------
+
+    @property
+    def env_steps(self) -> int:
+        """Flyer decisions of every team (the FPS figures' steps/s)."""
+        return sum(int(t.learner.env_steps) for t in self.lab.teams)
+
+    def controller(self, what: str) -> Command | None:
+        return Command.PAUSE if what == "pause" else None
 
     def focus(self, gained: bool) -> None:
         """Losing the focus pauses the lab, and the focus back resumes it, unless P paused it
