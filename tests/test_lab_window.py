@@ -71,3 +71,20 @@ def test_the_lab_opens_draws_each_team_and_reads_each_skill(display, tmp_path): 
         assert "Traceback" not in game.proc.stderr.read()
     finally:
         game.close()
+
+
+def test_l_on_the_title_screen_opens_the_lab_on_the_chosen_level(display, tmp_path):  # noqa: F811
+    game = Game(display, tmp_path, "--flock", "16")
+    try:
+        game.until("the title screen", lambda s: s.get("view") == "title" and s["frames"] > 2,
+                   timeout=120)
+        game.focus()
+        game.key("Left")  # from arcade (the default) to classic
+        game.until("classic chosen", lambda s: s.get("chosen") == "classic")
+        game.key("l")
+        s = game.until("the lab", lambda s: s.get("view") == "lab", timeout=120)
+        assert s["lab"]["level"] == "classic" and len(s["lab"]["teams"]) == 4
+        game.key("Escape")
+        assert game.proc.wait(timeout=30) == 0
+    finally:
+        game.close()
