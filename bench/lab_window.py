@@ -8,7 +8,7 @@ interval's p50/p99 over the run after the first ``--skip`` seconds (start-up), a
 ticks were dropped. Writes ``bench/results/lab_window.json``. Say whether the machine was
 shared: frame times depend on it.
 
-    python bench/lab_window.py --levels arcade,classic --shots 0,30,60 --out docs/lab
+    python bench/lab_window.py --levels arcade,classic --shots 0,30,60   # PNGs in /tmp/lab-screens
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--levels", default="arcade,classic")
     ap.add_argument("--shots", default="0,30,60", help="seconds of play to screenshot at")
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "lab")
+    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "lab-screens")
     ap.add_argument("--skip", type=float, default=5.0, help="seconds of start-up left out")
     ap.add_argument("--note", default="", help="the machine's state, e.g. 'shared, load 5'")
     args = ap.parse_args()

@@ -28,8 +28,8 @@ import numpy as np
 from game.play.flock import DEFAULT_FLOCK
 from game.play.lab import Lab
 from game.sim import arcade
-from game.sim.levels import Level
 from game.sim.font import INK, draw_text, fill
+from game.sim.levels import Level
 from game.sim.plot import plot_curve
 from game.sim.png import png_bytes
 from game.sim.raster import BAR_TRACK, CAPTION_BG, Painter, Scene, course_walls, tilt_of
