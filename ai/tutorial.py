@@ -7,8 +7,9 @@ other action's target is its own prediction, so the MSE over both outputs moves 
 taken action's value). Epsilon starts at 1 and is multiplied by 0.99 after every action while
 it is above 0.1. The network is Dense(32) ReLU Dense(32) ReLU Dense(2) with Keras's
 initialisation (Glorot-uniform weights, zero biases). With neither switch on, this learner is
-exactly that algorithm: ``tests/test_lab.py`` checks it bit for bit against the torch port of
-the notebook in ``bench/seed_port.py``.
+exactly that algorithm: ``tests/test_lab.py`` checks it against the torch port of the notebook
+in ``bench/seed_port.py`` (the same initial weights and epsilon bit for bit; the same steps,
+written here in numpy, to float precision).
 
 The notebook ends by naming the two techniques DQN adds, and this learner adds them one at
 a time (``TutorialConfig``):
