@@ -280,3 +280,25 @@ def test_record_lab_and_the_png_chart(tmp_path) -> None:
     chart = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3).astype(int)
     for key in ("replay", "target"):
         assert (np.abs(chart - TEAMS[key].spec.colour).max(axis=1) <= 8).sum() > 20
+
+
+def test_the_lab_panel_rows_and_chart_without_a_window() -> None:
+    from game.ui.hud.lab_panel import chart_points, chart_rect, header, lab_layout, rows, state_of
+
+    lab = small_lab(CLASSIC, ("tutorial", "ours"), seed=2, flock=8)
+    st = state_of(lab, "1x", False, "the tutorial vs our autopilot", 1)
+    assert rows(st) == [("the tutorial", "…   4/4 flying"), ("our autopilot", "…   4/4 flying")]
+    assert header(st) == "classic · 0 s of play · 1x · following our autopilot"
+    lines, span = chart_points(st, 10, 20, 300, 100)
+    assert span == 30.0 and all(xs.size == 0 for xs, _ in lines)  # no reading yet: no line
+    lab.run_seconds(6.0)
+    st = state_of(lab, "max", True, "", 0)
+    lines, span = chart_points(st, 10, 20, 300, 100)
+    for (xs, ys), team in zip(lines, lab.teams, strict=True):
+        assert xs.tolist() == pytest.approx([10, 10 + 3 / 30 * 300, 10 + 6 / 30 * 300])
+        assert ys.tolist() == pytest.approx([20 + 100 * r.skill for r in team.readings])
+    assert "paused" in header(st)
+    L = lab_layout(1080, 620)
+    assert not L.field.overlaps(L.hud) and L.field.w == L.field.h
+    c = chart_rect(L.hud, 4)
+    assert L.hud.x < c.x and c.right < L.hud.right and c.h >= 40
