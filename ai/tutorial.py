@@ -290,9 +290,25 @@ class TutorialLearner:
         """``B`` calls of ``observe`` in row order (one gradient step each, by default)."""
         if not self.learn_enabled:
             return
-        for i in range(len(obs)):
-            self.observe(obs[i], int(actions[i]), float(rewards[i]), next_obs[i],
-                         bool(terminated[i]), updates_per_step=updates_per_step)
+        obs = np.asarray(obs, dtype=np.float32)
+        next_obs = np.asarray(next_obs, dtype=np.float32)
+        rewards = np.asarray(rewards, dtype=np.float64)
+        ok = np.isfinite(obs).all(axis=1) & np.isfinite(next_obs).all(axis=1)
+        ok &= np.isfinite(rewards)
+        credit = 1.0 if updates_per_step is None else float(updates_per_step)
+        for i in np.flatnonzero(ok).tolist():  # in row order, as B calls of observe
+            self.env_steps += 1
+            row = (obs[i].copy(), int(actions[i]), float(rewards[i]), next_obs[i].copy(),
+                   bool(terminated[i]))
+            if self.memory is not None:
+                self.memory.add(*row)
+            else:
+                self._pending.append(row)
+            self._credit += credit
+            due = int(self._credit)
+            if due:
+                self._credit -= due
+                self.train(due)
 
     def train(self, steps: int) -> int:
         """Up to ``steps`` gradient steps now; returns how many ran.
