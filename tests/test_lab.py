@@ -302,3 +302,30 @@ def test_the_lab_panel_rows_and_chart_without_a_window() -> None:
     assert not L.field.overlaps(L.hud) and L.field.w == L.field.h
     c = chart_rect(L.hud, 4)
     assert L.hud.x < c.x and c.right < L.hud.right and c.h >= 40
+
+
+def test_staggered_teams_decide_on_their_own_ticks_and_learn_the_same() -> None:
+    """The window staggers the teams' decisions over a decision's ticks: fewer decisions per
+    frame, the same learning per team (the first team, phase 0, exactly as in lock step)."""
+    lock, stag = small_lab(ARCADE, seed=8), Lab(ARCADE, lineup(DEFAULT_LINEUP, ARCADE, 8),
+                                                 flock=16, seed=8, stagger=True)
+    assert stag.phases == [0, 1, 2, 3] and lock.phases == [0, 0, 0, 0]
+    most = 0
+    for _ in range(240):
+        lock.tick()
+        before = [int(t.learner.env_steps) for t in stag.teams]
+        stag.tick()
+        most = max(most, sum(int(t.learner.env_steps) > b
+                             for t, b in zip(stag.teams, before, strict=True)))
+    assert most == 1  # one team's decision a tick
+    first_lock, first_stag = lock.teams[0].learner, stag.teams[0].learner
+    assert first_lock.env_steps == first_stag.env_steps > 0
+    assert torch.equal(first_lock.net.flat, first_stag.net.flat)
+    stag.set_top_speed(True)
+    stag.decide()  # max puts every team on the same tick; 1x re-staggers them
+    stag.set_top_speed(False)
+    for _ in range(8):
+        before = [int(t.learner.env_steps) for t in stag.teams]
+        stag.tick()
+        assert sum(int(t.learner.env_steps) > b
+                   for t, b in zip(stag.teams, before, strict=True)) <= 1

@@ -109,11 +109,15 @@ class Lab:
         flock: flyers in all, shared equally between the teams (at least one each).
         seed: seeds every team's flock and the course list.
         every_s: seconds of play between skill readings (``read_due`` and ``poll``).
+        stagger: at 1x, team ``i`` decides on the ticks ``i * d // n`` past the first team's
+            (``d`` ticks a decision, ``n`` teams), so a frame carries fewer teams' decisions
+            (the window). Each team learns exactly as without it; its readings fall up to a
+            decision apart from the lock-step run's.
     """
 
     def __init__(self, level: Level, teams: list[tuple[TeamSpec, Any]],
                  flock: int = DEFAULT_FLOCK, seed: int = 0,
-                 every_s: float = SKILL_EVERY_S) -> None:
+                 every_s: float = SKILL_EVERY_S, stagger: bool = False) -> None:
         if not MIN_TEAMS <= len(teams) <= MAX_TEAMS:
             raise ValueError(f"a lab races {MIN_TEAMS} to {MAX_TEAMS} teams, got {len(teams)}")
         keys = [spec.key for spec, _ in teams]
@@ -125,6 +129,10 @@ class Lab:
         self.per_team = max(1, int(flock) // len(teams))
         self.teams = [Team(spec, learner, FlockPlay(level, learner, self.per_team, seed=self.seed))
                       for spec, learner in teams]
+        d = int(level.decision_ticks)
+        self.phases = [(i * d) // len(self.teams) if stagger else 0
+                       for i in range(len(self.teams))]
+        """Tick of the decision cycle on which each team decides (all 0 in lock step)."""
         self.courses = self.teams[0].play.flock.courses
         """The level is a course (arcade): the teams fly the lab's course list."""
         for team in self.teams:
@@ -163,8 +171,10 @@ class Lab:
         """One physics tick of every team (1x). A team's gradient steps for a decision are
         owed (``pay`` spends frames' spare time on them) and all paid before its next
         decision, so the learning, and every reading, is the same however it is paced."""
-        for team in self.teams:
+        for team, phase in zip(self.teams, self.phases, strict=True):
             play = team.play
+            if play.k >= play.d and (self.ticks - phase) % play.d:
+                continue  # staggered: this team decides on its own tick of the cycle
             if play.k >= play.d:  # this tick decides
                 self._settle(team)
                 before = play.flock.generation

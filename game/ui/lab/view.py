@@ -120,7 +120,7 @@ class LabView(View):
     def _new_lab(self) -> Lab:
         """A fresh lab of the current line-up (fresh learners, the same seed)."""
         lab = Lab(self.level, lineup(self.keys, self.level, self.seed), flock=self.flock_n,
-                  seed=self.seed)
+                  seed=self.seed, stagger=True)
         lab.set_top_speed(SPEEDS[self.speed_index] is None)
         self.following = min(self.following, len(lab.teams) - 1)
         self.acc = 0.0
