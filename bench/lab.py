@@ -16,6 +16,12 @@ do not depend on the machine's speed (a simulated clock), the max figures do.
 
     python bench/lab.py                                # both levels, 5 seeds
     python bench/lab.py --levels classic --seeds 2 --marks 10,30 --max-seconds 10
+    python bench/lab.py --frames 30     # only: CPU time per 60 Hz frame at 1x
+
+``--frames S`` flies S seconds of 1x play as the window does (the lab staggered, each 60 Hz
+frame's ticks, then owed gradient steps until ``PAY_S`` of the frame's time) and reports the
+CPU time of each frame (``time.process_time``: on a loaded machine this is close to what the
+frame would take alone; wall time is not). Drawing is not included (``bench/lab_window.py``).
 """
 
 from __future__ import annotations
@@ -77,6 +83,39 @@ def run_max(level, seed: int, seconds: float) -> dict:
             "teams": teams}
 
 
+PAY_S = 0.006
+"""The 1x frame's simulation budget the window gives (``game.ui.pacing.SIM_BUDGET_S``'s top)."""
+
+
+def cpu_frames(level, seconds: float, stagger: bool) -> dict:
+    """CPU time of each 60 Hz frame of 1x play, paced as the window paces the lab."""
+    from game.play.lab import Lab
+    from game.wiring.lab_teams import DEFAULT_LINEUP, lineup
+
+    lab = Lab(level, lineup(DEFAULT_LINEUP, level, 0), seed=0, stagger=stagger)
+    per_frame = level.ticks_per_second / 60.0
+    acc, cpu = 0.0, []
+    for _ in range(int(seconds * 60)):
+        c0 = time.process_time()
+        acc += per_frame
+        n = int(acc)
+        acc -= n
+        for _ in range(n):
+            lab.tick()
+        end = c0 + PAY_S
+        while lab.owed >= 1 and time.process_time() < end:
+            lab.pay(0.0005, chunk=2)
+        cpu.append(time.process_time() - c0)
+    ms = np.asarray(cpu[60:]) * 1000  # the first second warms up numpy and torch
+    out = {"stagger": stagger, "seconds": seconds, "mean_ms": round(float(ms.mean()), 2),
+           "p50_ms": round(float(np.percentile(ms, 50)), 2),
+           "p99_ms": round(float(np.percentile(ms, 99)), 2), "max_ms": round(float(ms.max()), 2)}
+    print(f"  {level.name} 1x, {'staggered' if stagger else 'lock step'}: CPU per frame mean "
+          f"{out['mean_ms']} ms, p50 {out['p50_ms']}, p99 {out['p99_ms']}, max {out['max_ms']}",
+          flush=True)
+    return out
+
+
 def table(level_name: str, runs: list[dict], maxes: list[dict], marks: list[float]) -> list[str]:
     """Mean (min-max) over seeds per team and mark."""
     keys = list(runs[0]["teams"])
@@ -102,8 +141,20 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=30.0,
                     help="seconds of compute at max per seed (0: skip)")
     ap.add_argument("--note", default="", help="the machine's state, e.g. 'shared, load 5'")
+    ap.add_argument("--frames", type=float, default=0.0,
+                    help="only measure CPU time per frame over this many seconds of 1x play")
     args = ap.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if args.frames > 0:
+        load0 = os.getloadavg()[0]
+        frames = {name: [cpu_frames(LEVELS[name], args.frames, st) for st in (False, True)]
+                  for name in args.levels.split(",")}
+        results["cpu_frames"] = {"levels": frames, "machine": (
+            f"{os.cpu_count()} cores, load {load0:.1f} -> {os.getloadavg()[0]:.1f}"
+            f"{'; ' + args.note if args.note else ''}")}
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"machine: {results['cpu_frames']['machine']}. Wrote {RESULTS}")
+        return
     load0 = os.getloadavg()[0]
     lines = []
     for name in args.levels.split(","):
