@@ -54,6 +54,9 @@ def test_the_lab_opens_draws_each_team_and_reads_each_skill(display, tmp_path): 
                    and s["lab"]["think_drawn"]["planned"] > 0, timeout=60)
         game.key("v")
         game.until("the overlay off", lambda s: not s["lab"]["think"])
+        game.key("space")  # the person races: a run of their own, the teams set off with them
+        s = game.until("the person's run", lambda s: s["lab"]["you"]["races"] == 1
+                       and s["lab"]["you"]["ticks"] > 0, timeout=60)
         game.key("4")  # max: every team flies faster than 1x
         s = game.until("max speed", lambda s: s["lab"]["speed"] == "max")
         t0 = s["lab"]["seconds"]

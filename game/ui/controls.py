@@ -117,6 +117,8 @@ TITLE_CONTROLS: tuple[Control, ...] = (
 """The title screen's keys."""
 
 LAB_CONTROLS: tuple[Control, ...] = (
+    Control("SPACE", "race them", "race the teams: a run of your own on their course, then jump",
+            _same(Command.JUMP, "SPACE", "UP", "W")),
     Control("T", "next line-up", "the next line-up of teams (a fresh lab)",
             _same(Command.LINEUP, "T")),
     Control("TAB", "follow next team", "whose course and leader the field follows",
