@@ -11,6 +11,7 @@ from game.play.events import NewBest, RunStarted, Saved
 from game.play.session import Session
 from game.ui.controls import (
     CONTROLS,
+    LAB_CONTROLS,
     TITLE_CONTROLS,
     Command,
     help_text,
@@ -202,7 +203,7 @@ class FakeKeys:
 
 def test_every_command_has_a_key_and_no_key_does_two_things():
     used = set()
-    for table in (CONTROLS, TITLE_CONTROLS):
+    for table in (CONTROLS, TITLE_CONTROLS, LAB_CONTROLS):
         pairs = [(name, cmd) for c in table for name, cmd in c.keys]
         names = [name for name, _ in pairs]
         assert len(names) == len(set(names))

@@ -18,7 +18,7 @@ from game.sim.evaluation import EVAL_SEED
 from game.sim.levels import LEVELS
 from game.wiring.play_config import PlayConfig
 
-COMMANDS = ("play", "train", "evaluate", "record", "export-pilot")
+COMMANDS = ("play", "train", "evaluate", "record", "export-pilot", "lab")
 LEARNER = "learner"
 """``evaluate learner``: the learner saved in the data folder instead of a pilot file."""
 
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gravity-flyer",
         description="Gravity Flyer: fly with SPACE, or hand the controls to a learning autopilot.",
-        epilog="Commands: play (default), train, evaluate, record, export-pilot. "
+        epilog="Commands: play (default), train, evaluate, record, export-pilot, lab. "
                "'python main.py train --help' shows a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"gravity-flyer {version()}")
@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                                               "(--learn), into an MP4 or GIF, headless"))
     _add_export(sub.add_parser("export-pilot",
                                help="write the learner the game saved as a pilot file"))
+    _add_lab(sub.add_parser("lab", help="the lesson lab headless: teams with and without replay "
+                                        "and a target network race; each team's skill curve"))
     return parser
 
 
@@ -110,6 +112,8 @@ def _add_train(train: argparse.ArgumentParser) -> None:
                        help="flyers stepped together in the vectorised world (default: 1)")
     train.add_argument("--out", type=Path, required=True, help="pilot file to write (.safetensors)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--team", choices=("tutorial", "replay", "target", "ours"), default=None,
+                       help="train a lesson-lab team's learner (default: the game's, 'ours')")
 
 
 def _add_evaluate(ev: argparse.ArgumentParser) -> None:
@@ -135,6 +139,11 @@ def _add_record(rec: argparse.ArgumentParser) -> None:
                           "(default: 10)")
     rec.add_argument("--learn", action="store_true",
                      help="film a fresh learner's flock learning from scratch at 1x")
+    rec.add_argument("--lab", action="store_true",
+                     help="film the lesson lab: teams with and without replay and a target "
+                          "network learning at 1x (like --learn: --seconds, --speedup, --fps)")
+    rec.add_argument("--teams", type=_lineup, default=None, metavar="A,B,...",
+                     help="with --lab: 2 to 4 of tutorial, replay, target, ours")
     rec.add_argument("--flock", type=_positive_int, default=None, metavar="N",
                      help="with --learn: flyers in the flock (default: the game's, "
                           f"{DEFAULT_FLOCK})")
@@ -162,6 +171,29 @@ def _add_export(ex: argparse.ArgumentParser) -> None:
                     help="held-out runs of the evaluation in the model card (default: 1000)")
 
 
+def _add_lab(lab: argparse.ArgumentParser) -> None:
+    lab.add_argument("--level", choices=tuple(LEVELS), default="arcade")
+    lab.add_argument("--seconds", type=_positive_float, default=60.0,
+                     help="seconds of play at 1x (default: 60)")
+    lab.add_argument("--seed", type=_seed, default=0)
+    lab.add_argument("--teams", type=_lineup, default=None, metavar="A,B,...",
+                     help="2 to 4 of tutorial, replay, target, ours (default: all four)")
+    lab.add_argument("--flock", type=_positive_int, default=DEFAULT_FLOCK, metavar="N",
+                     help=f"flyers in all, shared by the teams (default: {DEFAULT_FLOCK})")
+    lab.add_argument("--json", action="store_true", help="print one JSON object")
+    lab.add_argument("--png", type=Path, default=None, metavar="PATH",
+                     help="also draw the curves into a PNG chart")
+
+
+def _lineup(text: str) -> tuple[str, ...]:
+    from game.wiring.lab_teams import parse_lineup  # imports torch
+
+    try:
+        return parse_lineup(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--level", choices=tuple(LEVELS), default=None,
                    help="level to play (default: choose on the title screen; arcade when an "
@@ -186,6 +218,9 @@ def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flock", type=_positive_int, default=DEFAULT_FLOCK, metavar="N",
                    help="flyers on the course at once while the autopilot learns (default: "
                         f"{DEFAULT_FLOCK}; 1 is a single flyer)")
+    p.add_argument("--lab", action="store_true",
+                   help="open the lesson lab: teams with and without experience replay and a "
+                        "target network race on one course (--level, default arcade)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
             return _record(args)
         if args.command == "export-pilot":
             return _export(args)
+        if args.command == "lab":
+            return _lab(args)
         from game.ui.app import run
         return run(play_config(args))
     except CliError as exc:
@@ -213,11 +250,33 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _lab(args: argparse.Namespace) -> int:
+    from game.commands.lab import LabConfig, report, run_lab  # imports torch
+    from game.wiring.lab_teams import DEFAULT_LINEUP
+
+    cfg = LabConfig(LEVELS[args.level], seconds=args.seconds, seed=args.seed,
+                    teams=args.teams or DEFAULT_LINEUP, flock=args.flock)
+    if args.png is not None and not args.png.parent.is_dir():
+        raise CliError(f"--png folder {args.png.parent} does not exist")
+    lab = run_lab(cfg)
+    print(report(lab, args.json))
+    if args.png is not None:
+        from ai.atomic import atomic_write_bytes
+        from game.commands.lab import chart_png
+
+        try:
+            atomic_write_bytes(args.png, chart_png(lab.to_json()))
+        except OSError as exc:
+            raise CliError(f"cannot write {args.png}: {exc.strerror or exc}") from None
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from game.commands.train import TrainConfig, train  # imports torch
 
     report = train(TrainConfig(level=LEVELS[args.level], out=args.out, steps=args.steps,
-                               seed=args.seed, envs=args.envs, progress=not args.no_progress))
+                               seed=args.seed, envs=args.envs, progress=not args.no_progress,
+                               team=args.team))
     print("\n".join(report.lines()))
     return 0
 
@@ -275,7 +334,8 @@ def play_config(args: argparse.Namespace) -> PlayConfig:
     """``play``'s flags as a typed config (nothing past the CLI reads the Namespace)."""
     return PlayConfig(level=args.level, tick_rate=args.tick_rate, seed=args.seed,
                       data_dir=args.data_dir, autopilot=args.autopilot, pilot=args.pilot,
-                      learn=args.learn, fresh=args.fresh, flock=args.flock)
+                      learn=args.learn, fresh=args.fresh, flock=args.flock,
+                      lab=bool(args.lab))
 
 
 def _record(args: argparse.Namespace) -> int:
@@ -284,4 +344,4 @@ def _record(args: argparse.Namespace) -> int:
     return record(RecordConfig(
         out=args.out, level=args.level, seconds=args.seconds, seed=args.seed, size=args.size,
         autopilot=args.autopilot, data_dir=args.data_dir, learn=args.learn, flock=args.flock,
-        speedup=args.speedup, fps=args.fps))
+        speedup=args.speedup, fps=args.fps, lab=args.lab, teams=args.teams))

@@ -345,6 +345,11 @@ class RecordConfig:
     """With ``learn``: seconds of play per second of film; None: 1."""
     fps: float | None = None
     """With ``learn``: frames per second of film; None: one per decision at 1x."""
+    lab: bool = False
+    """Film the lesson lab (``game.commands.lab.LabFilm``; ``flock``, ``speedup`` and ``fps``
+    as with ``learn``)."""
+    teams: tuple[str, ...] | None = None
+    """With ``lab``: its line-up; None: the default one."""
 
     def check(self) -> None:
         """One-line errors for settings that cannot make a film, before any work."""
@@ -357,7 +362,12 @@ class RecordConfig:
             raise CliError(f"--out {self.out} is a folder")
         if self.size % 2:
             raise CliError(f"--size must be even (video frames are), got {self.size}")
-        if self.learn:
+        if self.teams is not None and not self.lab:
+            raise CliError("--teams is for filming the lab: add --lab")
+        if self.lab:
+            if self.learn or self.autopilot is not None:
+                raise CliError("--lab films the lesson lab: drop --learn and --autopilot")
+        elif self.learn:
             for flag, value in (("--autopilot", self.autopilot), ("--data-dir", self.data_dir)):
                 if value is not None:
                     raise CliError(f"--learn films a fresh learner, {flag} names a pilot to "
@@ -394,6 +404,8 @@ def record(cfg: RecordConfig) -> int:
     start = time.perf_counter()
     film: FlockFilm | None = None
     exact = None
+    if cfg.lab:
+        return _record_lab(cfg, level, start)
     if cfg.learn:
         fps = cfg.fps if cfg.fps is not None else film_fps(level)
         if suffix == ".gif" and fps > GIF_MAX_FPS:
@@ -437,6 +449,27 @@ def _write(out: Path, frames: Iterator[np.ndarray], fps: float, exact: Any,
     finally:
         part.unlink(missing_ok=True)
     return n
+
+
+def _record_lab(cfg: RecordConfig, level: Level, start: float) -> int:
+    """``record --lab``: the lesson lab filmed (``game.commands.lab.LabFilm``)."""
+    from game.commands.lab import LabConfig, LabFilm
+    from game.wiring.lab_teams import DEFAULT_LINEUP
+
+    fps = cfg.fps if cfg.fps is not None else film_fps(level)
+    if cfg.out.suffix.lower() == ".gif" and fps > GIF_MAX_FPS:
+        raise CliError(f"--fps {fps:g} is faster than a GIF plays (at most {GIF_MAX_FPS})")
+    film = LabFilm(LabConfig(level, cfg.seconds, cfg.seed, cfg.teams or DEFAULT_LINEUP,
+                             cfg.flock or DEFAULT_FLOCK), cfg.speedup or 1.0, fps, cfg.size)
+    size = (cfg.size, film.height)
+    n = _write(cfg.out, iter(film), fps, film.colours, size)
+    lab = film.lab
+    skills = ", ".join(f"{t.spec.key} {t.latest:.2f}" for t in lab.teams)
+    print(f"recorded the lab on {level.name}: {lab.seconds:g} s of play as {n / fps:.1f} s of "
+          f"film ({n} frames at {fps:g} fps, {size[0]}x{size[1]}); skill at the end: {skills}; "
+          f"in {time.perf_counter() - start:.1f} s: {cfg.out} "
+          f"({cfg.out.stat().st_size / 1024:.0f} KiB)")
+    return 0
 
 
 def film_fps(level: Level) -> float:

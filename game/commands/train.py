@@ -65,12 +65,16 @@ class TrainConfig:
     """Flyers stepped together in the batched world, all feeding the one learner."""
     progress: bool = True
     """Show a progress bar (with the live score) on stderr."""
+    team: str | None = None
+    """A lesson-lab team's learner instead of the game's (``game.wiring.lab_teams.TEAMS``:
+    'tutorial', 'replay', 'target'; 'ours' or None is the game's learner)."""
 
     def command(self) -> str:
         """The command line that reproduces this run (written into the model card)."""
-        return shlex.join(["python", "main.py", "train", "--level", self.level.name, "--envs",
-                           str(self.envs), "--steps", str(self.steps), "--seed", str(self.seed),
-                           "--out", str(self.out)])
+        team = ["--team", self.team] if self.team not in (None, "ours") else []
+        return shlex.join(["python", "main.py", "train", "--level", self.level.name, *team,
+                           "--envs", str(self.envs), "--steps", str(self.steps), "--seed",
+                           str(self.seed), "--out", str(self.out)])
 
 
 def train_learner(level: Level, steps: int, seed: int, envs: int = 1,
@@ -87,16 +91,24 @@ def train_learner(level: Level, steps: int, seed: int, envs: int = 1,
     """
     learner = new_learner(level, seed, config)
     c = learner.config
+    fly(learner, level, steps, seed, envs, progress, lr_final, c.early_steps, c.lr)
+    return learner
+
+
+def fly(learner: Any, level: Level, steps: int, seed: int, envs: int,
+        progress: Progress | None = None, lr_final: float | None = None,
+        early_steps: int = 0, lr: float = 0.0) -> None:
+    """``envs`` flyers of ``level`` feed ``learner`` for ``steps`` env steps (annealing its
+    learning rate from ``lr`` after ``early_steps`` to ``lr_final``, if given)."""
     rollout = BatchRollout(level, level.train_batch(envs, seed), learner)
     done = 0
     while done < steps:
         done += rollout.step(limit=steps - done)
-        if lr_final is not None and done > c.early_steps:
-            frac = min(1.0, (done - c.early_steps) / max(steps - c.early_steps, 1))
-            learner.set_lr(c.lr * (lr_final / c.lr) ** frac)
+        if lr_final is not None and done > early_steps:
+            frac = min(1.0, (done - early_steps) / max(steps - early_steps, 1))
+            learner.set_lr(lr * (lr_final / lr) ** frac)
         if progress is not None:
             progress(done, learner)
-    return learner
 
 
 class LiveCurve:
@@ -201,6 +213,8 @@ def check_pilot_out(out: Path) -> None:
 def train(cfg: TrainConfig) -> TrainReport:
     """Trains with the level's settings, then writes the pilot (with its card) and the curve."""
     check_pilot_out(cfg.out)
+    if cfg.team not in (None, "ours"):
+        return _train_team(cfg)
     level, settings = cfg.level, cfg.level.train
     curve = LiveCurve(level, cfg.steps, cfg.progress)
     # An arcade run, whose Q-values must be precise near the gaps' edges, draws larger
@@ -216,7 +230,33 @@ def train(cfg: TrainConfig) -> TrainReport:
     seconds = time.perf_counter() - curve.start
     pilot = curve.pilot if settings.keep_best else learner.autopilot()
     final = Evaluation.prepare(level, CARD_EVAL_EPISODES, EVAL_SEED).run(pilot.act_batch)
-    card = _card(cfg, learner, curve, seconds, final, config)
+    card = _card(cfg, learner, curve, seconds, final, "learner_config(level)")
+    return _write(cfg, learner, pilot, card, curve, seconds, final)
+
+
+def _train_team(cfg: TrainConfig) -> TrainReport:
+    """A lesson-lab team's learner (the tutorial's, with or without replay and a target
+    network), trained as the lab's learners learn: one gradient step per transition, no
+    annealing; the pilot is its last weights."""
+    from game.wiring.lab_teams import TEAMS, new_team_learner
+
+    level = cfg.level
+    curve = LiveCurve(level, cfg.steps, cfg.progress)
+    learner = new_team_learner(cfg.team, level, cfg.seed)
+    fly(learner, level, cfg.steps, cfg.seed, cfg.envs, curve)
+    curve.finish(learner)
+    seconds = time.perf_counter() - curve.start
+    pilot = learner.autopilot()
+    final = Evaluation.prepare(level, CARD_EVAL_EPISODES, EVAL_SEED).run(pilot.act_batch)
+    spec = TEAMS[cfg.team].spec
+    card = _card(cfg, learner, curve, seconds, final, f"lab team {cfg.team!r} ({spec.name}: "
+                 f"{spec.adds})", keep_best=False)
+    return _write(cfg, learner, pilot, card, curve, seconds, final)
+
+
+def _write(cfg: TrainConfig, learner: Any, pilot: Autopilot, card: dict[str, Any],
+           curve: LiveCurve, seconds: float, final: dict[str, Any]) -> TrainReport:
+    """Writes the pilot with its card, the curve's CSV and its plot."""
     curve_path = cfg.out.with_suffix(".csv")
     try:
         pilot.save(cfg.out, card)
@@ -227,15 +267,15 @@ def train(cfg: TrainConfig) -> TrainReport:
     return TrainReport(cfg, learner, seconds, final, curve_path)
 
 
-def _card(cfg: TrainConfig, learner: Learner, curve: LiveCurve, seconds: float,
-          final: dict[str, Any], config: LearnerConfig) -> dict[str, Any]:
+def _card(cfg: TrainConfig, learner: Any, curve: LiveCurve, seconds: float,
+          final: dict[str, Any], config: str, keep_best: bool = True) -> dict[str, Any]:
     level, settings = cfg.level, cfg.level.train
     tuned = ""
-    if settings.lr_final is not None:
-        tuned = (f", batch_size {config.batch_size}, lr annealed to {settings.lr_final:g} "
-                 f"over the run")
+    if settings.lr_final is not None and keep_best:
+        tuned = (f", batch_size {learner.config.batch_size}, lr annealed to "
+                 f"{settings.lr_final:g} over the run")
     selected = {}
-    if settings.keep_best:
+    if settings.keep_best and keep_best:
         selected["selected"] = (f"best of {len(curve.rows)} checkpoints on {LIVE_EVAL_EPISODES} "
                                 f"validation courses (seed {LIVE_EVAL_SEED}): step {curve.at}, "
                                 f"{level.figure_name} {curve.best:.4f}")
@@ -243,6 +283,6 @@ def _card(cfg: TrainConfig, learner: Learner, curve: LiveCurve, seconds: float,
             "observation": level.obs_layout, "training_steps": learner.env_steps,
             "training_episodes": learner.episodes, "training_updates": learner.updates,
             "training_seconds": round(seconds, 1), "envs": cfg.envs, "seed": cfg.seed,
-            "command": cfg.command(), "config": "learner_config(level)" + tuned, **selected,
+            "command": cfg.command(), "config": config + tuned, **selected,
             "evaluation": final, "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "nan_rollbacks": learner.nan_rollbacks}
+            "nan_rollbacks": getattr(learner, "nan_rollbacks", 0)}

@@ -55,7 +55,8 @@ def _polyline(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, rgb: np.ndarra
 
 def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, height: int = 360,
                y_range: tuple[float, float] | None = None,
-               labels: tuple[str, ...] = ()) -> np.ndarray:
+               labels: tuple[str, ...] = (), colours: list[np.ndarray] | None = None,
+               x_label: str = "env steps") -> np.ndarray:
     """An ``(height, width, 3)`` uint8 line plot of ``series`` against ``xs``.
 
     The x range is written under the plot, the y range at its left, and ``labels``
@@ -83,7 +84,7 @@ def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, heigh
         r = int(round(top + ph * k / 4))
         canvas[r, left:right] = PLOT_GRID
     canvas[top:bottom, left] = PLOT_GRID
-    colours = [PLOT_LINE, PLOT_LINE2]
+    colours = colours or [PLOT_LINE, PLOT_LINE2]
     for j, ys in enumerate(ys_all):
         ok = np.isfinite(ys)
         if ok.sum() < 1:
@@ -92,7 +93,7 @@ def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, heigh
         py = bottom - (np.clip(ys[ok], lo, hi) - lo) / (hi - lo) * ph
         if px.size == 1:
             px, py = np.repeat(px, 2), np.repeat(py, 2)
-        _polyline(canvas, px, py, colours[j % 2])
+        _polyline(canvas, px, py, colours[j % len(colours)])
     for value, r in ((hi, top), (lo, bottom)):
         label = _fmt(value)
         mask = text_mask(label, scale)
@@ -103,12 +104,12 @@ def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, heigh
         c = min(max(c - mask.shape[1] // 2, 0), width - mask.shape[1])
         fill(canvas, mask, bottom + 6, c, PLOT_DIM)
     if labels:
-        mask = text_mask("env steps", scale)
+        mask = text_mask(x_label, scale)
         fill(canvas, mask, bottom + 6, left + (pw - mask.shape[1]) // 2, PLOT_DIM)
     c = left
     for j, text in enumerate(labels):
         mask = text_mask(text, scale)
-        fill(canvas, mask, 8, c, colours[j % 2])
+        fill(canvas, mask, 8, c, colours[j % len(colours)])
         c += mask.shape[1] + 16 * scale
     return np.clip(np.rint(canvas * 255), 0, 255).astype(np.uint8)
 

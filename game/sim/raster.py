@@ -111,6 +111,8 @@ class Scene:
     flock_x: np.ndarray | None = None
     """Centres of the flock's other flyers, drawn translucent behind the solid one."""
     flock_y: np.ndarray | None = None
+    flock_rgb: np.ndarray | None = None
+    """Each of those flyers' tint, ``(n, 3)`` in 0-1 (the lab's teams); None: the flock's blue."""
 
 
 def tilt_of(physics: Any, v_y: float) -> float:
@@ -204,7 +206,7 @@ class Painter:
         if scene.goal:
             self._goal(canvas)
         if scene.flock_x is not None and scene.flock_y is not None:
-            self._flock(canvas, scene.flock_x, scene.flock_y)
+            self._flock(canvas, scene.flock_x, scene.flock_y, scene.flock_rgb)
         self._flyer(canvas, scene)
         if scene.score is not None:
             scale = max(2, self.height // 70)
@@ -234,17 +236,30 @@ class Painter:
         blend(canvas, top_gap - cap_h, left, cap)
         blend(canvas, low_gap, left, cap)
 
-    def _flock(self, canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> None:
-        """The flock's flyers: one tinted, see-through sprite each, level (as the window's)."""
+    def _flock(self, canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+               rgb: np.ndarray | None = None) -> None:
+        """The flock's flyers: one tinted, see-through sprite each, level (as the window's);
+        ``rgb`` tints each flyer (default: the flock's blue)."""
         if self._flock_sprite is None:
             w = max(2, int(round(FLYER_UNITS * self.width / 2)))
             h = max(2, int(round(w * self.flyer.shape[0] / self.flyer.shape[1])))
-            tinted = resize(self.flyer, h, w)
-            tinted[..., :3] = flock_shade(tinted[..., :3]) * FLOCK_TINT
+            self._flock_base = resize(self.flyer, h, w)
+            self._flock_base[..., :3] = flock_shade(self._flock_base[..., :3])  # greys, then tint
+            tinted = self._flock_base.copy()
+            tinted[..., :3] *= FLOCK_TINT
             self._flock_sprite = tinted * FLOCK_ALPHA  # premultiplied: alpha scales all four
-        spr = self._flock_sprite
-        h, w = spr.shape[:2]
-        for x, y in zip(np.asarray(xs).tolist(), np.asarray(ys).tolist(), strict=True):
+            self._tinted: dict[tuple[float, ...], np.ndarray] = {}
+        h, w = self._flock_sprite.shape[:2]
+        tints = [None] * len(xs) if rgb is None else [tuple(c) for c in np.asarray(rgb).tolist()]
+        for x, y, tint in zip(np.asarray(xs).tolist(), np.asarray(ys).tolist(), tints,
+                              strict=True):
+            spr = self._flock_sprite
+            if tint is not None:
+                spr = self._tinted.get(tint)
+                if spr is None:
+                    spr = self._flock_base.copy()
+                    spr[..., :3] *= np.asarray(tint, np.float32)
+                    spr = self._tinted[tint] = spr * np.float32(0.55)
             y = min(max(y, -0.95), 0.95)
             blend(canvas, int(round(self.row(y) - h / 2)), int(round(self.col(x) - w / 2)), spr)
 

@@ -102,7 +102,8 @@ class App:
     """
 
     def __init__(self, window: Any, sounds: Any, settings: Settings, data_dir: Path | None,
-                 make_game: Callable[[str], GameView]) -> None:
+                 make_game: Callable[[str], GameView],
+                 make_lab: Callable[[str], View] | None = None) -> None:
         import pyglet
 
         from game.ui.gamepad import Gamepads
@@ -113,6 +114,9 @@ class App:
         self.settings = settings
         self.data_dir = data_dir
         self.make_game = make_game
+        self.make_lab = make_lab
+        """Builds the lesson lab's view for a level (the title's L, ``--lab``)."""
+        self._lab_to_start: str | None = None
         self.view: View = View()
         self._level_to_start: str | None = None
         self.stats = FrameStats()
@@ -149,6 +153,10 @@ class App:
     def start_level(self, level: str) -> None:
         """The title screen chose a level: it starts on the next frame (loading takes a while)."""
         self._level_to_start = level
+
+    def start_lab(self, level: str) -> None:
+        """The title screen chose the lesson lab: it opens on the next frame."""
+        self._lab_to_start = level
 
     # ------------------------------------------------------------------ input
     def command(self, command: Command, source: str = "key") -> None:
@@ -273,6 +281,10 @@ class App:
             level, self._level_to_start = self._level_to_start, None
             splash(self.window, f"Loading {level}…")
             self.show(self.make_game(level))
+        if self._lab_to_start is not None and self.make_lab is not None:
+            level, self._lab_to_start = self._lab_to_start, None
+            splash(self.window, f"Loading the lesson lab on {level}…")
+            self.show(self.make_lab(level))
         f = self.view.frame(start, interval, self.pacer, self.stats.summary, not self.hidden)
         end = time.perf_counter()
         self.frames += 1
@@ -388,6 +400,23 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
     return view
 
 
+def _lab_view(window: Any, cfg: PlayConfig) -> View:
+    """The lesson lab on ``cfg.level`` (``game.ui.lab``), its skill readings in a child
+    process."""
+    from game.play.skill_process import SkillProcess
+    from game.ui.lab.view import LabView
+
+    level = LEVELS[str(cfg.level)]
+    try:
+        meter = SkillProcess(level)
+    except (OSError, RuntimeError) as exc:
+        print(f"gravity-flyer: the skill meter runs in the game's own process ({exc})",
+              file=sys.stderr, flush=True)
+        meter = None
+    seed = 0 if cfg.seed is None else cfg.seed
+    return LabView(window, level, ASSETS, seed=seed, flock=cfg.flock, meter=meter)
+
+
 def _check_tick_rate(cfg: PlayConfig) -> None:
     """``--tick-rate`` outside the level's range is a one-line error before any window."""
     if cfg.tick_rate is None:
@@ -436,13 +465,20 @@ def run(cfg: PlayConfig) -> int:
     def make_game(level: str) -> GameView:
         return _game_view(window, cfg.for_level(level), scores, data_dir, sounds, autosave_s)
 
+    def make_lab(level: str) -> View:
+        return _lab_view(window, cfg.for_level(level))
+
     try:
-        app = App(window, sounds, settings, data_dir, make_game)
+        app = App(window, sounds, settings, data_dir, make_game, make_lab)
         if title:
             from game.ui.title import TitleView
 
             app.show(TitleView(window, tuple(LEVELS), lambda lv: scores.get(lv, "human"),
-                               app.start_level))
+                               app.start_level, lab=app.start_lab))
+        elif cfg.lab:
+            splash(window, "Loading the lesson lab…")
+            assert cfg.level is not None
+            app.show(make_lab(cfg.level))
         else:
             splash(window, "Loading the autopilot…")
             assert cfg.level is not None

@@ -32,6 +32,10 @@ class Command(Enum):
     FULLSCREEN = "fullscreen"
     MUTE = "mute"
     QUIT = "quit"
+    # the lab
+    LINEUP = "lineup"
+    FOCUS_TEAM = "focus_team"
+    LAB = "lab"
     # the title screen
     PREV = "prev"
     NEXT = "next"
@@ -107,11 +111,32 @@ TITLE_CONTROLS: tuple[Control, ...] = (
     Control("SPACE / Enter / click", "start", "start the chosen level (or 1, 2)",
             (*_same(Command.START, "SPACE", "RETURN", "ENTER", "NUM_ENTER"),
              ("_1", Command.PICK_1), ("_2", Command.PICK_2))),
+    Control("L", "the lesson lab", "the lesson lab on the chosen level", _same(Command.LAB, "L")),
     Control("M", "sound", "sound on / off", _same(Command.MUTE, "M")),
     Control("F11", "full screen", "full screen on / off", _same(Command.FULLSCREEN, "F11")),
     Control("Esc", "quit", "quit", _same(Command.QUIT, "ESCAPE")),
 )
 """The title screen's keys."""
+
+LAB_CONTROLS: tuple[Control, ...] = (
+    Control("SPACE", "race them", "race the teams: a run of your own on their course, then jump",
+            _same(Command.JUMP, "SPACE", "UP", "W")),
+    Control("T", "next line-up", "the next line-up of teams (a fresh lab)",
+            _same(Command.LINEUP, "T")),
+    Control("TAB", "follow next team", "whose course and leader the field follows",
+            _same(Command.FOCUS_TEAM, "TAB")),
+    Control("V", "watch it think", "the planned path of the followed team's leader",
+            _same(Command.THINK, "V")),
+    Control("1 2 3 4", "speed 1x 4x 16x max", "speed 1x, 4x, 16x, max",
+            (("_1", Command.SPEED_1X), ("_2", Command.SPEED_4X), ("_3", Command.SPEED_16X),
+             ("_4", Command.SPEED_MAX)), brief="1-4"),
+    Control("P", "pause", "pause", _same(Command.PAUSE, "P")),
+    Control("R", "restart", "the same line-up, fresh learners", _same(Command.RESTART, "R")),
+    Control("M", "sound on/off", "sound on / off", _same(Command.MUTE, "M")),
+    Control("F11", "full screen", "full screen on / off", _same(Command.FULLSCREEN, "F11")),
+    Control("Esc", "quit", "quit", _same(Command.QUIT, "ESCAPE")),
+)
+"""The lab's keys (``game.ui.lab``)."""
 
 
 def keymap(key: Any, table: tuple[Control, ...] = CONTROLS) -> dict[int, Command]:

@@ -59,11 +59,14 @@ class TitleView(View):
     controls = TITLE_CONTROLS
 
     def __init__(self, window: Any, levels: tuple[str, ...], best: Callable[[str], int],
-                 start: Callable[[str], None], chosen: str | None = None) -> None:
+                 start: Callable[[str], None], chosen: str | None = None,
+                 lab: Callable[[str], None] | None = None) -> None:
         self.window = window
         self.menu = TitleMenu(levels, chosen)
         self.best = best
         self.start = start
+        self.lab = lab
+        """Opens the lesson lab on a level (L), if the window offers it."""
         self.drawing: Any = None
         self.layout = title_layout(window.width, window.height, len(levels), ROWS)
 
@@ -74,6 +77,8 @@ class TitleView(View):
             self.menu.move(1)
         elif command in (Command.START, Command.JUMP):
             self.start(self.menu.chosen)
+        elif command is Command.LAB and self.lab is not None:
+            self.lab(self.menu.chosen)
         elif command in (Command.PICK_1, Command.PICK_2):
             self.menu.pick(0 if command is Command.PICK_1 else 1)
             self.start(self.menu.chosen)

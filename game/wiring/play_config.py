@@ -39,6 +39,8 @@ class PlayConfig:
     """Start a new learner; the saved one is moved aside, never deleted."""
     flock: int = 1
     """Flyers on the course at once while the autopilot learns (1: a single flyer)."""
+    lab: bool = False
+    """Open the lesson lab (``game.ui.lab``) instead of the game; its teams share ``flock``."""
 
     @property
     def named_pilot(self) -> bool:
@@ -54,7 +56,8 @@ class PlayConfig:
     @property
     def title(self) -> bool:
         """Whether the game opens on the title screen (nothing chosen on the command line)."""
-        return self.level is None and not self.autopilot and self.pilot == "human"
+        return (self.level is None and not self.autopilot and self.pilot == "human"
+                and not self.lab)
 
     def for_level(self, level: str) -> PlayConfig:
         """The same settings for the level called ``level``."""

@@ -1,0 +1,343 @@
+"""The lesson lab: teams of flyers, each with its own learner, race the same courses.
+
+The seed notebook builds naive Q-learning and ends by naming experience replay and a fixed
+target network. The lab shows what they change: two to four **teams**, each with its own
+learner, colour and share of a flock, fly the level at once, and each team's greedy pilot is
+scored on the skill meter's held-out set (``game.play.flock.SkillMeter``: score/oracle, on
+classic the success rate) every ``SKILL_EVERY_S`` seconds of play, from the first second.
+
+Each team is a ``game.play.flock_play.FlockPlay`` (the window's flock: a ``Flock`` ticked at
+the session's pace), used through its public interface. What a team's learner is, is not
+this module's business: a ``TeamSpec`` names it and says what it adds, and the learners come
+in from ``game.wiring.lab_teams`` (the tutorial's ``ai.tutorial.TutorialLearner`` and the
+game's ``ai.Learner``).
+
+One course for all (arcade): generation ``g`` of every team flies course ``course_seed(seed,
+g)``. A team that finishes a course or loses every flyer starts its next generation on the
+next course of that one list, so teams meet the same courses in the same order, each at its
+own pace, and a team's flight depends only on its own learner and the seed, never on the
+other teams (``tests/test_lab.py``). Classic has no course: every flight starts at the same
+point.
+
+Pace: ``tick`` is one physics tick of every team (1x: the level's ticks per second of play);
+``decide`` one whole decision of every team (top speed). At 1x a decision's gradient steps are
+owed and paid in the frames' spare time (``pay``), and always in full before that team's next
+decision and before a skill reading, so the learning does not depend on the pacing. Every
+team flies the same number of decisions, so the chart's time axis, seconds of play, is the
+same for all. Gradient steps per transition are each team's own (``TeamSpec.replay_ratio``,
+the same at every speed; None would follow the game flock's ``REPLAY_RATIO_1X`` and
+``REPLAY_RATIO_MAX``).
+
+Numpy and the standard library only (learners are duck-typed).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from game.play.flock import DEFAULT_FLOCK, SkillMeter
+from game.play.flock_play import SKILL_EVERY_S, FlockPlay
+from game.sim.levels import Level
+
+MIN_TEAMS, MAX_TEAMS = 2, 4
+"""How many teams race at once."""
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    """What a team is: its name, what it adds (in the tutorial's words), how it is drawn."""
+
+    key: str
+    """The name on the command line (``--teams tutorial,replay``)."""
+    name: str
+    """The legend's name ('the tutorial', '+ experience replay')."""
+    adds: str
+    """One short line in the tutorial's words: what this team adds."""
+    colour: tuple[int, int, int]
+    """RGB of its flyers and its line on the chart."""
+    replay_ratio: float | None = None
+    """Gradient steps per transition at every speed; None: the game's flock pace."""
+
+
+@dataclass
+class Reading:
+    """One skill reading of a team's greedy pilot."""
+
+    seconds: float
+    """Seconds of play when the pilot's weights were taken."""
+    env_steps: int
+    skill: float
+
+
+@dataclass
+class Team:
+    """A team in the lab: its spec, learner, flock and readings."""
+
+    spec: TeamSpec
+    learner: Any
+    play: FlockPlay
+    readings: list[Reading] = field(default_factory=list)
+    generations: int = 1
+    """Generations the lab has started for this team (the next course's index)."""
+    ratio: float = 0.0
+    """Gradient steps per transition at the lab's speed."""
+    debt: float = 0.0
+    """Gradient steps owed for the transitions of its latest decision (``Lab.pay``)."""
+
+    @property
+    def latest(self) -> float | None:
+        """The latest skill reading, or None before the first."""
+        return self.readings[-1].skill if self.readings else None
+
+
+def course_seed(seed: int, generation: int) -> int:
+    """The course of generation ``generation`` for every team of a lab of ``seed``."""
+    state = np.random.SeedSequence([int(seed), int(generation), 0x1AB]).generate_state(2)
+    return int((int(state[0]) << 31 | int(state[1])) & (2**63 - 1))
+
+
+class Lab:
+    """Teams racing on one level (module docstring).
+
+    Args:
+        level: the level.
+        teams: ``(spec, learner)`` per team, 2 to 4.
+        flock: flyers in all, shared equally between the teams (at least one each).
+        seed: seeds every team's flock and the course list.
+        every_s: seconds of play between skill readings (``read_due`` and ``poll``).
+        stagger: at 1x, team ``i`` decides on the ticks ``i * d // n`` past the first team's
+            (``d`` ticks a decision, ``n`` teams), so a frame carries fewer teams' decisions
+            (the window). Each team learns exactly as without it; its readings fall up to a
+            decision apart from the lock-step run's.
+    """
+
+    def __init__(self, level: Level, teams: list[tuple[TeamSpec, Any]],
+                 flock: int = DEFAULT_FLOCK, seed: int = 0,
+                 every_s: float = SKILL_EVERY_S, stagger: bool = False) -> None:
+        if not MIN_TEAMS <= len(teams) <= MAX_TEAMS:
+            raise ValueError(f"a lab races {MIN_TEAMS} to {MAX_TEAMS} teams, got {len(teams)}")
+        keys = [spec.key for spec, _ in teams]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"each team may race once, got {', '.join(keys)}")
+        self.level = level
+        self.seed = int(seed)
+        self.every_s = float(every_s)
+        self.per_team = max(1, int(flock) // len(teams))
+        self.teams = [Team(spec, learner, FlockPlay(level, learner, self.per_team, seed=self.seed))
+                      for spec, learner in teams]
+        d = int(level.decision_ticks)
+        self.phases = [(i * d) // len(self.teams) if stagger else 0
+                       for i in range(len(self.teams))]
+        """Tick of the decision cycle on which each team decides (all 0 in lock step)."""
+        self.courses = self.teams[0].play.flock.courses
+        """The level is a course (arcade): the teams fly the lab's course list."""
+        for team in self.teams:
+            self._on_course(team, 0)
+        self.ticks = 0
+        """Physics ticks of play (each team's)."""
+        self.decisions = 0
+        """Decisions flown by each team."""
+        self.top = False
+        self._next_reading = 0.0
+        self.meter: SkillMeter | None = None
+        self._pending: int | None = None
+        self._pending_at: tuple[float, int] = (0.0, 0)
+        self._turn = 0
+        self._last_read: dict[int, float] = {}
+        self.set_top_speed(False)
+
+    # ---- flying -----------------------------------------------------------------------------
+
+    @property
+    def seconds(self) -> float:
+        """Seconds of play every team has flown (the chart's time axis)."""
+        return self.decisions * self.level.decision_ticks / self.level.ticks_per_second
+
+    def set_top_speed(self, top: bool) -> None:
+        """Top speed: whole decisions (``decide``). Each team keeps its own gradient steps per
+        transition (``TeamSpec.replay_ratio``; None: the game flock's at that speed)."""
+        self.top = bool(top)
+        for team in self.teams:
+            team.play.set_top_speed(self.top)
+            if team.spec.replay_ratio is not None:
+                team.play.replay_ratio = team.spec.replay_ratio
+            team.ratio = team.play.replay_ratio
+
+    def tick(self) -> None:
+        """One physics tick of every team (1x). A team's gradient steps for a decision are
+        owed (``pay`` spends frames' spare time on them) and all paid before its next
+        decision, so the learning, and every reading, is the same however it is paced."""
+        for team, phase in zip(self.teams, self.phases, strict=True):
+            play = team.play
+            if play.k >= play.d and (self.ticks - phase) % play.d:
+                continue  # staggered: this team decides on its own tick of the cycle
+            if play.k >= play.d:  # this tick decides
+                self._settle(team)
+                before = play.flock.generation
+                steps = int(team.learner.env_steps)
+                play.replay_ratio = 0.0  # FlockPlay owes nothing: the lab keeps the debt
+                play.tick()
+                play.replay_ratio = team.ratio
+                self._owe(team, steps)
+                self._after_decision(team, before)
+            else:
+                play.tick()
+        self.ticks += 1
+        if self.teams[0].play.k == 1:
+            self.decisions += 1
+
+    def decide(self) -> None:
+        """One whole decision of every team (top speed), learning as it goes."""
+        for team in self.teams:
+            self._settle(team)
+            before = team.play.flock.generation
+            team.play.replay_ratio = team.ratio
+            team.play.decide()
+            self._after_decision(team, before)
+        self.decisions += 1
+        self.ticks = self.decisions * self.level.decision_ticks
+
+    def _owe(self, team: Team, steps_before: int) -> None:
+        """The gradient steps the transitions of a decision are due (as ``FlockPlay`` counts)."""
+        learner = team.learner
+        start = max(steps_before, int(learner.config.learning_starts))
+        team.debt += max(int(learner.env_steps) - start, 0) * team.ratio
+
+    def _settle(self, team: Team) -> None:
+        """Pays all of a team's whole owed gradient steps now."""
+        due = int(team.debt)
+        if due:
+            team.debt -= due
+            team.learner.train(due)
+
+    def pay(self, seconds: float, chunk: int = 4) -> int:
+        """Spends up to ``seconds`` on owed gradient steps, a few per team in turn; returns
+        how many ran (the window calls it with each frame's spare time)."""
+        end = time.perf_counter() + seconds
+        done = 0
+        while time.perf_counter() < end:
+            owing = [t for t in self.teams if t.debt >= 1.0]
+            if not owing:
+                break
+            for team in owing:
+                k = min(chunk, int(team.debt))
+                team.debt -= k
+                team.learner.train(k)
+                done += k
+        return done
+
+    @property
+    def owed(self) -> float:
+        """Gradient steps owed in all."""
+        return sum(t.debt for t in self.teams)
+
+    def run_seconds(self, seconds: float, read: bool = True) -> None:
+        """``seconds`` of play at 1x, tick by tick; skill readings as they fall due (``read``)."""
+        end = round((self.ticks / self.level.ticks_per_second + seconds)
+                    * self.level.ticks_per_second)
+        while self.ticks < end:
+            if read:
+                self.read_due()
+            self.tick()
+        if read:
+            self.read_due()
+
+    def _after_decision(self, team: Team, before: int) -> None:
+        """A team that started a generation flies the lab's next course (arcade)."""
+        if team.play.flock.generation != before:
+            self._on_course(team, team.generations)
+            team.generations += 1
+
+    def _on_course(self, team: Team, generation: int) -> None:
+        if not self.courses:
+            return
+        f = team.play.flock
+        f.obs = f.batch.reset(course_seeds=np.full(f.n, course_seed(self.seed, generation),
+                                                   dtype=np.int64))
+
+    # ---- skill ------------------------------------------------------------------------------
+
+    def read_all(self) -> None:
+        """A skill reading of every team now, on this thread (headless), owed steps paid."""
+        meter = self.skill_meter()
+        for team in self.teams:
+            self._settle(team)
+            figure = meter.measure(team.learner.greedy_batch)
+            team.readings.append(Reading(self.seconds, int(team.learner.env_steps), figure))
+
+    def read_due(self) -> bool:
+        """``read_all`` if a reading is due (every ``every_s`` s of play, the first at 0)."""
+        if self.seconds + 1e-9 < self._next_reading:
+            return False
+        self.read_all()
+        self._next_reading += self.every_s
+        while self._next_reading <= self.seconds:
+            self._next_reading += self.every_s
+        return True
+
+    def skill_meter(self) -> SkillMeter:
+        """The synchronous meter (its held-out set is computed once per process)."""
+        if self.meter is None:
+            self.meter = SkillMeter(self.level)
+        return self.meter
+
+    def poll(self, meter: Any) -> None:
+        """Background readings, one team at a time (the window): ``meter`` has
+        ``SkillMeter``'s ``refresh``/``busy``/``readings`` (a ``SkillProcess``). A finished
+        reading is filed under its team; the next team whose reading is due (``every_s``
+        seconds of play since its last) is sent."""
+        if meter.busy:
+            return
+        if self._pending is not None:
+            if meter.readings:
+                seconds, steps = self._pending_at
+                team = self.teams[self._pending]
+                figure = float(meter.readings[-1][1])
+                team.readings.append(Reading(seconds, steps, figure))
+            self._pending = None
+        n = len(self.teams)
+        for k in range(n):
+            i = (self._turn + k) % n
+            last = self._last_read.get(i)
+            if last is not None and self.seconds < last + self.every_s:
+                continue
+            team = self.teams[i]
+            self._settle(team)
+            if meter.refresh(team.learner):
+                self._pending = i
+                self._pending_at = (self.seconds, int(team.learner.env_steps))
+                self._last_read[i] = self.seconds
+                self._turn = i + 1
+            return
+
+    # ---- reports ----------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The lab's curves: one object, a curve per team (``python main.py lab --json``)."""
+        return {
+            "level": self.level.name, "figure": self.level.figure_name, "seed": self.seed,
+            "seconds": round(self.seconds, 3), "flyers_per_team": self.per_team,
+            "teams": [{
+                "key": t.spec.key, "name": t.spec.name, "adds": t.spec.adds,
+                "env_steps": int(t.learner.env_steps), "updates": int(t.learner.updates),
+                "curve": [{"seconds": round(r.seconds, 3), "env_steps": r.env_steps,
+                           "skill": round(r.skill, 4)} for r in t.readings],
+            } for t in self.teams],
+        }
+
+    def lines(self) -> list[str]:
+        """Each team's curve as text, one line per team, then what each adds."""
+        figure = self.level.figure_name
+        out = [f"lab on {self.level.name}, seed {self.seed}, {self.seconds:g} s of play, "
+               f"{self.per_team} flyers per team; {figure} of each greedy pilot over time:"]
+        width = max(len(t.spec.name) for t in self.teams)
+        for t in self.teams:
+            curve = "  ".join(f"{r.seconds:g}s {r.skill:.2f}" for r in t.readings)
+            out.append(f"  {t.spec.name:<{width}}  {curve}")
+        out.append("what each team adds:")
+        out += [f"  {t.spec.name:<{width}}  {t.spec.adds}" for t in self.teams]
+        return out
