@@ -27,6 +27,7 @@ from ai.atomic import (
 )
 from ai.learner import LearnerState
 from ai.store.codec import parse_state
+from ai.store.content import check_learner_state
 from ai.store.layout import (
     FORMAT_VERSION,
     GEN_DIGITS,
@@ -176,6 +177,7 @@ class GenerationReader:
         blobs = {role: self._read_data_file(generation, role, files[role]) for role in ROLES}
         state = parse_state(blobs)
         self._check_state(state, spec)
+        check_learner_state(state)  # what the checksums cannot vouch for: the values
         return state
 
     def _check_manifest(self, generation: int, body: dict) -> dict:
