@@ -34,6 +34,8 @@ MAX_SLOTS = 2**27
 MAX_BATCH = 65_536
 MAX_RATIO = 1_000.0
 """The most gradient steps per env step a saved config may name."""
+MAX_SCALE = 1e6
+"""The largest Huber delta, clipping norm or warm-up share a saved config may name."""
 
 _FRACTIONS = ("gamma", "eps_start", "eps_end", "terminal_share", "terminal_share_early")
 """Config settings that are shares or probabilities: in [0, 1]."""
@@ -84,13 +86,14 @@ def _config_problem(c: Mapping[str, Any]) -> str | None:
         if key in c and not (_number(c[key]) and 0.0 < c[key] <= 1.0):
             return f"setting {key} is {c[key]!r}, not a learning rate in (0, 1]"
     for key in _POSITIVE:
-        if key in c and not (_number(c[key]) and 0.0 < c[key] < math.inf):
-            return f"setting {key} is {c[key]!r}, not a positive number"
-    for key in ("updates_per_step", "updates_per_step_early"):
-        if key in c and not (_number(c[key]) and 0.0 <= c[key] <= MAX_RATIO):
-            return f"setting {key} is {c[key]!r}, not between 0 and {MAX_RATIO:g}"
+        if key in c and not (_number(c[key]) and 0.0 < c[key] <= MAX_SCALE):
+            return f"setting {key} is {c[key]!r}, not above 0 and at most {MAX_SCALE:g}"
+    for key, least in (("updates_per_step", 0.0), ("updates_per_step_early", -1e-300)):
+        # After the early phase no gradient step at all would be a silent stop.
+        if key in c and not (_number(c[key]) and least < c[key] <= MAX_RATIO):
+            return f"setting {key} is {c[key]!r}, not above {least:g} and at most {MAX_RATIO:g}"
     if "pilot_average_warmup" in c and not (_number(c["pilot_average_warmup"])
-                                            and 0.0 <= c["pilot_average_warmup"] < math.inf):
+                                            and 0.0 <= c["pilot_average_warmup"] <= MAX_SCALE):
         return f"setting pilot_average_warmup is {c['pilot_average_warmup']!r}"
     for key, least in _COUNTS.items():
         if key in c and not (_whole(c[key]) and least <= c[key] < 2**62):

@@ -1,0 +1,200 @@
+"""Resealed bad saves: checksums that match, contents a learner could not have made (issue 22,
+defect 4).
+
+A good generation 1 is saved, then a generation 2 whose checksums match but one value is
+bad: every number of the state's meta (settings, counters, replay positions, RNG states),
+every array of the replay memory and every tensor, made NaN, Inf, negative, zero or far out
+of range. Each load must end in one of two ways, never a crash and never a silent stop:
+
+* generation 1 is used, and generation 2 is moved aside as damaged or refused and kept,
+  in one line that names save 2; or
+* generation 2 is used, and the learner built from it still learns: flown for a while it
+  takes gradient steps and rolls none back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import safetensors.torch
+import torch
+from conftest import fly
+
+from ai import Learner, LearnerConfig
+from ai.learner import LearnerState
+from ai.store.store import Store
+
+CONFIG = LearnerConfig(capacity=300, terminal_capacity=60, hidden=(16, 16), early_steps=100)
+"""A small learner past its early phase after ``STEPS``: every setting is in play."""
+STEPS = 200
+BAD_NUMBERS = {"nan": math.nan, "inf": math.inf, "neg": -1, "zero": 0, "huge": 2**70}
+
+
+def _leaves(obj: Any, path: tuple = ()) -> Iterator[tuple]:
+    """Paths to every number in a JSON-like tree (booleans are not numbers here); of a
+    list (losses, scores, the curve) its first and last entries."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(obj, list):
+        for i in sorted({0, len(obj) - 1} if obj else set()):
+            yield from _leaves(obj[i], (*path, i))
+    elif type(obj) in (int, float):
+        yield path
+
+
+def _good_learner() -> Learner:
+    learner = Learner(2, CONFIG, meta={"level": "classic"}, seed=4)
+    fly(learner, STEPS)
+    return learner
+
+
+GOOD = _good_learner().state()
+META_CASES = [(path, name) for path in _leaves(GOOD.meta) for name in BAD_NUMBERS]
+ARRAY_CASES = [("obs", "nan"), ("obs", "inf"), ("next_obs", "nan"), ("next_obs", "-inf"),
+               ("rewards", "nan"), ("rewards", "inf"), ("terminated", "nan"),
+               ("terminated", "half"), ("actions", "7"), ("actions", "-1"),
+               ("obs", "many-nan"), ("human", "flip")]
+TENSOR_CASES = [(name, bad) for name in sorted(GOOD.tensors) for bad in ("nan", "inf")
+                if GOOD.tensors[name].is_floating_point()]
+
+
+@pytest.fixture(scope="module")
+def good_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("good") / "classic"
+    assert Store(folder, "classic").save(GOOD).ok
+    return folder
+
+
+def _copy(state: LearnerState) -> LearnerState:
+    return LearnerState({k: v.clone() for k, v in state.tensors.items()},
+                        {k: v.copy() for k, v in state.arrays.items()},
+                        json.loads(json.dumps(state.meta)))
+
+
+def _set(tree: Any, path: tuple, value: Any) -> None:
+    for key in path[:-1]:
+        tree = tree[key]
+    tree[path[-1]] = value
+
+
+def _reseal(folder: Path, generation: int) -> None:
+    """Rewrites a manifest with the files' current sizes and checksums (a forger's move)."""
+    path = folder / f"gen-{generation:06d}.manifest.json"
+    body = json.loads(path.read_text())
+    body.pop("manifest_sha256")
+    for entry in body["files"].values():
+        data = (folder / entry["name"]).read_bytes()
+        entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    body["manifest_sha256"] = hashlib.sha256(canonical).hexdigest()
+    path.write_text(json.dumps(body))
+
+
+def _check_outcome(folder: Path) -> str:
+    """Loads ``folder`` as the game does; asserts one of the two allowed endings."""
+    result = Store(folder, "classic").load(build=Learner.from_state)
+    assert result.built is not None
+    if result.generation == 1:
+        (line,) = result.messages
+        assert "save 2" in line and "save 1" in line, line
+        names = [p.name for p in folder.iterdir()]
+        if "moved aside" in line:
+            assert sum(".corrupt-" in n for n in names) == 4, names
+            return "moved aside"
+        assert "kept" in line and "gen-000002.manifest.json" in names, line
+        return "kept"
+    assert result.generation == 2 and result.messages == []
+    learner = result.built
+    learner.learn_enabled = True
+    updates, rollbacks = learner.updates, learner.nan_rollbacks
+    fly(learner, 100, world_seed=7)
+    assert learner.updates > updates, "loaded, but learning does not advance"
+    assert learner.nan_rollbacks == rollbacks
+    assert all(torch.isfinite(learner.net.flat))
+    return "used"
+
+
+def _save_bad(folder: Path, state: LearnerState) -> None:
+    store = Store(folder, "classic")
+    assert store.load(build=Learner.from_state).generation == 1
+    assert store.save(state).ok  # the store writes what it is given: checksums match
+
+
+@pytest.mark.parametrize("path, bad", META_CASES,
+                         ids=[f"{'.'.join(map(str, p))}={b}" for p, b in META_CASES])
+def test_a_bad_number_in_the_state_never_crashes_or_stalls(good_folder, tmp_path, path, bad):
+    folder = tmp_path / "classic"
+    shutil.copytree(good_folder, folder)
+    state = _copy(GOOD)
+    _set(state.meta, path, BAD_NUMBERS[bad])
+    _save_bad(folder, state)
+    _check_outcome(folder)
+
+
+def _bad_array(name: str, bad: str) -> LearnerState:
+    state = _copy(GOOD)
+    a = state.arrays[name]
+    if bad == "many-nan":
+        a[:200] = np.nan
+    elif bad == "half":
+        a[5] = 0.5
+    elif bad == "flip":
+        a[5] = not a[5]
+    else:
+        a[5] = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf, "7": 7, "-1": -1}[bad]
+    return state
+
+
+@pytest.mark.parametrize("name, bad", ARRAY_CASES, ids=[f"{n}={b}" for n, b in ARRAY_CASES])
+def test_a_bad_replay_array_is_moved_aside_and_the_older_save_used(good_folder, tmp_path,
+                                                                    name, bad):
+    folder = tmp_path / "classic"
+    shutil.copytree(good_folder, folder)
+    _save_bad(folder, _bad_array(name, bad))
+    outcome = _check_outcome(folder)
+    # Values a learner never stores are damage; a human tag that disagrees with its count
+    # is refused by the replay memory's own check.
+    assert outcome == ("kept" if name == "human" else "moved aside")
+
+
+def test_the_issue_s_cases_say_what_is_wrong(good_folder, tmp_path):
+    """Actions of 7, 2,000-style NaN rows, lr NaN and batch_size 0: one line each, named."""
+    cases = {"actions": _bad_array("actions", "7"), "nan rows": _bad_array("obs", "many-nan")}
+    for key, value in (("lr", math.nan), ("batch_size", 0)):
+        state = _copy(GOOD)
+        state.meta["config"][key] = value
+        cases[key] = state
+    expected = {"actions": "replay action(s) out of range 0-1 (slot 5: 7)",
+                "nan rows": "replay array 'obs' holds NaN or Inf in 200 slot(s)",
+                "lr": "setting lr is nan", "batch_size": "setting batch_size is 0"}
+    for key, state in cases.items():
+        folder = tmp_path / key.replace(" ", "_")
+        shutil.copytree(good_folder, folder)
+        _save_bad(folder, state)
+        result = Store(folder, "classic").load(build=Learner.from_state)
+        (line,) = result.messages
+        assert result.generation == 1 and expected[key] in line, line
+        assert "moved aside as gen-000002.*.corrupt-" in line and "resumed from" in line
+
+
+@pytest.mark.parametrize("name, bad", TENSOR_CASES, ids=[f"{n}={b}" for n, b in TENSOR_CASES])
+def test_a_bad_weight_is_refused_and_the_older_save_used(good_folder, tmp_path, name, bad):
+    folder = tmp_path / "classic"
+    shutil.copytree(good_folder, folder)
+    _save_bad(folder, GOOD)
+    path = folder / "gen-000002.weights.safetensors"
+    tensors = safetensors.torch.load(path.read_bytes())
+    tensors[name].view(-1)[0] = math.nan if bad == "nan" else math.inf
+    path.write_bytes(safetensors.torch.save(tensors, metadata={
+        "format": "gravity-flyer learner", "level": "classic"}))
+    _reseal(folder, 2)
+    assert _check_outcome(folder) == "kept"
