@@ -198,3 +198,46 @@ def test_a_bad_weight_is_refused_and_the_older_save_used(good_folder, tmp_path, 
         "format": "gravity-flyer learner", "level": "classic"}))
     _reseal(folder, 2)
     assert _check_outcome(folder) == "kept"
+
+
+# ---- a learner that keeps rolling back, a crash while learning -------------------------
+
+
+def test_a_learner_that_keeps_rolling_back_says_so_stops_and_is_never_saved(tmp_path):
+    from ai.learner import ROLLBACK_STREAK_LIMIT
+    from ai.store.store import BackgroundSaver
+    from game.wiring.autosave import Autosave
+
+    store = Store(tmp_path / "classic", "classic")
+    learner = Learner.from_state(_copy(GOOD))
+    assert store.load().generation is None and store.save(learner.state()).ok
+    before = sorted(p.name for p in store.folder.iterdir())
+    learner.set_lr(math.nan)  # poison slipped in at run time: every step gives NaN
+    autosave = Autosave(learner, store, BackgroundSaver(store), interval_s=1.0)
+    world = fly(learner, 10)
+    updates = learner.updates
+    learner.train(ROLLBACK_STREAK_LIMIT - 1)
+    assert learner.stalled is None and learner.learn_enabled  # a bad patch is survivable
+    world = fly(learner, 40, world=world)  # the game flies on; its steps are undone too
+    assert learner.stalled and "learning stopped" in learner.stalled
+    assert learner.rollback_streak >= ROLLBACK_STREAK_LIMIT and not learner.learn_enabled
+    assert learner.updates == updates
+    steps = learner.env_steps
+    fly(learner, 50, world=world)
+    assert learner.env_steps == steps  # it no longer pretends to learn
+    assert not autosave.play(1.0)  # due, but never saved over the good generations
+    (info,) = autosave.poll()
+    assert not info.ok and "learning stopped" in info.message and "not saved" in info.message
+    assert autosave.close(10.0) == [] and autosave.poll() == []  # said once
+    assert sorted(p.name for p in store.folder.iterdir()) == before
+
+
+def test_after_keep_older_no_save_prunes_an_older_generation(tmp_path):
+    store = Store(tmp_path / "classic", "classic")
+    for _ in range(3):
+        assert store.save(GOOD).ok
+    assert store.generations() == [3, 2]  # pruned to KEEP as usual
+    store.keep_older()  # the game crashed while learning
+    for _ in range(2):
+        assert store.save(GOOD).ok
+    assert store.generations() == [5, 4, 3, 2]

@@ -201,6 +201,15 @@ class Store:
         """Gives up what ``claim`` took (the game does not need to: exit does it)."""
         self._lock.release()
 
+    def keep_older(self) -> None:
+        """From now on no save of this store removes an older generation.
+
+        For a game that crashed while learning: its last save may hold what made it
+        crash, so the good generations before it must stay to fall back on.
+        """
+        with self._lock.guard:
+            self._writer.pruning = False
+
     # ---- saving ---------------------------------------------------------------------
 
     def prepare(self, state: LearnerState, copy: bool = True) -> Snapshot:

@@ -45,6 +45,8 @@ class GenerationWriter:
         """The generation the next save continues (the one loaded or last saved)."""
         self.newest: tuple[int, float] | None = None
         """(generation, ``time.time()`` it was saved) of this chain's newest save on disk."""
+        self.pruning = True
+        """False after ``Store.keep_older``: no save removes an older generation."""
 
     def adopt(self, generation: int, saved_at: float) -> None:
         """Continues the chain of ``generation`` (saved at ``saved_at``)."""
@@ -144,7 +146,7 @@ class GenerationWriter:
 
     def make_room(self) -> bool:
         """Removes the chain's generations older than the newest good one; True if any."""
-        if self.parent is None:
+        if self.parent is None or not self.pruning:
             return False
         chain = self.reader.chain(self.parent)
         if len(chain) < 2:
@@ -157,6 +159,8 @@ class GenerationWriter:
 
     def prune(self, newest: int) -> None:
         """Removes the generations of ``newest``'s chain beyond the newest ``keep``."""
+        if not self.pruning:
+            return
         self.remove(self.reader.chain(newest)[self.keep:])
 
     def remove(self, generations: list[int]) -> None:

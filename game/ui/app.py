@@ -266,6 +266,13 @@ class App:
                 "inputs": dict(self.inputs), "controllers": len(self.gamepads.controllers),
                 **self.view.state()}
 
+    def keep_older_saves(self) -> None:
+        """No save from now on removes an older generation of the learner (after a crash)."""
+        autosave = getattr(self.view, "autosave", None)
+        keep = getattr(getattr(autosave, "store", None), "keep_older", None)
+        if keep is not None:
+            keep()
+
     def finish(self) -> None:
         """After the loop: the view's final saves, the state file and the frame log."""
         self.view.finish()
@@ -500,6 +507,9 @@ def _play(app: App, window: Any, pyglet: Any) -> int:
     try:
         app.start()
         pyglet.app.run(None)
+    except Exception:
+        app.keep_older_saves()  # a crash: its last save must not prune the good ones
+        raise
     finally:
         # An impatient second Ctrl-C (or SIGTERM) must not abort the last save: until it is
         # written, further stop signals are only noted (issue 22: two Ctrl-Cs 30 ms apart
