@@ -179,6 +179,9 @@ class Store:
         """Why this process may not write: another one has the learner."""
         if self.read_only:
             return f"the {self.level} learner ({self.folder}) was opened read-only"
+        if self._lock.problem is not None:
+            return (f"the {self.level} learner's lock file {self.lock_path} cannot be used "
+                    f"({self._lock.problem})")
         return f"another Gravity Flyer is using the {self.level} learner ({self.folder})"
 
     @property
@@ -191,9 +194,10 @@ class Store:
 
         Returns False if another process has it (a second game window): ``load`` then
         reads without changing anything and ``write`` refuses. The OS drops the lock of
-        a process that ends, killed or not, so a stale lock never blocks. A folder
-        where no lock file can be created (read-only) returns True: nothing can be
-        written there anyway, and each save says why. A ``read_only`` store returns False.
+        a process that ends, killed or not, so a stale lock never blocks. The lock fails
+        closed: if it cannot be taken at all (a read-only folder, a folder or a symlink
+        loop in place of the lock file) this returns False too, and ``busy_message`` says
+        why. A ``read_only`` store returns False.
         """
         return self._lock.claim()
 
