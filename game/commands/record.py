@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from game.commands.checks import gif_fits, size, writable
 from game.errors import CliError
 from game.play import flock_play
 from game.play.flock import DEFAULT_FLOCK
@@ -359,11 +360,8 @@ def record(args: argparse.Namespace) -> int:
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise CliError(f"--out must end with .gif or .mp4, got {out}")
-    if not out.parent.is_dir():
-        raise CliError(f"--out folder {out.parent} does not exist")
-    if out.is_dir():
-        raise CliError(f"--out {out} is a folder")
-    width = height = int(args.size)
+    writable(out)  # a probe file: an unwritable folder fails now, before any flying
+    width = height = size(int(args.size))
     if width % 2:
         raise CliError(f"--size must be even (video frames are), got {width}")
     # The writer is checked before any flying, so a missing extra fails at once.
@@ -391,6 +389,8 @@ def record(args: argparse.Namespace) -> int:
         fps = args.fps if args.fps is not None else film_fps(level)
         if suffix == ".gif" and fps > GIF_MAX_FPS:
             raise CliError(f"--fps {fps:g} is faster than a GIF plays (at most {GIF_MAX_FPS})")
+        if suffix == ".gif":  # frames: seconds of play / speedup * fps; the caption adds rows
+            gif_fits(args.seconds / (args.speedup or 1.0) * fps, width, height + 80, fps)
         film = FlockFilm(level, args.flock or DEFAULT_FLOCK, args.seconds, args.speedup or 1.0,
                          fps, args.seed, width)
         frames: Iterator[np.ndarray] = iter(film)
@@ -399,6 +399,8 @@ def record(args: argparse.Namespace) -> int:
         _pilot_flags_only(args)
         policy, who = load_policy(args.autopilot or "pretrained", level, args.data_dir)
         fps = _fps(level)
+        if suffix == ".gif":
+            gif_fits(args.seconds * fps, width, height, fps)
         frames = flight(level, policy, args.seconds, args.seed, width, height)
     # Written under a temporary name and renamed when complete: an interrupted recording
     # never leaves a truncated film under the name asked for.
