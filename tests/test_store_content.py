@@ -241,3 +241,40 @@ def test_after_keep_older_no_save_prunes_an_older_generation(tmp_path):
     for _ in range(2):
         assert store.save(GOOD).ok
     assert store.generations() == [5, 4, 3, 2]
+
+
+# ---- an unreadable save: kept, named, and brought back once it is readable --------------
+
+
+def test_an_unreadable_save_is_named_and_brought_back_once_readable(tmp_path):
+    folder = tmp_path / "classic"
+    store = Store(folder, "classic")
+    first = Learner.from_state(_copy(GOOD))
+    assert store.save(first.state()).ok
+    fly(first, 30, world_seed=9)
+    assert store.save(first.state()).ok  # save 2: the one that becomes unreadable
+    memory = folder / "gen-000002.memory.npz"
+    memory.rename(folder / "kept-aside")
+    memory.symlink_to(memory.name)  # a symlink loop: not readable, by anyone
+    result = Store(folder, "classic").load(build=Learner.from_state)
+    (line,) = result.messages
+    assert result.generation == 1
+    assert (f"save 2 could not be read (Too many levels of symbolic links; kept in {folder} as "
+            "gen-000002.*: once it is readable again, the next start resumes from it)") in line
+    # The game goes on from save 1 and saves twice; save 2 is never pruned or moved.
+    store = Store(folder, "classic")
+    learner = store.load(build=Learner.from_state).built
+    for _ in range(2):
+        fly(learner, 20, world_seed=3)
+        assert store.save(learner.state()).ok
+    assert store.generations() == [4, 3, 2]
+    memory.unlink()
+    (folder / "kept-aside").rename(memory)  # readable again
+    result = Store(folder, "classic").load(build=Learner.from_state)
+    assert result.generation == 2 and result.built.env_steps == first.env_steps
+    (line,) = result.messages
+    assert line.startswith("classic learner: save 2 is readable again: resumed from it; the "
+                           "saves made while it was not (4, 3) were moved aside as ")
+    names = sorted(p.name for p in folder.iterdir())
+    assert sum(".while-unreadable-" in n for n in names) == 8  # kept, not deleted
+    assert Store(folder, "classic").load().messages == []  # and it stays the newest

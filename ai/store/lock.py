@@ -14,6 +14,7 @@ needs no write access, so the lock still works.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import threading
@@ -82,7 +83,10 @@ def _open_lock_file(path: Path) -> int:
     Raises:
         OSError: It cannot be opened, or it is not a regular file (a FIFO, a device).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file stands where the folder should be
+        raise OSError(errno.ENOTDIR, f"{path.parent} is not a folder") from None
     extra = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)  # a FIFO never blocks
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | extra, 0o666)
