@@ -29,7 +29,7 @@ from game.commands.checks import writable, write_or_fallback
 from game.errors import CliError
 from game.sim.evaluation import EVAL_SEED, Evaluation
 from game.sim.levels import Level
-from game.sim.raster import curve_png
+from game.sim.plot import curve_png
 from game.sim.rollout import BatchRollout
 from game.wiring.learning import learner_config, new_learner
 
