@@ -25,13 +25,16 @@ from typing import Any
 import numpy as np
 import pytest
 import safetensors.torch
+import test_window
 import torch
 from conftest import fly
+from test_window import Game
 
 from ai import Learner, LearnerConfig
 from ai.learner import LearnerState
 from ai.store.store import Store
 
+display = test_window.display  # the window tests' Xvfb, for the one test through the game
 CONFIG = LearnerConfig(capacity=300, terminal_capacity=60, hidden=(16, 16), early_steps=100)
 """A small learner past its early phase after ``STEPS``: every setting is in play."""
 STEPS = 200
@@ -278,3 +281,47 @@ def test_an_unreadable_save_is_named_and_brought_back_once_readable(tmp_path):
     names = sorted(p.name for p in folder.iterdir())
     assert sum(".while-unreadable-" in n for n in names) == 8  # kept, not deleted
     assert Store(folder, "classic").load().messages == []  # and it stays the newest
+
+
+# ---- through the real game ----------------------------------------------------------------
+
+
+@pytest.mark.window
+def test_the_game_sets_a_save_with_actions_of_7_aside_and_learns_on(display, tmp_path):
+    """Before: every launch crashed after ~64 steps (index 7 is out of bounds), re-saving the
+    bad memory and pruning the good generations; only --fresh got out."""
+    from game.sim.levels import CLASSIC
+    from game.wiring.learning import new_learner
+
+    data = tmp_path / "data"
+    store = Store.for_data_dir(data, "classic")
+    learner = new_learner(CLASSIC, seed=3)
+    fly(learner, 200)
+    assert store.save(learner.state()).ok
+    good = learner.env_steps
+    fly(learner, 100, world_seed=5)
+    bad = learner.state()
+    bad.arrays["actions"][: learner.memory.size : 7] = 7  # resealed: the checksums match
+    assert store.save(bad).ok
+    game = Game(display, tmp_path, "--level", "classic", "--pilot", "autopilot",
+                env={"GRAVITY_FLYER_AUTOSAVE_S": "0.3"})
+    try:
+        s = game.until("the window", lambda s: s["frames"] > 2, timeout=90)
+        assert any("save 2 is damaged (its contents fail a check" in n and "replay action" in n
+                   and "resumed from the older save 1" in n for n in s["notices"]), s["notices"]
+        assert s["persistence"]["resumed_env_steps"] == good  # save 1, not the bad save 2
+        game.focus()
+        game.key("4")
+        game.until("learning on well past 64 steps, and autosaves",
+                   lambda s: s["env_steps"] >= good + 1000 and s["persistence"]["saves_ok"] >= 2,
+                   timeout=120)
+        game.key("Escape")
+        code, err = game.wait_exit()
+    finally:
+        game.close()
+    assert code == 0 and "Traceback" not in err, err
+    names = [p.name for p in store.folder.iterdir()]
+    assert sum(n.startswith("gen-000002.") and ".corrupt-" in n for n in names) == 4
+    result = Store.for_data_dir(data, "classic").load(build=Learner.from_state)
+    assert result.messages == [] and result.built.env_steps >= good + 1000
+
