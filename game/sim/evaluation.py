@@ -51,7 +51,7 @@ class Evaluation:
         return out
 
 
-EVAL_CHUNK = 10_000
+EVAL_CHUNK = 100_000
 """Runs flown at once by ``evaluate_in_chunks``: memory stays flat however many are asked for
 (10,000,000 arcade runs at once tried to allocate 7.45 GiB)."""
 
