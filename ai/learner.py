@@ -35,6 +35,10 @@ STATE_FORMAT_VERSION = 4
 weights; 2 (no averaging) and 1 (``torch.optim.Adam``'s per-layer moments) are still read;
 anything else is refused."""
 
+ROLLBACK_STREAK_LIMIT = 200
+"""Gradient steps undone in a row (NaN or Inf) after which the learner stops learning and
+says why in ``stalled``: its memory or settings cannot be learned from."""
+
 PILOT_LR_SCALE = 0.01
 """A learner continuing from a loaded pilot learns at this share of its ``lr`` (arcade: 1e-5,
 the rate the shipped pilot's training was annealed to)."""
@@ -121,6 +125,9 @@ class Learner(BatchCalls):
         self.episodes = 0
         self.explore_steps = 0
         self.nan_rollbacks = 0
+        self.rollback_streak = 0
+        self.stalled: str | None = None
+        """Why learning stopped by itself (``ROLLBACK_STREAK_LIMIT``), else None."""
         self.rejected_transitions = 0
         self._credit = 0.0
         self._losses: deque[float] = deque(maxlen=100)
@@ -225,6 +232,7 @@ class Learner(BatchCalls):
             self._rollback()
             return
         self._good.copy_(self.net.flat)
+        self.rollback_streak = 0
         self._losses.append(loss_value)
         self.updates += 1
         if self.updates % c.target_sync_updates == 0:
@@ -246,6 +254,11 @@ class Learner(BatchCalls):
                 self.target.flat.copy_(self._good)
         self.optimizer.reset()
         self.nan_rollbacks += 1
+        self.rollback_streak += 1
+        if self.rollback_streak >= ROLLBACK_STREAK_LIMIT and self.stalled is None:
+            self.stalled = (f"learning stopped: {self.rollback_streak} gradient steps in a row "
+                            "gave NaN or Inf and were undone")
+            self.learn_enabled = False
 
     @property
     def lr(self) -> float:

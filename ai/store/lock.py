@@ -3,12 +3,20 @@
 The lock file sits beside the folder (``<folder>.lock``) so ``--fresh`` can rename the
 folder. One hold per process and lock file is shared by all of the process's ``Store``
 objects; the kernel drops it when the process ends, killed or not.
+
+The lock fails closed: if it cannot be taken for any reason (a folder, a FIFO or a symlink
+loop in place of the file, a read-only data folder), this process is not the writer and
+``WriterLock.problem`` says why. A lock file that exists but cannot be opened for writing
+(mode 0444, or owned by another user after one ``sudo`` run) is opened read-only: ``flock``
+needs no write access, so the lock still works.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,14 +68,38 @@ def _acquire(path: Path) -> _Held | None:
     with _HELD_GUARD:
         held = _HELD.get(key)
         if held is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = _open_lock_file(path)
             if not _os_trylock(fd):
                 os.close(fd)
                 return None
             held = _HELD[key] = _Held(fd)
         held.count += 1
         return held
+
+
+def _open_lock_file(path: Path) -> int:
+    """A descriptor of the regular file ``path`` (created if missing), for ``flock``.
+
+    Raises:
+        OSError: It cannot be opened, or it is not a regular file (a FIFO, a device).
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file stands where the folder should be
+        raise OSError(errno.ENOTDIR, f"{path.parent} is not a folder") from None
+    extra = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)  # a FIFO never blocks
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | extra, 0o666)
+    except PermissionError:  # 0444 or another user's file: a lock needs no write access
+        fd = os.open(path, os.O_RDONLY | extra)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path.name} is not a regular file")
+    return fd
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _release(path: Path) -> None:
@@ -97,12 +129,14 @@ class WriterLock:
         self.guard = threading.RLock()
         """Serialises this Store's operations across threads (held around each one)."""
         self._held: _Held | None = None
+        self.problem: str | None = None
+        """Why the lock could not be taken at the last try (not: another process has it)."""
 
     def claim(self) -> bool:
         """Takes the lock until ``release`` or the process ends; False if another has it.
 
-        A folder where no lock file can be created (read-only) returns True: nothing can
-        be written there anyway, and each save says why. A read-only lock returns False.
+        False too if the lock cannot be taken at all (``problem`` says why): this process
+        then never writes. A read-only lock returns False.
         """
         if self.read_only:
             return False
@@ -111,8 +145,10 @@ class WriterLock:
                 return True
             try:
                 held = _acquire(self.path)
-            except OSError:
-                return True
+            except OSError as exc:
+                self.problem = _why(exc)
+                return False
+            self.problem = None
             if held is None:
                 return False
             self._held = held
@@ -136,9 +172,11 @@ class WriterLock:
             if held is None:
                 try:
                     held = _acquire(self.path)
-                except OSError:  # a read-only folder: the operation reports its own error
-                    yield True
+                except OSError as exc:  # fail closed: no lock, no writing
+                    self.problem = _why(exc)
+                    yield False
                     return
+                self.problem = None
                 if held is None:
                     yield False
                     return

@@ -27,6 +27,7 @@ from ai.atomic import (
 )
 from ai.learner import LearnerState
 from ai.store.codec import parse_state
+from ai.store.content import check_learner_state
 from ai.store.layout import (
     FORMAT_VERSION,
     GEN_DIGITS,
@@ -64,6 +65,8 @@ class GenerationReader:
         self.expect = expect
         self.max_bytes = max_bytes
         self.read_only = read_only
+        self.unreadable: list[int] = []
+        """Generations ``try_load`` could not read (permissions, a symlink loop), newest first."""
 
     def listdir(self) -> list[Path]:
         """The folder's entries (none if it does not exist)."""
@@ -157,8 +160,11 @@ class GenerationReader:
                             f"save {generation} is damaged ({exc}; left as it "
                             f"is{self._for_whom})")
         except OSError as exc:  # e.g. permission denied: not damage, keep it
+            self.unreadable.append(generation)
+            where = (f"; kept in {self.folder} as {gen_name(generation, '*')}: once it is "
+                     "readable again, the next start resumes from it" if writer else "; kept")
             problems.append(f"save {generation} could not be read "
-                            f"({exc.strerror or exc}; kept)")
+                            f"({exc.strerror or exc}{where})")
         return None
 
     @property
@@ -176,6 +182,7 @@ class GenerationReader:
         blobs = {role: self._read_data_file(generation, role, files[role]) for role in ROLES}
         state = parse_state(blobs)
         self._check_state(state, spec)
+        check_learner_state(state)  # what the checksums cannot vouch for: the values
         return state
 
     def _check_manifest(self, generation: int, body: dict) -> dict:
@@ -238,9 +245,10 @@ class GenerationReader:
                 more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
                 raise Refused("; ".join(problems[:3]) + more)
 
-    def set_aside(self, generation: int, reason: str, tag: str = "corrupt") -> str:
+    def set_aside(self, generation: int, reason: str, tag: str = "corrupt",
+                  stamp: str | None = None) -> str:
         """Moves every file of ``generation`` aside as ``*.<tag>-<UTC time>``; says so in a line."""
-        stamp = utc_stamp()
+        stamp = stamp or utc_stamp()
         manifest = gen_name(generation, MANIFEST_SUFFIX)
         names = [gen_name(generation, s) for s in ROLES.values()] + [manifest]
         # Data files first, manifest last: a kill in between leaves the manifest naming

@@ -88,7 +88,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ai.atomic import move_aside
+from ai.atomic import move_aside, utc_stamp
 from ai.errors import StateError
 from ai.learner import LearnerState
 from ai.store.codec import snapshot_blobs, snapshot_of
@@ -100,7 +100,10 @@ from ai.store.layout import (
     MANIFEST_SUFFIX,
     MAX_BYTES,
     ROLES,
+    Damaged,
     LoadResult,
+    Outdated,
+    Refused,
     SaveInfo,
     Snapshot,
     StateSpec,
@@ -179,6 +182,9 @@ class Store:
         """Why this process may not write: another one has the learner."""
         if self.read_only:
             return f"the {self.level} learner ({self.folder}) was opened read-only"
+        if self._lock.problem is not None:
+            return (f"the {self.level} learner's lock file {self.lock_path} cannot be used "
+                    f"({self._lock.problem})")
         return f"another Gravity Flyer is using the {self.level} learner ({self.folder})"
 
     @property
@@ -191,15 +197,25 @@ class Store:
 
         Returns False if another process has it (a second game window): ``load`` then
         reads without changing anything and ``write`` refuses. The OS drops the lock of
-        a process that ends, killed or not, so a stale lock never blocks. A folder
-        where no lock file can be created (read-only) returns True: nothing can be
-        written there anyway, and each save says why. A ``read_only`` store returns False.
+        a process that ends, killed or not, so a stale lock never blocks. The lock fails
+        closed: if it cannot be taken at all (a read-only folder, a folder or a symlink
+        loop in place of the lock file) this returns False too, and ``busy_message`` says
+        why. A ``read_only`` store returns False.
         """
         return self._lock.claim()
 
     def release(self) -> None:
         """Gives up what ``claim`` took (the game does not need to: exit does it)."""
         self._lock.release()
+
+    def keep_older(self) -> None:
+        """From now on no save of this store removes an older generation.
+
+        For a game that crashed while learning: its last save may hold what made it
+        crash, so the good generations before it must stay to fall back on.
+        """
+        with self._lock.guard:
+            self._writer.pruning = False
 
     # ---- saving ---------------------------------------------------------------------
 
@@ -233,6 +249,9 @@ class Store:
         with self._lock.writing() as writer:
             if writer:
                 info = self._writer.write(blobs, t0)
+            elif self._lock.problem is not None:  # fail closed, saying why
+                info = self._writer.failed(f"could not save the {self.level} learner: "
+                                           f"{self.busy_reason}", t0)
             else:
                 info = self._writer.failed(f"not saved: {self.busy_reason}", t0)
             self.last_save = info
@@ -287,10 +306,14 @@ class Store:
                 return LoadResult(None, [])
             try:
                 with self._lock.writing() as writer:
+                    self._reader.unreadable = []
                     if writer:
                         orphans = self._reader.sweep()
                         if orphans:
                             messages.append(orphans)
+                        back = self._bring_back_readable()
+                        if back:
+                            messages.append(back)
                     for generation in self._reader.generations():
                         loaded = self._reader.try_load(generation, spec, build, writer, problems)
                         if loaded is None:
@@ -302,6 +325,8 @@ class Store:
                             messages.append(self._one_line(
                                 problems, f"{used} the older save {generation}"))
                         return LoadResult(loaded[0], messages, generation, loaded[1])
+                    if writer:  # starting fresh: the unreadable saves are named in its saves
+                        self._writer.unreadable = list(self._reader.unreadable)
             except OSError as exc:
                 problems.append(f"could not read the saves ({exc.strerror or exc})")
         if problems:
@@ -309,13 +334,53 @@ class Store:
                 problems, "nothing loaded" if self.read_only else "starting fresh"))
         return LoadResult(None, messages)
 
+    def _bring_back_readable(self) -> str | None:
+        """A save that could not be read when the newest chain began, if it now can be.
+
+        The newest manifest names them (``replaces_unreadable``). The first that now reads
+        and checks well is made the newest again: the generations of the chain that replaced
+        it are moved aside as ``*.while-unreadable-<UTC time>`` (kept, not deleted).
+        """
+        newest = self._reader.generations()[:1]
+        if not newest:
+            return None
+        try:
+            named = self._reader.read_manifest(newest[0]).get("replaces_unreadable")
+        except (Damaged, OSError):
+            return None
+        if not isinstance(named, list):
+            return None
+        for old in (g for g in named if type(g) is int and g < newest[0]):
+            try:
+                self._reader.read_generation(old, None)
+            except (Damaged, Refused, Outdated, OSError):
+                continue
+            later = [g for g in self._reader.chain(newest[0]) if g > old]
+            stamp = utc_stamp()
+            for g in later:
+                self._reader.set_aside(g, "replaced", "while-unreadable", stamp)
+            return (f"{self.level} learner: save {old} is readable again: resumed from it; "
+                    f"the saves made while it was not ({', '.join(map(str, later))}) were "
+                    f"moved aside as gen-*.while-unreadable-{stamp}")
+        return None
+
     def _resume(self, generation: int) -> None:
         """Continues ``generation``'s chain: later saves name it as their parent."""
+        self._writer.unreadable = self._named_unreadable(generation)
         self._writer.adopt(generation, self._reader.saved_time(generation))
         try:  # a kill between a save's commit and its prune left extras
             self._writer.prune(generation)
         except OSError:
             pass  # housekeeping only; the next save prunes again
+
+    def _named_unreadable(self, generation: int) -> list[int]:
+        """The unreadable saves a resumed chain carries on naming, and any found now."""
+        try:
+            named = self._reader.read_manifest(generation).get("replaces_unreadable")
+        except (Damaged, OSError):
+            named = None
+        carried = [g for g in named if type(g) is int] if isinstance(named, list) else []
+        return sorted(set(carried) | set(self._reader.unreadable), reverse=True)
 
     def _one_line(self, problems: list[str], outcome: str) -> str:
         return f"{self.level} learner: {'; '.join(problems)}; {outcome}"

@@ -45,6 +45,11 @@ class GenerationWriter:
         """The generation the next save continues (the one loaded or last saved)."""
         self.newest: tuple[int, float] | None = None
         """(generation, ``time.time()`` it was saved) of this chain's newest save on disk."""
+        self.pruning = True
+        """False after ``Store.keep_older``: no save removes an older generation."""
+        self.unreadable: list[int] = []
+        """Saves that could not be read when this chain began (newest first): each manifest
+        names them, so a later start brings them back once they are readable."""
 
     def adopt(self, generation: int, saved_at: float) -> None:
         """Continues the chain of ``generation`` (saved at ``saved_at``)."""
@@ -55,6 +60,7 @@ class GenerationWriter:
         """Starts a new chain (the folder was moved aside)."""
         self.parent = None
         self.newest = None
+        self.unreadable = []
 
     def write(self, blobs: Blobs, t0: float) -> SaveInfo:
         """Commits ``blobs`` as a new generation, then prunes; one retry on a full disk."""
@@ -124,6 +130,8 @@ class GenerationWriter:
                 "format_version": FORMAT_VERSION, "level": self.level,
                 "generation": generation, "parent": self.parent,
                 "saved_at": utc_stamp(), "meta": self.reader.expect, "files": files}
+        if self.unreadable:
+            body["replaces_unreadable"] = list(self.unreadable)
         manifest = dict(body, manifest_sha256=sha256_hex(canonical_json(body)))
         return json.dumps(manifest, indent=1, sort_keys=True).encode()
 
@@ -144,7 +152,7 @@ class GenerationWriter:
 
     def make_room(self) -> bool:
         """Removes the chain's generations older than the newest good one; True if any."""
-        if self.parent is None:
+        if self.parent is None or not self.pruning:
             return False
         chain = self.reader.chain(self.parent)
         if len(chain) < 2:
@@ -157,6 +165,8 @@ class GenerationWriter:
 
     def prune(self, newest: int) -> None:
         """Removes the generations of ``newest``'s chain beyond the newest ``keep``."""
+        if not self.pruning:
+            return
         self.remove(self.reader.chain(newest)[self.keep:])
 
     def remove(self, generations: list[int]) -> None:

@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from game.commands.checks import check_args
 from game.errors import CliError
 from game.play.flock import DEFAULT_FLOCK
 from game.sim.evaluation import EVAL_SEED
@@ -231,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["play", *argv]
     args = parser.parse_args(argv)
     try:
+        check_args(args)  # bounds and paths, before any slow work
         if args.command == "train":
             return _train(args)
         if args.command == "evaluate":

@@ -6,11 +6,12 @@ Rules: a command; the flying is ``game.sim.evaluation``, the loading ``game.wiri
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from game.sim.evaluation import EVAL_SEED, Evaluation
+from game.sim.evaluation import EVAL_CHUNK, EVAL_SEED, evaluate_in_chunks
 from game.sim.levels import Level
 
 
@@ -55,8 +56,20 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
     from game.wiring.learning import load_pilot  # imports torch: only when a pilot is flown
 
     pilot, level = load_pilot(cfg.path, cfg.level)
-    result = Evaluation.prepare(level, cfg.episodes, cfg.seed).run(pilot.act_batch)
+    result = run_in_chunks(level, cfg.episodes, cfg.seed, pilot.act_batch)
     return EvalReport(cfg.path, level, list(pilot.sizes), pilot.card, result)
+
+
+def run_in_chunks(level: Level, episodes: int, seed: int, policy: Any) -> dict[str, Any]:
+    """The evaluation's figures, flown ``EVAL_CHUNK`` runs at a time (memory stays flat),
+    with a progress bar on stderr when there is more than one chunk."""
+    if episodes <= EVAL_CHUNK:
+        return evaluate_in_chunks(level, episodes, seed, policy)
+    from tqdm import tqdm
+
+    with tqdm(total=episodes, unit="run", desc=f"evaluate {level.name}", file=sys.stderr,
+              dynamic_ncols=True) as bar:
+        return evaluate_in_chunks(level, episodes, seed, policy, bar.update)
 
 
 def format_card(card: dict[str, Any]) -> str:

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from game.commands.checks import gif_fits, size, writable
 from game.errors import CliError
 from game.play import flock_play
 from game.play.flock import DEFAULT_FLOCK
@@ -356,10 +357,8 @@ class RecordConfig:
         suffix = self.out.suffix.lower()
         if suffix not in FORMATS:
             raise CliError(f"--out must end with .gif or .mp4, got {self.out}")
-        if not self.out.parent.is_dir():
-            raise CliError(f"--out folder {self.out.parent} does not exist")
-        if self.out.is_dir():
-            raise CliError(f"--out {self.out} is a folder")
+        writable(self.out)  # a probe file: an unwritable folder fails now, before any flying
+        size(self.size)
         if self.size % 2:
             raise CliError(f"--size must be even (video frames are), got {self.size}")
         if self.teams is not None and not self.lab:
@@ -410,6 +409,8 @@ def record(cfg: RecordConfig) -> int:
         fps = cfg.fps if cfg.fps is not None else film_fps(level)
         if suffix == ".gif" and fps > GIF_MAX_FPS:
             raise CliError(f"--fps {fps:g} is faster than a GIF plays (at most {GIF_MAX_FPS})")
+        if suffix == ".gif":  # frames: seconds of play / speedup * fps; the caption adds rows
+            gif_fits(cfg.seconds / (cfg.speedup or 1.0) * fps, width, height + 80, fps)
         film = FlockFilm(level, cfg.flock or DEFAULT_FLOCK, cfg.seconds, cfg.speedup or 1.0,
                          fps, cfg.seed, width)
         frames: Iterator[np.ndarray] = iter(film)
@@ -417,6 +418,8 @@ def record(cfg: RecordConfig) -> int:
     else:
         policy, who = load_policy(cfg.autopilot or "pretrained", level, cfg.data_dir)
         fps = _fps(level)
+        if suffix == ".gif":
+            gif_fits(cfg.seconds * fps, width, height, fps)
         frames = flight(level, policy, cfg.seconds, cfg.seed, width, height)
     n = _write(out, frames, fps, exact, (width, height))
     seconds = time.perf_counter() - start

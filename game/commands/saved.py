@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from game.commands.evaluate import EvalReport
+from game.commands.evaluate import EvalReport, run_in_chunks
 from game.commands.train import CARD_EVAL_EPISODES, check_pilot_out
 from game.errors import CliError
-from game.sim.evaluation import EVAL_SEED, Evaluation
+from game.sim.evaluation import EVAL_SEED
 from game.sim.levels import Level
 from game.wiring.pilot_names import SavedLearner
 
@@ -46,7 +46,7 @@ def evaluate_learner(cfg: LearnerEvalConfig) -> EvalReport:
     """
     saved = SavedLearner.load(cfg.level, cfg.data_dir)
     pilot = saved.pilot()
-    result = Evaluation.prepare(cfg.level, cfg.episodes, cfg.seed).run(pilot.act_batch)
+    result = run_in_chunks(cfg.level, cfg.episodes, cfg.seed, pilot.act_batch)
     return EvalReport(saved.folder, cfg.level, list(pilot.sizes), pilot.card, result,
                       notes=saved.notes)
 
@@ -98,7 +98,7 @@ def export_pilot(cfg: ExportConfig) -> ExportReport:
     _check_out(cfg)  # before the slow part: a bad --out fails at once
     saved = SavedLearner.load(cfg.level, cfg.data_dir)
     pilot = saved.pilot(exported=True)
-    final = Evaluation.prepare(cfg.level, cfg.episodes, EVAL_SEED).run(pilot.act_batch)
+    final = run_in_chunks(cfg.level, cfg.episodes, EVAL_SEED, pilot.act_batch)
     card = {"evaluation": final, "evaluated_on": f"{cfg.episodes} held-out runs "
             f"(seed {EVAL_SEED})", "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "command": cfg.command()}

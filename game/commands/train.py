@@ -25,6 +25,7 @@ from ai.atomic import atomic_write_bytes
 from ai.autopilot import Autopilot
 from ai.config import LearnerConfig
 from ai.learner import Learner
+from game.commands.checks import writable, write_or_fallback
 from game.errors import CliError
 from game.sim.evaluation import EVAL_SEED, Evaluation
 from game.sim.levels import Level
@@ -188,6 +189,10 @@ class TrainReport:
     evaluation: dict[str, Any]
     """The final evaluation on ``CARD_EVAL_EPISODES`` held-out runs."""
     curve_path: Path
+    written: Path | None = None
+    """Where the pilot went: ``--out``, or a fallback file if ``--out`` failed at the end."""
+    note: str = ""
+    """Why the pilot is not at ``--out`` (empty when it is)."""
 
     def lines(self) -> list[str]:
         """The summary for a person."""
@@ -196,18 +201,16 @@ class TrainReport:
                 f"{lr.updates} updates, {c.envs} envs) in {self.seconds:.1f} s; "
                 f"{level.headline(self.evaluation)} on {CARD_EVAL_EPISODES} held-out runs "
                 f"(seed {EVAL_SEED})",
-                f"wrote {c.out} and its learning curve {self.curve_path} "
-                f"(plotted: {self.curve_path.with_suffix('.png')})"]
+                f"wrote {self.written or c.out} and its learning curve {self.curve_path} "
+                f"(plotted: {self.curve_path.with_suffix('.png')})",
+                *([f"gravity-flyer: {self.note}"] if self.note else [])]
 
 
 def check_pilot_out(out: Path) -> None:
     """Raises ``CliError`` unless ``out`` can name a pilot file to write (``--out``)."""
     if out.suffix != ".safetensors":
         raise CliError(f"--out must end with .safetensors, got {out}")
-    if out.exists() and out.is_dir():
-        raise CliError(f"--out {out} is a folder")
-    if not out.parent.is_dir():
-        raise CliError(f"--out folder {out.parent} does not exist")
+    writable(out)  # a probe file: an unwritable folder fails now, not after the training
 
 
 def train(cfg: TrainConfig) -> TrainReport:
@@ -256,15 +259,16 @@ def _train_team(cfg: TrainConfig) -> TrainReport:
 
 def _write(cfg: TrainConfig, learner: Any, pilot: Autopilot, card: dict[str, Any],
            curve: LiveCurve, seconds: float, final: dict[str, Any]) -> TrainReport:
-    """Writes the pilot with its card, the curve's CSV and its plot."""
-    curve_path = cfg.out.with_suffix(".csv")
-    try:
-        pilot.save(cfg.out, card)
-        atomic_write_bytes(curve_path, curve.csv())
-        atomic_write_bytes(cfg.out.with_suffix(".png"), curve_png(curve_path))  # the plot
-    except OSError as exc:
-        raise CliError(f"cannot write {cfg.out}: {exc.strerror or exc}") from None
-    return TrainReport(cfg, learner, seconds, final, curve_path)
+    """Writes the pilot with its card, the curve's CSV and its plot; a finished run is never
+    thrown away: if ``--out`` fails now, it goes to a named fallback file."""
+
+    def write(out: Path) -> None:
+        pilot.save(out, card)
+        atomic_write_bytes(out.with_suffix(".csv"), curve.csv())
+        atomic_write_bytes(out.with_suffix(".png"), curve_png(out.with_suffix(".csv")))
+
+    written, note = write_or_fallback(cfg.out, write, "pilot")
+    return TrainReport(cfg, learner, seconds, final, written.with_suffix(".csv"), written, note)
 
 
 def _card(cfg: TrainConfig, learner: Any, curve: LiveCurve, seconds: float,

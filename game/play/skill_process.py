@@ -15,15 +15,23 @@ interface (``refresh``, ``busy``, ``latest``, ``readings``, ``wait``); the readi
 ``SkillMeter.measure`` of the same pilot (``tests/test_flock.py``).
 
 Imports no torch: the child flies the pilot with ``ai.mlp.numpy_forward``.
+
+The child ignores SIGINT (it is started with SIGINT ignored, so not even its start-up can
+print a ``KeyboardInterrupt`` traceback when Ctrl-C reaches the terminal's whole process
+group): the game decides when it ends. It ends with the game: on an empty message, when the
+pipe closes, and on Linux when the parent dies (``PR_SET_PDEATHSIG``), even mid-reading.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -35,6 +43,8 @@ from game.play.flock import SKILL_EPISODES, SKILL_SEED
 
 def _serve(conn: Any, level_name: str, episodes: int, seed: int) -> None:
     """The child: readings of the pilots sent until the pipe closes (or an empty message)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the game's to handle
+    _die_with_parent()
     from ai.mlp import numpy_forward
     from game.play.flock import SkillMeter
     from game.sim.levels import LEVELS
@@ -62,6 +72,21 @@ def _serve(conn: Any, level_name: str, episodes: int, seed: int) -> None:
         conn.send_bytes(json.dumps({"figure": figure}).encode())
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel sends this process SIGTERM when the game's process ends."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the call: nothing to serve
+        os._exit(0)
+
+
 def pilot_bytes(layers: list[np.ndarray]) -> bytes:
     """A pilot's layers as safetensors bytes, in order."""
     return st_save({f"{i:03d}": np.ascontiguousarray(w) for i, w in enumerate(layers)})
@@ -86,7 +111,8 @@ class SkillProcess:
         self._proc = ctx.Process(target=_serve, args=(child, level.name, int(episodes),
                                                       int(seed)),
                                  name="skill-meter", daemon=True)
-        self._proc.start()
+        with _sigint_ignored():  # inherited through the exec: the child starts ignoring it
+            self._proc.start()
         child.close()
         self._pending: int | None = None
         """env_steps of the reading in flight, or None."""
@@ -139,7 +165,21 @@ class SkillProcess:
             self._conn.send_bytes(b"")
         except OSError:
             pass
-        self._proc.join(2.0)
+        self._proc.join(0.5)  # a reading (or the first oracle) may take seconds: no wait
         if self._proc.is_alive():
             self._proc.terminate()
         self._conn.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process for the block (only from the main thread)."""
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: the child ignores it from its first line
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)

@@ -28,6 +28,11 @@ from game.sim.classic import ClassicBatch, ClassicWorld
 from game.sim.levels import ARCADE, CLASSIC, Level
 
 RENDER_MODES = ["human", "rgb_array"]
+ACTIONS_HELP = "actions are 0 (FALL) and 1 (JUMP), as an int or an integer numpy value"
+STEP_AFTER_END = ("You are calling 'step()' even though this environment has already returned "
+                  "terminated = True. You should always call 'reset()' once you receive "
+                  "'terminated = True' -- any further steps are undefined behavior.")
+"""Gymnasium's own warning (CartPole's words) for a step after the run ended."""
 FRAME_SIZE = 400
 """Default width and height of rendered frames, in pixels."""
 
@@ -170,6 +175,37 @@ class _Episodes:
         return episode_draw(self.key, self.index, speeds)
 
 
+def checked_actions(actions: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``actions`` as an int64 array of ``shape``, or ``gym.error.InvalidAction``.
+
+    One rule for the scalar env (``shape=()``) and the vector env (``(num_envs,)``), so they
+    agree on every input: whole numbers (Python, numpy or bool) that are 0 or 1. A float
+    such as 1.5, a string such as '1', 2, -1 or 10**30 is refused, as CartPole refuses
+    them (it asserts ``action_space.contains``).
+    """
+    a = np.asarray(actions)
+    if a.shape != shape or a.dtype.kind not in "biu" or not ((a >= 0) & (a <= 1)).all():
+        what = "action" if shape == () else "actions"
+        raise gym.error.InvalidAction(f"{actions!r} ({type(actions).__name__}) is not a valid "
+                                      f"{what}{'' if shape == () else f' for {shape[0]} envs'}:"
+                                      f" {ACTIONS_HELP}")
+    return a.astype(np.int64)
+
+
+class _StepOrder:
+    """Refuses a step before ``reset`` and warns, as CartPole does, on a step after the end."""
+
+    _ended: bool | None = None
+    """None before the first reset; then whether the run has ended."""
+
+    def _begin_step(self, action: Any) -> int:
+        if self._ended is None:
+            raise gym.error.ResetNeeded("Cannot call env.step() before calling env.reset()")
+        if self._ended:
+            gym.logger.warn(STEP_AFTER_END)
+        return int(checked_actions(action, ()))
+
+
 def _classic_space() -> gym.spaces.Box:
     return gym.spaces.Box(-3.0, 3.0, shape=(2,), dtype=np.float32)
 
@@ -274,7 +310,7 @@ class _Rendered:
             self._human = None
 
 
-class ClassicEnv(_Rendered, gym.Env):
+class ClassicEnv(_StepOrder, _Rendered, gym.Env):
     """``flyer/Classic-v0``: the seed's flight. Obs ``[y, v_y]``; see ``ClassicWorld``.
 
     Rewards as in the seed: +1 on reaching the right edge, -1 on leaving the field
@@ -307,12 +343,14 @@ class ClassicEnv(_Rendered, gym.Env):
         self.world.rng = self.np_random
         _, v_y = self._episodes.next(seed is not None, self.np_random, self._speeds)
         obs = self.world.reset(v_y=v_y)
+        self._ended = False
         if self.render_mode == "human":
             self.render()
         return obs, {}
 
     def step(self, action):
-        reward, terminated = self.world.step(int(action))
+        reward, terminated = self.world.step(self._begin_step(action))
+        self._ended = self._ended or bool(terminated)
         if terminated:
             self.streak = self.streak + 1 if reward > 0 else 0
         if self.render_mode == "human":
@@ -320,7 +358,7 @@ class ClassicEnv(_Rendered, gym.Env):
         return self.world.observation(), reward, terminated, False, {}
 
 
-class ArcadeEnv(_Rendered, gym.Env):
+class ArcadeEnv(_StepOrder, _Rendered, gym.Env):
     """``flyer/Arcade-v0``: gates on a finite course. See ``ArcadeWorld`` for the table.
 
     +1 per gate passed, -1 on a crash (which terminates); passing the last of
@@ -356,12 +394,14 @@ class ArcadeEnv(_Rendered, gym.Env):
         v_y = options.get("v_y", v_y)
         obs = self.world.reset(course_seed=course_seed, v_y=v_y)
         info = {"score": 0, "course_seed": self.world.course_seed, "v_y0": self.world.v_y}
+        self._ended = False
         if self.render_mode == "human":
             self.render()
         return obs, info
 
     def step(self, action):
-        reward, terminated = self.world.step(int(action))
+        reward, terminated = self.world.step(self._begin_step(action))
+        self._ended = self._ended or bool(terminated)
         if self.render_mode == "human":
             self.render()
         return self.world.observation(), reward, terminated, False, {"score": self.world.score}
@@ -407,6 +447,8 @@ class _FlyerVectorEnv(VectorEnv):
         self._keyed = np.zeros(num_envs, dtype=bool)
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._rows = np.arange(num_envs)
+        self._started = False
+        """False until the first reset: a step before it is refused."""
 
     # per level: restart runs from their draws, observe rows, infos
     def _restart(self, idx: np.ndarray, course_seeds: np.ndarray, v_y: np.ndarray) -> None:
@@ -462,8 +504,11 @@ class _FlyerVectorEnv(VectorEnv):
                 raise ValueError(f"options['reset_mask'] must be a bool array of shape "
                                  f"({self.num_envs},)")
             idx = np.flatnonzero(mask)
+        if not self._started and idx.size < self.num_envs:
+            raise gym.error.ResetNeeded("the first reset must start every env (no reset_mask)")
         self._new_keys(seed, idx)
         self._start(idx)
+        self._started = True
         self._autoreset[idx] = False
         return self._observe(self._rows), self._reset_info(idx)
 
@@ -477,9 +522,9 @@ class _FlyerVectorEnv(VectorEnv):
 
     def step(self, actions):
         """One decision for every flyer; see the class docstring for autoresets."""
-        actions = np.asarray(actions)
-        if actions.shape != (self.num_envs,):
-            raise ValueError(f"expected {self.num_envs} actions, got shape {actions.shape}")
+        if not self._started:
+            raise gym.error.ResetNeeded("Cannot call env.step() before calling env.reset()")
+        actions = checked_actions(actions, (self.num_envs,))
         obs, rewards, terminated = self._batch_step(actions)
         rewards = rewards.astype(np.float64)
         truncated = np.zeros(self.num_envs, dtype=bool)

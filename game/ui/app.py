@@ -124,6 +124,8 @@ class App:
         self._shown = False
         self.hidden = False
         self.stop_signal: int | None = None
+        self.lost_window: str | None = None
+        """Why the window went away without a close request (destroyed, X connection lost)."""
         self.state_file = StateFile(os.environ.get(STATE_ENV))
         self.frame_log = FrameLog(os.environ.get(FRAME_LOG_ENV))
         self.jumps: list[tuple[float, str]] = []
@@ -307,6 +309,13 @@ class App:
                 "inputs": dict(self.inputs), "controllers": len(self.gamepads.controllers),
                 **self.view.state()}
 
+    def keep_older_saves(self) -> None:
+        """No save from now on removes an older generation of the learner (after a crash)."""
+        autosave = getattr(self.view, "autosave", None)
+        keep = getattr(getattr(autosave, "store", None), "keep_older", None)
+        if keep is not None:
+            keep()
+
     def finish(self) -> None:
         """After the loop: the view's final saves, the state file and the frame log."""
         self.view.finish()
@@ -489,6 +498,68 @@ def run(cfg: PlayConfig) -> int:
     return _play(app, window, pyglet)
 
 
+def _watch_display(app: App, window: Any, stop_signals: list[int]) -> Any:
+    """X11: a destroyed window or a lost X connection saves the learner and ends the game.
+
+    pyglet ignores ``DestroyNotify`` (a window destroyed by another client, as ``xdotool
+    windowclose`` does, left the game running unseen, holding the learner's lock), and
+    Xlib ends the process on a lost connection (``xkill``, a force-quit, the X server
+    gone) before any save. A destroyed window now quits like Esc; a lost connection runs
+    the exit's saves inside Xlib's I/O error handler, which must not return, then exits 1.
+    Returns the C callback, which must stay referenced.
+    """
+    try:
+        from pyglet.libs.x11 import xlib
+    except Exception:  # not X11 (Windows, macOS): the window system's close reaches on_close
+        return None
+    handlers = getattr(window, "_event_handlers", None)
+    if not isinstance(handlers, dict):
+        return None
+
+    def destroyed(_event: Any) -> None:
+        if app.lost_window is None:
+            app.lost_window = "the game window was destroyed"
+            print("gravity-flyer: the game window was destroyed; saving and quitting",
+                  file=sys.stderr, flush=True)
+        app.quit()
+
+    handlers[xlib.DestroyNotify] = destroyed
+
+    def io_error(_display: Any) -> int:
+        app.lost_window = "the connection to the X display was lost"
+        for sig in stop_signals:
+            signal.signal(sig, _saving_first(app))
+        code = 1
+        try:
+            print("gravity-flyer: lost the connection to the X display; saving the learner",
+                  file=sys.stderr, flush=True)
+            app.finish()
+        except BaseException as exc:  # noqa: BLE001 - Xlib exits after this: one line only
+            print(f"gravity-flyer: the final save failed ({type(exc).__name__}: {exc})",
+                  file=sys.stderr, flush=True)
+            code = 2
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+    callback = xlib.XIOErrorHandler(io_error)
+    xlib.XSetIOErrorHandler(callback)
+    return callback
+
+
+def _saving_first(app: App) -> Callable[[int, Any], None]:
+    """A stop signal's handler while the last save is written: says once that it waits."""
+    told = []
+
+    def note(signum: int, _frame: Any) -> None:
+        if not told:
+            told.append(signum)
+            os.write(2, b"gravity-flyer: saving the learner before quitting "
+                        b"(Ctrl-C is ignored until the save is written)\n")
+
+    return note
+
+
 def _play(app: App, window: Any, pyglet: Any) -> int:
     """Runs the event loop; every way out saves first. Returns the exit code."""
     gc.collect()
@@ -501,21 +572,29 @@ def _play(app: App, window: Any, pyglet: Any) -> int:
     if hasattr(signal, "SIGHUP"):  # the terminal was closed: save like any other way out
         stop_signals.append(signal.SIGHUP)
     old = {sig: signal.signal(sig, request_stop) for sig in stop_signals}
+    keep = _watch_display(app, window, stop_signals)  # noqa: F841 (the C callback must live)
     try:
         app.start()
         pyglet.app.run(None)
+    except Exception:
+        app.keep_older_saves()  # a crash: its last save must not prune the good ones
+        raise
     finally:
-        # A second Ctrl-C while the last save is written interrupts the wait; the write
-        # is atomic, so the disk keeps the old save or the new one.
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
+        # An impatient second Ctrl-C (or SIGTERM) must not abort the last save: until it is
+        # written, further stop signals are only noted (issue 22: two Ctrl-Cs 30 ms apart
+        # used to interrupt it and lose the session's learning).
+        for sig in stop_signals:
+            signal.signal(sig, _saving_first(app))
         try:
             app.finish()
         finally:
             try:
-                window.close()
+                if app.lost_window is None:
+                    window.close()
             except Exception:  # already closed by the window system; nothing left to free
                 pass
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
     if app.stop_signal is not None:
         return 128 + app.stop_signal
     return 0

@@ -91,6 +91,9 @@ class Autosave:
         self.unfinished = False
         """True if ``close`` timed out with a write still running."""
         self._saved_key = None if dirty else self._key()
+        self._stall_told = False
+        self._told: list[SaveInfoLike] = []
+        """Saves refused before reaching the saver, for the next ``poll``."""
 
     def _key(self) -> tuple[int, int, int]:
         lr = self.learner
@@ -125,11 +128,21 @@ class Autosave:
         """Snapshots the learner and hands it to the saver, if it changed. True if it did.
 
         A learner that cannot be saved (NaN in its weights: ``StateError``) is reported
-        like a failed write and the previous save stays the newest.
+        like a failed write and the previous save stays the newest. A learner that stopped
+        learning by itself (``stalled``: every gradient step rolled back) is never saved,
+        so its memory never replaces a good save; the next ``poll`` says so, once.
         """
         self.play_s = 0.0
         key = self._key()
         if key == self._saved_key:
+            return False
+        stalled = getattr(self.learner, "stalled", None)
+        if stalled:  # its memory or settings cannot be learned from: keep the good saves
+            if not self._stall_told:
+                self._stall_told = True
+                self._record(_Failed(f"{stalled}; not saved, the older saves are kept",
+                                     self.clock()))
+                self._told.append(self.last)
             return False
         t0 = time.perf_counter()
         try:
@@ -146,10 +159,11 @@ class Autosave:
 
     def poll(self) -> list[SaveInfoLike]:
         """The saves finished since the last call; the counters and ``last`` follow them."""
+        told, self._told = self._told, []
         infos = self.saver.poll()
         for info in infos:
             self._record(info)
-        return infos
+        return told + infos
 
     def poll_events(self) -> list[Saved]:
         """:meth:`poll` as session events (the window shows them)."""
