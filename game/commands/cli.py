@@ -98,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_seed, default=0)
     train.add_argument("--envs", type=_positive_int, default=1,
                        help="flyers stepped together in the vectorised world (default: 1)")
-    train.add_argument("--out", type=Path, required=True, help="pilot file to write (.safetensors)")
+    train.add_argument("--out", type=Path, required=True,
+                       help="pilot file to write (.safetensors, or .onnx for an ONNX graph)")
+    train.add_argument("--tensorboard", type=_folder, default=None, metavar="DIR",
+                       help="log the learning curve, the loss and the skill for TensorBoard")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     ev = sub.add_parser("evaluate", help="fly a pilot greedily and report how well it does")
@@ -144,7 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--level", choices=tuple(LEVELS), required=True)
     ex.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
                     help="the game's data folder (default: the game's own)")
-    ex.add_argument("--out", type=Path, required=True, help="pilot file to write (.safetensors)")
+    ex.add_argument("--out", type=Path, required=True,
+                    help="pilot file to write (.safetensors or .onnx)")
+    ex.add_argument("--format", choices=("safetensors", "onnx"), default=None,
+                    help="the file's format (default: from --out's suffix)")
     ex.add_argument("--force", action="store_true", help="replace --out if it exists")
     ex.add_argument("--episodes", type=_positive_int, default=1000,
                     help="held-out runs of the evaluation in the model card (default: 1000)")
@@ -204,7 +210,8 @@ def _train(args: argparse.Namespace) -> int:
     from game.commands.train import TrainConfig, train  # imports torch
 
     report = train(TrainConfig(level=LEVELS[args.level], out=args.out, steps=args.steps,
-                               seed=args.seed, envs=args.envs, progress=not args.no_progress))
+                               seed=args.seed, envs=args.envs, progress=not args.no_progress,
+                               tensorboard=args.tensorboard))
     print("\n".join(report.lines()))
     return 0
 
@@ -223,6 +230,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         report = evaluate(EvalConfig(path, level, episodes=args.episodes, seed=args.seed))
     except PilotError as exc:
         raise CliError(str(exc)) from None
+    for note in report.notes:
+        print(f"gravity-flyer: {note}", file=sys.stderr)
     print(report.json() if args.json else report.text())
     return 0
 
@@ -250,6 +259,8 @@ def _evaluate_learner(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from game.commands.saved import ExportConfig, export_pilot  # imports torch
 
+    if args.format is not None and args.out.suffix != f".{args.format}":
+        raise CliError(f"--format {args.format} writes a .{args.format} file; --out is {args.out}")
     report = export_pilot(ExportConfig(LEVELS[args.level], _data_dir(args), args.out,
                                        force=args.force, episodes=args.episodes))
     for note in report.saved.notes:

@@ -21,11 +21,12 @@ from ai.autopilot import Autopilot
 from ai.learner import Learner
 from ai.store.store import Store, memory_cap_bytes
 from game.commands.evaluate import EvalReport
-from game.commands.train import CARD_EVAL_EPISODES, check_pilot_out
+from game.commands.train import CARD_EVAL_EPISODES, check_pilot_out, require_onnx_cli, save_pilot
 from game.errors import CliError
 from game.sim.evaluation import EVAL_SEED, Evaluation
 from game.sim.levels import Level
 from game.wiring.learning import learner_config, learner_from_state
+from game.wiring.onnx_pilots import is_onnx
 
 SOURCE = "exported from a saved learner"
 """The model card's ``source`` of an exported pilot (a trained one has a ``command``)."""
@@ -119,6 +120,7 @@ class ExportConfig:
     level: Level
     data_dir: Path
     out: Path
+    """The pilot file: ``.safetensors``, or ``.onnx`` (the same weights and card as ONNX)."""
     force: bool = False
     """Replace ``out`` if it exists (otherwise refused)."""
     episodes: int = CARD_EVAL_EPISODES
@@ -157,6 +159,8 @@ def export_pilot(cfg: ExportConfig) -> ExportReport:
             save, or the file could not be written.
     """
     _check_out(cfg)  # before the slow part: a bad --out fails at once
+    if is_onnx(cfg.out):
+        require_onnx_cli()
     saved = SavedLearner.load(cfg.level, cfg.data_dir)
     pilot = saved.pilot(exported=True)
     final = Evaluation.prepare(cfg.level, cfg.episodes, EVAL_SEED).run(pilot.act_batch)
@@ -165,7 +169,7 @@ def export_pilot(cfg: ExportConfig) -> ExportReport:
             "command": cfg.command()}
     _check_out(cfg)  # again: the file may have appeared while the pilot was evaluated
     try:
-        pilot.save(cfg.out, card)
+        save_pilot(pilot, cfg.level, cfg.out, card)
     except OSError as exc:
         raise CliError(f"cannot write {cfg.out}: {exc.strerror or exc}") from None
     return ExportReport(cfg, saved, final)
