@@ -166,7 +166,8 @@ class LiveCurve:
             "eval_mean_score": round(result["mean_score"], 3), "eval_score": round(figure, 4)})
         self.text = f"live {self.level.headline(result)}"
         if self.board is not None:  # the skill: the level's figure on the validation courses
-            self.board.add_scalar(f"eval/{self.level.figure_name.replace(' ', '_')}", figure, done)
+            tag = self.level.figure_name.replace(' ', '_').replace('/', '_over_')
+            self.board.add_scalar(f"eval/{tag}", figure, done)
             self.board.add_scalar("eval/mean_score", result["mean_score"], done)
         if self.level.train.keep_best and figure >= self.best:  # ties: the later one
             self.best, self.pilot, self.at = figure, learner.autopilot(), done
