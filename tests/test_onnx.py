@@ -151,8 +151,7 @@ def test_train_writes_onnx_with_its_card_and_logs_tensorboard(tmp_path, capsys) 
 def test_export_pilot_writes_the_saved_learner_as_onnx(tmp_path, capsys) -> None:
     from conftest import fly
 
-    from game.commands.saved import learner_store
-    from game.wiring.learning import new_learner
+    from game.wiring.learning import learner_store, new_learner
 
     learner = new_learner(CLASSIC, seed=3)
     fly(learner, 400)
@@ -311,7 +310,7 @@ def test_an_oversized_onnx_file_is_refused_before_it_is_read(tmp_path, capsys) -
     with open(path, "wb") as f:
         f.truncate(MAX_ONNX_BYTES + 1)  # sparse: nothing is written
     assert "ONNX policies are at most" in one_line_error(capsys, "evaluate", str(path))
-    assert "no policy file" in one_line_error(capsys, "evaluate", str(tmp_path / "no.onnx"))
+    assert "no pilot file at" in one_line_error(capsys, "evaluate", str(tmp_path / "no.onnx"))
 
 
 def test_onnx_writing_without_the_onnx_package_is_one_line(tmp_path, capsys,

@@ -62,7 +62,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -70,6 +70,9 @@ from game.sim import arcade
 from game.sim.actions import FALL
 from game.sim.evaluation import EVAL_SEED, Evaluation
 from game.sim.levels import CourseLevel, Level
+
+if TYPE_CHECKING:
+    from ai.protocol import LearnerLike
 
 RESTARTS = ("respawn", "generation")
 """The restart schemes (see the module docstring); the first is the default."""
@@ -99,23 +102,6 @@ machine): at 1/8, 1/16 and 1/32 it was at 0.98-1.0 of the oracle after 200,000 e
 alike, which took 14, 7.5 and 4.4 s of compute. A gradient step costs ~0.4 ms and a decision
 of 64 flyers ~0.2 ms, so the fewest gradient steps per transition learn fastest and fly
 most."""
-
-
-class FlockLearner(Protocol):
-    """What the flock uses of a learner (``ai.Learner``)."""
-
-    learn_enabled: bool
-
-    def act_batch(self, obs: np.ndarray, rng: np.random.Generator | None = None,
-                  epsilon: float | np.ndarray | None = None, explore: bool = True
-                  ) -> np.ndarray: ...
-
-    def observe_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
-                      next_obs: np.ndarray, terminated: np.ndarray,
-                      truncated: np.ndarray | None = None, human: np.ndarray | None = None
-                      ) -> None: ...
-
-    def end_episode(self, score: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -156,7 +142,7 @@ class Flock:
             ``REPLAY_RATIO_MAX`` at top speed); None follows the learner's own schedule.
     """
 
-    def __init__(self, level: Level, learner: FlockLearner, n: int = DEFAULT_FLOCK,
+    def __init__(self, level: Level, learner: LearnerLike, n: int = DEFAULT_FLOCK,
                  seed: int = 0, restart: str = RESTARTS[0], human: int | None = None,
                  replay_ratio: float | None = REPLAY_RATIO_1X,
                  explore_ladder: float = 0.0, lives: int | None = None) -> None:
@@ -410,7 +396,7 @@ class Flock:
         return arrays, meta
 
     @classmethod
-    def from_state(cls, level: Level, learner: FlockLearner, arrays: dict[str, np.ndarray],
+    def from_state(cls, level: Level, learner: LearnerLike, arrays: dict[str, np.ndarray],
                    meta: dict[str, Any]) -> Flock:
         """Rebuilds a flock saved by ``state``; ``ValueError`` if it does not fit ``level``."""
         if meta["level"] != level.name:

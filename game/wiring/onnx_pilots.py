@@ -108,3 +108,69 @@ def as_autopilot(policy: OnnxPolicy, level: Level) -> Autopilot | None:
     if policy.layers is None or policy.n_actions != 2:
         return None
     return Autopilot(policy.layers, meta=level.meta, card=policy.card)
+
+
+class FrozenFlyer:
+    """A learner for the game that flies a fixed policy (an ONNX graph) and learns nothing.
+
+    The window asks a learner for its actions, Q-values, memory, epsilon, curve and skill.
+    Here every action and the greedy policy are the policy's argmax (exploration and
+    epsilon are ignored: a frozen policy is flown as it is), its outputs are the "Q-values"
+    the HUD shows, and ``autopilot()`` is the policy itself, so an in-process skill meter
+    (``game.play.flock.SkillMeter``, which only calls ``act_batch``) reads its score/oracle.
+    Everything else is a fresh learner's, with learning off for good: it stores nothing and
+    takes no gradient step, and the game gives it no store, so nothing is saved.
+    """
+
+    frozen = True
+    """The window's cue: no skill process (it flies weight arrays), no autosave."""
+
+    def __init__(self, learner: Any, policy: OnnxPolicy) -> None:
+        learner.learn_enabled = False
+        self._learner = learner
+        self.policy = policy
+
+    @property
+    def learn_enabled(self) -> bool:
+        """Always False: the L key cannot turn learning on for a frozen policy."""
+        return False
+
+    @learn_enabled.setter
+    def learn_enabled(self, value: bool) -> None:
+        pass
+
+    def act(self, obs: Any, explore: bool = True) -> int:
+        return self.policy.act(obs)
+
+    def act_batch(self, obs: Any, rng: Any = None, epsilon: Any = None, explore: bool = True
+                  ) -> Any:
+        return self.policy.act_batch(obs)
+
+    def greedy_batch(self, obs: Any) -> Any:
+        return self.policy.act_batch(obs)
+
+    def q_values(self, obs: Any) -> Any:
+        return self.policy.q_values(obs)
+
+    def autopilot(self) -> OnnxPolicy:
+        return self.policy
+
+    def train(self, steps: int) -> int:
+        return 0
+
+    def __getattr__(self, name: str) -> Any:  # the rest: the idle learner's (memory, curve...)
+        return getattr(self._learner, name)
+
+
+def fly_onnx(policy: OnnxPolicy, level: Level, learner: Any) -> tuple[Any, bool]:
+    """What the game flies for ``policy``: ``(learner, frozen)``.
+
+    A graph of our network's shape (``as_autopilot``, same layer sizes as ``learner``) is
+    loaded into ``learner`` like a pilot file and learns on: ``(learner, False)``. Any other
+    graph flies as it is: ``(FrozenFlyer(learner, policy), True)``.
+    """
+    pilot = as_autopilot(policy, level)
+    if pilot is not None and pilot.sizes == tuple(learner.sizes):
+        learner.load_pilot(pilot)
+        return learner, False
+    return FrozenFlyer(learner, policy), True
