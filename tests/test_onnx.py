@@ -18,6 +18,7 @@ import onnx
 import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
+from test_window import Game, display  # noqa: F401  (display: the Xvfb fixture)
 
 import game  # noqa: F401  (registers the envs)
 from ai.errors import PilotError
@@ -339,3 +340,101 @@ def test_mlp_to_onnx_refuses_nothing_it_wrote(tmp_path) -> None:
                        rng.normal(size=b).astype(np.float32)]
         policy = OnnxPolicy.from_bytes(mlp_to_onnx(layers, {"k": "v"}), engine="numpy")
         assert policy.sizes == sizes and policy.metadata == {"k": "v"}
+
+
+# ---- flying an ONNX policy: record and the window ------------------------------------------
+
+def matmul_graph(layers: list[np.ndarray]) -> bytes:
+    """Our pilot's MLP written as MatMul, Add and Relu (as many exporters write a Linear): not
+    the Gemm chain ``as_autopilot`` reads back, so the game flies it as a foreign graph."""
+    nodes, inits, x = [], [], "obs"
+    n = len(layers) // 2
+    for i in range(n):
+        inits += [numpy_helper.from_array(np.ascontiguousarray(layers[2 * i].T), f"W{i}"),
+                  numpy_helper.from_array(layers[2 * i + 1], f"b{i}")]
+        z = f"z{i}" if i < n - 1 else "q"
+        nodes += [helper.make_node("MatMul", [x, f"W{i}"], [f"m{i}"]),
+                  helper.make_node("Add", [f"m{i}", f"b{i}"], [z])]
+        if i < n - 1:
+            nodes.append(helper.make_node("Relu", [z], [f"a{i}"]))
+            x = f"a{i}"
+    return graph_bytes(nodes, [float_input(layers[0].shape[1])],
+                       [helper.make_tensor_value_info("q", TensorProto.FLOAT, ["batch", 2])],
+                       inits)
+
+
+def test_record_flies_an_onnx_policy_as_the_pilot_it_was_made_from(tmp_path, capsys) -> None:
+    from PIL import Image
+
+    pilot, _ = load_pilot("pretrained", "arcade")
+    path = tmp_path / "shipped.onnx"
+    path.write_bytes(matmul_graph(pilot.layers))
+    assert as_autopilot(load_onnx(path)[0], ARCADE) is None  # a foreign graph, not our MLP
+    films = []
+    for name, spec in (("onnx", str(path)), ("ours", "pretrained")):
+        out = tmp_path / f"{name}.gif"
+        code, stdout, err = cli(capsys, "record", "--level", "arcade", "--autopilot", spec,
+                                "--out", str(out), "--seconds", "3", "--size", "80")
+        assert code == 0, err
+        with Image.open(out) as im:
+            films.append([np.asarray(im.convert("RGB")) for _ in _frames(im)])
+        if name == "onnx":
+            assert "shipped.onnx runs on onnxruntime" in err and "assumed level arcade" in err
+    assert len(films[0]) == len(films[1]) > 10
+    for a, b in zip(*films, strict=True):  # the same flight, frame for frame
+        np.testing.assert_array_equal(a, b)
+
+
+def _frames(im):
+    for k in range(im.n_frames):
+        im.seek(k)
+        yield k
+
+
+@pytest.mark.window
+def test_the_window_flies_a_foreign_onnx_graph_as_it_is(display, tmp_path) -> None:  # noqa: F811
+    """A graph that is not our network flies frozen: it does not learn, nothing is saved,
+    and the skill meter reads its score/oracle (the shipped pilot's graph: 1.0)."""
+    pilot, _ = load_pilot("pretrained", "arcade")
+    path = tmp_path / "shipped.onnx"
+    path.write_bytes(matmul_graph(pilot.layers))
+    window = Game(display, tmp_path, "--level", "arcade", "--seed", "3", "--pilot", "autopilot",
+                "--autopilot", str(path))
+    try:
+        s = window.until("the graph to fly three gates and the skill to be read",
+                       lambda s: s["score"] >= 3 and s["skill"] is not None, timeout=180)
+        assert s["pilot"] == "autopilot" and s["learning"] is False and s["skill"] == 1.0
+        assert s["persistence"] is None and s["env_steps"] == 0
+        window.focus()
+        window.key("l")  # learning cannot be turned on for a frozen graph
+        later = window.until("frames after L", lambda t: t["frames"] > s["frames"] + 20)
+        assert later["learning"] is False and later["env_steps"] == 0
+        window.key("Escape")
+        code, err = window.wait_exit()
+    finally:
+        window.close()
+    assert code == 0, err
+    assert "shipped.onnx flies as it is: it does not learn" in err
+    assert "runs on onnxruntime" in err and "Traceback" not in err
+    assert not (tmp_path / "data" / "learner" / "arcade").exists()  # nothing was saved
+
+
+@pytest.mark.window
+def test_the_window_loads_our_network_from_onnx_and_learns_on(display, tmp_path):  # noqa: F811
+    pilot, level = load_pilot("pretrained", "arcade")
+    path = tmp_path / "ours.onnx"
+    path.write_bytes(pilot_to_onnx(pilot, level))
+    window = Game(display, tmp_path, "--level", "arcade", "--seed", "3", "--pilot", "autopilot",
+                "--autopilot", str(path))
+    try:
+        s = window.until("the pilot to fly and learn",
+                       lambda s: s["score"] >= 2 and s["env_steps"] > 0, timeout=180)
+        assert s["learner_source"] == "pilot" and s["learning"] is True
+        assert s["persistence"] is not None
+        window.focus()
+        window.key("Escape")
+        code, err = window.wait_exit()
+    finally:
+        window.close()
+    assert code == 0, err
+    assert "flies as it is" not in err and "ours.onnx runs on" in err
