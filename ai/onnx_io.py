@@ -39,8 +39,9 @@ MAX_VALUES = 16 * 1024 * 1024
 one observation (shape inference bounds it before anything runs)."""
 MAX_NODES = 10_000
 """A policy graph with more nodes than this is refused."""
-NUMPY_OPS = frozenset({"Gemm", "MatMul", "Add", "Relu", "Tanh", "Identity"})
-"""The ops the numpy forward runs (a plain MLP; Tanh for Stable-Baselines3's PPO)."""
+NUMPY_OPS = frozenset({"Gemm", "MatMul", "Add", "Relu", "Tanh", "Identity", "Cast", "Flatten"})
+"""The ops the numpy forward runs: a plain MLP (Tanh for PPO's networks; the Cast to float and
+Flatten that Stable-Baselines3's exported policies start with)."""
 REFUSED_OPS = frozenset({"Loop", "If", "Scan"})
 """Control flow: a policy needs none, and a loop's length is not bounded by its file."""
 INPUT_NAME = "obs"
@@ -48,6 +49,8 @@ OUTPUT_NAME = "q_values"
 OPSET = 17
 """The ONNX opset of the graphs written here (onnxruntime 1.14 and newer run it)."""
 INSTALL_HINT = "pip install 'gravity-flyer[onnx]'"
+FLOAT = 1
+"""``TensorProto.FLOAT``: the element type of observations and outputs."""
 
 
 def require_onnx() -> Any:
@@ -443,6 +446,9 @@ def _numpy_runner(graph: Any, weights: dict[str, np.ndarray], inp: str, out: str
         if node.op_type == "Gemm" and _attr(node, "transA", 0):
             raise PilotError(f"{where}: the numpy forward does not run Gemm with transA; "
                              f"onnxruntime does ({INSTALL_HINT})")
+        if node.op_type == "Cast" and _attr(node, "to", 0) != FLOAT:
+            raise PilotError(f"{where}: the numpy forward only runs a Cast to float32; "
+                             f"onnxruntime runs any ({INSTALL_HINT})")
     consts = {k: (v.astype(np.float32) if v.dtype == np.float64 else v)
               for k, v in weights.items()}
 
@@ -466,6 +472,11 @@ def _numpy_runner(graph: Any, weights: dict[str, np.ndarray], inp: str, out: str
                 y = np.maximum(a[0], 0.0)
             elif op == "Tanh":
                 y = np.tanh(a[0])
+            elif op == "Cast":  # to float32 (checked above)
+                y = a[0].astype(np.float32, copy=False)
+            elif op == "Flatten":
+                axis = _attr(node, "axis", 1) % max(a[0].ndim, 1)
+                y = a[0].reshape(int(np.prod(a[0].shape[:axis])), -1)
             else:  # Identity
                 y = a[0]
             values[node.output[0]] = y
@@ -480,6 +491,8 @@ def _mlp_layers(graph: Any, weights: dict[str, np.ndarray], inp: str, out: str
     layers: list[np.ndarray] = []
     x = inp
     nodes = list(graph.node)
+    while nodes and _passes_through(nodes[0], x):  # SB3's Cast to float and Flatten
+        x = nodes.pop(0).output[0]
     for i, node in enumerate(nodes):
         gemm = i % 2 == 0
         if node.input[0] != x or len(node.output) != 1:
@@ -501,6 +514,15 @@ def _mlp_layers(graph: Any, weights: dict[str, np.ndarray], inp: str, out: str
     if x != out or len(nodes) % 2 == 0:
         return None
     return layers
+
+
+def _passes_through(node: Any, x: str) -> bool:
+    """True for a node on ``x`` (a float ``(batch, obs)`` input) that changes nothing."""
+    if list(node.input) != [x] or len(node.output) != 1:
+        return False
+    return (node.op_type == "Identity"
+            or (node.op_type == "Cast" and _attr(node, "to", 0) == FLOAT)
+            or (node.op_type == "Flatten" and _attr(node, "axis", 1) == 1))
 
 
 def _probe(policy: OnnxPolicy, where: object) -> None:

@@ -420,21 +420,55 @@ def test_the_window_flies_a_foreign_onnx_graph_as_it_is(display, tmp_path) -> No
 
 
 @pytest.mark.window
-def test_the_window_loads_our_network_from_onnx_and_learns_on(display, tmp_path):  # noqa: F811
+def test_an_onnx_policy_flies_in_the_window_even_over_a_saved_learner(display,  # noqa: F811
+                                                                      tmp_path) -> None:
+    """Our own network as ONNX, with a saved (fresh, unskilled) learner in the data folder:
+    the ONNX policy flies, not the saved learner, and the save is left exactly as it was."""
+    from test_export import tree
+
+    from game.wiring.learning import learner_store, new_learner
+
+    assert learner_store(ARCADE, tmp_path / "data").save(new_learner(ARCADE).state()).ok
+    (tmp_path / "data" / "learner" / "arcade.lock").unlink()  # left by the save here
+    saved = tree(tmp_path / "data" / "learner")
     pilot, level = load_pilot("pretrained", "arcade")
     path = tmp_path / "ours.onnx"
     path.write_bytes(pilot_to_onnx(pilot, level))
     window = Game(display, tmp_path, "--level", "arcade", "--seed", "3", "--pilot", "autopilot",
-                "--autopilot", str(path))
+                  "--autopilot", str(path))
     try:
-        s = window.until("the pilot to fly and learn",
-                       lambda s: s["score"] >= 2 and s["env_steps"] > 0, timeout=180)
-        assert s["learner_source"] == "pilot" and s["learning"] is True
-        assert s["persistence"] is not None
+        s = window.until("the policy to fly and the skill to be read",
+                         lambda s: s["score"] >= 3 and s["skill"] is not None, timeout=180)
+        assert s["skill"] == 1.0 and s["learning"] is False  # the shipped pilot's, frozen
         window.focus()
         window.key("Escape")
         code, err = window.wait_exit()
     finally:
         window.close()
     assert code == 0, err
-    assert "flies as it is" not in err and "ours.onnx runs on" in err
+    assert "ours.onnx flies as it is" in err and "resumed" not in err
+    assert tree(tmp_path / "data" / "learner") == saved
+
+
+def test_sb3s_cast_and_flatten_run_on_numpy_and_read_as_our_mlp() -> None:
+    """Stable-Baselines3's exported policies start with Cast(to float) and Flatten."""
+    rng = np.random.default_rng(4)
+    w0, b0 = rng.normal(size=(16, 8)), rng.normal(size=16)
+    w1, b1 = rng.normal(size=(2, 16)), rng.normal(size=2)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n)
+             for a, n in ((w0, "w0"), (b0, "b0"), (w1, "w1"), (b1, "b1"))]
+    data = graph_bytes(
+        [helper.make_node("Cast", ["obs"], ["c"], to=TensorProto.FLOAT),
+         helper.make_node("Flatten", ["c"], ["f"], axis=1),
+         helper.make_node("Gemm", ["f", "w0", "b0"], ["h"], transB=1),
+         helper.make_node("Relu", ["h"], ["a"]),
+         helper.make_node("Gemm", ["a", "w1", "b1"], ["q"], transB=1)],
+        [float_input(8)], [helper.make_tensor_value_info("q", TensorProto.FLOAT, ["batch", 2])],
+        inits)
+    obs = rng.normal(size=(500, 8)).astype(np.float32)
+    on_numpy = OnnxPolicy.from_bytes(data, engine="numpy")
+    on_ort = OnnxPolicy.from_bytes(data, engine="onnxruntime")
+    np.testing.assert_allclose(on_numpy.q_values(obs), on_ort.q_values(obs), rtol=0, atol=TIE)
+    assert on_numpy.sizes == (8, 16, 2)  # read as the MLP it is
+    mlp = as_autopilot(on_numpy, ARCADE)
+    np.testing.assert_array_equal(mlp.q_values(obs), on_numpy.q_values(obs))

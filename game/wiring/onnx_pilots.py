@@ -7,6 +7,10 @@ value that is present must match; a value that is absent is assumed, and the per
 in one line what was assumed. A second line says what runs the graph (onnxruntime or the
 numpy forward). Both lines are in ``policy.notes``.
 
+In the window an ONNX policy flies as it is (``FrozenFlyer``): it learns nothing and saves
+nothing, and the level's saved learner is neither loaded nor written, so what flies is that
+policy and no other.
+
 Rules: a wiring module (``game.sim`` and ``ai``); the ``onnx`` package is imported only
 when an ONNX file is read or written.
 """
@@ -104,7 +108,8 @@ def load_onnx(path: str | os.PathLike, level: Level | None = None) -> tuple[Onnx
 
 
 def as_autopilot(policy: OnnxPolicy, level: Level) -> Autopilot | None:
-    """The policy as one of our pilots (to learn on from it), if its graph is a plain MLP."""
+    """The policy as one of our pilots, if its graph is a plain ReLU MLP (what
+    ``pilot_to_onnx`` writes, or Stable-Baselines3's DQN); None for any other graph."""
     if policy.layers is None or policy.n_actions != 2:
         return None
     return Autopilot(policy.layers, meta=level.meta, card=policy.card)
@@ -160,17 +165,3 @@ class FrozenFlyer:
 
     def __getattr__(self, name: str) -> Any:  # the rest: the idle learner's (memory, curve...)
         return getattr(self._learner, name)
-
-
-def fly_onnx(policy: OnnxPolicy, level: Level, learner: Any) -> tuple[Any, bool]:
-    """What the game flies for ``policy``: ``(learner, frozen)``.
-
-    A graph of our network's shape (``as_autopilot``, same layer sizes as ``learner``) is
-    loaded into ``learner`` like a pilot file and learns on: ``(learner, False)``. Any other
-    graph flies as it is: ``(FrozenFlyer(learner, policy), True)``.
-    """
-    pilot = as_autopilot(policy, level)
-    if pilot is not None and pilot.sizes == tuple(learner.sizes):
-        learner.load_pilot(pilot)
-        return learner, False
-    return FrozenFlyer(learner, policy), True

@@ -75,9 +75,8 @@ def make_learner(cfg: PlayConfig, data_dir: Path | None) -> LearnerSetup:
         except ai.PilotError as exc:
             raise CliError(str(exc)) from None
         if hasattr(pilot, "engine"):  # an ONNX policy (game.wiring.onnx_pilots)
-            pilot = _onnx_pilot(setup, cfg, spec, pilot)
-            if setup.learner is not None:
-                return setup
+            _onnx_pilot(setup, cfg, spec, pilot)
+            return setup
     learner = None
     if data_dir is None:
         setup.messages.append("learning will not be saved: the data folder cannot be used")
@@ -98,23 +97,19 @@ def make_learner(cfg: PlayConfig, data_dir: Path | None) -> LearnerSetup:
     return setup
 
 
-def _onnx_pilot(setup: LearnerSetup, cfg: PlayConfig, spec: Any, policy: Any) -> Any:
-    """An ONNX ``--autopilot``: our network's shape becomes a pilot (it learns on, as a pilot
-    file does); any other graph flies as it is in ``setup.learner`` (a ``FrozenFlyer``,
-    with no store: nothing is learned or saved, and the saved learner is left alone)."""
-    from game.wiring.learning import learner_config, new_learner
-    from game.wiring.onnx_pilots import FrozenFlyer, as_autopilot
+def _onnx_pilot(setup: LearnerSetup, cfg: PlayConfig, spec: Any, policy: Any) -> None:
+    """An ONNX ``--autopilot`` flies as it is in ``setup.learner`` (a ``FrozenFlyer``, with no
+    store): it learns nothing, saves nothing, and the saved learner is neither loaded nor
+    written, so the window shows that policy and no other."""
+    from game.wiring.learning import new_learner
+    from game.wiring.onnx_pilots import FrozenFlyer
 
     setup.messages.extend(policy.notes)
-    pilot = as_autopilot(policy, spec)
-    if pilot is not None and pilot.sizes == (spec.obs_size, *learner_config(spec).hidden, 2):
-        return pilot
     seed = cfg.seed if cfg.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
     setup.learner = FrozenFlyer(new_learner(spec, seed=seed), policy)
     setup.from_pilot = True
     setup.messages.append(f"{Path(str(cfg.autopilot)).name} flies as it is: it does not learn, "
                           f"and the saved {spec.name} learner is neither loaded nor written")
-    return None
 
 
 def _saved_learner(setup: LearnerSetup, cfg: PlayConfig, spec: Any, data_dir: Path,
