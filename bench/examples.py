@@ -12,7 +12,7 @@ greedy pilot flies the same courses. Seconds are training only, on both sides.
 One run per row, seed 0: a measurement, not a distribution. Say the machine's load with the
 figures (the script prints ``os.getloadavg`` before and after each run).
 
-    python bench/examples.py                            # all three (about half an hour)
+    python bench/examples.py                            # all three (an hour on a loaded machine)
     python bench/examples.py --only sb3_dqn --steps 20000   # a quick look
 """
 
@@ -36,7 +36,7 @@ from game.sim.levels import ARCADE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "examples.json"
-BUDGETS = {"sb3_dqn": (200_000, 1), "sb3_ppo": (500_000, 16), "rllib_ppo": (200_000, 2)}
+BUDGETS = {"sb3_dqn": (200_000, 1), "sb3_ppo": (200_000, 16), "rllib_ppo": (100_000, 2)}
 """Env steps and flyers stepped together (DQN: one env; PPO: 16 envs; RLlib: 2 runners)."""
 
 
