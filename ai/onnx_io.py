@@ -321,9 +321,9 @@ def _parse(onnx: Any, data: bytes, where: object) -> Any:
         raise PilotError(f"{where} has {len(graph.node)} nodes; a policy has at most {MAX_NODES}")
     if model.functions:
         raise PilotError(f"{where} defines functions; a policy graph needs none")
-    for t in [*graph.initializer, *(n.attribute[i].t for n in graph.node
-                                    for i in range(len(n.attribute))
-                                    if n.attribute[i].HasField("t"))]:
+    constants = [a.t for n in graph.node for a in n.attribute if a.HasField("t")]
+    constants += [t for n in graph.node for a in n.attribute for t in a.tensors]
+    for t in [*graph.initializer, *constants]:
         if t.data_location == onnx.TensorProto.EXTERNAL or t.external_data:
             raise PilotError(f"{where} keeps tensor {t.name!r} in an external file; only "
                              "self-contained ONNX files are read")
@@ -338,7 +338,7 @@ def _parse(onnx: Any, data: bytes, where: object) -> Any:
         raise PilotError(f"{where} uses ops of the domain {foreign[0]!r}; only standard ONNX "
                          "ops are read")
     total = 0
-    for t in graph.initializer:
+    for t in [*graph.initializer, *constants]:
         n = int(np.prod([max(int(d), 0) for d in t.dims], dtype=np.float64))
         total += n
         if total > MAX_VALUES:

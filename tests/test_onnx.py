@@ -269,6 +269,10 @@ def _hostile() -> dict[str, tuple[bytes, str]]:
                           "one value per action (2)"),
         "huge tensor": (graph_bytes([helper.make_node("MatMul", ["obs", "W"], ["q"])],
                                     [float_input(8)], [q8], [huge]), "weight values"),
+        "huge constant": (graph_bytes(
+            [helper.make_node("Constant", [], ["W"], value=huge),
+             helper.make_node("MatMul", ["obs", "W"], ["q"])], [float_input(8)], [q8]),
+            "weight values"),
         "huge intermediate": (graph_bytes(
             [helper.make_node("Expand", ["obs", "shape"], ["big"]),
              helper.make_node("ReduceSum", ["big"], ["q"], keepdims=1)],
@@ -294,7 +298,8 @@ def _hostile() -> dict[str, tuple[bytes, str]]:
 
 
 @pytest.mark.parametrize("case", ["truncated", "garbage", "empty", "wrong input size",
-                                  "three actions", "huge tensor", "huge intermediate",
+                                  "three actions", "huge tensor", "huge constant",
+                                  "huge intermediate",
                                   "unknown op", "foreign domain", "external data",
                                   "control flow", "nan out", "two inputs", "int input"])
 def test_a_hostile_onnx_file_gets_one_line(tmp_path, capsys, case: str) -> None:
