@@ -325,6 +325,9 @@ def test_onnx_writing_without_the_onnx_package_is_one_line(tmp_path, capsys,
     line = one_line_error(capsys, "train", "--steps", "50", "--out", str(tmp_path / "p.onnx"),
                           "--no-progress")
     assert "pip install 'gravity-flyer[onnx]'" in line and not (tmp_path / "p.onnx").exists()
+    (tmp_path / "q.onnx").write_bytes(b"\x08\x08")  # reading one needs onnx as well
+    line = one_line_error(capsys, "evaluate", str(tmp_path / "q.onnx"))
+    assert "needs the onnx package (pip install 'gravity-flyer[onnx]')" in line
 
 
 def test_a_bad_tensorboard_folder_is_one_line(tmp_path, capsys) -> None:
