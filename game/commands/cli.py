@@ -111,15 +111,19 @@ def _add_train(train: argparse.ArgumentParser) -> None:
     train.add_argument("--seed", type=_seed, default=0)
     train.add_argument("--envs", type=_positive_int, default=1,
                        help="flyers stepped together in the vectorised world (default: 1)")
-    train.add_argument("--out", type=Path, required=True, help="pilot file to write (.safetensors)")
+    train.add_argument("--out", type=Path, required=True,
+                       help="pilot file to write (.safetensors, or .onnx for an ONNX graph)")
+    train.add_argument("--tensorboard", type=_folder, default=None, metavar="DIR",
+                       help="log the learning curve, the loss and the skill for TensorBoard")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.add_argument("--team", choices=("tutorial", "replay", "target", "ours"), default=None,
                        help="train a lesson-lab team's learner (default: the game's, 'ours')")
 
 
 def _add_evaluate(ev: argparse.ArgumentParser) -> None:
-    ev.add_argument("path", help="pilot file, 'pretrained', or 'learner': the learner the game "
-                                 "saved in --data-dir (needs --level; ./learner for a file)")
+    ev.add_argument("path", help="pilot file (.safetensors or .onnx), 'pretrained', or "
+                                 "'learner': the learner the game saved in --data-dir (needs "
+                                 "--level; ./learner for a file)")
     ev.add_argument("--level", choices=tuple(LEVELS), default=None,
                     help="level to fly (default: the pilot's own)")
     ev.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
@@ -132,8 +136,8 @@ def _add_evaluate(ev: argparse.ArgumentParser) -> None:
 def _add_record(rec: argparse.ArgumentParser) -> None:
     rec.add_argument("--level", choices=tuple(LEVELS), default="arcade")
     rec.add_argument("--autopilot", default=None, metavar="PILOT",
-                     help="'pretrained', a pilot file, or 'learner' (the one saved in the data "
-                          "folder); default: pretrained")
+                     help="'pretrained', a pilot file (.safetensors or .onnx), or 'learner' (the "
+                          "one saved in the data folder); default: pretrained")
     rec.add_argument("--out", type=Path, required=True, help="flight.mp4 or flight.gif")
     rec.add_argument("--seconds", type=_positive_float, default=10.0,
                      help="length of the flight; with --learn, seconds of play at 1x "
@@ -166,7 +170,10 @@ def _add_export(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("--level", choices=tuple(LEVELS), required=True)
     ex.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
                     help="the game's data folder (default: the game's own)")
-    ex.add_argument("--out", type=Path, required=True, help="pilot file to write (.safetensors)")
+    ex.add_argument("--out", type=Path, required=True,
+                    help="pilot file to write (.safetensors or .onnx)")
+    ex.add_argument("--format", choices=("safetensors", "onnx"), default=None,
+                    help="the file's format (default: from --out's suffix)")
     ex.add_argument("--force", action="store_true", help="replace --out if it exists")
     ex.add_argument("--episodes", type=_positive_int, default=1000,
                     help="held-out runs of the evaluation in the model card (default: 1000)")
@@ -206,9 +213,10 @@ def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
                    help="where best scores and the learner's memory are kept")
     p.add_argument("--autopilot", default=None, metavar="PATH",
-                   help="fly this pilot file, or 'pretrained' (frozen unless --learn, which "
-                        "learns in memory; your saved learner is not loaded or changed; with "
-                        "--fresh it becomes your new saved learner)")
+                   help="fly this pilot file (.safetensors or .onnx), or 'pretrained' (frozen "
+                        "unless --learn, which learns in memory; your saved learner is not "
+                        "loaded or changed; with --fresh it becomes your new saved learner; an "
+                        ".onnx policy always flies as it is)")
     p.add_argument("--pilot", choices=("human", "autopilot"), default="human",
                    help="who flies first (default: human)")
     p.add_argument("--learn", action=argparse.BooleanOptionalAction, default=None,
@@ -278,7 +286,7 @@ def _train(args: argparse.Namespace) -> int:
 
     report = train(TrainConfig(level=LEVELS[args.level], out=args.out, steps=args.steps,
                                seed=args.seed, envs=args.envs, progress=not args.no_progress,
-                               team=args.team))
+                               team=args.team, tensorboard=args.tensorboard))
     print("\n".join(report.lines()))
     return 0
 
@@ -297,6 +305,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         report = evaluate(EvalConfig(path, level, episodes=args.episodes, seed=args.seed))
     except PilotError as exc:
         raise CliError(str(exc)) from None
+    for note in report.notes:
+        print(f"gravity-flyer: {note}", file=sys.stderr)
     print(report.json() if args.json else report.text())
     return 0
 
@@ -324,6 +334,8 @@ def _evaluate_learner(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from game.commands.saved import ExportConfig, export_pilot  # imports torch
 
+    if args.format is not None and args.out.suffix != f".{args.format}":
+        raise CliError(f"--format {args.format} writes a .{args.format} file; --out is {args.out}")
     report = export_pilot(ExportConfig(LEVELS[args.level], _data_dir(args), args.out,
                                        force=args.force, episodes=args.episodes))
     for note in report.saved.notes:

@@ -20,7 +20,8 @@ class EvalConfig:
     """``main.py evaluate``: fly a pilot file greedily and report its score."""
 
     path: Path
-    """The pilot file (``game.wiring.learning.pretrained_path`` for a shipped one)."""
+    """The pilot file, ``.safetensors`` or ``.onnx`` (``game.wiring.learning.pretrained_path``
+    for a shipped one)."""
     level: Level | None = None
     """The level to fly; None: the one the pilot names."""
     episodes: int = 1000
@@ -40,6 +41,8 @@ class EvalReport:
     result: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     """One-line notes about what was loaded (for stderr; not part of the report)."""
+    kind: str = ""
+    """What the pilot is, when not an MLP of ``layers`` (an ONNX graph)."""
 
     def json(self) -> str:
         """One JSON line: the figures and the model card."""
@@ -47,7 +50,8 @@ class EvalReport:
 
     def text(self) -> str:
         """The model card, then the score, for a person."""
-        return (f"{self.path}: {self.level.name} pilot, layers {self.layers}\nmodel card:\n"
+        what = self.kind or f"layers {self.layers}"
+        return (f"{self.path}: {self.level.name} pilot, {what}\nmodel card:\n"
                 f"{format_card(self.card)}\n{self.level.report(self.result)}")
 
 
@@ -57,7 +61,12 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
 
     pilot, level = load_pilot(cfg.path, cfg.level)
     result = run_in_chunks(level, cfg.episodes, cfg.seed, pilot.act_batch)
-    return EvalReport(cfg.path, level, list(pilot.sizes), pilot.card, result)
+    notes = list(getattr(pilot, "notes", []))  # an ONNX policy's: what was assumed, what runs it
+    kind = ""
+    if hasattr(pilot, "engine"):
+        kind = (f"ONNX, layers {list(pilot.sizes)}" if pilot.layers is not None
+                else f"ONNX graph of {pilot.nodes} nodes")
+    return EvalReport(cfg.path, level, list(pilot.sizes), pilot.card, result, notes, kind)
 
 
 def run_in_chunks(level: Level, episodes: int, seed: int, policy: Any) -> dict[str, Any]:

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from game.commands.evaluate import EvalReport, run_in_chunks
-from game.commands.train import CARD_EVAL_EPISODES, check_pilot_out
+from game.commands.train import CARD_EVAL_EPISODES, check_pilot_out, require_onnx_cli, save_pilot
 from game.errors import CliError
 from game.sim.evaluation import EVAL_SEED
 from game.sim.levels import Level
+from game.wiring.onnx_pilots import is_onnx
 from game.wiring.pilot_names import SavedLearner
 
 
@@ -58,6 +59,7 @@ class ExportConfig:
     level: Level
     data_dir: Path
     out: Path
+    """The pilot file: ``.safetensors``, or ``.onnx`` (the same weights and card as ONNX)."""
     force: bool = False
     """Replace ``out`` if it exists (otherwise refused)."""
     episodes: int = CARD_EVAL_EPISODES
@@ -96,6 +98,8 @@ def export_pilot(cfg: ExportConfig) -> ExportReport:
             save, or the file could not be written.
     """
     _check_out(cfg)  # before the slow part: a bad --out fails at once
+    if is_onnx(cfg.out):
+        require_onnx_cli()
     saved = SavedLearner.load(cfg.level, cfg.data_dir)
     pilot = saved.pilot(exported=True)
     final = run_in_chunks(cfg.level, cfg.episodes, EVAL_SEED, pilot.act_batch)
@@ -104,7 +108,7 @@ def export_pilot(cfg: ExportConfig) -> ExportReport:
             "command": cfg.command()}
     _check_out(cfg)  # again: the file may have appeared while the pilot was evaluated
     try:
-        pilot.save(cfg.out, card)
+        save_pilot(pilot, cfg.level, cfg.out, card)
     except OSError as exc:
         raise CliError(f"cannot write {cfg.out}: {exc.strerror or exc}") from None
     return ExportReport(cfg, saved, final)

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from ai.atomic import atomic_write_bytes
 from ai.autopilot import Autopilot
 from ai.config import LearnerConfig
+from ai.errors import PilotError
 from ai.learner import Learner
 from game.commands.checks import writable, write_or_fallback
 from game.errors import CliError
@@ -32,6 +33,7 @@ from game.sim.levels import Level
 from game.sim.plot import curve_png
 from game.sim.rollout import BatchRollout
 from game.wiring.learning import learner_config, new_learner
+from game.wiring.onnx_pilots import is_onnx, save_pilot_onnx
 
 LIVE_EVAL_SEED = 54321
 """Seed of the small held-out set scored while training (the live curve); not EVAL_SEED."""
@@ -57,7 +59,8 @@ class TrainConfig:
     level: Level
     """The level to train on (its learner preset and training settings apply)."""
     out: Path
-    """Pilot file to write (``.safetensors``); the curve goes next to it as ``.csv``."""
+    """Pilot file to write (``.safetensors``, or ``.onnx``: an ONNX graph with the card in its
+    metadata); the curve goes next to it as ``.csv``."""
     steps: int = 20_000
     """Env steps (transitions) to train for, summed over the flyers."""
     seed: int = 0
@@ -69,6 +72,8 @@ class TrainConfig:
     team: str | None = None
     """A lesson-lab team's learner instead of the game's (``game.wiring.lab_teams.TEAMS``:
     'tutorial', 'replay', 'target'; 'ours' or None is the game's learner)."""
+    tensorboard: Path | None = None
+    """Folder to log TensorBoard scalars into (the curve, the loss, the skill); None: none."""
 
     def command(self) -> str:
         """The command line that reproduces this run (written into the model card)."""
@@ -118,8 +123,10 @@ class LiveCurve:
     Called as the ``progress`` of ``train_learner``.
     """
 
-    def __init__(self, level: Level, steps: int, show: bool) -> None:
+    def __init__(self, level: Level, steps: int, show: bool, board: Any = None) -> None:
         self.level = level
+        self.board = board
+        """A ``torch.utils.tensorboard.SummaryWriter``, or None."""
         self.live = Evaluation.prepare(level, LIVE_EVAL_EPISODES, LIVE_EVAL_SEED)
         self.every = max(1, steps // LIVE_EVAL_POINTS)
         self.next = self.every
@@ -145,7 +152,19 @@ class LiveCurve:
             mean = f"recent {sum(recent) / len(recent):.2f} " if recent else ""
             self.bar.set_postfix_str(f"eps {learner.epsilon:.2f} {mean}{self.text}",
                                      refresh=False)
+            if self.board is not None:
+                self.log_training(done, learner)
         self.bar.update(done - self.bar.n)
+
+    def log_training(self, done: int, learner: Learner) -> None:
+        """TensorBoard: the loss, epsilon, learning rate and recent training scores."""
+        loss, recent = learner.last_loss, learner.recent_scores
+        if loss is not None:
+            self.board.add_scalar("train/loss", loss, done)
+        self.board.add_scalar("train/epsilon", learner.epsilon, done)
+        self.board.add_scalar("train/lr", learner.lr, done)
+        if recent:
+            self.board.add_scalar("train/recent_mean_score", sum(recent) / len(recent), done)
 
     def record(self, done: int, learner: Learner) -> None:
         """One live evaluation: a curve row, and the checkpoint if it is the best so far."""
@@ -159,6 +178,10 @@ class LiveCurve:
             "recent_mean_score": round(sum(recent) / len(recent), 3) if recent else "",
             "eval_mean_score": round(result["mean_score"], 3), "eval_score": round(figure, 4)})
         self.text = f"live {self.level.headline(result)}"
+        if self.board is not None:  # the skill: the level's figure on the validation courses
+            tag = self.level.figure_name.replace(' ', '_').replace('/', '_over_')
+            self.board.add_scalar(f"eval/{tag}", figure, done)
+            self.board.add_scalar("eval/mean_score", result["mean_score"], done)
         if self.level.train.keep_best and figure >= self.best:  # ties: the later one
             self.best, self.pilot, self.at = figure, learner.autopilot(), done
 
@@ -206,20 +229,71 @@ class TrainReport:
                 *([f"gravity-flyer: {self.note}"] if self.note else [])]
 
 
+PILOT_SUFFIXES = (".safetensors", ".onnx")
+"""What ``--out`` may end with: a pilot file, or an ONNX policy with the same card."""
+
+
 def check_pilot_out(out: Path) -> None:
     """Raises ``CliError`` unless ``out`` can name a pilot file to write (``--out``)."""
-    if out.suffix != ".safetensors":
-        raise CliError(f"--out must end with .safetensors, got {out}")
+    if out.suffix not in PILOT_SUFFIXES:
+        raise CliError(f"--out must end with .safetensors or .onnx, got {out}")
     writable(out)  # a probe file: an unwritable folder fails now, not after the training
+
+
+def save_pilot(pilot: Autopilot, level: Level, out: Path, card: dict[str, Any]) -> None:
+    """Writes ``pilot`` with ``card`` as ``out`` says: safetensors, or ONNX for ``.onnx``."""
+    if is_onnx(out):
+        try:
+            save_pilot_onnx(pilot, level, out, card)
+        except PilotError as exc:  # the onnx package is missing
+            raise CliError(str(exc)) from None
+    else:
+        pilot.save(out, card)
+
+
+def tensorboard_writer(folder: Path) -> Any:
+    """A TensorBoard ``SummaryWriter`` logging into ``folder``; ``CliError`` if unavailable."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise CliError("--tensorboard needs the tensorboard package "
+                       "(pip install 'gravity-flyer[tensorboard]')") from None
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"--tensorboard {folder} is not a folder")
+    try:
+        return SummaryWriter(log_dir=str(folder))
+    except OSError as exc:
+        raise CliError(f"cannot log into {folder}: {exc.strerror or exc}") from None
 
 
 def train(cfg: TrainConfig) -> TrainReport:
     """Trains with the level's settings, then writes the pilot (with its card) and the curve."""
     check_pilot_out(cfg.out)
-    if cfg.team not in (None, "ours"):
-        return _train_team(cfg)
+    if is_onnx(cfg.out):
+        require_onnx_cli()  # a missing onnx package fails before the run, not after it
+    board = None if cfg.tensorboard is None else tensorboard_writer(cfg.tensorboard)
+    try:
+        curve = LiveCurve(cfg.level, cfg.steps, cfg.progress, board)
+        if cfg.team not in (None, "ours"):
+            return _train_team(cfg, curve)
+        return _train(cfg, curve)
+    finally:
+        if board is not None:
+            board.close()
+
+
+def require_onnx_cli() -> None:
+    """``CliError`` (one line) unless the onnx package is installed: checked before work."""
+    from ai.onnx_io import require_onnx
+
+    try:
+        require_onnx()
+    except PilotError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _train(cfg: TrainConfig, curve: LiveCurve) -> TrainReport:
     level, settings = cfg.level, cfg.level.train
-    curve = LiveCurve(level, cfg.steps, cfg.progress)
     # An arcade run, whose Q-values must be precise near the gaps' edges, draws larger
     # batches and settles its weights by annealing the learning rate over its finite length.
     changes = {} if settings.batch_size is None else {"batch_size": settings.batch_size}
@@ -237,14 +311,13 @@ def train(cfg: TrainConfig) -> TrainReport:
     return _write(cfg, learner, pilot, card, curve, seconds, final)
 
 
-def _train_team(cfg: TrainConfig) -> TrainReport:
+def _train_team(cfg: TrainConfig, curve: LiveCurve) -> TrainReport:
     """A lesson-lab team's learner (the tutorial's, with or without replay and a target
     network), trained as the lab's learners learn: one gradient step per transition, no
     annealing; the pilot is its last weights."""
     from game.wiring.lab_teams import TEAMS, new_team_learner
 
     level = cfg.level
-    curve = LiveCurve(level, cfg.steps, cfg.progress)
     learner = new_team_learner(cfg.team, level, cfg.seed)
     fly(learner, level, cfg.steps, cfg.seed, cfg.envs, curve)
     curve.finish(learner)
@@ -263,7 +336,7 @@ def _write(cfg: TrainConfig, learner: Any, pilot: Autopilot, card: dict[str, Any
     thrown away: if ``--out`` fails now, it goes to a named fallback file."""
 
     def write(out: Path) -> None:
-        pilot.save(out, card)
+        save_pilot(pilot, cfg.level, out, card)
         atomic_write_bytes(out.with_suffix(".csv"), curve.csv())
         atomic_write_bytes(out.with_suffix(".png"), curve_png(out.with_suffix(".csv")))
 

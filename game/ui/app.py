@@ -369,7 +369,9 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
         pilot = "human"
     config = SessionConfig(tick_rate=cfg.tick_rate, autosave_s=autosave_s)
     meter = None
-    if learner is not None:
+    # An ONNX graph flown as it is has no weight arrays to send a child process: the
+    # session's own SkillMeter (meter None) flies the graph.
+    if learner is not None and not getattr(learner, "frozen", False):
         from game.play.skill_process import SkillProcess
 
         try:

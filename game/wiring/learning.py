@@ -16,11 +16,17 @@ from ai.autopilot import Autopilot
 from ai.config import LearnerConfig
 from ai.errors import PilotError
 from ai.learner import Learner, LearnerState
+from ai.onnx_io import OnnxPolicy
 from ai.store.store import Store, memory_cap_bytes
 from game.sim.levels import LEVELS, Level
+from game.wiring.onnx_pilots import is_onnx, load_onnx
 
 PILOTS_DIR = assets.path("pilots")
 """Where the shipped pretrained pilots live (``<level>.safetensors``), as package data."""
+PRETRAINED = "pretrained"
+"""The name of the shipped pilot of a level (``load_pilot("pretrained", level)``)."""
+DEFAULT_LEVEL = "arcade"
+"""The level ``'pretrained'`` means when none is named (the game's default)."""
 LEGACY_META = {"physics_version": "1"}
 """What a learner state of format 3 or older was for besides its level: those saves predate
 per-level physics versions, and every level had version 1 then."""
@@ -65,9 +71,29 @@ def learner_from_state(level: Level, state: LearnerState) -> Learner:
                               legacy_meta=LEGACY_META)
 
 
-def load_pilot(path: str | os.PathLike, level: Level | None = None) -> tuple[Autopilot, Level]:
-    """Reads a pilot file for ``level``, or for the level the file names; ``PilotError``
-    (one line) if it does not fit that level's physics version and observation."""
+def load_pilot(path: str | os.PathLike, level: Level | str | None = None
+               ) -> tuple[Autopilot | OnnxPolicy, Level]:
+    """Reads a pilot for ``level`` (a spec or a name), or for the level the file names.
+
+    ``path`` is a pilot file (``.safetensors``), an ONNX policy (``.onnx``, see
+    ``game.wiring.onnx_pilots``; its ``notes`` say what was assumed) or ``'pretrained'``:
+    the shipped pilot of ``level`` (default arcade), found wherever the game is installed::
+
+        pilot, level = load_pilot("pretrained", "arcade")
+        action = pilot.act(obs)
+
+    Raises ``PilotError`` (one line) if it does not fit the level's physics version and
+    observation.
+    """
+    if isinstance(level, str):
+        if level not in LEVELS:
+            raise PilotError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
+        level = LEVELS[level]
+    if str(path) == PRETRAINED:
+        level = level or LEVELS[DEFAULT_LEVEL]
+        path = pretrained_path(level.name)
+    if is_onnx(path):
+        return load_onnx(path, level)
     if level is not None:
         return Autopilot.load(path, expect=level.pilot_meta), level
     pilot = Autopilot.load(path)

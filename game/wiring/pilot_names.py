@@ -19,6 +19,7 @@ from typing import Any
 from ai.autopilot import Autopilot
 from ai.errors import PilotError
 from ai.learner import Learner
+from ai.onnx_io import OnnxPolicy
 from game.errors import CliError
 from game.sim.levels import LEVELS, Level
 from game.wiring.best_scores import default_data_dir
@@ -80,7 +81,8 @@ def resolve(spec: str, level: str | None, learner: bool = True) -> PilotName:
 class LoadedPilot:
     """A pilot ready to fly, and what to tell the person about it."""
 
-    pilot: Autopilot
+    pilot: Autopilot | OnnxPolicy
+    """A pilot file's weights, or an ONNX policy (both fly with ``act``/``act_batch``)."""
     level: Level
     who: str
     """One line: which pilot this is."""
@@ -108,7 +110,8 @@ def load(name: PilotName, level: Level | None, data_dir: Path | None = None) -> 
         raise CliError(str(exc)) from None
     who = f"the pretrained {level.name} pilot" if name.spec == PRETRAINED else \
         f"pilot {name.path.name}"
-    return LoadedPilot(pilot, level, who)
+    # An ONNX policy (``game.wiring.onnx_pilots``) says what it assumed and what runs it.
+    return LoadedPilot(pilot, level, who, list(getattr(pilot, "notes", [])))
 
 
 def _data_dir() -> Path:

@@ -75,6 +75,9 @@ def make_learner(cfg: PlayConfig, data_dir: Path | None) -> LearnerSetup:
             pilot, _ = load_pilot(pilot_path(cfg.autopilot, level), spec)
         except ai.PilotError as exc:
             raise CliError(str(exc)) from None
+        if hasattr(pilot, "engine"):  # an ONNX policy (game.wiring.onnx_pilots)
+            _onnx_pilot(setup, cfg, spec, pilot)
+            return setup
     learner = None
     if cfg.named_pilot:
         setup.messages.append(_named_pilot_line(cfg))
@@ -105,6 +108,21 @@ def _named_pilot_line(cfg: PlayConfig) -> str:
            else "frozen (--learn lets it learn, in memory)")
     return (f"flying {who}, {how}; your saved {cfg.level} learner is not loaded or changed "
             "(--fresh makes the pilot your new saved learner)")
+
+
+def _onnx_pilot(setup: LearnerSetup, cfg: PlayConfig, spec: Any, policy: Any) -> None:
+    """An ONNX ``--autopilot`` flies as it is in ``setup.learner`` (a ``FrozenFlyer``, with no
+    store): it learns nothing, saves nothing, and the saved learner is neither loaded nor
+    written, so the window shows that policy and no other."""
+    from game.wiring.learning import new_learner
+    from game.wiring.onnx_pilots import FrozenFlyer
+
+    setup.messages.extend(policy.notes)
+    seed = cfg.seed if cfg.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+    setup.learner = FrozenFlyer(new_learner(spec, seed=seed), policy)
+    setup.from_pilot = True
+    setup.messages.append(f"{Path(str(cfg.autopilot)).name} flies as it is: it does not learn, "
+                          f"and the saved {spec.name} learner is neither loaded nor written")
 
 
 def _saved_learner(setup: LearnerSetup, cfg: PlayConfig, spec: Any,
