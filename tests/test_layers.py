@@ -185,3 +185,19 @@ def test_importing_ai_errors_does_not_load_torch() -> None:
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                        timeout=120)
     assert r.stdout.strip() == "ok", r.stderr
+
+
+def test_the_readme_layout_table_names_every_module() -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Layout"):]
+    rows = {line.split("|")[1].strip().strip("`"): line.split("|")[2]
+            for line in section.splitlines() if line.startswith("| `")}
+    missing = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.name == "__init__.py":
+                continue
+            folder = path.parent.relative_to(ROOT).as_posix() + "/"
+            if f"`{path.stem}`" not in rows.get(folder, ""):
+                missing.append(path.relative_to(ROOT).as_posix())
+    assert missing == []
