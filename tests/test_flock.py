@@ -187,14 +187,15 @@ def _through_files(learner: Learner, flock: Flock) -> tuple[LearnerState, dict, 
     return LearnerState(tensors, out[0], meta), out[1], flock_meta
 
 
-@pytest.mark.parametrize("restart", ["respawn", "generation"])
-def test_exact_resume_with_a_flock(restart: str) -> None:
-    whole = small_arcade(seed=10)
+@pytest.mark.parametrize(("restart", "n_step"), [("respawn", 1), ("generation", 1),
+                                                  ("respawn", 3)])
+def test_exact_resume_with_a_flock(restart: str, n_step: int) -> None:
+    whole = small_arcade(seed=10, n_step=n_step)
     whole_flock = Flock(ARCADE, whole, n=6, seed=10, restart=restart, human=1)
     for k in range(400):
         whole_flock.step(human_action=JUMP if k % 7 == 0 else None)
 
-    first = small_arcade(seed=10)
+    first = small_arcade(seed=10, n_step=n_step)
     flock = Flock(ARCADE, first, n=6, seed=10, restart=restart, human=1)
     for k in range(250):  # past the early phase and a ring wraparound
         flock.step(human_action=JUMP if k % 7 == 0 else None)
@@ -209,6 +210,8 @@ def test_exact_resume_with_a_flock(restart: str) -> None:
     assert (resumed.env_steps, resumed.updates, resumed.episodes) == (
         whole.env_steps, whole.updates, whole.episodes)
     assert again.generation == whole_flock.generation
+    if n_step > 1:
+        assert resumed.nstep.pending > 0 and resumed.nstep.pending == whole.nstep.pending
     assert list(again.history) == list(whole_flock.history)
     for key, value in whole_flock.state()[0].items():
         np.testing.assert_array_equal(again.state()[0][key], value, err_msg=key)
@@ -268,7 +271,7 @@ def test_skill_process_reads_what_the_meter_reads() -> None:
 # ---- learning on from the shipped pilot -------------------------------------------------------
 
 def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
-    from game.play.flock import FROM_PILOT_LADDER, REPLAY_RATIO_MAX
+    from game.play.flock import FROM_PILOT_LADDER
     from game.wiring.learning import load_pilot, pretrained_path
 
     pilot, _ = load_pilot(pretrained_path("arcade"), ARCADE)
@@ -279,7 +282,7 @@ def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
     assert learner.config.early_steps == 0
     assert learner.epsilon == pytest.approx(learner.config.eps_end)
     assert learner.lr < learner_config(ARCADE).lr  # the pilot's fine rate, not a fresh one's
-    flock = Flock(ARCADE, learner, n=16, seed=0, replay_ratio=REPLAY_RATIO_MAX,
+    flock = Flock(ARCADE, learner, n=16, seed=0, replay_ratio=learner.pacing.top,
                   explore_ladder=FROM_PILOT_LADDER)
     while learner.env_steps < learner.config.learning_starts - 16:
         flock.step()

@@ -15,6 +15,7 @@ from safetensors.torch import save as st_save_torch
 
 from ai import Learner, LearnerConfig, LearnerState, PilotError, StateError
 from ai.learner import double_dqn_targets
+from ai.nstep import NStepWindows
 from ai.qnet import QNet, numpy_forward
 from game.sim.evaluation import Evaluation
 from game.sim.levels import CLASSIC
@@ -135,10 +136,11 @@ def _through_files(state: LearnerState) -> LearnerState:
     return LearnerState(tensors, arrays, meta)
 
 
-@pytest.mark.parametrize("average", [0, 50])
-def test_state_resume_is_bit_identical_to_an_uninterrupted_run(average: int) -> None:
+@pytest.mark.parametrize(("average", "n_step"), [(0, 1), (50, 1), (50, 3)])
+def test_state_resume_is_bit_identical_to_an_uninterrupted_run(average: int, n_step: int
+                                                                ) -> None:
     cfg = dataclasses.replace(LearnerConfig(), capacity=500, terminal_capacity=50,
-                              early_steps=150, pilot_average_updates=average)
+                              early_steps=150, pilot_average_updates=average, n_step=n_step)
     whole = Learner(OBS, cfg, seed=3)
     world_whole = fly(whole, 700, world_seed=9)
 
@@ -330,3 +332,55 @@ def test_load_pilot_refuses_another_shape_or_metadata() -> None:
         learner.load_pilot(Learner(3, seed=0, meta=META).autopilot())
     with pytest.raises(PilotError, match="level arcade, not classic"):
         learner.load_pilot(Learner(OBS, seed=0, meta={**META, "level": "arcade"}).autopilot())
+
+
+# ---- n-step returns ---------------------------------------------------------------------------
+
+def _push(w: NStepWindows, stream: int, obs: float, reward: float, next_obs: float,
+          terminated: bool = False, truncated: bool = False):
+    return w.push(np.array([stream]), np.array([[obs, 0.0]], np.float32), np.array([int(obs)]),
+                  np.array([reward], np.float32), np.array([[next_obs, 0.0]], np.float32),
+                  np.array([terminated]), np.array([truncated]), np.array([False]))
+
+
+def test_n_step_returns_on_a_short_trajectory_with_a_terminal_by_hand() -> None:
+    # n = 3, gamma = 0.5; states 0..5, rewards 1, 2, 4, 8, -16, the last step crashes.
+    w = NStepWindows(3, 0.5, 2)
+    out = [_push(w, 0, s, r, s + 1, terminated=(s == 4))
+           for s, r in enumerate([1.0, 2.0, 4.0, 8.0, -16.0])]
+    assert [len(e.obs) for e in out] == [0, 0, 1, 1, 3]
+    # full windows: (s0, 1 + 0.5*2 + 0.25*4 = 3, s3) and (s1, 2 + 0.5*4 + 0.25*8 = 6, s4)
+    assert out[2].obs[0, 0] == 0 and out[2].rewards[0] == 3.0 and out[2].next_obs[0, 0] == 3
+    assert out[3].obs[0, 0] == 1 and out[3].rewards[0] == 6.0 and out[3].next_obs[0, 0] == 4
+    assert not out[2].terminated[0] and not out[3].terminated[0]
+    # the crash ends every pending window, each with its return up to the crash
+    end = out[4]
+    assert end.obs[:, 0].tolist() == [2, 3, 4] and end.actions.tolist() == [2, 3, 4]
+    assert end.rewards.tolist() == [4 + 0.5 * 8 + 0.25 * -16, 8 + 0.5 * -16, -16.0]
+    assert end.terminated.all() and w.pending == 0
+
+
+def test_n_step_truncation_keeps_the_full_window_and_a_new_trajectory_drops_the_rest() -> None:
+    w = NStepWindows(2, 0.5, 2)
+    _push(w, 0, 0, 1.0, 1)
+    e = _push(w, 0, 1, 2.0, 2, truncated=True)  # a time limit: bootstrapped, not an ending
+    assert e.rewards.tolist() == [2.0] and not e.terminated.any() and w.pending == 0
+    _push(w, 0, 5, 1.0, 6)
+    e = _push(w, 0, 9, 1.0, 10)  # does not start where the last one ended: a new trajectory
+    assert len(e.obs) == 0 and w.pending == 1
+    # streams are independent: stream 1 does not break stream 0's window
+    _push(w, 1, 0, 3.0, 1)
+    e = _push(w, 0, 10, 4.0, 11)
+    assert e.obs[:, 0].tolist() == [9] and e.rewards.tolist() == [1.0 + 0.5 * 4.0]
+
+
+def test_an_n_step_learner_stores_each_flyers_n_step_transitions() -> None:
+    cfg = dataclasses.replace(LearnerConfig(), n_step=3, learning_starts=10_000)
+    learner = Learner(OBS, cfg, seed=0)
+    for s in range(4):
+        learner.observe(np.array([s, 0.0], np.float32), 1, 1.0,
+                        np.array([s + 1, 0.0], np.float32), False)
+    m = learner.memory
+    assert learner.env_steps == 4 and m.count == 2  # two full windows so far
+    assert m.rewards[:2].tolist() == [np.float32(1 + 0.9 + 0.81)] * 2
+    assert m.obs[:2, 0].tolist() == [0, 1] and m.next_obs[:2, 0].tolist() == [3, 4]

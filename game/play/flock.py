@@ -87,24 +87,13 @@ shipped arcade pilot's greedy score/oracle stayed >= 0.985 over 100k env steps a
 HISTORY_GENERATIONS = 1_000
 """Generations kept in ``Flock.history`` (the chart): the most recent ones."""
 
-REPLAY_RATIO_1X = 0.5
-"""Gradient steps per transition while the flock flies at 1x (the arcade preset's later
-ratio, from the first step: the preset's early burst of 2 would not fit the frame budget
-of 64 flyers' 960 transitions a second)."""
-REPLAY_RATIO_MAX = 1 / 32
-"""Gradient steps per transition at top speed, where compute, not play time, is the limit.
-
-A fresh flock of 64 (``python bench/watch_learning.py --part ratios --seeds 2``, quiet 2-core
-machine): at 1/8, 1/16 and 1/32 it was at 0.98-1.0 of the oracle after 200,000 env steps
-alike, which took 14, 7.5 and 4.4 s of compute. A gradient step costs ~0.4 ms and a decision
-of 64 flyers ~0.2 ms, so the fewest gradient steps per transition learn fastest and fly
-most."""
-
-
 class FlockLearner(Protocol):
     """What the flock uses of a learner (``ai.Learner``)."""
 
     learn_enabled: bool
+    env_steps: int
+    pacing: Any
+    """``ai.pacing.ReplayPacing``: the gradient steps per transition the flock asks for."""
 
     def act_batch(self, obs: np.ndarray, rng: np.random.Generator | None = None,
                   epsilon: float | np.ndarray | None = None, explore: bool = True
@@ -112,8 +101,9 @@ class FlockLearner(Protocol):
 
     def observe_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
                       next_obs: np.ndarray, terminated: np.ndarray,
-                      truncated: np.ndarray | None = None, human: np.ndarray | None = None
-                      ) -> None: ...
+                      truncated: np.ndarray | None = None, human: np.ndarray | None = None,
+                      updates_per_step: float | None = None, defer: bool = False,
+                      streams: np.ndarray | None = None) -> None: ...
 
     def end_episode(self, score: float) -> None: ...
 
@@ -152,13 +142,14 @@ class Flock:
         restart: ``"respawn"`` or ``"generation"`` (module docstring); classic always runs
             generations.
         human: the index of the person's flyer, or None.
-        replay_ratio: gradient steps per transition (``REPLAY_RATIO_1X``; the window sets
-            ``REPLAY_RATIO_MAX`` at top speed); None follows the learner's own schedule.
+        replay_ratio: gradient steps per transition, fixed; None asks the learner's pacing
+            (``ai.pacing``: a flock's ratio, the top-speed one while ``top``, one flyer's
+            schedule for a flock of one).
     """
 
     def __init__(self, level: Level, learner: FlockLearner, n: int = DEFAULT_FLOCK,
                  seed: int = 0, restart: str = RESTARTS[0], human: int | None = None,
-                 replay_ratio: float | None = REPLAY_RATIO_1X,
+                 replay_ratio: float | None = None,
                  explore_ladder: float = 0.0, lives: int | None = None) -> None:
         if n < 1:
             raise ValueError(f"a flock needs at least one flyer, got {n}")
@@ -174,10 +165,15 @@ class Flock:
         self.restart = restart if self.courses else "generation"
         self.human = human
         self.replay_ratio = replay_ratio
+        """Gradient steps per transition (None: the learner's pacing); may change any time."""
+        self.top = False
+        """Top speed: the pacing's top ratio (the window sets it)."""
+        self.defer = False
+        """The gradient steps go to the learner's credit, for the caller to ``pay`` (the
+        window at 1x spreads them over a decision's frames)."""
         self.explore_ladder = float(explore_ladder)
         """Ape-X's per-flyer exploration: flyer i explores at least ``ladder ** (1 + 7 i /
         (n - 1))`` (0: every flyer at the learner's epsilon)."""
-        """Gradient steps per transition (None: the learner's schedule); may change any time."""
         self.course_gates = level.eval_gates if self.courses else 0
         """A generation whose leader passes this many gates is a finished course (arcade): the
         next one starts, so the flock keeps meeting new courses once it flies well."""
@@ -272,7 +268,7 @@ class Flock:
             human[self.human] = True
         learner.observe_batch(obs[live], actions[live], rewards[live], next_obs[live],
                               terminated[live] & ~truncated[live], truncated[live], human[live],
-                              updates_per_step=self.replay_ratio)
+                              updates_per_step=self.ratio(), defer=self.defer, streams=live)
         scores = np.zeros(ended.size)
         for k, i in enumerate(ended):
             total = level.batch_episode_score(batch, int(i), float(rewards[i]))
@@ -305,6 +301,15 @@ class Flock:
             if self.restart == "respawn" and again.size:
                 respawned = self._respawn(again)
         return FlockStep(ended, scores, respawned, new_generation, int(live.size))
+
+    def ratio(self) -> float | None:
+        """Gradient steps per transition now: the fixed ``replay_ratio``, else the learner's
+        pacing (None for a flock of one at play pace: one flyer's own schedule)."""
+        if self.replay_ratio is not None:
+            return self.replay_ratio
+        if self.n == 1 and not self.top:
+            return None
+        return self.learner.pacing.ratio(self.learner.env_steps, flock=True, top=self.top)
 
     def _ladder(self) -> np.ndarray:
         k = 1.0 + 7.0 * np.arange(self.n) / max(self.n - 1, 1)
@@ -402,7 +407,7 @@ class Flock:
         meta = {"level": self.level.name, "n": self.n, "seed": self.seed,
                 "restart": self.restart, "human": self.human, "generation": self.generation,
                 "replay_ratio": self.replay_ratio, "explore_ladder": self.explore_ladder,
-                "lives": self.lives,
+                "lives": self.lives, "top": self.top, "defer": self.defer,
                 "steps": self.steps, "best": self.best, "leader": self.leader,
                 "history": [list(h) for h in self.history],
                 "rng": self.rng.bit_generator.state,
@@ -431,6 +436,7 @@ class Flock:
                 raise ValueError(f"flock array {key!r} is {src.dtype}{list(src.shape)}, "
                                  f"expected {dst.dtype}{list(dst.shape)}")
             dst[...] = src
+        flock.top, flock.defer = bool(meta.get("top", False)), bool(meta.get("defer", False))
         flock.generation, flock.steps = int(meta["generation"]), int(meta["steps"])
         flock.best, flock.leader = float(meta["best"]), int(meta["leader"])
         flock.history.clear()

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from game.play.flock import REPLAY_RATIO_1X, REPLAY_RATIO_MAX, Flock, SkillMeter
+from game.play.flock import Flock, SkillMeter
 from game.play.motion import View
 from game.play.phases import Phase
 from game.sim import arcade
@@ -135,10 +135,6 @@ class FlockPlay:
         self.flown = 0
         """Flyer decisions flown (env steps, whether or not the learner takes them)."""
         self.top = False
-        self.replay_ratio = REPLAY_RATIO_1X
-        """Gradient steps per transition (``set_top_speed``)."""
-        self.owed = 0.0
-        """Gradient steps owed by the decision being played back (``tick``)."""
 
     # ---- flying -----------------------------------------------------------------------------
     @property
@@ -146,9 +142,13 @@ class FlockPlay:
         return self.flock.learner
 
     def set_top_speed(self, top: bool) -> None:
-        """Top speed learns with fewer gradient steps per transition (compute is the limit)."""
-        self.top = top
-        self.replay_ratio = REPLAY_RATIO_MAX if top else REPLAY_RATIO_1X
+        """Top speed learns at the pacing's top ratio (compute, not play time, is the limit)."""
+        self.top = self.flock.top = top
+
+    @property
+    def owed(self) -> int:
+        """Gradient steps the decision being played back still owes (the learner's credit)."""
+        return int(self.learner.owed)
 
     def tick(self, human_action: int | None = None) -> None:
         """One physics tick of the flock: a decision on its first tick, then playback.
@@ -164,19 +164,19 @@ class FlockPlay:
         self.prev_y, self.cur_y = self.cur_y, self.heights[row]
         self.ticks += 1
         left = self.d - self.k + 1  # ticks of this decision still to run, this one included
-        due = int(self.owed) if left <= 1 else int(self.owed / left)
+        owed = self.owed
+        due = owed if left <= 1 else owed // left
         if due:
-            self.owed -= due
-            self.learner.train(due)
+            self.learner.pay(due)
 
     def decide(self, human_action: int | None = None, spread: bool = False) -> None:
         """One whole decision of the flock (top speed calls it directly).
 
-        ``spread``: the decision's gradient steps are owed (``owed``) instead of run now.
+        ``spread``: the decision's gradient steps go to the learner's credit (``owed``) for
+        ``tick`` to pay, instead of running now.
         """
-        f, b, learner = self.flock, self.flock.batch, self.flock.learner
-        f.replay_ratio = 0.0 if spread else self.replay_ratio
-        before = int(learner.env_steps)
+        f, b = self.flock, self.flock.batch
+        f.defer = spread
         self.shown = f.alive.copy()
         self.focus = f.focus
         self.t0 = b.t.copy()
@@ -184,9 +184,6 @@ class FlockPlay:
             self._course_seed = int(b.course_seed[self.focus])
         prev = b.y.copy()
         self.flown += f.step(human_action).transitions
-        if spread and learner.learn_enabled:
-            start = max(before, int(learner.config.learning_starts))
-            self.owed += max(int(learner.env_steps) - start, 0) * self.replay_ratio
         self.heights = f.tick_heights()
         self.prev_y, self.cur_y = prev, self.heights[-1]
         self.k = self.d
