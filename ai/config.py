@@ -49,6 +49,9 @@ class LearnerConfig:
     """Transitions per gradient step."""
     target_sync_updates: int = 100
     """Gradient steps between copies of the online weights into the target network."""
+    target_tau: float = 0.0
+    """Polyak target updates: after each gradient step the target moves this share of the way
+    to the online weights (0: a hard copy every ``target_sync_updates``)."""
     huber_delta: float = 1.0
     """Huber loss: quadratic inside this TD error, linear outside."""
     grad_clip_norm: float = 10.0

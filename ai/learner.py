@@ -200,7 +200,8 @@ class Learner(BatchCalls):
         self.env_steps += 1
         if self.env_steps == c.early_steps:
             self.optimizer.lr = c.lr
-        if self.env_steps < c.learning_starts:
+        # (n-step windows hold the first transitions back: the memory may still be empty)
+        if self.env_steps < c.learning_starts or self.memory.size == 0:
             return
         if updates_per_step is None:
             updates_per_step = self.pacing.ratio(self.env_steps)
@@ -218,7 +219,7 @@ class Learner(BatchCalls):
 
     def pay(self, steps: int) -> int:
         """Runs up to ``steps`` of the owed gradient steps (``owed``); returns how many ran."""
-        if not self.learn_enabled:
+        if not self.learn_enabled or self.memory.size == 0:
             return 0
         done = 0
         while done < steps and self._credit >= 1.0:
@@ -231,7 +232,8 @@ class Learner(BatchCalls):
         """Runs up to ``steps`` gradient steps now, outside the replay-ratio schedule (a caller
         that paces learning itself); returns how many ran: none while learning is off or
         before ``learning_starts`` transitions are stored."""
-        if not self.learn_enabled or self.env_steps < self.config.learning_starts:
+        if (not self.learn_enabled or self.env_steps < self.config.learning_starts
+                or self.memory.size == 0):
             return 0
         for _ in range(steps):
             self._update()
@@ -259,7 +261,9 @@ class Learner(BatchCalls):
         self._good.copy_(self.net.flat)
         self._losses.append(loss_value)
         self.updates += 1
-        if self.updates % c.target_sync_updates == 0:
+        if c.target_tau > 0:
+            self.target.flat.lerp_(self.net.flat, c.target_tau)
+        elif self.updates % c.target_sync_updates == 0:
             self.target.flat.copy_(self.net.flat)
         if self.pilot_net is not None:
             if early:

@@ -7,14 +7,20 @@ default flock (``--flock``'s default, ``game.play.flock.DEFAULT_FLOCK``), as ``p
 * **1x**: the window's 60 Hz frames on a simulated clock (``Session.advance``), so the flock
   ticks and learns exactly as in the window (``game.play.flock_play.FlockPlay``: decisions played
   back tick by tick, gradient steps spread over the ticks). score/oracle of the greedy pilot
-  on the skill meter's held-out set at 30, 60, 120 and 180 s of play; the real compute of each
+  on the skill meter's held-out set every 10 s of play (``--x1``); the real compute of each
   simulated second (flying + learning, not the skill readings) must fit in one second for
   the window to keep up (it also draws).
-* **max**: the session at max speed (the pacing's top ratio, ``ai.pacing``), each frame given the window's
-  work target at max (``game.ui.pacing.WORK_TARGET_MAX_S``) and nothing drawn; score/oracle
-  at 15, 30 and 60 s of compute, and the learning throughput (env steps per second, learning
-  on). The window spends part of each frame drawing: its figures are
-  ``bench/frame_time.py``'s and ``bench/watch_window.py``'s.
+* **max**: the session at max speed (the pacing's top ratio, ``ai.pacing``), each frame given
+  the window's work target at max (``game.ui.pacing.WORK_TARGET_MAX_S``) and nothing drawn;
+  score/oracle at 5, 10, 20 and 30 s of compute (``--max``), and the learning throughput. The
+  window spends part of each frame drawing: its figures are ``bench/frame_time.py``'s and
+  ``bench/watch_window.py``'s.
+
+The main part prints issue 19's goals table: every seed's 1x curve, its largest fall from its
+best reading after 30 s, its env steps to 0.9, and the worst and median of each column; then
+the max-speed curves. ``--set KEY=JSON`` (repeatable) and ``--ladder`` try an idea on top of
+the preset without changing it; ``--tag`` keeps each such run apart in the results file.
+
 * ``--part efficiency``: env steps to reach 0.9 of the oracle for one flyer (the game's single
   flyer: the preset's own replay schedule) and for the flock (``--efficiency-seeds``).
 * ``--part compare``: both restart schemes at the 1x pace (``game.play.flock.Flock`` directly).
@@ -25,7 +31,9 @@ default flock (``--flock``'s default, ``game.play.flock.DEFAULT_FLOCK``), as ``p
 
 Each part merges its figures into ``bench/results/watch_learning.json``.
 
-    python bench/watch_learning.py                        # 5 seeds, 1x and max
+    python bench/watch_learning.py                        # 10 seeds, 1x and max: the goals
+    python bench/watch_learning.py --seeds 3 --x1 10,20,30,40,50,60 --max '' \
+        --set n_step=1 --tag one-step                     # an idea against the preset
     python bench/watch_learning.py --part compare --seeds 2 --x1 30,60,120
     python bench/watch_learning.py --part efficiency --efficiency-seeds 2
     python bench/watch_learning.py --part ratios --seeds 2
@@ -89,6 +97,8 @@ class SimClock:
         return self.t
 
 
+LADDER = [0.0]
+"""``--ladder``: the flock's per-flyer exploration for a fresh learner (trying an idea)."""
 CHANGES: dict[str, object] = {}
 """``--set`` overrides of the level's learner preset (trying an idea before it is the preset)."""
 
@@ -104,7 +114,7 @@ def game_session(level, seed: int, n: int, clock) -> tuple[Session, object]:
     """The game's own session, as ``python main.py --pilot autopilot --flock n`` makes it."""
     learner = fresh_learner(level, seed)
     session = Session(level.name, seed=seed, learner=learner, pilot="autopilot", clock=clock,
-                      flock=n)
+                      flock=n, flock_ladder=LADDER[0])
     return session, learner
 
 
@@ -272,6 +282,7 @@ def main() -> None:
     ap.add_argument("--seed0", type=int, default=0, help="first seed")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="a learner setting on top of the level's preset (trying an idea)")
+    ap.add_argument("--ladder", type=float, default=0.0, help="fresh flock's explore ladder")
     ap.add_argument("--tag", default="", help="main: store the run under main:TAG")
     ap.add_argument("--flock", type=int, default=DEFAULT_FLOCK)
     ap.add_argument("--x1", default="10,20,30,40,50,60,70,80,90",
@@ -300,6 +311,7 @@ def main() -> None:
                "load_note": args.load or "shared machine: other helpers' jobs were running"}
     common = {"level": level.name, "flock": args.flock, "machine": machine,
               "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+    LADDER[0] = args.ladder
     for item in args.set:
         key, _, value = item.partition("=")
         CHANGES[key.strip()] = json.loads(value)

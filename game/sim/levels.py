@@ -76,6 +76,10 @@ class Level(ABC):
     """Physics ticks per autopilot decision (``world.step`` is one decision)."""
     learner: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """``ai.LearnerConfig`` settings that differ from its defaults, for the game and train."""
+    play: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """``ai.LearnerConfig`` settings the game's live learning puts on top of ``learner`` and
+    ``main.py train`` does not (so the shipped pilots' card commands re-make them bit for
+    bit)."""
     train: TrainSettings = TrainSettings()
     """How ``main.py train`` differs from the game's learner."""
     figure_name: str = ""

@@ -24,9 +24,10 @@ LEGACY_META = {"physics_version": "1"}
 per-level physics versions, and every level had version 1 then."""
 
 
-def learner_config(level: Level, **changes) -> LearnerConfig:
-    """The learner's settings for ``level`` (its preset), with ``changes`` on top."""
-    return LearnerConfig(**{**level.learner, **changes})
+def learner_config(level: Level, play: bool = True, **changes) -> LearnerConfig:
+    """The learner's settings for ``level`` (its preset; the game's play settings on top
+    unless ``play`` is False, as ``main.py train`` asks), with ``changes`` on top."""
+    return LearnerConfig(**{**level.learner, **(level.play if play else {}), **changes})
 
 
 def new_learner(level: Level, seed: int = 0, config: LearnerConfig | None = None) -> Learner:
