@@ -19,10 +19,9 @@ from conftest import fly
 
 from ai.autopilot import Autopilot
 from ai.store.store import Store
-from game.commands.saved import learner_store
 from game.sim.evaluation import EVAL_SEED, Evaluation
 from game.sim.levels import CLASSIC
-from game.wiring.learning import new_learner
+from game.wiring.learning import learner_store, new_learner
 
 ROOT = Path(__file__).resolve().parent.parent
 EPISODES = 300

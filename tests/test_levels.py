@@ -8,7 +8,6 @@ from conftest import as_format_3
 
 from ai.errors import StateError
 from game import make_world
-from game.sim import actions as physics
 from game.sim import arcade, classic
 from game.sim.actions import FALL, JUMP
 from game.sim.levels import ARCADE, CLASSIC, LEVELS
@@ -26,9 +25,7 @@ def test_spec_matches_its_worlds(name: str) -> None:
     assert len(level.obs_layout.split(", ")) == level.obs_size
     assert level.train_batch(3, 1).observation().shape == (3, level.obs_size)
     assert level.eval_batch(4, 1).observation().shape == (4, level.obs_size)
-    module = MODULES[name]  # the version is the level module's own (or the shared one)
-    own = getattr(module, "PHYSICS_VERSION", None)
-    assert level.physics_version == (own if own is not None else physics.PHYSICS_VERSION)
+    assert level.physics_version == MODULES[name].PHYSICS_VERSION  # the level module's own
     assert level.meta == {"level": name, "physics_version": str(level.physics_version)}
     assert level.pilot_meta["obs_size"] == str(level.obs_size)
     assert type(make_world(name, 1)) is type(world)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from game.sim import raster
+from game.sim import font, plot, png, raster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def test_png_reader_decodes_pillow_files_with_every_filter(channels: int) -> Non
     img[:16] = rng.integers(0, 256, (16, w, channels))
     img[16:32] = (np.arange(w)[None, :, None] * 6 + np.arange(16)[:, None, None] * 3) % 256
     img[32:] = 200
-    decoded = raster.read_png(_pillow_png(img, compress_level=9))
+    decoded = png.read_png(_pillow_png(img, compress_level=9))
     assert decoded.shape == (h, w, 4)
     assert np.array_equal(decoded[..., :channels], img)
     if channels == 3:
@@ -70,21 +70,21 @@ def _filtered_png(img: np.ndarray) -> bytes:
 
 def test_png_reader_undoes_each_filter_type() -> None:
     img = np.random.default_rng(2).integers(0, 256, (15, 9, 4), dtype=np.uint8)
-    assert np.array_equal(raster.read_png(_filtered_png(img)), img)
+    assert np.array_equal(png.read_png(_filtered_png(img)), img)
 
 
 def test_png_writer_is_read_back_by_pillow() -> None:
     img = np.random.default_rng(1).integers(0, 256, (17, 23, 3), dtype=np.uint8)
-    with Image.open(io.BytesIO(raster.png_bytes(img))) as im:
+    with Image.open(io.BytesIO(png.png_bytes(img))) as im:
         assert im.mode == "RGB" and np.array_equal(np.asarray(im), img)
 
 
 def test_png_reader_refuses_what_it_cannot_read() -> None:
     with pytest.raises(ValueError, match="not a PNG"):
-        raster.read_png(b"GIF89a....")
+        png.read_png(b"GIF89a....")
     grey = _pillow_png(np.zeros((4, 4), np.uint8))
     with pytest.raises(ValueError, match="unsupported PNG"):
-        raster.read_png(grey)
+        png.read_png(grey)
 
 
 def test_sprites_are_the_asset_files() -> None:
@@ -96,14 +96,14 @@ def test_sprites_are_the_asset_files() -> None:
 
 
 def test_digits_are_distinct_and_scale() -> None:
-    masks = [raster.text_mask(str(d), 1) for d in range(10)]
+    masks = [font.text_mask(str(d), 1) for d in range(10)]
     assert len({m.tobytes() for m in masks}) == 10
-    assert raster.text_mask("42", 3).shape == (21, 33)
+    assert font.text_mask("42", 3).shape == (21, 33)
 
 
 def test_plot_draws_a_rising_curve_rising() -> None:
     xs = np.arange(20)
-    img = raster.plot_curve(xs, [xs / 19.0], width=320, height=200, y_range=(0.0, 1.0))
+    img = plot.plot_curve(xs, [xs / 19.0], width=320, height=200, y_range=(0.0, 1.0))
     assert img.shape == (200, 320, 3) and img.dtype == np.uint8
     yellow = (img[..., 0] > 200) & (img[..., 1] > 150) & (img[..., 2] < 140)
     cols = np.flatnonzero(yellow.any(axis=0))
@@ -113,13 +113,13 @@ def test_plot_draws_a_rising_curve_rising() -> None:
 
 
 def test_curve_png_of_a_training_csv(tmp_path: Path) -> None:
-    png = raster.curve_png(ROOT / "assets" / "pilots" / "arcade.csv")
-    with Image.open(io.BytesIO(png)) as im:
+    picture = plot.curve_png(ROOT / "assets" / "pilots" / "arcade.csv")
+    with Image.open(io.BytesIO(picture)) as im:
         assert im.size == (640, 360)
     empty = tmp_path / "empty.csv"
     empty.write_text("env_steps,eval_score\n")
     with pytest.raises(ValueError, match="no rows"):
-        raster.curve_png(empty)
+        plot.curve_png(empty)
 
 
 def test_train_writes_its_learning_curve_png_next_to_the_csv(tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_train_writes_its_learning_curve_png_next_to_the_csv(tmp_path: Path) -> 
     out = tmp_path / "pilot.safetensors"
     assert main(["train", "--level", "classic", "--steps", "400", "--seed", "1", "--out",
                  str(out), "--no-progress"]) == 0
-    png = out.with_suffix(".png")
-    assert png.read_bytes() == raster.curve_png(out.with_suffix(".csv"))
-    with Image.open(png) as im:
+    picture = out.with_suffix(".png")
+    assert picture.read_bytes() == plot.curve_png(out.with_suffix(".csv"))
+    with Image.open(picture) as im:
         assert im.size == (640, 360)

@@ -87,16 +87,33 @@ def test_mp4_holds_the_flight_at_the_decision_rate(tmp_path: Path) -> None:
         assert np.abs(got.astype(int) - ref).mean() < 8.0
 
 
-def test_record_from_the_learner_saved_in_the_data_folder(tmp_path: Path) -> None:
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file and folder under ``folder``: its bytes (files) and modification time."""
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else b"",
+                                         p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*"))}
+
+
+def test_record_from_the_learner_saved_in_the_data_folder_changes_nothing_there(
+        tmp_path: Path) -> None:
     from ai.store.store import Store
     from game.sim.levels import LEVELS
     from game.wiring.learning import new_learner
 
+    data = tmp_path / "data"
     learner = new_learner(LEVELS["classic"], seed=3)
-    assert Store.for_data_dir(tmp_path, "classic").save(learner.state()).ok
+    store = Store.for_data_dir(data, "classic")
+    assert store.save(learner.state()).ok and store.save(learner.state()).ok
+    store.release()
+    newest = data / "learner" / "classic" / "gen-000002.memory.npz"
+    blob = bytearray(newest.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF  # damaged: a game would move it aside and use save 1
+    newest.write_bytes(bytes(blob))
+    before = _snapshot(data)
     out = tmp_path / "learner.gif"
     assert main(["record", "--level", "classic", "--autopilot", "learner", "--data-dir",
-                 str(tmp_path), "--out", str(out), "--seconds", "1", "--size", "32"]) == 0
+                 str(data), "--out", str(out), "--seconds", "1", "--size", "32"]) == 0
+    assert _snapshot(data) == before  # read-only: no lock file, nothing moved or written
     fps = gym.make("flyer/Classic-v0").metadata["render_fps"]
     assert len(_gif_frames(out, fps)) == round(fps)
 
@@ -147,7 +164,7 @@ def test_flock_film_caption_follows_the_play_time() -> None:
 
 @pytest.mark.parametrize("level", ["arcade", "classic"])
 def test_every_caption_character_is_in_the_font(level: str) -> None:
-    from game.sim.raster import DIGITS
+    from game.sim.font import DIGITS
 
     film = _flock_film(level=level)
     lines = film.caption(123, 45, 6) + film.caption(0, 0, 0)
@@ -229,7 +246,8 @@ def test_classic_flock_film(tmp_path: Path) -> None:
      "--fps 60 is faster than a GIF plays (at most 50)"),
     (["--out", "flight.avi"], "--out must end with .gif or .mp4"),
     (["--out", "no/such/folder/f.gif"], "does not exist"),
-    (["--out", "f.gif", "--autopilot", "missing.safetensors"], "pilot file not found"),
+    (["--out", "f.gif", "--autopilot", "missing.safetensors"],
+     "no pilot file at missing.safetensors"),
     (["--out", "f.gif", "--autopilot", "learner", "--data-dir", "EMPTY"], "no saved arcade"),
     (["--out", "f.gif", "--size", "33"], "--size must be even"),
 ])

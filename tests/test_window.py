@@ -353,6 +353,8 @@ def test_a_controllers_a_button_jumps(display, monkeypatch):
 
     from game.ui.app import App
     from game.ui.controls import Command
+    from game.ui.game_view import GameView
+    from game.ui.view import View
     from game.wiring.prefs import Settings
 
     class Pad(pyglet.event.EventDispatcher):
@@ -364,8 +366,8 @@ def test_a_controllers_a_button_jumps(display, monkeypatch):
     class Sounds:
         muted, error = False, None
 
-    class View:
-        name = "game"
+    class Recorder(View):  # the game's buttons (GameView's own mapping), without a session
+        controller = GameView.controller
 
         def __init__(self) -> None:
             self.got: list[Command] = []
@@ -374,13 +376,10 @@ def test_a_controllers_a_button_jumps(display, monkeypatch):
             self.got.append(command)
             return True
 
-        def resize(self, width: int, height: int) -> None:
-            pass
-
     window = pyglet.window.Window(320, 240, visible=False)
     try:
         app = App(window, Sounds(), Settings(), None, make_game=lambda level: None)
-        view = View()
+        view = Recorder()
         app.show(view)
         pad = Pad()
         app.gamepads.attach(pad)

@@ -16,6 +16,7 @@ from game.errors import CliError
 from game.play.flock import DEFAULT_FLOCK
 from game.sim.evaluation import EVAL_SEED
 from game.sim.levels import LEVELS
+from game.wiring.play_config import PlayConfig
 
 COMMANDS = ("play", "train", "evaluate", "record", "export-pilot")
 LEARNER = "learner"
@@ -78,6 +79,7 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command (``play`` is also the default, with no command)."""
     parser = _Parser(
         prog="gravity-flyer",
         description="Gravity Flyer: fly with SPACE, or hand the controls to a learning autopilot.",
@@ -86,12 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gravity-flyer {version()}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-
     play = sub.add_parser("play", help="open the game window (the default)")
     _add_play_options(play)
     _add_play_options(parser)
+    _add_train(sub.add_parser("train", help="train an autopilot headless and write a pilot file"))
+    _add_evaluate(sub.add_parser("evaluate",
+                                 help="fly a pilot greedily and report how well it does"))
+    _add_record(sub.add_parser("record", help="film an autopilot's flight, or a flock learning "
+                                              "(--learn), into an MP4 or GIF, headless"))
+    _add_export(sub.add_parser("export-pilot",
+                               help="write the learner the game saved as a pilot file"))
+    return parser
 
-    train = sub.add_parser("train", help="train an autopilot headless and write a pilot file")
+
+def _add_train(train: argparse.ArgumentParser) -> None:
     train.add_argument("--level", choices=tuple(LEVELS), default="classic")
     train.add_argument("--steps", type=_positive_int, default=20_000,
                        help="environment steps to train for (default: 20000)")
@@ -101,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, required=True, help="pilot file to write (.safetensors)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
-    ev = sub.add_parser("evaluate", help="fly a pilot greedily and report how well it does")
+
+def _add_evaluate(ev: argparse.ArgumentParser) -> None:
     ev.add_argument("path", help="pilot file, 'pretrained', or 'learner': the learner the game "
                                  "saved in --data-dir (needs --level; ./learner for a file)")
     ev.add_argument("--level", choices=tuple(LEVELS), default=None,
@@ -112,8 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=_seed, default=EVAL_SEED)
     ev.add_argument("--json", action="store_true", help="print one JSON line")
 
-    rec = sub.add_parser("record", help="film an autopilot's flight, or a flock learning "
-                                        "(--learn), into an MP4 or GIF, headless")
+
+def _add_record(rec: argparse.ArgumentParser) -> None:
     rec.add_argument("--level", choices=tuple(LEVELS), default="arcade")
     rec.add_argument("--autopilot", default=None, metavar="PILOT",
                      help="'pretrained', a pilot file, or 'learner' (the one saved in the data "
@@ -140,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                      help="where the saved learner is (for --autopilot learner)")
 
-    ex = sub.add_parser("export-pilot", help="write the learner the game saved as a pilot file")
+
+def _add_export(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("--level", choices=tuple(LEVELS), required=True)
     ex.add_argument("--data-dir", type=_folder, default=None, metavar="DIR",
                     help="the game's data folder (default: the game's own)")
@@ -148,7 +160,6 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--force", action="store_true", help="replace --out if it exists")
     ex.add_argument("--episodes", type=_positive_int, default=1000,
                     help="held-out runs of the evaluation in the model card (default: 1000)")
-    return parser
 
 
 def _add_play_options(p: argparse.ArgumentParser) -> None:
@@ -187,12 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "evaluate":
             return _evaluate_learner(args) if args.path == LEARNER else _evaluate(args)
         if args.command == "record":
-            from game.commands.record import record
-            return record(args)
+            return _record(args)
         if args.command == "export-pilot":
             return _export(args)
         from game.ui.app import run
-        return run(args)
+        return run(play_config(args))
     except CliError as exc:
         print(f"gravity-flyer: error: {exc}", file=sys.stderr)
         return 2
@@ -212,12 +222,12 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from ai.errors import PilotError
     from game.commands.evaluate import EvalConfig, evaluate
-    from game.wiring.learning import pretrained_path
+    from game.wiring.pilot_names import resolve
 
     if args.data_dir is not None:
         raise CliError(f"--data-dir is for 'evaluate {LEARNER}', not for a pilot file")
-    path = pretrained_path(args.level or "classic") if args.path == "pretrained" else Path(
-        args.path)
+    path = resolve(args.path, args.level or "classic").path
+    assert path is not None
     level = LEVELS[args.level] if args.level else None
     try:
         report = evaluate(EvalConfig(path, level, episodes=args.episodes, seed=args.seed))
@@ -256,3 +266,19 @@ def _export(args: argparse.Namespace) -> int:
         print(f"gravity-flyer: {note}", file=sys.stderr)
     print("\n".join(report.lines()))
     return 0
+
+
+def play_config(args: argparse.Namespace) -> PlayConfig:
+    """``play``'s flags as a typed config (nothing past the CLI reads the Namespace)."""
+    return PlayConfig(level=args.level, tick_rate=args.tick_rate, seed=args.seed,
+                      data_dir=args.data_dir, autopilot=args.autopilot, pilot=args.pilot,
+                      learn=bool(args.learn), fresh=args.fresh, flock=args.flock)
+
+
+def _record(args: argparse.Namespace) -> int:
+    from game.commands.record import RecordConfig, record
+
+    return record(RecordConfig(
+        out=args.out, level=args.level, seconds=args.seconds, seed=args.seed, size=args.size,
+        autopilot=args.autopilot, data_dir=args.data_dir, learn=args.learn, flock=args.flock,
+        speedup=args.speedup, fps=args.fps))

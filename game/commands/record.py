@@ -26,12 +26,12 @@ The same seed gives the same film. The README's GIF::
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +40,11 @@ import numpy as np
 from game.errors import CliError
 from game.play import flock_play
 from game.play.flock import DEFAULT_FLOCK
+from game.sim.font import INK
 from game.sim.levels import LEVELS, CourseLevel, Level
 from game.sim.raster import (
     BAR_TRACK,
     CAPTION_BG,
-    INK,
     SKILL_BAR,
     Painter,
     Scene,
@@ -73,47 +73,15 @@ FLOCK_HOLD_END_S = 2.0
 """How long a flock film's last frame stays, so the final skill can be read before it loops."""
 
 
-def pilot_path(spec: str, level: Level) -> Path:
-    """The pilot file ``--autopilot`` names: a path, or 'pretrained' (the shipped pilot)."""
-    from game.wiring.learning import pretrained_path
-
-    path = pretrained_path(level.name) if spec == "pretrained" else Path(spec)
-    if not path.is_file():
-        raise CliError(f"no pretrained pilot for {level.name} (expected {path})"
-                       if spec == "pretrained" else f"pilot file not found: {spec}")
-    return path
-
-
 def load_policy(spec: str, level: Level, data_dir: Path | None) -> tuple[Callable, str]:
-    """A greedy ``obs -> action`` for ``--autopilot`` and a one-line description of it.
+    """A greedy ``obs -> action`` for ``--autopilot`` and a one-line description of it
+    (``game.wiring.pilot_names``: the saved learner is only read)."""
+    from game.wiring import pilot_names
 
-    'learner' is the level's learner saved in the data folder (as the game resumes
-    it); anything else is a pilot file (see ``pilot_path``).
-    """
-    from ai.errors import PilotError
-    from game.wiring.learning import learner_from_state, load_pilot
-
-    if spec == "learner":
-        from ai.store.store import Store
-        from game.wiring.best_scores import default_data_dir
-
-        folder = Path(data_dir) if data_dir is not None else default_data_dir()
-        result = Store.for_data_dir(folder, level.name).load(
-            build=lambda state: learner_from_state(level, state))
-        for line in result.messages:
-            print(f"gravity-flyer: {line}", file=sys.stderr)
-        learner = result.built
-        if learner is None:
-            raise CliError(f"no saved {level.name} learner in {folder} (play with the "
-                           "autopilot first, or use --autopilot pretrained)")
-        return (lambda obs: learner.act(obs, explore=False),
-                f"the saved {level.name} learner ({int(learner.env_steps)} env steps)")
-    path = pilot_path(spec, level)
-    try:
-        pilot, _ = load_pilot(path, level)
-    except PilotError as exc:
-        raise CliError(str(exc)) from None
-    return pilot.act, f"pilot {path.name}"
+    loaded = pilot_names.load(pilot_names.resolve(spec, level.name), level, data_dir)
+    for line in loaded.notes:
+        print(f"gravity-flyer: {line}", file=sys.stderr)
+    return loaded.pilot.act, loaded.who
 
 
 def flight(level: Level, policy: Callable, seconds: float, seed: int, width: int,
@@ -353,20 +321,56 @@ def write_mp4(path: Path, frames: Iterator[np.ndarray], fps: float, size: tuple[
     return n
 
 
-def record(args: argparse.Namespace) -> int:
-    """``main.py record``: writes the film and prints what it holds and how long it took."""
-    out = Path(args.out)
-    suffix = out.suffix.lower()
-    if suffix not in FORMATS:
-        raise CliError(f"--out must end with .gif or .mp4, got {out}")
-    if not out.parent.is_dir():
-        raise CliError(f"--out folder {out.parent} does not exist")
-    if out.is_dir():
-        raise CliError(f"--out {out} is a folder")
-    width = height = int(args.size)
-    if width % 2:
-        raise CliError(f"--size must be even (video frames are), got {width}")
-    # The writer is checked before any flying, so a missing extra fails at once.
+@dataclass(frozen=True)
+class RecordConfig:
+    """Every setting of ``main.py record`` (built by the CLI)."""
+
+    out: Path
+    """The film to write: ``.gif`` or ``.mp4``."""
+    level: str = "arcade"
+    seconds: float = 10.0
+    """Length of the flight; with ``learn``, seconds of play at 1x."""
+    seed: int = 0
+    size: int = 400
+    """Frame width and height in pixels (with ``learn``, the field's; the caption is below)."""
+    autopilot: str | None = None
+    """The pilot to film ('pretrained', 'learner' or a file); None: 'pretrained'."""
+    data_dir: Path | None = None
+    """Where the saved learner is (for ``autopilot='learner'``)."""
+    learn: bool = False
+    """Film a fresh learner's flock learning from scratch instead of a pilot."""
+    flock: int | None = None
+    """With ``learn``: flyers in the flock; None: the game's default."""
+    speedup: float | None = None
+    """With ``learn``: seconds of play per second of film; None: 1."""
+    fps: float | None = None
+    """With ``learn``: frames per second of film; None: one per decision at 1x."""
+
+    def check(self) -> None:
+        """One-line errors for settings that cannot make a film, before any work."""
+        suffix = self.out.suffix.lower()
+        if suffix not in FORMATS:
+            raise CliError(f"--out must end with .gif or .mp4, got {self.out}")
+        if not self.out.parent.is_dir():
+            raise CliError(f"--out folder {self.out.parent} does not exist")
+        if self.out.is_dir():
+            raise CliError(f"--out {self.out} is a folder")
+        if self.size % 2:
+            raise CliError(f"--size must be even (video frames are), got {self.size}")
+        if self.learn:
+            for flag, value in (("--autopilot", self.autopilot), ("--data-dir", self.data_dir)):
+                if value is not None:
+                    raise CliError(f"--learn films a fresh learner, {flag} names a pilot to "
+                                   "film: give one of them")
+        else:
+            for flag, value in (("--flock", self.flock), ("--speedup", self.speedup),
+                                ("--fps", self.fps)):
+                if value is not None:
+                    raise CliError(f"{flag} is for filming a flock learning: add --learn")
+        _check_writer(suffix)  # a missing extra fails before any flying
+
+
+def _check_writer(suffix: str) -> None:
     if suffix == ".gif":
         try:
             import PIL  # noqa: F401
@@ -379,62 +383,63 @@ def record(args: argparse.Namespace) -> int:
         except ImportError:
             raise CliError("writing an MP4 needs the video extra: pip install "
                            "'gravity-flyer[video]'") from None
-    level = LEVELS[args.level]
+
+
+def record(cfg: RecordConfig) -> int:
+    """``main.py record``: writes the film and prints what it holds and how long it took."""
+    cfg.check()
+    out, suffix = cfg.out, cfg.out.suffix.lower()
+    level = LEVELS[cfg.level]
+    width = height = cfg.size
     start = time.perf_counter()
     film: FlockFilm | None = None
     exact = None
-    if getattr(args, "learn", False):
-        for flag, value in (("--autopilot", args.autopilot), ("--data-dir", args.data_dir)):
-            if value is not None:
-                raise CliError(f"--learn films a fresh learner, {flag} names a pilot to film: "
-                               "give one of them")
-        fps = args.fps if args.fps is not None else film_fps(level)
+    if cfg.learn:
+        fps = cfg.fps if cfg.fps is not None else film_fps(level)
         if suffix == ".gif" and fps > GIF_MAX_FPS:
             raise CliError(f"--fps {fps:g} is faster than a GIF plays (at most {GIF_MAX_FPS})")
-        film = FlockFilm(level, args.flock or DEFAULT_FLOCK, args.seconds, args.speedup or 1.0,
-                         fps, args.seed, width)
+        film = FlockFilm(level, cfg.flock or DEFAULT_FLOCK, cfg.seconds, cfg.speedup or 1.0,
+                         fps, cfg.seed, width)
         frames: Iterator[np.ndarray] = iter(film)
         height, exact = film.height, film.colours
     else:
-        _pilot_flags_only(args)
-        policy, who = load_policy(args.autopilot or "pretrained", level, args.data_dir)
+        policy, who = load_policy(cfg.autopilot or "pretrained", level, cfg.data_dir)
         fps = _fps(level)
-        frames = flight(level, policy, args.seconds, args.seed, width, height)
-    # Written under a temporary name and renamed when complete: an interrupted recording
-    # never leaves a truncated film under the name asked for.
+        frames = flight(level, policy, cfg.seconds, cfg.seed, width, height)
+    n = _write(out, frames, fps, exact, (width, height))
+    seconds = time.perf_counter() - start
+    kib = out.stat().st_size / 1024
+    if film is not None:
+        print(f"recorded {film.seconds:g} s of a fresh {cfg.level} flock of {film.n} learning "
+              f"as {n / fps:.1f} s of film ({film.speedup:g}x; {n} frames at {fps:g} fps, "
+              f"{width}x{height}; skill {film.readings[0][1]:.2f} -> {film.skill:.2f}, "
+              f"generation {film.flock.generation}) in {seconds:.1f} s: {out} ({kib:.0f} KiB)")
+        return 0
+    print(f"recorded {n / fps:.1f} s of {cfg.level} ({n} frames at {fps:g} fps, "
+          f"{width}x{height}) flown by {who} in {seconds:.1f} s: {out} ({kib:.0f} KiB)")
+    return 0
+
+
+def _write(out: Path, frames: Iterator[np.ndarray], fps: float, exact: Any,
+           size: tuple[int, int]) -> int:
+    """Writes the film under a temporary name and renames it when complete, so an
+    interrupted recording never leaves a truncated film under the name asked for."""
+    suffix = out.suffix.lower()
     part = out.with_name(f".{out.name}.part{suffix}")
     try:
         if suffix == ".gif":
             n = write_gif(part, frames, fps, exact)
         else:
-            n = write_mp4(part, frames, fps, (width, height))
+            n = write_mp4(part, frames, fps, size)
         os.replace(part, out)
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
     finally:
         part.unlink(missing_ok=True)
-    seconds = time.perf_counter() - start
-    kib = out.stat().st_size / 1024
-    if film is not None:
-        print(f"recorded {film.seconds:g} s of a fresh {args.level} flock of {film.n} learning "
-              f"as {n / fps:.1f} s of film ({film.speedup:g}x; {n} frames at {fps:g} fps, "
-              f"{width}x{height}; skill {film.readings[0][1]:.2f} -> {film.skill:.2f}, "
-              f"generation {film.flock.generation}) in {seconds:.1f} s: {out} ({kib:.0f} KiB)")
-        return 0
-    print(f"recorded {n / fps:.1f} s of {args.level} ({n} frames at {fps:g} fps, "
-          f"{width}x{height}) flown by {who} in {seconds:.1f} s: {out} ({kib:.0f} KiB)")
-    return 0
+    return n
 
 
 def film_fps(level: Level) -> float:
     """A flock film's default frame rate: one frame per decision at 1x (arcade 15)."""
     return level.ticks_per_second / level.decision_ticks
 
-
-def _pilot_flags_only(args: argparse.Namespace) -> None:
-    """A pilot's film takes none of the flock film's flags (one-line error otherwise)."""
-    for flag, value in (("--flock", getattr(args, "flock", None)),
-                        ("--speedup", getattr(args, "speedup", None)),
-                        ("--fps", getattr(args, "fps", None))):
-        if value is not None:
-            raise CliError(f"{flag} is for filming a flock learning: add --learn")

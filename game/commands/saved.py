@@ -1,11 +1,14 @@
 """The learner the game saved: ``main.py evaluate learner`` and ``main.py export-pilot``.
 
-Both read ``<data-dir>/learner/<level>/`` through a read-only ``ai.store.store.Store``: they
+Both read ``<data-dir>/learner/<level>/`` through ``game.wiring.pilot_names.SavedLearner``
+(a read-only ``ai.store.store.Store``): they
 never take the one-writer lock (a game that is running keeps its learner), never move a
 damaged save aside and never write into that folder. What they evaluate and export is
 the learner's greedy pilot (``Learner.autopilot``: the weights the game's autopilot
 flies with), so an exported file evaluates to exactly the figure ``evaluate learner``
-gives on the same runs. Imports ``ai`` (torch): not a simulation module.
+gives on the same runs.
+
+Rules: a command; imports ``ai`` (torch).
 """
 
 from __future__ import annotations
@@ -13,80 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ai.autopilot import Autopilot
-from ai.learner import Learner
-from ai.store.store import Store, memory_cap_bytes
 from game.commands.evaluate import EvalReport
 from game.commands.train import CARD_EVAL_EPISODES, check_pilot_out
 from game.errors import CliError
 from game.sim.evaluation import EVAL_SEED, Evaluation
 from game.sim.levels import Level
-from game.wiring.learning import learner_config, learner_from_state
-
-SOURCE = "exported from a saved learner"
-"""The model card's ``source`` of an exported pilot (a trained one has a ``command``)."""
-
-
-def learner_store(level: Level, data_dir: Path, read_only: bool = False) -> Store:
-    """The store of ``level``'s learner in ``data_dir``, checked against this game's physics.
-
-    The memory file is capped at what the level's replay capacity can hold.
-    """
-    cfg = learner_config(level)
-    return Store.for_data_dir(
-        data_dir, level.name, expect={"physics_version": str(level.physics_version)},
-        max_memory_bytes=memory_cap_bytes(cfg.capacity + cfg.terminal_capacity, level.obs_size),
-        read_only=read_only)
-
-
-@dataclass
-class SavedLearner:
-    """A learner read from the game's data folder, and where it came from."""
-
-    level: Level
-    folder: Path
-    generation: int
-    learner: Learner
-    notes: list[str] = field(default_factory=list)
-    """The store's one-line notes (e.g. the newest save was damaged, an older one is used)."""
-
-    @classmethod
-    def load(cls, level: Level, data_dir: Path) -> SavedLearner:
-        """Reads the newest usable save, changing nothing on disk.
-
-        Raises:
-            CliError: One line: there is no save, or none that this game can use.
-        """
-        store = learner_store(level, data_dir, read_only=True)
-        result = store.load(build=lambda state: learner_from_state(level, state))
-        if result.built is None or result.generation is None:
-            why = "; ".join(result.messages) or "the game has saved none there"
-            raise CliError(f"no saved {level.name} learner to use in {store.folder} ({why})")
-        return cls(level, store.folder, result.generation, result.built, list(result.messages))
-
-    @property
-    def where(self) -> str:
-        """The save, for a person: ``<folder> (save N)``."""
-        return f"{self.folder} (save {self.generation})"
-
-    def card(self, exported: bool = False) -> dict[str, Any]:
-        """The model card of the learner's greedy pilot: what it is and what it learned from."""
-        lr, level = self.learner, self.level
-        return {"level": level.name, "physics_version": level.physics_version,
-                "observation": level.obs_layout, "trained_env_steps": lr.env_steps,
-                "trained_episodes": lr.episodes, "training_updates": lr.updates,
-                "seed": lr.seed,
-                "source": f"{SOURCE if exported else 'the saved learner'}: {self.where}"}
-
-    def pilot(self, exported: bool = False) -> Autopilot:
-        """The learner's greedy pilot, carrying this save's model card."""
-        pilot = self.learner.autopilot()
-        pilot.card = self.card(exported)
-        return pilot
+from game.wiring.pilot_names import SavedLearner
 
 
 @dataclass(frozen=True)

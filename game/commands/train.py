@@ -28,7 +28,7 @@ from ai.learner import Learner
 from game.errors import CliError
 from game.sim.evaluation import EVAL_SEED, Evaluation
 from game.sim.levels import Level
-from game.sim.raster import curve_png
+from game.sim.plot import curve_png
 from game.sim.rollout import BatchRollout
 from game.wiring.learning import learner_config, new_learner
 

@@ -62,7 +62,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -70,6 +70,9 @@ from game.sim import arcade
 from game.sim.actions import FALL
 from game.sim.evaluation import EVAL_SEED, Evaluation
 from game.sim.levels import CourseLevel, Level
+
+if TYPE_CHECKING:
+    from ai.protocol import LearnerLike
 
 RESTARTS = ("respawn", "generation")
 """The restart schemes (see the module docstring); the first is the default."""
@@ -87,25 +90,6 @@ shipped arcade pilot's greedy score/oracle stayed >= 0.985 over 100k env steps a
 HISTORY_GENERATIONS = 1_000
 """Generations kept in ``Flock.history`` (the chart): the most recent ones."""
 
-class FlockLearner(Protocol):
-    """What the flock uses of a learner (``ai.Learner``)."""
-
-    learn_enabled: bool
-    env_steps: int
-    pacing: Any
-    """``ai.pacing.ReplayPacing``: the gradient steps per transition the flock asks for."""
-
-    def act_batch(self, obs: np.ndarray, rng: np.random.Generator | None = None,
-                  epsilon: float | np.ndarray | None = None, explore: bool = True
-                  ) -> np.ndarray: ...
-
-    def observe_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
-                      next_obs: np.ndarray, terminated: np.ndarray,
-                      truncated: np.ndarray | None = None, human: np.ndarray | None = None,
-                      updates_per_step: float | None = None, defer: bool = False,
-                      streams: np.ndarray | None = None) -> None: ...
-
-    def end_episode(self, score: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -147,7 +131,7 @@ class Flock:
             schedule for a flock of one).
     """
 
-    def __init__(self, level: Level, learner: FlockLearner, n: int = DEFAULT_FLOCK,
+    def __init__(self, level: Level, learner: LearnerLike, n: int = DEFAULT_FLOCK,
                  seed: int = 0, restart: str = RESTARTS[0], human: int | None = None,
                  replay_ratio: float | None = None,
                  explore_ladder: float = 0.0, lives: int | None = None) -> None:
@@ -415,7 +399,7 @@ class Flock:
         return arrays, meta
 
     @classmethod
-    def from_state(cls, level: Level, learner: FlockLearner, arrays: dict[str, np.ndarray],
+    def from_state(cls, level: Level, learner: LearnerLike, arrays: dict[str, np.ndarray],
                    meta: dict[str, Any]) -> Flock:
         """Rebuilds a flock saved by ``state``; ``ValueError`` if it does not fit ``level``."""
         if meta["level"] != level.name:

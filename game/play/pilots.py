@@ -15,26 +15,16 @@ With ``decision_ticks == 1`` (classic) every tick is a decision. Numpy only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from game.sim.actions import FALL, JUMP
 
+if TYPE_CHECKING:
+    from ai.protocol import LearnerLike
+
 PILOTS = ("human", "autopilot")
-
-
-class LearnerLike(Protocol):
-    """What the game uses of ``ai.Learner``."""
-
-    learn_enabled: bool
-
-    def act(self, obs: np.ndarray, explore: bool = True) -> int: ...
-
-    def observe(self, obs: np.ndarray, action: int, reward: float, next_obs: np.ndarray,
-                terminated: bool, truncated: bool, human: bool = False) -> None: ...
-
-    def end_episode(self, score: float) -> None: ...
 
 
 @dataclass

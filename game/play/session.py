@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from game.play.clock import FixedStepClock
 from game.play.events import Event, Jumped
@@ -27,11 +27,14 @@ from game.play.flock_play import FlockPlay, SkillWatch
 from game.play.motion import Motion, View
 from game.play.pause import Pause, PauseReason
 from game.play.phases import Phase
-from game.play.pilots import LearnerLike, Pilots
+from game.play.pilots import Pilots
 from game.play.scoring import Outcome, ScoreBookLike, Scoring
 from game.play.speed import GameSpeed
 from game.sim.actions import JUMP
 from game.sim.levels import LEVELS, Level
+
+if TYPE_CHECKING:
+    from ai.protocol import LearnerLike
 
 DEFAULT_TICK_RATE = 10.0
 """A person can play classic at 10 ticks/s; the seed's 20 needs a jump every ~150 ms."""

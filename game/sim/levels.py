@@ -3,44 +3,21 @@
 Code asks a spec (``LEVELS[name]``) instead of comparing level names, as Gymnasium's
 registry entries do; a third level is one more spec here (plus its world module).
 
-Numpy only (a simulation module): no pyglet, no ``ai``, no torch. The learner's
-settings for a level are kept here as plain values; ``game.wiring.learning`` turns them into
-an ``ai.LearnerConfig``.
+Rules: numpy only (a simulation module): no pyglet, no ``ai``, no torch. The learner's
+settings for each level are typed ``ai.LearnerConfig`` presets in ``game.wiring.learning``,
+which knows the learner; a level only says how ``main.py train`` differs from the game.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from game.sim import actions as physics
 from game.sim import arcade, classic
-
-
-def _physics_version(module: Any) -> int:
-    # The per-level PHYSICS_VERSION comes with the physics branch (which drops the shared
-    # one); until it is merged, every level has the shared version of game.sim.actions.
-    version = getattr(module, "PHYSICS_VERSION", None)
-    return int(version if version is not None else physics.PHYSICS_VERSION)
-
-
-def _ticks_per_second(module: Any) -> float:
-    # Likewise the per-level TICKS_PER_SECOND: both levels play at 10 ticks/s before it.
-    return float(getattr(module, "TICKS_PER_SECOND", 10.0))
-
-
-def _decision_ticks(module: Any, world_class: type) -> int:
-    # Likewise ``decision_ticks`` (physics ticks per decision): a classic world declares it on
-    # its class, an arcade v2 world takes it from its physics; 1 before the physics branch.
-    ticks = getattr(world_class, "decision_ticks", None)
-    if ticks is None:
-        ticks = getattr(getattr(module, "PHYSICS", None), "decision_ticks", 1)
-    return int(ticks)
 
 
 @dataclass(frozen=True)
@@ -74,12 +51,6 @@ class Level(ABC):
     """Physics ticks per second of play at 1x."""
     decision_ticks: int
     """Physics ticks per autopilot decision (``world.step`` is one decision)."""
-    learner: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    """``ai.LearnerConfig`` settings that differ from its defaults, for the game and train."""
-    play: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    """``ai.LearnerConfig`` settings the game's live learning puts on top of ``learner`` and
-    ``main.py train`` does not (so the shipped pilots' card commands re-make them bit for
-    bit)."""
     train: TrainSettings = TrainSettings()
     """How ``main.py train`` differs from the game's learner."""
     figure_name: str = ""
@@ -272,33 +243,18 @@ def score_over_oracle(scores: np.ndarray, best: np.ndarray) -> np.ndarray:
 
 
 CLASSIC = FlightLevel(
-    name="classic", physics_version=_physics_version(classic),
-    obs_size=classic.ClassicBatch.obs_size,
-    obs_layout="y, v_y", ticks_per_second=_ticks_per_second(classic),
-    decision_ticks=_decision_ticks(classic, classic.ClassicWorld), figure_name="success rate")
+    name="classic", physics_version=classic.PHYSICS_VERSION,
+    obs_size=classic.ClassicBatch.obs_size, obs_layout="y, v_y",
+    ticks_per_second=float(classic.TICKS_PER_SECOND),
+    decision_ticks=classic.ClassicWorld.decision_ticks, figure_name="success rate")
 """The seed's level: one crossing of the field per flight."""
 
 ARCADE = CourseLevel(
-    name="arcade", physics_version=_physics_version(arcade), obs_size=arcade.OBS_SIZE,
+    name="arcade", physics_version=arcade.PHYSICS_VERSION, obs_size=arcade.OBS_SIZE,
     obs_layout="y, v_y, dx_next_wall, next_gap_y - y, next_half_gap, dx_wall_after, "
                "gap_after_y - y, half_gap_after",
-    ticks_per_second=_ticks_per_second(arcade),
-    decision_ticks=_decision_ticks(arcade, arcade.ArcadeWorld), figure_name="score/oracle",
-    learner=MappingProxyType(dict(
-        hidden=(64, 64), gamma=0.98, lr_early=3e-3, lr=1e-3, early_steps=5_000,
-        updates_per_step_early=2.0,
-        # Half a gradient step per env step: one flyer (as in the window) reaches 0.9 of the
-        # oracle within 200k steps on 5/5 seeds, against 4/5 at a quarter (validation).
-        updates_per_step=0.5, eps_decay_steps=5_000, target_sync_updates=500,
-        # Exploration stays low: one random action at the wrong tick crashes a run, and runs
-        # must reach the narrow gates late in a course to learn them.
-        eps_end=0.002,
-        # Crash lessons keep a quarter of each batch once the pilot flies well: without it
-        # they dilute, the pilot forgets the narrow gates, and learning stalls.
-        terminal_share=0.25, terminal_share_early=0.0,
-        # Flying the average holds the pilot near its best: from scratch, 5 seeds end at
-        # 0.96-0.98 of the oracle after 200k steps, against 0.20-0.98 without it.
-        pilot_average_updates=10_000, pilot_average_warmup=0.25)),
+    ticks_per_second=float(arcade.TICKS_PER_SECOND), decision_ticks=arcade.DECISION_TICKS,
+    figure_name="score/oracle",
     # Twice the game's batch per gradient step: smoother gradients settle the pilot closer to
     # the oracle (held-out score/oracle at 1.5M steps, measured before the averaged pilot:
     # 0.987 against 0.974 for 64); the game keeps 64, which costs less per tick while it

@@ -534,142 +534,177 @@ def plan_from(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray, y: flo
         crash that no plan avoids).
     """
     start = np.asarray(start, dtype=np.int64).ravel()
-    n = start.size
     y0, v0 = int(round(y * SUB_UNITS)), int(round(v_y * SUB_UNITS))
     if y0 / SUB_UNITS != y or v0 / SUB_UNITS != v_y or abs(y0) > SUB_UNITS:
         raise ValueError("y and v_y must be whole sub-units, y in [-1, 1]")
-    if n == 0:
+    if start.size == 0:
         return 0, []
-    d = physics.decision_ticks
-    speeds, jump_row, dest, off, step = _scalar_rows(v0, physics)
-    # The start height must lie on the grid of held heights too (see ``_Chunk``).
-    step = max(gcd(step, y0 + SUB_UNITS), 1)
-    field_masks = _field_masks(v0, step, physics)
-    n_rows = len(speeds)
-    n_bits = 2 * SUB_UNITS // step + 1
-    full = (1 << n_bits) - 1
-    shift = [[o[a][-1] // step for a in (FALL, JUMP)] for o in off]
-    gl_a, gh_a = _gap_bounds(np.asarray(gap_y, dtype=np.float64).ravel(),
-                             np.asarray(half_gap, dtype=np.float64).ravel())
-    starts, gl, gh = start.tolist(), gl_a.tolist(), gh_a.tolist()
-    ends = [s + wall_ticks - 1 for s in starts]
-    far = 10**15  # the end of the "gates" after the last
+    planner = _Planner(start, gap_y, half_gap, y0, v0, wall_ticks, physics)
+    score, last, k = planner.forward()
+    return score, planner.backtrack(last, k)
 
-    def end_of(g: int) -> int:
-        return ends[g] if g < n else far
 
-    def mask(r: int, a: int, low: list[int], top: list[int]) -> int:
-        return _start_mask(off[r][a], low, top, step)
+def _lowest_bit(x: int) -> int:
+    """The lowest set bit of a non-empty Python int bitset."""
+    return (x & -x).bit_length() - 1
 
-    field = ([-SUB_UNITS] * d, [SUB_UNITS] * d)
 
-    def bounds(k: int, gate: int) -> tuple[list[int], list[int], bool]:
+class _Planner:
+    """``plan_from``'s search on one course: forward over the decisions, then back."""
+
+    def __init__(self, start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray, y0: int,
+                 v0: int, wall_ticks: int, physics: Physics) -> None:
+        self.n = start.size
+        self.d = physics.decision_ticks
+        self.speeds, self.jump_row, self.dest, self.off, step = _scalar_rows(v0, physics)
+        # The start height must lie on the grid of held heights too (see ``_Chunk``).
+        self.step = step = max(gcd(step, y0 + SUB_UNITS), 1)
+        self.field_masks = _field_masks(v0, step, physics)
+        self.n_rows = len(self.speeds)
+        self.full = (1 << (2 * SUB_UNITS // step + 1)) - 1
+        self.shift = [[o[a][-1] // step for a in (FALL, JUMP)] for o in self.off]
+        gl_a, gh_a = _gap_bounds(np.asarray(gap_y, dtype=np.float64).ravel(),
+                                 np.asarray(half_gap, dtype=np.float64).ravel())
+        self.starts, self.gl, self.gh = start.tolist(), gl_a.tolist(), gh_a.tolist()
+        self.ends = [s + wall_ticks - 1 for s in self.starts]
+        self.field = ([-SUB_UNITS] * self.d, [SUB_UNITS] * self.d)
+        self.y0, self.v0 = y0, v0
+        self.sets: list[list[int]] = []  # the start sets of every decision
+        self.kept: list[tuple[list[int], int]] = []  # what survives it: FALL per row, JUMP mask
+
+    def end_of(self, g: int) -> int:
+        return self.ends[g] if g < self.n else 10**15  # the end of the "gates" after the last
+
+    def mask(self, r: int, a: int, low: list[int], top: list[int]) -> int:
+        return _start_mask(self.off[r][a], low, top, self.step)
+
+    def bounds(self, k: int, gate: int) -> tuple[list[int], list[int], bool]:
         """Allowed heights on each tick of decision ``k`` (as ``_Chunk.tick_bounds``)."""
-        if gate < n and k * d + d < starts[gate]:
-            return field[0], field[1], False  # in the open: the field's bounds
+        d, n = self.d, self.n
+        if gate < n and k * d + d < self.starts[gate]:
+            return self.field[0], self.field[1], False  # in the open: the field's bounds
         low, top, special = [], [], False
         for j in range(1, d + 1):
             tau, g = k * d + j, gate
             for _ in range(2):
-                g += tau > end_of(g)
+                g += tau > self.end_of(g)
             if g >= n:
                 low.append(-_FREE)
                 top.append(_FREE)
                 special = True
-            elif tau >= starts[g]:
-                low.append(max(gl[g], -SUB_UNITS))
-                top.append(min(gh[g], SUB_UNITS))
+            elif tau >= self.starts[g]:
+                low.append(max(self.gl[g], -SUB_UNITS))
+                top.append(min(self.gh[g], SUB_UNITS))
                 special = True
             else:
                 low.append(-SUB_UNITS)
                 top.append(SUB_UNITS)
         return low, top, special
 
-    def lowest(x: int) -> int:
-        return (x & -x).bit_length() - 1
+    def forward(self) -> tuple[int, tuple[int, int, int], int]:
+        """Decision by decision until every path crashes or every gate is passed.
 
-    x = [0] * n_rows
-    x[speeds.index(v0)] = 1 << ((y0 + SUB_UNITS) // step)
-    sets: list[list[int]] = []  # the start sets of every decision
-    kept: list[tuple[list[int], int]] = []  # what survives it: FALL per row, the JUMP mask
-    gate, k = 0, 0
-    while True:
-        low, top, special = bounds(k, gate)
-        if special:
-            fall = [x[r] & mask(r, FALL, low, top) for r in range(n_rows)]
-            jump_mask = mask(0, JUMP, low, top)  # a JUMP climbs the same from every row
-        else:
-            fall = [x[r] & field_masks[r][FALL] for r in range(n_rows)]
-            jump_mask = field_masks[0][JUMP]
-        sets.append(x)
-        kept.append((fall, jump_mask))
-        new = [0] * n_rows
-        jumps = 0
-        for r in range(n_rows):
-            jumps |= x[r]
-            s = shift[r][FALL]
-            new[dest[r][FALL]] |= (fall[r] << s) & full if s >= 0 else fall[r] >> -s
-        jumps &= jump_mask
-        s = shift[0][JUMP]
-        new[jump_row] |= (jumps << s) & full if s >= 0 else jumps >> -s
-        t = k * d
-        if not any(new):
-            # Every path crashes in this decision; one may first pass a gate on its way.
-            score, last = gate, None
-            j = end_of(gate) - t
-            if 1 <= j < d:
-                lo_j, top_j = low[:j], top[:j]
-                for r in range(n_rows):
-                    for a in (FALL, JUMP):
-                        m = x[r] & mask(r, a, lo_j, top_j)
-                        if m and last is None:
-                            last = (r, lowest(m), a)
-            if last is not None:
-                score += 1
+        Returns ``(score, last, k)``: the score, the last state ``(row, bit, action)``
+        (action -1: none passes a gate in the crashing decision) and its decision.
+        """
+        n_rows, d = self.n_rows, self.d
+        x = [0] * n_rows
+        x[self.speeds.index(self.v0)] = 1 << ((self.y0 + SUB_UNITS) // self.step)
+        gate, k = 0, 0
+        while True:
+            low, top, special = self.bounds(k, gate)
+            if special:
+                fall = [x[r] & self.mask(r, FALL, low, top) for r in range(n_rows)]
+                jump_mask = self.mask(0, JUMP, low, top)  # a JUMP climbs the same from every row
             else:
-                r = next(r for r in range(n_rows) if x[r])
-                last = (r, lowest(x[r]), -1)
-            break
-        gate += (end_of(gate) <= t + d) + (end_of(gate + 1) <= t + d)
-        if gate >= n:
-            # Every survivor scores the same: the plan ends at the one nearest the middle of
-            # the last gap, the safest of them (and the path a viewer expects to see).
-            score = gate
-            target = max(min((gl[n - 1] + gh[n - 1]) // 2, SUB_UNITS), -SUB_UNITS)
-            target = (target + SUB_UNITS) // step
-            best_gap = None
-            for r in range(n_rows):
+                fall = [x[r] & self.field_masks[r][FALL] for r in range(n_rows)]
+                jump_mask = self.field_masks[0][JUMP]
+            self.sets.append(x)
+            self.kept.append((fall, jump_mask))
+            new = self.advance(x, fall, jump_mask)
+            t = k * d
+            if not any(new):
+                score, last = self.crash(x, gate, t, low, top)
+                return score, last, k
+            gate += (self.end_of(gate) <= t + d) + (self.end_of(gate + 1) <= t + d)
+            if gate >= self.n:
+                return gate, self.through(x, fall, jump_mask), k
+            x = new
+            k += 1
+
+    def advance(self, x: list[int], fall: list[int], jump_mask: int) -> list[int]:
+        """The states after one decision: each row's FALL survivors and every JUMP's."""
+        new = [0] * self.n_rows
+        jumps = 0
+        for r in range(self.n_rows):
+            jumps |= x[r]
+            s = self.shift[r][FALL]
+            new[self.dest[r][FALL]] |= (fall[r] << s) & self.full if s >= 0 else fall[r] >> -s
+        jumps &= jump_mask
+        s = self.shift[0][JUMP]
+        new[self.jump_row] |= (jumps << s) & self.full if s >= 0 else jumps >> -s
+        return new
+
+    def crash(self, x: list[int], gate: int, t: int, low: list[int], top: list[int]
+              ) -> tuple[int, tuple[int, int, int]]:
+        """Every path crashes in this decision; one may first pass a gate on its way."""
+        score, last = gate, None
+        j = self.end_of(gate) - t
+        if 1 <= j < self.d:
+            lo_j, top_j = low[:j], top[:j]
+            for r in range(self.n_rows):
                 for a in (FALL, JUMP):
-                    m = fall[r] if a == FALL else x[r] & jump_mask
-                    if m:
-                        bit = _nearest(m, target)
-                        if best_gap is None or abs(bit - target) < best_gap:
-                            best_gap, last = abs(bit - target), (r, bit, a)
-            break
-        x = new
-        k += 1
-    # Back from the last state to the start, one decision at a time. Every state in the sets
-    # leads back to the start; of the ways back, the one nearest the straight line from the
-    # start height to the last one is taken, so the path does not dive and climb for nothing.
-    row, bit, action = last
-    plan = [] if action < 0 else [action]
-    first = (y0 + SUB_UNITS) // step
-    for kk in range(k - 1, -1, -1):
-        fall, jump_mask = kept[kk]
-        xs = sets[kk]
-        target = first + (bit - first) * kk / max(kk + 1, 1)
-        found, off_line = None, 0.0
-        for r in range(n_rows):
+                    m = x[r] & self.mask(r, a, lo_j, top_j)
+                    if m and last is None:
+                        last = (r, _lowest_bit(m), a)
+        if last is not None:
+            return score + 1, last
+        r = next(r for r in range(self.n_rows) if x[r])
+        return score, (r, _lowest_bit(x[r]), -1)
+
+    def through(self, x: list[int], fall: list[int], jump_mask: int) -> tuple[int, int, int]:
+        """Every survivor scores the same: the plan ends at the one nearest the middle of the
+        last gap, the safest of them (and the path a viewer expects to see)."""
+        n = self.n
+        target = max(min((self.gl[n - 1] + self.gh[n - 1]) // 2, SUB_UNITS), -SUB_UNITS)
+        target = (target + SUB_UNITS) // self.step
+        best_gap, last = None, None
+        for r in range(self.n_rows):
             for a in (FALL, JUMP):
-                if dest[r][a] == row:
-                    prev = bit - shift[r][a]
-                    live = fall[r] if a == FALL else xs[r] & jump_mask
-                    if prev >= 0 and (live >> prev) & 1 and (
-                            found is None or abs(prev - target) < off_line):
-                        found, off_line = (r, prev, a), abs(prev - target)
-        if found is None:
-            raise AssertionError("oracle backtrack lost its path")  # a bug, not a result
-        row, bit, a = found
-        plan.append(a)
-    plan.reverse()
-    return score, plan
+                m = fall[r] if a == FALL else x[r] & jump_mask
+                if m:
+                    bit = _nearest(m, target)
+                    if best_gap is None or abs(bit - target) < best_gap:
+                        best_gap, last = abs(bit - target), (r, bit, a)
+        assert last is not None
+        return last
+
+    def backtrack(self, last: tuple[int, int, int], k: int) -> list[int]:
+        """Back from the last state to the start, one decision at a time.
+
+        Every state in the sets leads back to the start; of the ways back, the one nearest
+        the straight line from the start height to the last one is taken, so the path does
+        not dive and climb for nothing.
+        """
+        row, bit, action = last
+        plan = [] if action < 0 else [action]
+        first = (self.y0 + SUB_UNITS) // self.step
+        for kk in range(k - 1, -1, -1):
+            fall, jump_mask = self.kept[kk]
+            xs = self.sets[kk]
+            target = first + (bit - first) * kk / max(kk + 1, 1)
+            found, off_line = None, 0.0
+            for r in range(self.n_rows):
+                for a in (FALL, JUMP):
+                    if self.dest[r][a] == row:
+                        prev = bit - self.shift[r][a]
+                        live = fall[r] if a == FALL else xs[r] & jump_mask
+                        if prev >= 0 and (live >> prev) & 1 and (
+                                found is None or abs(prev - target) < off_line):
+                            found, off_line = (r, prev, a), abs(prev - target)
+            if found is None:
+                raise AssertionError("oracle backtrack lost its path")  # a bug, not a result
+            row, bit, a = found
+            plan.append(a)
+        plan.reverse()
+        return plan

@@ -1,9 +1,9 @@
 """Draws the game into numpy pictures: no window, no OpenGL, no pyglet.
 
-The Gymnasium envs' ``rgb_array`` frames, ``main.py record`` and the learning-curve
-PNG of ``main.py train`` all come from here, so a server without a display can
-make every picture the game makes. The sprites are the game's own PNG assets,
-decoded by the small reader below (our asset writer's format: 8-bit RGB/RGBA).
+The Gymnasium envs' ``rgb_array`` frames and ``main.py record`` come from here (the
+learning-curve PNG from ``game.sim.plot``), so a server without a display can make every
+picture the game makes. The sprites are the game's own PNG assets, decoded by
+``game.sim.png``; text uses the bitmap font of ``game.sim.font``.
 
 Frames are ``(H, W, 3)`` uint8 with row 0 at the top; the square field
 ``[-1, 1]²`` fills the frame.
@@ -11,23 +11,20 @@ Frames are ``(H, W, 3)`` uint8 with row 0 at the top; the square field
 
 from __future__ import annotations
 
-import csv
 import math
-import struct
-import zlib
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from game.sim.font import blend, draw_text, fill
+from game.sim.png import read_png
 
 FLYER_UNITS = 0.16
 """The flyer sprite's width in field units (the field is 2 wide), as in the window."""
 WALL_HALF_TICK = 0.5
 """Walls are drawn half a tick wider on each side of the ticks they occupy (as in the window)."""
-SHADOW = np.array([10, 20, 40], dtype=np.float32) / 255
-INK = np.array([238, 243, 250], dtype=np.float32) / 255
 FLOCK_RGB = (150, 205, 255)
 """The flock's cool blue (here and in the window's ``game.ui.flock_view``), so the person's
 solid flyer (warm) and the autopilot's (white) are distinct."""
@@ -40,96 +37,6 @@ SKILL_BAR = np.array([255, 209, 84], dtype=np.float32) / 255
 BAR_TRACK = np.array([50, 62, 84], dtype=np.float32) / 255
 CRASH_TINT = np.array([255, 140, 130], dtype=np.float32) / 255
 EDGE_RED = np.array([220, 60, 60], dtype=np.float32) / 255
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-# ----------------------------------------------------------------------- PNG files
-def read_png(data: bytes) -> np.ndarray:
-    """Decodes an 8-bit RGB or RGBA, non-interlaced PNG into ``(h, w, 4)`` uint8.
-
-    Enough for the game's own assets (``assets/make_assets.py`` writes them); other
-    kinds raise ``ValueError`` with a one-line reason.
-    """
-    # Kept whole: the chunk walk, the checks and the five row filters read as one format.
-    if data[:8] != PNG_SIGNATURE:
-        raise ValueError("not a PNG file")
-    pos, idat, header = 8, [], None
-    while pos + 8 <= len(data):
-        n, tag = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        pos += 12 + n
-        if tag == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif tag == b"IDAT":
-            idat.append(body)
-        elif tag == b"IEND":
-            break
-    if header is None:
-        raise ValueError("PNG without a header")
-    w, h, depth, colour, _, _, interlace = header
-    if depth != 8 or colour not in (2, 6) or interlace:
-        raise ValueError(f"unsupported PNG (bit depth {depth}, colour type {colour}, "
-                         f"interlace {interlace}); expected 8-bit RGB/RGBA")
-    ch = 3 if colour == 2 else 4
-    stride = w * ch
-    raw = np.frombuffer(zlib.decompress(b"".join(idat)), dtype=np.uint8)
-    if raw.size != h * (stride + 1):
-        raise ValueError("truncated PNG data")
-    raw = raw.reshape(h, stride + 1)
-    out = np.zeros((h, stride), dtype=np.uint8)
-    prev = np.zeros(stride, dtype=np.int64)
-    for r in range(h):
-        kind, line = int(raw[r, 0]), raw[r, 1:].astype(np.int64)
-        if kind == 0:
-            cur = line
-        elif kind == 1:  # Sub: a running sum per channel
-            cur = line.reshape(w, ch).cumsum(axis=0).reshape(-1) & 255
-        elif kind == 2:  # Up
-            cur = (line + prev) & 255
-        elif kind in (3, 4):  # Average, Paeth: each byte needs its left neighbour's result
-            cur = np.zeros(stride, dtype=np.int64)
-            up = prev.tolist()
-            vals = line.tolist()
-            row = [0] * stride
-            for i in range(stride):
-                a = row[i - ch] if i >= ch else 0
-                b = up[i]
-                if kind == 3:
-                    row[i] = (vals[i] + (a + b) // 2) & 255
-                else:
-                    c = up[i - ch] if i >= ch else 0
-                    p = a + b - c
-                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                    row[i] = (vals[i] + pred) & 255
-            cur[:] = row
-        else:
-            raise ValueError(f"bad PNG filter type {kind}")
-        out[r] = cur
-        prev = cur
-    img = out.reshape(h, w, ch)
-    if ch == 3:
-        img = np.concatenate([img, np.full((h, w, 1), 255, dtype=np.uint8)], axis=2)
-    return img
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    """Encodes an ``(h, w, 3)`` or ``(h, w, 4)`` uint8 image as PNG bytes."""
-    img = np.ascontiguousarray(image, dtype=np.uint8)
-    h, w, ch = img.shape
-    if ch not in (3, 4):
-        raise ValueError(f"expected 3 or 4 channels, got {ch}")
-    raw = np.zeros((h, 1 + w * ch), dtype=np.uint8)  # filter byte 0 on every row
-    raw[:, 1:] = img.reshape(h, -1)
-
-    def chunk(tag: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + tag + body
-                + struct.pack(">I", zlib.crc32(tag + body)))
-
-    return (PNG_SIGNATURE
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if ch == 3 else 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9))
-            + chunk(b"IEND", b""))
 
 
 # ----------------------------------------------------------------------- assets
@@ -253,97 +160,6 @@ def _hit_wall(world: Any) -> bool:
         return False
     n = world.course.n_gates
     return world.gate < n
-
-
-# ----------------------------------------------------------------------- drawing
-DIGITS = {
-    "0": ("01110", "10001", "10011", "10101", "11001", "10001", "01110"),
-    "1": ("00100", "01100", "00100", "00100", "00100", "00100", "01110"),
-    "2": ("01110", "10001", "00001", "00010", "00100", "01000", "11111"),
-    "3": ("11110", "00001", "00001", "01110", "00001", "00001", "11110"),
-    "4": ("00010", "00110", "01010", "10010", "11111", "00010", "00010"),
-    "5": ("11111", "10000", "11110", "00001", "00001", "10001", "01110"),
-    "6": ("00110", "01000", "10000", "11110", "10001", "10001", "01110"),
-    "7": ("11111", "00001", "00010", "00100", "01000", "01000", "01000"),
-    "8": ("01110", "10001", "10001", "01110", "10001", "10001", "01110"),
-    "9": ("01110", "10001", "10001", "01111", "00001", "00010", "01100"),
-    ".": ("00000", "00000", "00000", "00000", "00000", "01100", "01100"),
-    "-": ("00000", "00000", "00000", "11111", "00000", "00000", "00000"),
-    "k": ("10000", "10000", "10010", "10100", "11000", "10100", "10010"),
-    "M": ("10001", "11011", "10101", "10101", "10001", "10001", "10001"),
-    " ": ("00000",) * 7,
-    "a": ("00000", "00000", "01110", "00001", "01111", "10001", "01111"),
-    "b": ("10000", "10000", "10110", "11001", "10001", "10001", "11110"),
-    "c": ("00000", "00000", "01110", "10000", "10000", "10001", "01110"),
-    "d": ("00001", "00001", "01101", "10011", "10001", "10001", "01111"),
-    "e": ("00000", "00000", "01110", "10001", "11111", "10000", "01110"),
-    "f": ("00110", "01001", "01000", "11100", "01000", "01000", "01000"),
-    "g": ("00000", "01111", "10001", "10001", "01111", "00001", "01110"),
-    "h": ("10000", "10000", "10110", "11001", "10001", "10001", "10001"),
-    "i": ("00100", "00000", "01100", "00100", "00100", "00100", "01110"),
-    "l": ("01100", "00100", "00100", "00100", "00100", "00100", "01110"),
-    "m": ("00000", "00000", "11010", "10101", "10101", "10001", "10001"),
-    "n": ("00000", "00000", "10110", "11001", "10001", "10001", "10001"),
-    "o": ("00000", "00000", "01110", "10001", "10001", "10001", "01110"),
-    "p": ("00000", "00000", "11110", "10001", "11110", "10000", "10000"),
-    "r": ("00000", "00000", "10110", "11001", "10000", "10000", "10000"),
-    "s": ("00000", "00000", "01111", "10000", "01110", "00001", "11110"),
-    "t": ("01000", "01000", "11100", "01000", "01000", "01001", "00110"),
-    "u": ("00000", "00000", "10001", "10001", "10001", "10011", "01101"),
-    "v": ("00000", "00000", "10001", "10001", "10001", "01010", "00100"),
-    "w": ("00000", "00000", "10001", "10001", "10101", "10101", "01010"),
-    "x": ("00000", "00000", "10001", "01010", "00100", "01010", "10001"),
-    "y": ("00000", "10001", "10001", "10001", "01111", "00001", "01110"),
-    "/": ("00000", "00001", "00010", "00100", "01000", "10000", "00000"),
-    "(": ("00010", "00100", "01000", "01000", "01000", "00100", "00010"),
-    ")": ("01000", "00100", "00010", "00010", "00010", "00100", "01000"),
-    ":": ("00000", "01100", "01100", "00000", "01100", "01100", "00000"),
-}
-"""A 5x7 bitmap font: the digits and the few characters the score, plots and captions use."""
-
-
-def text_mask(text: str, scale: int) -> np.ndarray:
-    """A boolean ``(7 s, 6 s n - s)`` mask of ``text`` in the 5x7 font, ``s`` = scale."""
-    glyphs = [np.array([[c == "1" for c in row] for row in DIGITS.get(ch, DIGITS[" "])])
-              for ch in text]
-    gap = np.zeros((7, 1), dtype=bool)
-    parts: list[np.ndarray] = []
-    for g in glyphs:
-        parts += [g, gap]
-    mask = np.concatenate(parts[:-1] or [np.zeros((7, 0), dtype=bool)], axis=1)
-    return np.kron(mask, np.ones((scale, scale), dtype=bool))
-
-
-def blend(canvas: np.ndarray, top: int, left: int, rgba: np.ndarray) -> None:
-    """Composites premultiplied ``rgba`` onto the float RGB ``canvas`` at (top, left), clipped."""
-    H, W = canvas.shape[:2]
-    h, w = rgba.shape[:2]
-    r0, c0 = max(top, 0), max(left, 0)
-    r1, c1 = min(top + h, H), min(left + w, W)
-    if r1 <= r0 or c1 <= c0:
-        return
-    src = rgba[r0 - top:r1 - top, c0 - left:c1 - left]
-    dst = canvas[r0:r1, c0:c1]
-    dst *= 1 - src[..., 3:]
-    dst += src[..., :3]
-
-
-def fill(canvas: np.ndarray, mask: np.ndarray, top: int, left: int, rgb: np.ndarray,
-         alpha: float = 1.0) -> None:
-    """Paints ``rgb`` with ``alpha`` where the boolean ``mask`` is set, placed at (top, left)."""
-    a = mask.astype(np.float32)[..., None] * alpha
-    blend(canvas, top, left, np.concatenate([a * rgb, a], axis=2))
-
-
-def draw_text(canvas: np.ndarray, text: str, cx: int, top: int, scale: int,
-              rgb: np.ndarray = INK, shadow: bool = True) -> None:
-    """Draws ``text`` centred on column ``cx``, with a soft dark copy behind it."""
-    mask = text_mask(text, scale)
-    left = cx - mask.shape[1] // 2
-    if shadow:
-        off = max(1, scale // 2)
-        fill(canvas, mask, top + off, left + off, SHADOW, 0.6)
-    fill(canvas, mask, top, left, rgb)
 
 
 class Painter:
@@ -516,133 +332,3 @@ def render(world: Any, width: int = 400, height: int = 400,
     return painter(width, height).frame(scene_of(world, score))
 
 
-# ----------------------------------------------------------------------- learning curves
-PLOT_BG = np.array([18, 26, 40], np.float32) / 255
-PLOT_GRID = np.array([50, 62, 84], np.float32) / 255
-PLOT_LINE = np.array([255, 209, 84], np.float32) / 255
-PLOT_LINE2 = np.array([92, 178, 255], np.float32) / 255
-PLOT_DIM = np.array([165, 180, 200], np.float32) / 255
-
-
-def _fmt(n: float) -> str:
-    if abs(n) >= 1e6:
-        return f"{n / 1e6:.1f}M"
-    if abs(n) >= 1e4:
-        return f"{n / 1e3:.0f}k"
-    if abs(n) >= 1e3:
-        return f"{n / 1e3:.1f}k"
-    return f"{n:g}" if n == int(n) else f"{n:.2f}"
-
-
-def _polyline(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, rgb: np.ndarray,
-              thick: float = 1.6) -> None:
-    """Anti-aliased-ish polyline: each pixel's distance to the nearest segment sets its cover."""
-    H, W = canvas.shape[:2]
-    for (xa, ya), (xb, yb) in zip(zip(xs[:-1], ys[:-1], strict=True),
-                                  zip(xs[1:], ys[1:], strict=True), strict=True):
-        r0 = int(max(min(ya, yb) - thick - 1, 0))
-        r1 = int(min(max(ya, yb) + thick + 2, H))
-        c0 = int(max(min(xa, xb) - thick - 1, 0))
-        c1 = int(min(max(xa, xb) + thick + 2, W))
-        if r1 <= r0 or c1 <= c0:
-            continue
-        rr, cc = np.mgrid[r0:r1, c0:c1].astype(np.float32)
-        px, py = cc + 0.5 - xa, rr + 0.5 - ya
-        dx, dy = xb - xa, yb - ya
-        t = np.clip((px * dx + py * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
-        d = np.hypot(px - t * dx, py - t * dy)
-        a = np.clip(thick / 2 + 0.5 - d, 0, 1)[..., None]
-        region = canvas[r0:r1, c0:c1]
-        region *= 1 - a
-        region += a * rgb
-
-
-def plot_curve(xs: np.ndarray, series: list[np.ndarray], width: int = 640, height: int = 360,
-               y_range: tuple[float, float] | None = None,
-               labels: tuple[str, ...] = ()) -> np.ndarray:
-    """An ``(height, width, 3)`` uint8 line plot of ``series`` against ``xs``.
-
-    The x range is written under the plot, the y range at its left, and ``labels``
-    (one per series, in the series' colours: yellow, then blue) along the top.
-    """
-    xs = np.asarray(xs, dtype=float)
-    canvas = np.empty((height, width, 3), np.float32)
-    canvas[:] = PLOT_BG
-    scale = 2
-    top = 16 + (10 * scale if labels else 0)
-    left, right, bottom = 16 + 6 * 6 * scale, width - 16, height - 16 - 9 * scale
-    pw, ph = right - left, bottom - top
-    ys_all = [np.asarray(s, dtype=float) for s in series]
-    finite = np.concatenate([s[np.isfinite(s)] for s in ys_all] or [np.zeros(1)])
-    if y_range is None:
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        lo = min(lo, 0.0)
-        hi = hi if hi > lo else lo + 1.0
-    else:
-        lo, hi = y_range
-    x_lo = float(xs.min()) if xs.size else 0.0
-    x_hi = float(xs.max()) if xs.size else 1.0
-    x_hi = x_hi if x_hi > x_lo else x_lo + 1.0
-    for k in range(5):  # horizontal grid lines at quarters
-        r = int(round(top + ph * k / 4))
-        canvas[r, left:right] = PLOT_GRID
-    canvas[top:bottom, left] = PLOT_GRID
-    colours = [PLOT_LINE, PLOT_LINE2]
-    for j, ys in enumerate(ys_all):
-        ok = np.isfinite(ys)
-        if ok.sum() < 1:
-            continue
-        px = left + (xs[ok] - x_lo) / (x_hi - x_lo) * pw
-        py = bottom - (np.clip(ys[ok], lo, hi) - lo) / (hi - lo) * ph
-        if px.size == 1:
-            px, py = np.repeat(px, 2), np.repeat(py, 2)
-        _polyline(canvas, px, py, colours[j % 2])
-    for value, r in ((hi, top), (lo, bottom)):
-        label = _fmt(value)
-        mask = text_mask(label, scale)
-        fill(canvas, mask, max(0, r - mask.shape[0] // 2), left - 8 - mask.shape[1], PLOT_DIM)
-    for value, c in ((x_lo, left), (x_hi, right)):
-        label = _fmt(value)
-        mask = text_mask(label, scale)
-        c = min(max(c - mask.shape[1] // 2, 0), width - mask.shape[1])
-        fill(canvas, mask, bottom + 6, c, PLOT_DIM)
-    if labels:
-        mask = text_mask("env steps", scale)
-        fill(canvas, mask, bottom + 6, left + (pw - mask.shape[1]) // 2, PLOT_DIM)
-    c = left
-    for j, text in enumerate(labels):
-        mask = text_mask(text, scale)
-        fill(canvas, mask, 8, c, colours[j % 2])
-        c += mask.shape[1] + 16 * scale
-    return np.clip(np.rint(canvas * 255), 0, 255).astype(np.uint8)
-
-
-def curve_png(csv_path: str | Path) -> bytes:
-    """The PNG of a ``main.py train`` learning-curve CSV: the held-out score per env step.
-
-    Yellow is ``eval_score`` (score/oracle on arcade, success rate on classic, both in
-    [0, 1]); blue is ``recent_mean_score`` (the training runs' scores) divided by its
-    maximum, which the label gives.
-    """
-    with open(csv_path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"{csv_path} holds no rows")
-
-    def column(name: str) -> np.ndarray:
-        out = []
-        for r in rows:
-            try:
-                out.append(float(r.get(name, "") or "nan"))
-            except ValueError:
-                out.append(float("nan"))
-        return np.array(out)
-
-    steps = column("env_steps")
-    evals = column("eval_score")
-    recent = column("recent_mean_score")
-    top = np.nanmax(recent) if np.isfinite(recent).any() else 0.0
-    series = [evals] + ([recent / top] if top > 0 else [])
-    names = ("held-out score", f"recent mean / {_fmt(round(float(top), 2))}")
-    return png_bytes(plot_curve(steps, series, y_range=(0.0, 1.0),
-                                labels=names[:len(series)]))

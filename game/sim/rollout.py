@@ -1,37 +1,31 @@
 """The agent loop, written once: observe -> act -> ``world.step`` -> observe -> end_episode.
 
-Every driver of a learner uses it: the window's session (one decision at a time,
-``step_agent``), ``main.py train`` (a batch of flyers, ``BatchRollout``), the
-benches and the tests (``Rollout``), and greedy evaluations (``fly_once``). One
+Headless drivers of a learner use it: ``main.py train`` (a batch of flyers,
+``BatchRollout``), the benches and the tests (``Rollout``, one decision at a time through
+``step_agent``), and greedy evaluations (``fly_once``). The window's session and the
+flock keep their own loops, which interleave the person's keys and the frame pacing. One
 step here is one decision (``world.step``), ``decision_ticks`` physics ticks.
 
-Numpy only (a simulation module): the agent is duck-typed (``Agent``: ``ai.Learner``
-fits it, and so do the tests' fakes), so nothing here imports ``ai`` or torch.
+Rules: numpy only (a simulation module). The agent is typed by ``ai.protocol.LearnerLike``
+for the type checker alone; ``ai.Learner`` fits it, and so do the tests' fakes, so nothing
+here imports ``ai`` or torch when it runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from game.sim.levels import Level
 
+if TYPE_CHECKING:
+    from ai.protocol import LearnerLike
+
 Policy = Callable[[np.ndarray], np.ndarray]
 """Greedy actions for a batch of observations ``(B, obs)``."""
-
-
-class Agent(Protocol):
-    """What the loop uses of a learner (``ai.Learner``)."""
-
-    def act(self, obs: np.ndarray, explore: bool = True) -> int: ...
-
-    def observe(self, obs: np.ndarray, action: int, reward: float, next_obs: np.ndarray,
-                terminated: bool, truncated: bool = False, human: bool = False) -> None: ...
-
-    def end_episode(self, score: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ class Step:
     """The finished run's score when the step ended it, else None."""
 
 
-def step_agent(level: Level, world: Any, agent: Agent | None, obs: np.ndarray,
+def step_agent(level: Level, world: Any, agent: LearnerLike | None, obs: np.ndarray,
                action: int | None = None, *, explore: bool = True, human: bool = False) -> Step:
     """One decision on a scalar world: act (unless ``action`` is given), step, observe.
 
@@ -87,7 +81,7 @@ class Rollout:
         agent: the learner, or None to fly given actions only.
     """
 
-    def __init__(self, level: Level, world: Any, agent: Agent | None) -> None:
+    def __init__(self, level: Level, world: Any, agent: LearnerLike | None) -> None:
         self.level = level
         self.world = world
         self.agent = agent
@@ -128,7 +122,7 @@ class BatchRollout:
             run's real last observation is read from its ``final_obs``.
     """
 
-    def __init__(self, level: Level, batch: Any, agent: Agent) -> None:
+    def __init__(self, level: Level, batch: Any, agent: LearnerLike) -> None:
         self.level = level
         self.batch = batch
         self.agent = agent

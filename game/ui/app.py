@@ -1,4 +1,4 @@
-"""The game window: the one module that opens a pyglet window and runs ``pyglet.app.run``.
+"""The game window: opens the pyglet window, switches views and runs ``pyglet.app.run``.
 
 Keys become commands through the table in ``game.ui.controls``; commands become
 calls on :class:`game.play.session.Session`, which owns the loop's logic (ticks,
@@ -21,7 +21,6 @@ Three environment variables exist for tests and benches:
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import signal
@@ -38,13 +37,15 @@ from game.play.flock import FROM_PILOT_LADDER
 from game.play.session import Session, SessionConfig
 from game.play.speed import GameSpeed
 from game.sim.levels import LEVELS
-from game.ui.controls import CONTROLS, TITLE_CONTROLS, Command, keymap
+from game.ui.controls import Command, keymap
 from game.ui.game_view import GameView
 from game.ui.messages import NOTICE_S
 from game.ui.pacing import FramePacer, FrameStats
 from game.ui.report import FRAME_LOG_ENV, STATE_ENV, FrameLog, StateFile
+from game.ui.view import View
 from game.wiring.autosave import Autosave
 from game.wiring.best_scores import ScoreBook, default_data_dir
+from game.wiring.play_config import PlayConfig
 from game.wiring.prefs import Settings
 from game.wiring.prefs import load as load_settings
 from game.wiring.prefs import save as save_settings
@@ -112,10 +113,11 @@ class App:
         self.settings = settings
         self.data_dir = data_dir
         self.make_game = make_game
-        self.view: Any = None
+        self.view: View = View()
         self._level_to_start: str | None = None
         self.stats = FrameStats()
         self.pacer = FramePacer(pyglet.clock)
+        self._shown = False
         self.hidden = False
         self.stop_signal: int | None = None
         self.state_file = StateFile(os.environ.get(STATE_ENV))
@@ -126,18 +128,20 @@ class App:
         """Jump inputs by source: 'key', 'mouse', 'controller'."""
         self.frames = 0
         self._state_due = 0.0
-        key = pyglet.window.key
-        self.keymaps = {"game": keymap(key, CONTROLS), "title": keymap(key, TITLE_CONTROLS)}
+        self.keymaps: dict[type, dict[int, Command]] = {}
+        """Each view class's keymap, built from its ``controls`` when first shown."""
         self.gamepads = Gamepads(self.on_controller)
 
-    def show(self, view: Any) -> None:
+    def show(self, view: View) -> None:
         """Puts a view on screen (the window's events reach the App from the first view on)."""
-        if self.view is None:
+        if not self._shown:
             self.window.push_handlers(self)
+            self._shown = True
         self.view = view
+        if type(view) not in self.keymaps:
+            self.keymaps[type(view)] = keymap(self.pyglet.window.key, view.controls)
         view.resize(self.window.width, self.window.height)
-        if view.name == "game" and self.settings.think and not view.think.on:
-            view.think.toggle()  # the overlay was on when the player last left
+        view.shown(self.settings.think)
 
     def start_level(self, level: str) -> None:
         """The title screen chose a level: it starts on the next frame (loading takes a while)."""
@@ -153,12 +157,13 @@ class App:
         elif command is Command.MUTE:
             self.toggle_mute()
         else:
-            if command is Command.JUMP and self.view.name == "game":
+            if command is Command.JUMP:
                 self.jumps.append((time.perf_counter(), source))
                 self.inputs[source] = self.inputs.get(source, 0) + 1
             self.view.command(command)
-            if command is Command.THINK and self.view.name == "game":
-                self.remember_think(self.view.think.on)
+            think = self.view.think_on
+            if command is Command.THINK and think is not None:
+                self.remember_think(think)
 
     def remember_think(self, on: bool) -> None:
         """V: the overlay's state is saved like mute (quietly: the view said what V did)."""
@@ -169,7 +174,7 @@ class App:
             self.view.say(f"Not remembered ({exc.strerror or exc})")
 
     def on_key_press(self, symbol: int, modifiers: int) -> bool:
-        command = self.keymaps[self.view.name].get(symbol)
+        command = self.keymaps[type(self.view)].get(symbol)
         if command is not None:
             self.command(command)
         return True  # handled: pyglet's default Esc handler must not close the window twice
@@ -177,18 +182,15 @@ class App:
     def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
         if button != self.pyglet.window.mouse.LEFT:
             return
-        if self.view.name == "title":
-            self.view.click(x, y)
-        else:
-            self.command(Command.JUMP, "mouse")
+        command = self.view.click(x, y)
+        if command is not None:
+            self.command(command, "mouse")
 
     def on_controller(self, what: str) -> None:
         """A controller's button: A jumps (starts the chosen level on the title), START pauses."""
-        if what == "jump":
-            self.command(Command.JUMP if self.view.name == "game" else Command.START,
-                         "controller")
-        elif what == "pause" and self.view.name == "game":
-            self.command(Command.PAUSE, "controller")
+        command = self.view.controller(what)
+        if command is not None:
+            self.command(command, "controller")
 
     def toggle_mute(self) -> None:
         muted = self.settings.muted = self.sounds.muted = not self.sounds.muted
@@ -197,8 +199,7 @@ class App:
             save_settings(self.data_dir, self.settings)
         except OSError as exc:
             line += f" — not remembered ({exc.strerror or exc})"
-        if hasattr(self.view, "say"):
-            self.view.say(line)
+        self.view.say(line)
 
     # ------------------------------------------------------------------ window events
     def on_activate(self) -> None:
@@ -247,7 +248,7 @@ class App:
         f = self.view.frame(start, interval, self.pacer, self.stats.summary, not self.hidden)
         end = time.perf_counter()
         self.frames += 1
-        steps = self.view.session.env_steps if self.view.name == "game" else 0
+        steps = self.view.env_steps
         self.stats.add(end, interval, end - start, steps)
         self.frame_log.add(start, interval, end - start, f.ticks, f.speed, f.sim_s, f.saving,
                            f.drawn_y, f.flipped, f.flying, steps)
@@ -285,10 +286,9 @@ def splash(window: Any, text: str) -> None:
     window.flip()
 
 
-def _open_scores(args: argparse.Namespace) -> tuple[ScoreBook, Path | None]:
+def _open_scores(cfg: PlayConfig) -> tuple[ScoreBook, Path | None]:
     """The best scores and the data folder (None when it cannot be used)."""
-    data_dir: Path | None = (Path(args.data_dir) if args.data_dir is not None
-                             else default_data_dir())
+    data_dir: Path | None = cfg.data_dir if cfg.data_dir is not None else default_data_dir()
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         sweep_temp_files(data_dir)
@@ -303,30 +303,31 @@ def _open_scores(args: argparse.Namespace) -> tuple[ScoreBook, Path | None]:
     return scores, data_dir
 
 
-def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
+def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
                data_dir: Path | None, sounds: Any, autosave_s: float) -> GameView:
-    """The level ``args.level`` with its learner, session and autosave, as a view."""
-    setup = make_learner(args, data_dir)
+    """The level ``cfg.level`` with its learner, session and autosave, as a view."""
+    assert cfg.level is not None
+    setup = make_learner(cfg, data_dir)
     for line in setup.messages:
         print(f"gravity-flyer: {line}", file=sys.stderr, flush=True)
     learner = setup.learner
-    pilot = args.pilot
+    pilot = cfg.pilot
     if learner is None:
         if setup.unavailable:
             print(f"gravity-flyer: {setup.unavailable}; you fly alone", file=sys.stderr)
         pilot = "human"
-    config = SessionConfig(tick_rate=args.tick_rate, autosave_s=autosave_s)
+    config = SessionConfig(tick_rate=cfg.tick_rate, autosave_s=autosave_s)
     meter = None
     if learner is not None:
         from game.play.skill_process import SkillProcess
 
         try:
-            meter = SkillProcess(LEVELS[args.level])  # readings off the window's core and GIL
+            meter = SkillProcess(LEVELS[cfg.level])  # readings off the window's core and GIL
         except (OSError, RuntimeError) as exc:
             print(f"gravity-flyer: the skill meter runs in the game's own process ({exc})",
                   file=sys.stderr, flush=True)
-    session = Session(args.level, seed=args.seed, config=config, learner=learner, scores=scores,
-                      pilot=pilot, flock=getattr(args, "flock", 1),
+    session = Session(cfg.level, seed=cfg.seed, config=config, learner=learner, scores=scores,
+                      pilot=pilot, flock=cfg.flock,
                       flock_ladder=FROM_PILOT_LADDER if setup.from_pilot else 0.0,
                       skill_meter=meter)
     autosave = None
@@ -354,20 +355,20 @@ def _game_view(window: Any, args: argparse.Namespace, scores: ScoreBook,
     return view
 
 
-def _check_tick_rate(args: argparse.Namespace) -> None:
+def _check_tick_rate(cfg: PlayConfig) -> None:
     """``--tick-rate`` outside the level's range is a one-line error before any window."""
-    if args.tick_rate is None:
+    if cfg.tick_rate is None:
         return
-    for level in ([args.level] if args.level else LEVELS):
+    for level in ([cfg.level] if cfg.level else LEVELS):
         pace = GameSpeed(LEVELS[level].ticks_per_second)
         try:
-            pace.set_tick_rate(args.tick_rate)
+            pace.set_tick_rate(cfg.tick_rate)
         except ValueError:
             raise CliError(f"--tick-rate must be {pace.describe_bounds()} for {level}, "
-                           f"got {args.tick_rate:g}") from None
+                           f"got {cfg.tick_rate:g}") from None
 
 
-def run(args: argparse.Namespace) -> int:
+def run(cfg: PlayConfig) -> int:
     """Opens the window and plays until Esc; returns the process exit code.
 
     Without ``--level`` (and no autopilot asked for) the title screen lets the player
@@ -379,16 +380,15 @@ def run(args: argparse.Namespace) -> int:
     state_file = os.environ.get(STATE_ENV)
     if state_file and not Path(state_file).parent.is_dir():  # fail before the window opens
         raise CliError(f"{STATE_ENV}: the folder {Path(state_file).parent} does not exist")
-    title = args.level is None and not args.autopilot and args.pilot == "human"
-    if args.level is None and not title:
-        args.level = "arcade"
-    _check_tick_rate(args)
-    scores, data_dir = _open_scores(args)
+    title = cfg.title
+    cfg = cfg.resolved()
+    _check_tick_rate(cfg)
+    scores, data_dir = _open_scores(cfg)
     settings, problem = load_settings(data_dir)
     if problem:
         print(f"gravity-flyer: {problem}", file=sys.stderr)
-    if args.autopilot:
-        pilot_path(args.autopilot, args.level)  # a wrong path fails before any window opens
+    if cfg.autopilot:
+        pilot_path(cfg.autopilot, cfg.level)  # a wrong path fails before any window opens
     try:
         window = _open_window()
     except DisplayError as exc:
@@ -401,8 +401,7 @@ def run(args: argparse.Namespace) -> int:
     sounds = Sounds(ASSETS, muted=settings.muted)
 
     def make_game(level: str) -> GameView:
-        return _game_view(window, argparse.Namespace(**{**vars(args), "level": level}),
-                          scores, data_dir, sounds, autosave_s)
+        return _game_view(window, cfg.for_level(level), scores, data_dir, sounds, autosave_s)
 
     try:
         app = App(window, sounds, settings, data_dir, make_game)
@@ -413,7 +412,8 @@ def run(args: argparse.Namespace) -> int:
                                app.start_level))
         else:
             splash(window, "Loading the autopilot…")
-            app.show(make_game(args.level))
+            assert cfg.level is not None
+            app.show(make_game(cfg.level))
     except BaseException:
         window.close()
         raise

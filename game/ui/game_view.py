@@ -10,17 +10,17 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from game.play.events import Crashed, Event, Jumped, Scored
 from game.play.phases import Phase
 from game.play.session import Session
-from game.ui.controls import SPEED_INDEX, Command
+from game.ui.controls import CONTROLS, SPEED_INDEX, Command
 from game.ui.messages import Messages
 from game.ui.pacing import FramePacer
 from game.ui.report import session_state
+from game.ui.view import Frame, View
 from game.wiring.autosave import Autosave
 
 FINAL_SAVE_TIMEOUT_S = 30.0
@@ -32,23 +32,7 @@ MAX_SPEED_MARGIN_S = 0.002
 frame is due (a decision of 64 flyers with its gradient steps takes up to ~2 ms)."""
 
 
-@dataclass(frozen=True)
-class Frame:
-    """What one frame did, for the frame log."""
-
-    ticks: int = 0
-    speed: str = ""
-    sim_s: float = 0.0
-    saving: int = 0
-    drawn_y: float | None = None
-    """The flyer's height as drawn (field units), None when no game is drawn."""
-    flipped: float = 0.0
-    """When the frame was on screen (``perf_counter`` after the flip), 0 if not drawn."""
-    flying: bool = False
-    """The run was flying (not ready, paused, crashed or over) when the frame began."""
-
-
-class GameView:
+class GameView(View):
     """One level being played.
 
     Args:
@@ -62,6 +46,7 @@ class GameView:
     """
 
     name = "game"
+    controls = CONTROLS
 
     def __init__(self, window: Any, session: Session, scores: Any, sounds: Any, assets: Path,
                  info: str | None = None, autosave: Autosave | None = None) -> None:
@@ -101,6 +86,24 @@ class GameView:
 
     def say(self, text: str, seconds: float = 2.5) -> None:
         self.messages.say(text, seconds)
+
+    @property
+    def env_steps(self) -> int:
+        return self.session.env_steps
+
+    @property
+    def think_on(self) -> bool | None:
+        return self.think.on
+
+    def shown(self, think: bool) -> None:
+        if think and not self.think.on:
+            self.think.toggle()  # the overlay was on when the player last left
+
+    def click(self, x: float, y: float) -> Command | None:
+        return Command.JUMP
+
+    def controller(self, what: str) -> Command | None:
+        return {"jump": Command.JUMP, "pause": Command.PAUSE}.get(what)
 
     # ------------------------------------------------------------------ commands
     def command(self, command: Command) -> bool:

@@ -1,13 +1,13 @@
 """Starting a level's learner the way the game does: resumed, fresh, or from a pilot file.
 
 The command line (``game.ui.app.run``) and the title screen both start a level
-through :func:`make_learner`. No pyglet here; torch is imported only when a
-learner is made.
+through :func:`make_learner`, from a ``PlayConfig``.
+
+Rules: no pyglet; torch is imported only when a learner is made.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,22 +17,18 @@ import numpy as np
 
 from game.errors import CliError
 from game.play.session import SessionConfig
+from game.wiring.play_config import PlayConfig
 
 AUTOSAVE_ENV = "GRAVITY_FLYER_AUTOSAVE_S"
 
 
 def pilot_path(spec: str, level: str) -> Path:
-    """The pilot file ``--autopilot`` names ('pretrained': the level's shipped pilot)."""
-    if spec == "pretrained":
-        from game.wiring.learning import pretrained_path  # imports torch: only for this spelling
+    """The pilot file ``--autopilot`` names (``game.wiring.pilot_names``; the saved learner
+    is what the game resumes anyway, so 'learner' is no pilot here)."""
+    from game.wiring.pilot_names import resolve  # imports torch: only when a pilot is named
 
-        path = pretrained_path(level)
-        if not path.is_file():
-            raise CliError(f"no pretrained pilot for {level} (expected {path})")
-        return path
-    path = Path(spec)
-    if not path.is_file():  # the same words as ``evaluate`` (Autopilot.load)
-        raise CliError(f"{path} is not a file" if path.exists() else f"no pilot file at {path}")
+    path = resolve(spec, level, learner=False).path
+    assert path is not None
     return path
 
 
@@ -56,7 +52,7 @@ class LearnerSetup:
     """A fresh learner that starts from the ``--autopilot`` pilot's weights."""
 
 
-def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetup:
+def make_learner(cfg: PlayConfig, data_dir: Path | None) -> LearnerSetup:
     """Resumes the level's saved learner (or starts a fresh one) and loads ``--autopilot``.
 
     A saved learner wins over ``--autopilot``: it is the continuation of the learning
@@ -67,24 +63,24 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
         import ai
         from game.wiring.learning import LEVELS, load_pilot, new_learner
     except Exception as exc:
-        if args.autopilot:
+        if cfg.autopilot:
             raise CliError(f"cannot load the autopilot ({type(exc).__name__}: {exc})") from None
         return LearnerSetup(unavailable=f"autopilot unavailable ({type(exc).__name__})")
-    level, spec = args.level, LEVELS[args.level]
+    level, spec = cfg.level, LEVELS[cfg.level]
     setup = LearnerSetup()
     pilot = None
-    if args.autopilot:
+    if cfg.autopilot:
         try:  # read (and checked) even when a saved learner wins: a bad file is an error
-            pilot, _ = load_pilot(pilot_path(args.autopilot, level), spec)
+            pilot, _ = load_pilot(pilot_path(cfg.autopilot, level), spec)
         except ai.PilotError as exc:
             raise CliError(str(exc)) from None
     learner = None
     if data_dir is None:
         setup.messages.append("learning will not be saved: the data folder cannot be used")
     else:
-        learner = _saved_learner(setup, args, spec, data_dir, pilot is not None)
+        learner = _saved_learner(setup, cfg, spec, data_dir, pilot is not None)
     if learner is None:
-        seed = (args.seed if args.seed is not None
+        seed = (cfg.seed if cfg.seed is not None
                 else int(np.random.SeedSequence().entropy % 2**63))
         learner = new_learner(spec, seed=seed)
         if pilot is not None:
@@ -93,35 +89,30 @@ def make_learner(args: argparse.Namespace, data_dir: Path | None) -> LearnerSetu
             except ai.PilotError as exc:
                 raise CliError(str(exc)) from None
             setup.from_pilot = True
-    learner.learn_enabled = bool(args.learn)
+    learner.learn_enabled = bool(cfg.learn)
     setup.learner = learner
     return setup
 
 
-def _saved_learner(setup: LearnerSetup, args: argparse.Namespace, spec: Any, data_dir: Path,
+def _saved_learner(setup: LearnerSetup, cfg: PlayConfig, spec: Any, data_dir: Path,
                    have_pilot: bool) -> Any | None:
     """The level's store in ``setup.store`` and the learner saved there, if any.
 
     Another window holding the store's lock keeps it: this one learns in memory only,
     starting from what that one saved last.
     """
-    from ai.store.store import Store, memory_cap_bytes
-    from game.wiring.learning import learner_config, learner_from_state
+    from game.wiring.learning import learner_from_state, learner_store
 
-    cfg = learner_config(spec)
-    # the store checks saved learners against this game's physics and caps the memory file
-    store = setup.store = Store.for_data_dir(
-        data_dir, spec.name, expect={"physics_version": str(spec.physics_version)},
-        max_memory_bytes=memory_cap_bytes(cfg.capacity + cfg.terminal_capacity, spec.obs_size))
+    store = setup.store = learner_store(spec, data_dir)
 
     def build(state: Any) -> Any:
         return learner_from_state(spec, state)
 
     if store.claim():
-        return _resume(setup, args, build, have_pilot)
+        return _resume(setup, cfg, build, have_pilot)
     setup.messages.append(store.busy_message)
     setup.store = None
-    if args.fresh:
+    if cfg.fresh:
         return None
     learner = store.load(build=build).built  # read without touching it
     if learner is not None:
@@ -129,11 +120,11 @@ def _saved_learner(setup: LearnerSetup, args: argparse.Namespace, spec: Any, dat
     return learner
 
 
-def _resume(setup: LearnerSetup, args: argparse.Namespace, build: Any,
+def _resume(setup: LearnerSetup, cfg: PlayConfig, build: Any,
             have_pilot: bool) -> Any | None:
     """The saved learner of ``setup.store`` (None: none, or ``--fresh`` moved it aside)."""
-    store, level = setup.store, args.level
-    if args.fresh:
+    store, level = setup.store, cfg.level
+    if cfg.fresh:
         try:
             moved = store.move_aside_all()
         except OSError as exc:
@@ -151,7 +142,7 @@ def _resume(setup: LearnerSetup, args: argparse.Namespace, build: Any,
         setup.generation = result.generation
         if have_pilot:
             setup.messages.append(f"resumed the saved {level} learner; the pilot "
-                                  f"{args.autopilot!r} is not loaded over it "
+                                  f"{cfg.autopilot!r} is not loaded over it "
                                   "(--fresh starts again from the pilot)")
     return learner
 
