@@ -187,16 +187,16 @@ def _through_files(learner: Learner, flock: Flock) -> tuple[LearnerState, dict, 
     return LearnerState(tensors, out[0], meta), out[1], flock_meta
 
 
-@pytest.mark.parametrize(("restart", "n_step"), [("respawn", 1), ("generation", 1),
-                                                  ("respawn", 3)])
-def test_exact_resume_with_a_flock(restart: str, n_step: int) -> None:
+@pytest.mark.parametrize(("restart", "n_step", "scouts"), [
+    ("respawn", 1, 0), ("generation", 1, 0), ("respawn", 3, 4)])
+def test_exact_resume_with_a_flock(restart: str, n_step: int, scouts: int) -> None:
     whole = small_arcade(seed=10, n_step=n_step)
-    whole_flock = Flock(ARCADE, whole, n=6, seed=10, restart=restart, human=1)
+    whole_flock = Flock(ARCADE, whole, n=6, seed=10, restart=restart, human=1, scouts=scouts)
     for k in range(400):
         whole_flock.step(human_action=JUMP if k % 7 == 0 else None)
 
     first = small_arcade(seed=10, n_step=n_step)
-    flock = Flock(ARCADE, first, n=6, seed=10, restart=restart, human=1)
+    flock = Flock(ARCADE, first, n=6, seed=10, restart=restart, human=1, scouts=scouts)
     for k in range(250):  # past the early phase and a ring wraparound
         flock.step(human_action=JUMP if k % 7 == 0 else None)
     state, arrays, meta = _through_files(first, flock)
@@ -316,3 +316,21 @@ def test_a_flyer_out_of_lives_waits_for_the_next_generation() -> None:
         respawns[step.respawned] += 1
         assert (respawns <= 1).all()  # two lives: one respawn each at most
         assert (flock.lives_used <= 2).all()
+
+
+def test_scouts_fly_their_own_courses_out_of_sight_and_feed_the_learner() -> None:
+    learner = small_arcade(seed=4)
+    flock = Flock(ARCADE, learner, n=6, seed=4, scouts=5)
+    step = flock.step()
+    assert step.transitions == 6 + 5 and learner.env_steps == 11
+    assert len(flock.alive) == 6  # the flock on screen is still six flyers
+    assert len(set(flock.scout_batch.course_seed.tolist())) == 5  # a course each
+    assert int(flock.scout_batch.course_seed[0]) != int(flock.batch.course_seed[0])
+    before = flock.scout_batch.course_seed.copy()
+    ended = len(step.ended)
+    while flock.scout_courses == 5:
+        ended += len(flock.step().ended)
+    # a crashed scout flies on at once on a fresh course
+    assert (flock.scout_batch.course_seed != before).any()
+    # the learner's episodes (the HUD's scores) are the flock's lives, not the scouts'
+    assert learner.episodes == ended

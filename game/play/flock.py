@@ -87,6 +87,16 @@ hold almost no other actions, so some flyers explore more (Ape-X's 0.4) and show
 what those actions lead to, while the leader the HUD follows barely explores. With it the
 shipped arcade pilot's greedy score/oracle stayed >= 0.985 over 100k env steps at top speed
 (without: down to 0.9), ``tests/test_flock.py`` checks a short run."""
+SCOUTS = 64
+"""Scouts the game's flock flies out of sight: flyers each on its own course, restarting at
+once on a fresh course when they crash, whose transitions feed the same learner.
+
+Why: the flock on screen flies one course together and, at 1x, passes only ~30 gates of it
+in a minute, so its 960 transitions a second show the learner a few dozen gates. After the
+early exploration (5 s) its 64 flyers fly one path, and the greedy pilot's held-out skill
+fell while the flock flew its own course without a crash (seed 3: 0.997 of the oracle at 4 s,
+0.008 at 10 s). 64 flyers on their own courses reached 0.93-0.97 by 8 s of the same
+transitions (``bench/results/watch_learning.json``, ``diagnosis``)."""
 HISTORY_GENERATIONS = 1_000
 """Generations kept in ``Flock.history`` (the chart): the most recent ones."""
 
@@ -134,7 +144,8 @@ class Flock:
     def __init__(self, level: Level, learner: LearnerLike, n: int = DEFAULT_FLOCK,
                  seed: int = 0, restart: str = RESTARTS[0], human: int | None = None,
                  replay_ratio: float | None = None,
-                 explore_ladder: float = 0.0, lives: int | None = None) -> None:
+                 explore_ladder: float = 0.0, lives: int | None = None,
+                 scouts: int = 0) -> None:
         if n < 1:
             raise ValueError(f"a flock needs at least one flyer, got {n}")
         if restart not in RESTARTS:
@@ -188,6 +199,18 @@ class Flock:
         self.history: deque[tuple[int, float, float]] = deque(maxlen=HISTORY_GENERATIONS)
         """``(generation, best, mean)`` of each finished generation (the chart)."""
         self.obs = np.zeros((n, level.obs_size), dtype=np.float32)
+        self.scouts = int(scouts) if self.courses else 0
+        """Flyers out of sight, each on its own course (see ``SCOUTS``)."""
+        self.scout_batch = None
+        self.scout_obs = np.zeros((self.scouts, level.obs_size), dtype=np.float32)
+        self.scout_courses = 0
+        """Courses the scouts have started (each of their lives is a fresh course)."""
+        if self.scouts:
+            scout_seed = int(np.random.SeedSequence([self.seed, 0x5C0075]).generate_state(
+                1, np.uint64)[0] >> 1)
+            self.scout_batch = level.train_batch(self.scouts, scout_seed)
+            self.scout_obs = self.scout_batch.observation()
+            self.scout_courses = self.scouts
         self._new_generation()
 
     # ---- what the HUD reads -----------------------------------------------------------------
@@ -284,7 +307,27 @@ class Flock:
                 again = again[self.lives_used[again] < self.lives]
             if self.restart == "respawn" and again.size:
                 respawned = self._respawn(again)
-        return FlockStep(ended, scores, respawned, new_generation, int(live.size))
+        flown = int(live.size) + (self._scout_step() if self.scouts else 0)
+        return FlockStep(ended, scores, respawned, new_generation, flown)
+
+    def _scout_step(self) -> int:
+        """One decision of the scouts: each on its own course, a crash restarts it at once on
+        a fresh one (``level.train_batch``). Their transitions feed the learner as the
+        flock's do (streams after the flock's); their lives are not the flock's scores."""
+        learner, level, b = self.learner, self.level, self.scout_batch
+        obs = self.scout_obs
+        explore = bool(learner.learn_enabled)
+        actions = learner.act_batch(obs, rng=self.rng, explore=explore)
+        next_obs, rewards, terminated = b.step(actions)
+        final = np.where(terminated[:, None], b.final_obs, next_obs)
+        truncated = np.array([level.truncated(float(r), bool(t))
+                              for r, t in zip(rewards, terminated, strict=True)], dtype=bool)
+        learner.observe_batch(obs, actions, rewards, final, terminated & ~truncated, truncated,
+                              updates_per_step=self.ratio(), defer=self.defer,
+                              streams=self.n + np.arange(self.scouts))
+        self.scout_courses += int(terminated.sum())
+        self.scout_obs = next_obs
+        return self.scouts
 
     def ratio(self) -> float | None:
         """Gradient steps per transition now: the fixed ``replay_ratio``, else the learner's
@@ -388,14 +431,22 @@ class Flock:
         for k, v in vars(self.batch).items():
             if isinstance(v, np.ndarray):
                 arrays[f"batch.{k}"] = v.copy()
+        if self.scouts:
+            arrays["scouts.obs"] = self.scout_obs.copy()
+            for k, v in vars(self.scout_batch).items():
+                if isinstance(v, np.ndarray):
+                    arrays[f"scouts.{k}"] = v.copy()
         meta = {"level": self.level.name, "n": self.n, "seed": self.seed,
                 "restart": self.restart, "human": self.human, "generation": self.generation,
                 "replay_ratio": self.replay_ratio, "explore_ladder": self.explore_ladder,
                 "lives": self.lives, "top": self.top, "defer": self.defer,
+                "scouts": self.scouts, "scout_courses": self.scout_courses,
                 "steps": self.steps, "best": self.best, "leader": self.leader,
                 "history": [list(h) for h in self.history],
                 "rng": self.rng.bit_generator.state,
                 "batch_rng": self.batch.rng.bit_generator.state}
+        if self.scouts:
+            meta["scouts_rng"] = self.scout_batch.rng.bit_generator.state
         return arrays, meta
 
     @classmethod
@@ -408,10 +459,15 @@ class Flock:
                     None if meta["human"] is None else int(meta["human"]),
                     None if meta["replay_ratio"] is None else float(meta["replay_ratio"]),
                     float(meta["explore_ladder"]),
-                    None if meta["lives"] is None else int(meta["lives"]))
+                    None if meta["lives"] is None else int(meta["lives"]),
+                    int(meta.get("scouts", 0)))
         targets = {f"flock.{k}": getattr(flock, k) for k in cls.FLYER_ARRAYS}
         targets.update({f"batch.{k}": v for k, v in vars(flock.batch).items()
                         if isinstance(v, np.ndarray)})
+        if flock.scouts:
+            targets["scouts.obs"] = flock.scout_obs
+            targets.update({f"scouts.{k}": v for k, v in vars(flock.scout_batch).items()
+                            if isinstance(v, np.ndarray)})
         if set(targets) != set(arrays):
             raise ValueError("flock state arrays do not match this flock")
         for key, dst in targets.items():
@@ -427,6 +483,9 @@ class Flock:
         flock.history.extend((int(g), float(b), float(m)) for g, b, m in meta["history"])
         flock.rng.bit_generator.state = meta["rng"]
         flock.batch.rng.bit_generator.state = meta["batch_rng"]
+        if flock.scouts:
+            flock.scout_batch.rng.bit_generator.state = meta["scouts_rng"]
+            flock.scout_courses = int(meta["scout_courses"])
         return flock
 
 

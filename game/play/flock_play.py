@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from game.play import flock as flock_module
 from game.play.flock import Flock, SkillMeter
 from game.play.motion import View
 from game.play.phases import Phase
@@ -113,12 +114,15 @@ class FlockPlay:
         seed: the flock's seed.
         explore_ladder: ``Flock``'s per-flyer exploration (``FROM_PILOT_LADDER`` for a
             learner that learns on from a shipped pilot; 0: every flyer at epsilon).
+        scouts: flyers out of sight on their own courses (None: ``game.play.flock.SCOUTS``).
     """
 
     def __init__(self, level: Level, learner: Any, n: int, seed: int = 0,
-                 explore_ladder: float = 0.0) -> None:
+                 explore_ladder: float = 0.0, scouts: int | None = None) -> None:
         self.level = level
-        self.flock = Flock(level, learner, n=n, seed=seed, explore_ladder=explore_ladder)
+        scouts = flock_module.SCOUTS if scouts is None else scouts
+        self.flock = Flock(level, learner, n=n, seed=seed, explore_ladder=explore_ladder,
+                           scouts=scouts)
         self.d = int(level.decision_ticks)
         self.k = self.d
         """Ticks of the shown decision already played back (``d``: the next tick decides)."""
