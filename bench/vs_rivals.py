@@ -14,8 +14,8 @@ at or above ``--goal`` (0.9), the final reading, and the ratios to ours.
   with the usual settings for many small envs (128 steps x 64 envs a rollout, 4 epochs).
 * **ours, one flyer**: the game's learner preset on one flyer (``game.sim.rollout.Rollout``),
   its own replay schedule.
-* **ours, flock**: the game's flock of 64 (``game.play.flock.Flock``) at the window's 1x
-  pacing (``ai.pacing``: the flock ratio) and at its top-speed pacing.
+* **ours, flock**: the game's flock of 64 and its 64 scouts (``game.play.flock.Flock``) at
+  the window's 1x pacing (``ai.pacing``: the flock ratio) and at its top-speed pacing.
 
 Courses are ``ARCADE.train_gates`` long for everyone; the evaluation is the same 100-gate
 held-out set for everyone.
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 import game  # noqa: E402,F401  (registers flyer/Arcade-v0)
-from game.play.flock import DEFAULT_FLOCK, Flock, SkillMeter  # noqa: E402
+from game.play.flock import DEFAULT_FLOCK, SCOUTS, Flock, SkillMeter  # noqa: E402
 from game.sim.levels import ARCADE  # noqa: E402
 from game.sim.rollout import Rollout  # noqa: E402
 from game.wiring.learning import new_learner  # noqa: E402
@@ -102,7 +102,7 @@ def run_ours_one(seed: int, steps: int, tr: Tracker) -> dict:
 
 def run_ours_flock(seed: int, steps: int, tr: Tracker, top: bool) -> dict:
     learner = new_learner(ARCADE, seed)
-    flock = Flock(ARCADE, learner, n=DEFAULT_FLOCK, seed=seed)
+    flock = Flock(ARCADE, learner, n=DEFAULT_FLOCK, seed=seed, scouts=SCOUTS)
     flock.top = top
     while learner.env_steps < steps:
         flock.step()
