@@ -99,7 +99,9 @@ class BatchCalls:
         if self.nstep is None:
             self.memory.add_batch(obs, actions, rewards, next_obs, terminated, human)
         else:
-            self.memory.add_batch(*self.nstep.push(streams, obs, actions, rewards, next_obs,
-                                                   terminated, truncated, human))
+            # stream 0 is ``observe``'s (the game's single flyer, the person's); a batch's
+            # flyers follow it, so the two never break each other's windows
+            self.memory.add_batch(*self.nstep.push(streams + 1, obs, actions, rewards,
+                                                   next_obs, terminated, truncated, human))
         for _ in range(n):
             self._count_step(updates_per_step, defer)

@@ -384,3 +384,16 @@ def test_an_n_step_learner_stores_each_flyers_n_step_transitions() -> None:
     assert learner.env_steps == 4 and m.count == 2  # two full windows so far
     assert m.rewards[:2].tolist() == [np.float32(1 + 0.9 + 0.81)] * 2
     assert m.obs[:2, 0].tolist() == [0, 1] and m.next_obs[:2, 0].tolist() == [3, 4]
+
+
+def test_observe_and_observe_batch_keep_separate_n_step_windows() -> None:
+    cfg = dataclasses.replace(LearnerConfig(), n_step=2, learning_starts=10_000)
+    learner = Learner(OBS, cfg, seed=0)
+    for s in range(3):  # the single flyer (or the person) and a flock's flyer 0, interleaved
+        learner.observe(np.array([s, 0.0], np.float32), 1, 1.0,
+                        np.array([s + 1, 0.0], np.float32), False, human=True)
+        learner.observe_batch(np.array([[10 + s, 0.0]], np.float32), np.array([0]),
+                              np.array([2.0], np.float32),
+                              np.array([[11 + s, 0.0]], np.float32), np.array([False]))
+    # two full windows each: neither trajectory broke the other's
+    assert learner.memory.count == 4 and learner.memory.human_count == 2

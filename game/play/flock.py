@@ -47,6 +47,14 @@ Determinism: the flock's generator, the batch's generator and the learner's own 
 seeded, so a seed gives bit-identical weights; ``state`` / ``Flock.from_state`` continue a
 flock exactly (with ``Learner.state`` / ``from_state`` for the learner).
 
+## Scouts (arcade)
+``scouts`` more flyers fly out of sight, each on its own course of ``level.train_gates``
+gates, and a crash restarts a scout at once on a fresh course (``level.train_batch``, as
+``main.py train --envs``). Their transitions feed the learner like the flock's (n-step
+streams after the flock's flyers); their lives are not the flock's scores. The flock on
+screen sees only a few dozen gates of one course a minute, too little variety to learn the
+held-out courses from (``SCOUTS``).
+
 ## Skill meter
 ``SkillMeter`` flies a numpy copy of the greedy pilot (``learner.autopilot()``, the averaged
 weights) on a small fixed held-out set and scores it against the exact oracle (computed once

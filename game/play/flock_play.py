@@ -255,4 +255,5 @@ class FlockPlay:
         return {"flyers": f.n, "generation": f.generation, "alive": f.alive_count,
                 "best": f.best, "last_best": None if last is None else last[1],
                 "last_mean": None if last is None else last[2],
-                "focus": f.focus, "focus_score": float(f.scores()[f.focus])}
+                "focus": f.focus, "focus_score": float(f.scores()[f.focus]),
+                "scouts": f.scouts, "scout_courses": f.scout_courses}
