@@ -61,8 +61,8 @@ PLAY: dict[str, dict[str, Any]] = {"classic": {}, "arcade": {
 def learner_config(level: Level, play: bool = True, **changes) -> LearnerConfig:
     """The learner's settings for ``level`` (its preset; the game's play settings on top
     unless ``play`` is False, as ``main.py train`` asks), with ``changes`` on top."""
-    return dataclasses.replace(PRESETS[level.name], **(PLAY[level.name] if play else {}),
-                               **changes)
+    return dataclasses.replace(PRESETS[level.name],
+                               **{**(PLAY[level.name] if play else {}), **changes})
 
 
 def new_learner(level: Level, seed: int = 0, config: LearnerConfig | None = None) -> Learner:
