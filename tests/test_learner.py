@@ -397,3 +397,20 @@ def test_observe_and_observe_batch_keep_separate_n_step_windows() -> None:
                               np.array([[11 + s, 0.0]], np.float32), np.array([False]))
     # two full windows each: neither trajectory broke the other's
     assert learner.memory.count == 4 and learner.memory.human_count == 2
+
+
+def test_replay_pacing_is_asked_and_deferred_steps_are_paid_later() -> None:
+    cfg = dataclasses.replace(LearnerConfig(), learning_starts=4, early_steps=10,
+                              updates_per_step_early=2.0, updates_per_step=0.5,
+                              updates_per_step_flock=0.25, updates_per_step_top=0.125)
+    p = cfg.pacing
+    assert (p.ratio(5), p.ratio(10), p.ratio(5, flock=True), p.ratio(5, flock=True, top=True)
+            ) == (2.0, 0.5, 0.25, 0.125)
+    learner = Learner(OBS, cfg, seed=0)
+    obs = np.zeros((8, OBS), np.float32)
+    learner.observe_batch(obs, np.zeros(8, np.int64), np.zeros(8, np.float32), obs,
+                          np.zeros(8, bool), defer=True)
+    # env steps 4..8 pay 2 each (the early ratio), none of it run yet
+    assert learner.updates == 0 and learner.owed == 10
+    assert learner.pay(3) == 3 and learner.updates == 3 and learner.owed == 7
+    assert learner.pay(100) == 7 and learner.owed == 0
