@@ -99,12 +99,12 @@ SCOUTS = 64
 """Scouts the game's flock flies out of sight: flyers each on its own course, restarting at
 once on a fresh course when they crash, whose transitions feed the same learner.
 
-Why: the flock on screen flies one course together and, at 1x, passes only ~30 gates of it
-in a minute, so its 960 transitions a second show the learner a few dozen gates. After the
-early exploration (5 s) its 64 flyers fly one path, and the greedy pilot's held-out skill
-fell while the flock flew its own course without a crash (seed 3: 0.997 of the oracle at 4 s,
-0.008 at 10 s). 64 flyers on their own courses reached 0.93-0.97 by 8 s of the same
-transitions (``bench/results/watch_learning.json``, ``diagnosis``)."""
+Why: the flock on screen flies one course together and at 1x passes only a few dozen gates
+of it a minute, too little variety of gates to learn the held-out courses from; once its
+exploration has decayed its flyers fly one path, and the greedy pilot's held-out skill fell
+while the flock flew its own course without a crash. Flyers on courses of their own, fed
+the same transitions, learned the held-out courses within seconds (the README's flock
+section; ``bench/results/watch_learning.json``, ``issue19``)."""
 HISTORY_GENERATIONS = 1_000
 """Generations kept in ``Flock.history`` (the chart): the most recent ones."""
 

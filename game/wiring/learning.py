@@ -50,9 +50,9 @@ PRESETS: dict[str, LearnerConfig] = {
 
 
 PLAY: dict[str, dict[str, Any]] = {"classic": {}, "arcade": {
-    # Three-step returns carry a crash's lesson three decisions back per update: a fresh
-    # flock's greedy pilot at 10 s of 1x, seeds 0-3: 0.55/0.09/0.08/0.99 of the oracle
-    # against 0.01/0.05/0.04/0.64 with one-step returns (bench/results/watch_learning.json).
+    # Three-step returns carry a crash's lesson three decisions back per update; with the
+    # scouts they held the worst seed up where one-step returns fell (the README's flock
+    # section, bench/results/watch_learning.json "issue19").
     "n_step": 3}}
 """Settings the game's live learning puts on top of ``PRESETS`` and ``main.py train`` does not
 (so the shipped pilots' card commands re-make them bit for bit)."""
