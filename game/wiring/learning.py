@@ -53,7 +53,11 @@ PLAY: dict[str, dict[str, Any]] = {"classic": {}, "arcade": {
     # Three-step returns carry a crash's lesson three decisions back per update; with the
     # scouts they held the worst seed up where one-step returns fell (the README's flock
     # section, bench/results/watch_learning.json "issue19").
-    "n_step": 3}}
+    "n_step": 3,
+    # The scouts double the transitions at 1x; a quarter step per transition keeps the
+    # gradient steps a second where they were without them (the window's frames), and
+    # learned as well on the worst seeds (the README's flock section).
+    "updates_per_step_flock": 0.25}}
 """Settings the game's live learning puts on top of ``PRESETS`` and ``main.py train`` does not
 (so the shipped pilots' card commands re-make them bit for bit)."""
 
