@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from ai.pacing import ReplayPacing
+
 
 @dataclass(frozen=True)
 class LearnerConfig:
@@ -30,12 +32,26 @@ class LearnerConfig:
     updates_per_step: float = 0.0625
     """Gradient steps per env step after the early phase (fractions accumulate); keeps the
     game's per-tick cost low at top speed."""
+    updates_per_step_flock: float = 0.5
+    """Gradient steps per env step of a flock of flyers at the pace of play (the game at 1x),
+    from the first step: many flyers give many transitions a second, and an early burst would
+    not fit the frame budget (``ai.pacing``)."""
+    updates_per_step_top: float = 1 / 32
+    """Gradient steps per env step at the game's top speed, where compute and not play time
+    is the limit: the fewest gradient steps per transition learned fastest per second of
+    compute (``bench/watch_learning.py --part ratios``)."""
+    n_step: int = 1
+    """Steps per return (``ai.nstep``): 1 is one-step Q-learning; n > 1 stores each flyer's
+    uncorrected n-step returns and bootstraps with ``gamma ** n``."""
     learning_starts: int = 32
     """Env steps stored before the first gradient step."""
     batch_size: int = 64
     """Transitions per gradient step."""
     target_sync_updates: int = 100
     """Gradient steps between copies of the online weights into the target network."""
+    target_tau: float = 0.0
+    """Polyak target updates: after each gradient step the target moves this share of the way
+    to the online weights (0: a hard copy every ``target_sync_updates``)."""
     huber_delta: float = 1.0
     """Huber loss: quadratic inside this TD error, linear outside."""
     grad_clip_norm: float = 10.0
@@ -68,6 +84,11 @@ class LearnerConfig:
     weights 0.84-0.95 of the oracle, their 10,000-step average 0.05-0.25)."""
     curve_points: int = 1_000
     """Most points kept in the learning curve; older ones are thinned out."""
+
+    @property
+    def pacing(self) -> ReplayPacing:
+        """The replay pacing these settings describe (the one place a ratio is decided)."""
+        return ReplayPacing.of(self)
 
 
 def config_to_dict(config: LearnerConfig) -> dict:

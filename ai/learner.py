@@ -25,6 +25,7 @@ from ai.autopilot import Autopilot
 from ai.config import LearnerConfig, config_from_dict, config_to_dict
 from ai.errors import PilotError, StateError
 from ai.learner_batch import N_ACTIONS, BatchCalls
+from ai.nstep import NStepWindows
 from ai.optim import FlatAdam, dqn_loss_and_grad
 from ai.qnet import QNet, numpy_forward
 from ai.replay import ReplayMemory
@@ -118,6 +119,11 @@ class Learner(BatchCalls):
         self.optimizer = FlatAdam(self.net.flat, self.net.grad_flat, lr=config.lr_early)
         self.memory = ReplayMemory(obs_size, config.capacity, config.terminal_capacity,
                                    seed=memory_seq)
+        self.pacing = config.pacing
+        """Gradient steps per env step (``ai.pacing``): what the flock and the window ask."""
+        self.nstep = (NStepWindows(config.n_step, config.gamma, obs_size)
+                      if config.n_step > 1 else None)
+        """Each flyer's pending n-step windows (None: one-step returns)."""
         self.rng = np.random.default_rng(act_seq)
         self.learn_enabled = True
         self.env_steps = 0
@@ -183,31 +189,58 @@ class Learner(BatchCalls):
         if not (np.isfinite(obs).all() and np.isfinite(next_obs).all() and math.isfinite(reward)):
             self.rejected_transitions += 1
             return
-        self.memory.add(obs, action, reward, next_obs, bool(terminated), human)
+        if self.nstep is None:
+            self.memory.add(obs, action, reward, next_obs, bool(terminated), human)
+        else:
+            e = self.nstep.push(np.zeros(1, np.int64), np.asarray(obs, np.float32)[None],
+                                np.array([action]), np.array([reward], np.float32),
+                                np.asarray(next_obs, np.float32)[None], np.array([terminated]),
+                                np.array([truncated]), np.array([human]))
+            self.memory.add_batch(*e)
         self._count_step()
 
-    def _count_step(self, updates_per_step: float | None = None) -> None:
+    def _count_step(self, updates_per_step: float | None = None, defer: bool = False) -> None:
         """Counts one env step: the learning-rate switch, then the gradient steps its
-        replay-ratio credit pays for (``updates_per_step`` overrides the schedule's ratio)."""
+        replay-ratio credit pays for (``updates_per_step`` overrides the pacing's ratio;
+        ``defer`` only adds them to the credit, for ``pay``)."""
         c = self.config
         self.env_steps += 1
         if self.env_steps == c.early_steps:
             self.optimizer.lr = c.lr
-        if self.env_steps < c.learning_starts:
+        # (n-step windows hold the first transitions back: the memory may still be empty)
+        if self.env_steps < c.learning_starts or self.memory.size == 0:
             return
         if updates_per_step is None:
-            early = self.env_steps < c.early_steps
-            updates_per_step = c.updates_per_step_early if early else c.updates_per_step
+            updates_per_step = self.pacing.ratio(self.env_steps)
         self._credit += updates_per_step
+        if defer:
+            return
         while self._credit >= 1.0:
             self._credit -= 1.0
             self._update()
+
+    @property
+    def owed(self) -> int:
+        """Whole gradient steps deferred by ``observe_batch(defer=True)`` and not yet paid."""
+        return int(self._credit) if self._credit >= 1.0 else 0
+
+    def pay(self, steps: int) -> int:
+        """Runs up to ``steps`` of the owed gradient steps (``owed``); returns how many ran."""
+        if not self.learn_enabled or self.memory.size == 0:
+            return 0
+        done = 0
+        while done < steps and self._credit >= 1.0:
+            self._credit -= 1.0
+            self._update()
+            done += 1
+        return done
 
     def train(self, steps: int) -> int:
         """Runs up to ``steps`` gradient steps now, outside the replay-ratio schedule (a caller
         that paces learning itself); returns how many ran: none while learning is off or
         before ``learning_starts`` transitions are stored."""
-        if not self.learn_enabled or self.env_steps < self.config.learning_starts:
+        if (not self.learn_enabled or self.env_steps < self.config.learning_starts
+                or self.memory.size == 0):
             return 0
         for _ in range(steps):
             self._update()
@@ -221,8 +254,9 @@ class Learner(BatchCalls):
         early = self.env_steps < c.early_steps
         share = c.terminal_share_early if early else c.terminal_share
         b = self.memory.sample(c.batch_size, share)
+        # n-step transitions bootstrap n steps on (c.gamma ** 1 is c.gamma exactly)
         loss = dqn_loss_and_grad(self.net, self.target, b.obs, b.actions, b.rewards, b.next_obs,
-                                 b.terminated, c.gamma, c.huber_delta)
+                                 b.terminated, c.gamma ** c.n_step, c.huber_delta)
         grad = self.net.grad_flat
         # Global-norm clipping on the one flat gradient buffer.
         grad.mul_(torch.clamp(c.grad_clip_norm / (grad.norm() + 1e-6), max=1.0))
@@ -235,7 +269,9 @@ class Learner(BatchCalls):
         self.rollback_streak = 0
         self._losses.append(loss_value)
         self.updates += 1
-        if self.updates % c.target_sync_updates == 0:
+        if c.target_tau > 0:
+            self.target.flat.lerp_(self.net.flat, c.target_tau)
+        elif self.updates % c.target_sync_updates == 0:
             self.target.flat.copy_(self.net.flat)
         if self.pilot_net is not None:
             if early:
@@ -322,7 +358,10 @@ class Learner(BatchCalls):
         self.config = dataclasses.replace(
             c, early_steps=0, lr_early=lr, lr=lr, pilot_average_warmup=0.0,
             learning_starts=max(c.learning_starts, self.env_steps + c.early_steps))
+        self.pacing = self.config.pacing
         self.optimizer.lr = lr
+        if self.nstep is not None:
+            self.nstep.clear()
 
     # ---- persistence --------------------------------------------------------------------
 
@@ -426,6 +465,8 @@ def _restore(learner: Learner, state: LearnerState, version: int) -> None:
     learner.recent_scores.extend(float(x) for x in meta["recent_scores"])
     learner.curve = [(int(s), float(v)) for s, v in meta["curve"]]
     learner.rng.bit_generator.state = meta["rng"]
+    if learner.nstep is not None and "nstep" in meta:
+        learner.nstep.load(meta["nstep"])
 
 
 def _snapshot(learner: Learner) -> LearnerState:
@@ -460,6 +501,8 @@ def _snapshot(learner: Learner) -> LearnerState:
         "rng": learner.rng.bit_generator.state,
         "memory": memory_meta,
     }
+    if learner.nstep is not None:
+        meta["nstep"] = learner.nstep.state()
     return LearnerState(tensors, arrays, meta)
 
 

@@ -27,6 +27,7 @@ class BatchCalls:
     learn_enabled: bool
     rejected_transitions: int
     memory: Any
+    nstep: Any
     _layers: Any
 
     def act_batch(self, obs: np.ndarray, rng: np.random.Generator | None = None,
@@ -55,7 +56,8 @@ class BatchCalls:
     def observe_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
                       next_obs: np.ndarray, terminated: np.ndarray,
                       truncated: np.ndarray | None = None, human: np.ndarray | None = None,
-                      updates_per_step: float | None = None) -> None:
+                      updates_per_step: float | None = None, defer: bool = False,
+                      streams: np.ndarray | None = None) -> None:
         """Stores ``B`` transitions at once and runs the gradient steps they are due.
 
         The effect is that of ``B`` calls of ``observe`` in row order (the same memory
@@ -69,6 +71,10 @@ class BatchCalls:
             updates_per_step: the replay ratio for these transitions, early phase or not
                 (None: the config's schedule). A caller that steps many flyers at once sets
                 it from its compute budget, e.g. lower at top speed than at 1x.
+            defer: only add the gradient steps to the credit (``Learner.owed``), for the
+                caller to ``pay`` later (the window spreads them over a decision's frames).
+            streams: the flyer of each row (n-step returns follow each flyer's trajectory;
+                default: row ``i`` is flyer ``i``).
         """
         if not self.learn_enabled:
             return
@@ -79,13 +85,23 @@ class BatchCalls:
         terminated = np.asarray(terminated, dtype=bool)
         n = len(obs)
         human = np.zeros(n, dtype=bool) if human is None else np.asarray(human, dtype=bool)
+        truncated = (np.zeros(n, dtype=bool) if truncated is None
+                     else np.asarray(truncated, dtype=bool))
+        streams = np.arange(n) if streams is None else np.asarray(streams, dtype=np.int64)
         ok = np.isfinite(obs).all(axis=1) & np.isfinite(next_obs).all(axis=1)
         ok &= np.isfinite(rewards)
         if not ok.all():
             self.rejected_transitions += int(n - ok.sum())
             obs, actions, rewards = obs[ok], actions[ok], rewards[ok]
             next_obs, terminated, human = next_obs[ok], terminated[ok], human[ok]
+            truncated, streams = truncated[ok], streams[ok]
             n = len(obs)
-        self.memory.add_batch(obs, actions, rewards, next_obs, terminated, human)
+        if self.nstep is None:
+            self.memory.add_batch(obs, actions, rewards, next_obs, terminated, human)
+        else:
+            # stream 0 is ``observe``'s (the game's single flyer, the person's); a batch's
+            # flyers follow it, so the two never break each other's windows
+            self.memory.add_batch(*self.nstep.push(streams + 1, obs, actions, rewards,
+                                                   next_obs, terminated, truncated, human))
         for _ in range(n):
-            self._count_step(updates_per_step)
+            self._count_step(updates_per_step, defer)

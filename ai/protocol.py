@@ -9,7 +9,7 @@ Rules: standard library and numpy only.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,6 +19,10 @@ class LearnerLike(Protocol):
 
     learn_enabled: bool
     """False: acts and records what it is told, but takes no gradient step."""
+    env_steps: int
+    """Transitions told so far (learning on)."""
+    pacing: Any
+    """``ai.pacing.ReplayPacing``: the gradient steps per transition a flock asks for."""
 
     def act(self, obs: np.ndarray, explore: bool = True) -> int:
         """The action for one observation (epsilon-greedy when ``explore``)."""
@@ -37,9 +41,20 @@ class LearnerLike(Protocol):
 
     def observe_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
                       next_obs: np.ndarray, terminated: np.ndarray,
-                      truncated: np.ndarray | None = None, human: np.ndarray | None = None
-                      ) -> None:
-        """One transition per flyer, stored and learned from as one."""
+                      truncated: np.ndarray | None = None, human: np.ndarray | None = None,
+                      updates_per_step: float | None = None, defer: bool = False,
+                      streams: np.ndarray | None = None) -> None:
+        """One transition per flyer, stored and learned from as one (``defer``: the gradient
+        steps they pay for wait in ``owed`` for ``pay``; ``streams``: each row's flyer)."""
+        ...
+
+    @property
+    def owed(self) -> int:
+        """Gradient steps deferred and not yet run."""
+        ...
+
+    def pay(self, steps: int) -> int:
+        """Runs up to ``steps`` of the owed gradient steps; returns how many ran."""
         ...
 
     def end_episode(self, score: float) -> None:

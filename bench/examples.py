@@ -5,7 +5,7 @@ this runs the script's ``main`` with its default settings and a step budget, and
 it prints: env steps, training seconds, and its ONNX file's evaluation on the held-out
 courses (``main.py evaluate``'s seed 12345), scored against the exact oracle. Then our
 learner trains on the same env-step budget with the same number of flyers
-(``train_learner``: the in-game settings, as ``bench/vs_sb3.py``; without ``main.py
+(``train_learner``: the in-game settings, as ``bench/vs_rivals.py``; without ``main.py
 train``'s live validation curve, whose 50 evaluations cost the same at any budget), and its
 greedy pilot flies the same courses. Seconds are training only, on both sides.
 

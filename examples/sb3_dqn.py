@@ -8,7 +8,7 @@ Needs the ``bench`` and ``onnx`` extras (``pip install -e '.[bench,onnx]'``)::
     tensorboard --logdir runs                                     # SB3's own curves
 
 The env is the plain Gymnasium one (``import game`` registers it). The settings are
-rl-baselines3-zoo's tuned DQN for CartPole with a 64x64 network, as ``bench/vs_sb3.py``
+rl-baselines3-zoo's tuned DQN for CartPole with a 64x64 network, as ``bench/vs_rivals.py``
 uses. At the end the Q-network is exported to ONNX with the level's metadata, and the
 ONNX file (not the torch model) flies the held-out courses, scored against the exact
 oracle: the figure ``main.py evaluate`` gives for it.

@@ -187,15 +187,16 @@ def _through_files(learner: Learner, flock: Flock) -> tuple[LearnerState, dict, 
     return LearnerState(tensors, out[0], meta), out[1], flock_meta
 
 
-@pytest.mark.parametrize("restart", ["respawn", "generation"])
-def test_exact_resume_with_a_flock(restart: str) -> None:
-    whole = small_arcade(seed=10)
-    whole_flock = Flock(ARCADE, whole, n=6, seed=10, restart=restart, human=1)
+@pytest.mark.parametrize(("restart", "n_step", "scouts"), [
+    ("respawn", 1, 0), ("generation", 1, 0), ("respawn", 3, 4)])
+def test_exact_resume_with_a_flock(restart: str, n_step: int, scouts: int) -> None:
+    whole = small_arcade(seed=10, n_step=n_step)
+    whole_flock = Flock(ARCADE, whole, n=6, seed=10, restart=restart, human=1, scouts=scouts)
     for k in range(400):
         whole_flock.step(human_action=JUMP if k % 7 == 0 else None)
 
-    first = small_arcade(seed=10)
-    flock = Flock(ARCADE, first, n=6, seed=10, restart=restart, human=1)
+    first = small_arcade(seed=10, n_step=n_step)
+    flock = Flock(ARCADE, first, n=6, seed=10, restart=restart, human=1, scouts=scouts)
     for k in range(250):  # past the early phase and a ring wraparound
         flock.step(human_action=JUMP if k % 7 == 0 else None)
     state, arrays, meta = _through_files(first, flock)
@@ -209,6 +210,8 @@ def test_exact_resume_with_a_flock(restart: str) -> None:
     assert (resumed.env_steps, resumed.updates, resumed.episodes) == (
         whole.env_steps, whole.updates, whole.episodes)
     assert again.generation == whole_flock.generation
+    if n_step > 1:
+        assert resumed.nstep.pending > 0 and resumed.nstep.pending == whole.nstep.pending
     assert list(again.history) == list(whole_flock.history)
     for key, value in whole_flock.state()[0].items():
         np.testing.assert_array_equal(again.state()[0][key], value, err_msg=key)
@@ -268,7 +271,7 @@ def test_skill_process_reads_what_the_meter_reads() -> None:
 # ---- learning on from the shipped pilot -------------------------------------------------------
 
 def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
-    from game.play.flock import FROM_PILOT_LADDER, REPLAY_RATIO_MAX
+    from game.play.flock import FROM_PILOT_LADDER
     from game.wiring.learning import load_pilot, pretrained_path
 
     pilot, _ = load_pilot(pretrained_path("arcade"), ARCADE)
@@ -279,7 +282,7 @@ def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
     assert learner.config.early_steps == 0
     assert learner.epsilon == pytest.approx(learner.config.eps_end)
     assert learner.lr < learner_config(ARCADE).lr  # the pilot's fine rate, not a fresh one's
-    flock = Flock(ARCADE, learner, n=16, seed=0, replay_ratio=REPLAY_RATIO_MAX,
+    flock = Flock(ARCADE, learner, n=16, seed=0, replay_ratio=learner.pacing.top,
                   explore_ladder=FROM_PILOT_LADDER)
     while learner.env_steps < learner.config.learning_starts - 16:
         flock.step()
@@ -313,3 +316,21 @@ def test_a_flyer_out_of_lives_waits_for_the_next_generation() -> None:
         respawns[step.respawned] += 1
         assert (respawns <= 1).all()  # two lives: one respawn each at most
         assert (flock.lives_used <= 2).all()
+
+
+def test_scouts_fly_their_own_courses_out_of_sight_and_feed_the_learner() -> None:
+    learner = small_arcade(seed=4)
+    flock = Flock(ARCADE, learner, n=6, seed=4, scouts=5)
+    step = flock.step()
+    assert step.transitions == 6 + 5 and learner.env_steps == 11
+    assert len(flock.alive) == 6  # the flock on screen is still six flyers
+    assert len(set(flock.scout_batch.course_seed.tolist())) == 5  # a course each
+    assert int(flock.scout_batch.course_seed[0]) != int(flock.batch.course_seed[0])
+    before = flock.scout_batch.course_seed.copy()
+    ended = len(step.ended)
+    while flock.scout_courses == 5:
+        ended += len(flock.step().ended)
+    # a crashed scout flies on at once on a fresh course
+    assert (flock.scout_batch.course_seed != before).any()
+    # the learner's episodes (the HUD's scores) are the flock's lives, not the scouts'
+    assert learner.episodes == ended

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from game.play.flock import REPLAY_RATIO_MAX
 from game.play.flock_play import FlockPlay, SkillWatch
 from game.play.phases import Phase
 from game.play.session import Session
@@ -44,7 +43,7 @@ def test_the_autopilots_flock_flies_in_the_sessions_place_and_feeds_the_learner(
 def test_gradient_steps_are_spread_over_the_ticks_of_a_decision():
     s = flock_session(n=64)
     lr = s.learner
-    while lr.env_steps < lr.config.learning_starts + 64:
+    while lr.updates == 0:  # past learning_starts and the first full n-step windows
         s.advance(FRAME)
     per_tick = []
     for _ in range(40):
@@ -52,8 +51,12 @@ def test_gradient_steps_are_spread_over_the_ticks_of_a_decision():
         s._tick()
         per_tick.append(lr.updates - before)
     per_tick = np.asarray(per_tick)
-    # 64 transitions a decision at 0.5 steps each: 32 a decision, about 8 on each tick
-    assert per_tick.sum() >= 9 * 32 and per_tick.max() <= 9
+    # 64 flyers and their scouts at the flock's ratio: e.g. 128 transitions at 0.5 steps
+    # each, 64 a decision, about 16 on each of its 4 ticks
+    f = s.flock
+    per_decision = (f.flock.n + f.flock.scouts) * lr.pacing.flock
+    assert f.flock.scouts > 0
+    assert per_tick.sum() >= 9 * per_decision and per_tick.max() <= per_decision / f.d + 1
 
 
 def test_top_speed_runs_whole_decisions_with_the_lower_replay_ratio():
@@ -64,7 +67,9 @@ def test_top_speed_runs_whole_decisions_with_the_lower_replay_ratio():
     s.advance(FRAME)
     ran = s.flock.flock.steps - steps
     assert ran >= 1 and s.ticks == ticks + ran * s.flock.d
-    assert s.flock.flock.replay_ratio == REPLAY_RATIO_MAX and s.flock.owed == 0.0
+    pacing = s.learner.pacing
+    assert s.flock.flock.top and s.flock.flock.ratio() == pacing.top < pacing.flock
+    assert s.flock.owed == 0  # whole decisions pay their own gradient steps
 
 
 def test_the_person_races_the_flock_on_their_own_course_and_learning_goes_on():
@@ -81,7 +86,8 @@ def test_the_person_races_the_flock_on_their_own_course_and_learning_goes_on():
         s.advance(FRAME)
         assert s.flock.on_course(s.world)
     assert s.world.t == 20 and s.learner.env_steps > steps + 8
-    assert s.learner.memory.human_count >= 4  # the person's decisions, tagged as theirs
+    # the person's decisions, tagged as theirs (n-step windows hold the last n - 1 back)
+    assert s.learner.memory.human_count >= 4 - (s.learner.config.n_step - 1)
     for _ in range(600):  # no more jumps: the person falls out of the field
         s.advance(FRAME)
         if s.phase is Phase.GAME_OVER:

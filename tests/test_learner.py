@@ -15,6 +15,7 @@ from safetensors.torch import save as st_save_torch
 
 from ai import Learner, LearnerConfig, LearnerState, PilotError, StateError
 from ai.learner import double_dqn_targets
+from ai.nstep import NStepWindows
 from ai.qnet import QNet, numpy_forward
 from game.sim.evaluation import Evaluation
 from game.sim.levels import CLASSIC
@@ -135,10 +136,11 @@ def _through_files(state: LearnerState) -> LearnerState:
     return LearnerState(tensors, arrays, meta)
 
 
-@pytest.mark.parametrize("average", [0, 50])
-def test_state_resume_is_bit_identical_to_an_uninterrupted_run(average: int) -> None:
+@pytest.mark.parametrize(("average", "n_step"), [(0, 1), (50, 1), (50, 3)])
+def test_state_resume_is_bit_identical_to_an_uninterrupted_run(average: int, n_step: int
+                                                                ) -> None:
     cfg = dataclasses.replace(LearnerConfig(), capacity=500, terminal_capacity=50,
-                              early_steps=150, pilot_average_updates=average)
+                              early_steps=150, pilot_average_updates=average, n_step=n_step)
     whole = Learner(OBS, cfg, seed=3)
     world_whole = fly(whole, 700, world_seed=9)
 
@@ -330,3 +332,85 @@ def test_load_pilot_refuses_another_shape_or_metadata() -> None:
         learner.load_pilot(Learner(3, seed=0, meta=META).autopilot())
     with pytest.raises(PilotError, match="level arcade, not classic"):
         learner.load_pilot(Learner(OBS, seed=0, meta={**META, "level": "arcade"}).autopilot())
+
+
+# ---- n-step returns ---------------------------------------------------------------------------
+
+def _push(w: NStepWindows, stream: int, obs: float, reward: float, next_obs: float,
+          terminated: bool = False, truncated: bool = False):
+    return w.push(np.array([stream]), np.array([[obs, 0.0]], np.float32), np.array([int(obs)]),
+                  np.array([reward], np.float32), np.array([[next_obs, 0.0]], np.float32),
+                  np.array([terminated]), np.array([truncated]), np.array([False]))
+
+
+def test_n_step_returns_on_a_short_trajectory_with_a_terminal_by_hand() -> None:
+    # n = 3, gamma = 0.5; states 0..5, rewards 1, 2, 4, 8, -16, the last step crashes.
+    w = NStepWindows(3, 0.5, 2)
+    out = [_push(w, 0, s, r, s + 1, terminated=(s == 4))
+           for s, r in enumerate([1.0, 2.0, 4.0, 8.0, -16.0])]
+    assert [len(e.obs) for e in out] == [0, 0, 1, 1, 3]
+    # full windows: (s0, 1 + 0.5*2 + 0.25*4 = 3, s3) and (s1, 2 + 0.5*4 + 0.25*8 = 6, s4)
+    assert out[2].obs[0, 0] == 0 and out[2].rewards[0] == 3.0 and out[2].next_obs[0, 0] == 3
+    assert out[3].obs[0, 0] == 1 and out[3].rewards[0] == 6.0 and out[3].next_obs[0, 0] == 4
+    assert not out[2].terminated[0] and not out[3].terminated[0]
+    # the crash ends every pending window, each with its return up to the crash
+    end = out[4]
+    assert end.obs[:, 0].tolist() == [2, 3, 4] and end.actions.tolist() == [2, 3, 4]
+    assert end.rewards.tolist() == [4 + 0.5 * 8 + 0.25 * -16, 8 + 0.5 * -16, -16.0]
+    assert end.terminated.all() and w.pending == 0
+
+
+def test_n_step_truncation_keeps_the_full_window_and_a_new_trajectory_drops_the_rest() -> None:
+    w = NStepWindows(2, 0.5, 2)
+    _push(w, 0, 0, 1.0, 1)
+    e = _push(w, 0, 1, 2.0, 2, truncated=True)  # a time limit: bootstrapped, not an ending
+    assert e.rewards.tolist() == [2.0] and not e.terminated.any() and w.pending == 0
+    _push(w, 0, 5, 1.0, 6)
+    e = _push(w, 0, 9, 1.0, 10)  # does not start where the last one ended: a new trajectory
+    assert len(e.obs) == 0 and w.pending == 1
+    # streams are independent: stream 1 does not break stream 0's window
+    _push(w, 1, 0, 3.0, 1)
+    e = _push(w, 0, 10, 4.0, 11)
+    assert e.obs[:, 0].tolist() == [9] and e.rewards.tolist() == [1.0 + 0.5 * 4.0]
+
+
+def test_an_n_step_learner_stores_each_flyers_n_step_transitions() -> None:
+    cfg = dataclasses.replace(LearnerConfig(), n_step=3, learning_starts=10_000)
+    learner = Learner(OBS, cfg, seed=0)
+    for s in range(4):
+        learner.observe(np.array([s, 0.0], np.float32), 1, 1.0,
+                        np.array([s + 1, 0.0], np.float32), False)
+    m = learner.memory
+    assert learner.env_steps == 4 and m.count == 2  # two full windows so far
+    assert m.rewards[:2].tolist() == [np.float32(1 + 0.9 + 0.81)] * 2
+    assert m.obs[:2, 0].tolist() == [0, 1] and m.next_obs[:2, 0].tolist() == [3, 4]
+
+
+def test_observe_and_observe_batch_keep_separate_n_step_windows() -> None:
+    cfg = dataclasses.replace(LearnerConfig(), n_step=2, learning_starts=10_000)
+    learner = Learner(OBS, cfg, seed=0)
+    for s in range(3):  # the single flyer (or the person) and a flock's flyer 0, interleaved
+        learner.observe(np.array([s, 0.0], np.float32), 1, 1.0,
+                        np.array([s + 1, 0.0], np.float32), False, human=True)
+        learner.observe_batch(np.array([[10 + s, 0.0]], np.float32), np.array([0]),
+                              np.array([2.0], np.float32),
+                              np.array([[11 + s, 0.0]], np.float32), np.array([False]))
+    # two full windows each: neither trajectory broke the other's
+    assert learner.memory.count == 4 and learner.memory.human_count == 2
+
+
+def test_replay_pacing_is_asked_and_deferred_steps_are_paid_later() -> None:
+    cfg = dataclasses.replace(LearnerConfig(), learning_starts=4, early_steps=10,
+                              updates_per_step_early=2.0, updates_per_step=0.5,
+                              updates_per_step_flock=0.25, updates_per_step_top=0.125)
+    p = cfg.pacing
+    assert (p.ratio(5), p.ratio(10), p.ratio(5, flock=True), p.ratio(5, flock=True, top=True)
+            ) == (2.0, 0.5, 0.25, 0.125)
+    learner = Learner(OBS, cfg, seed=0)
+    obs = np.zeros((8, OBS), np.float32)
+    learner.observe_batch(obs, np.zeros(8, np.int64), np.zeros(8, np.float32), obs,
+                          np.zeros(8, bool), defer=True)
+    # env steps 4..8 pay 2 each (the early ratio), none of it run yet
+    assert learner.updates == 0 and learner.owed == 10
+    assert learner.pay(3) == 3 and learner.updates == 3 and learner.owed == 7
+    assert learner.pay(100) == 7 and learner.owed == 0

@@ -6,8 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game.play.flock import REPLAY_RATIO_1X, REPLAY_RATIO_MAX
-from game.play.flock_play import replay_ratio_at
 from game.play.session import Session, SessionConfig
 from game.play.speed import GameSpeed, SpeedGauge, fmt_factor
 from game.sim.actions import FALL, JUMP
@@ -102,10 +100,12 @@ def test_a_session_whose_ticks_do_not_fit_shows_the_speed_it_really_runs():
 
 
 def test_fast_forward_keeps_the_gradient_steps_per_second_of_1x():
-    assert replay_ratio_at(1) == REPLAY_RATIO_1X and replay_ratio_at(None) == REPLAY_RATIO_MAX
-    assert replay_ratio_at(4) == REPLAY_RATIO_1X / 4
-    assert replay_ratio_at(16) == max(REPLAY_RATIO_1X / 16, REPLAY_RATIO_MAX)
-    per_second = {}
+    pacing = new_learner(LEVELS["arcade"], seed=3).pacing
+    assert pacing.ratio(10**6, flock=True) == pacing.flock
+    assert pacing.ratio(10**6, flock=True, top=True) == pacing.top
+    assert pacing.ratio(10**6, flock=True, speed=4) == pacing.flock / 4
+    assert pacing.ratio(10**6, flock=True, speed=16) == max(pacing.flock / 16, pacing.top)
+    per_second, flyers = {}, 0
     for index, m in ((0, 1), (1, 4), (2, 16)):
         learner = new_learner(LEVELS["arcade"], seed=3)
         s = Session("arcade", seed=5, learner=learner, pilot="autopilot", flock=64,
@@ -118,9 +118,10 @@ def test_fast_forward_keeps_the_gradient_steps_per_second_of_1x():
             s.advance(FRAME)
         # gradient steps per wall-clock second = per tick * ticks per second (60 m)
         per_second[m] = (learner.updates - updates) / (s.ticks - ticks) * 60 * m
+        flyers = s.flock.flock.n + s.flock.flock.scouts  # the scouts' transitions count too
     assert per_second[4] == pytest.approx(per_second[1], rel=0.1)
     assert per_second[16] == pytest.approx(per_second[1], rel=0.1)
-    assert np.isclose(per_second[1], 64 * 15 * REPLAY_RATIO_1X, rtol=0.1)
+    assert np.isclose(per_second[1], flyers * 15 * pacing.flock, rtol=0.1)
 
 
 # ---------------------------------------------------------------- item 3: a shared run's credit

@@ -140,7 +140,7 @@ class FlockFilm:
 
     def __init__(self, level: Level, n: int, seconds: float, speedup: float, fps: float,
                  seed: int, size: int) -> None:
-        from game.play.flock import Flock, SkillMeter
+        from game.play.flock import SCOUTS, Flock, SkillMeter
         from game.wiring.learning import new_learner
 
         self.level, self.n, self.seed = level, n, seed
@@ -155,7 +155,7 @@ class FlockFilm:
         is then held for ``hold`` more."""
         self.hold = int(round(FLOCK_HOLD_END_S * fps))
         self.learner = new_learner(level, seed)
-        self.flock = Flock(level, self.learner, n=n, seed=seed)
+        self.flock = Flock(level, self.learner, n=n, seed=seed, scouts=SCOUTS)  # as the game
         self.meter = SkillMeter(level)
         self.painter = Painter(size, size)
         self.skill_every = max(1, int(round(SKILL_EVERY_S * self.rate)))

@@ -95,7 +95,7 @@ def train_learner(level: Level, steps: int, seed: int, envs: int = 1,
     early phase) to this value at the last step. A run with an end can settle its
     weights this way; the game, which learns forever, keeps ``config.lr``.
     """
-    learner = new_learner(level, seed, config)
+    learner = new_learner(level, seed, config or learner_config(level, play=False))
     c = learner.config
     fly(learner, level, steps, seed, envs, progress, lr_final, c.early_steps, c.lr)
     return learner
@@ -300,7 +300,7 @@ def _train(cfg: TrainConfig, curve: LiveCurve) -> TrainReport:
     # The shipped pilots' cards were made with the fixed average (their commands re-make them
     # bit for bit); a run keeps the best checkpoint, so a young pilot's average is not flown.
     changes["pilot_average_warmup"] = 0.0
-    config = learner_config(level, **changes)
+    config = learner_config(level, play=False, **changes)
     learner = train_learner(level, cfg.steps, cfg.seed, cfg.envs, curve, config=config,
                             lr_final=settings.lr_final)
     curve.finish(learner)

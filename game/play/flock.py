@@ -47,6 +47,14 @@ Determinism: the flock's generator, the batch's generator and the learner's own 
 seeded, so a seed gives bit-identical weights; ``state`` / ``Flock.from_state`` continue a
 flock exactly (with ``Learner.state`` / ``from_state`` for the learner).
 
+## Scouts (arcade)
+``scouts`` more flyers fly out of sight, each on its own course of ``level.train_gates``
+gates, and a crash restarts a scout at once on a fresh course (``level.train_batch``, as
+``main.py train --envs``). Their transitions feed the learner like the flock's (n-step
+streams after the flock's flyers); their lives are not the flock's scores. The flock on
+screen sees only a few dozen gates of one course a minute, too little variety to learn the
+held-out courses from (``SCOUTS``).
+
 ## Skill meter
 ``SkillMeter`` flies a numpy copy of the greedy pilot (``learner.autopilot()``, the averaged
 weights) on a small fixed held-out set and scores it against the exact oracle (computed once
@@ -87,21 +95,19 @@ hold almost no other actions, so some flyers explore more (Ape-X's 0.4) and show
 what those actions lead to, while the leader the HUD follows barely explores. With it the
 shipped arcade pilot's greedy score/oracle stayed >= 0.985 over 100k env steps at top speed
 (without: down to 0.9), ``tests/test_flock.py`` checks a short run."""
+SCOUTS = 64
+"""Scouts the game's flock flies out of sight: flyers each on its own course, restarting at
+once on a fresh course when they crash, whose transitions feed the same learner.
+
+Why: the flock on screen flies one course together and at 1x passes only a few dozen gates
+of it a minute, too little variety of gates to learn the held-out courses from; once its
+exploration has decayed its flyers fly one path, and the greedy pilot's held-out skill fell
+while the flock flew its own course without a crash. Flyers on courses of their own, fed
+the same transitions, learned the held-out courses within seconds (the README's flock
+section; ``bench/results/watch_learning.json``, ``issue19``)."""
 HISTORY_GENERATIONS = 1_000
 """Generations kept in ``Flock.history`` (the chart): the most recent ones."""
 
-REPLAY_RATIO_1X = 0.5
-"""Gradient steps per transition while the flock flies at 1x (the arcade preset's later
-ratio, from the first step: the preset's early burst of 2 would not fit the frame budget
-of 64 flyers' 960 transitions a second)."""
-REPLAY_RATIO_MAX = 1 / 32
-"""Gradient steps per transition at top speed, where compute, not play time, is the limit.
-
-A fresh flock of 64 (``python bench/watch_learning.py --part ratios --seeds 2``, quiet 2-core
-machine): at 1/8, 1/16 and 1/32 it was at 0.98-1.0 of the oracle after 200,000 env steps
-alike, which took 14, 7.5 and 4.4 s of compute. A gradient step costs ~0.4 ms and a decision
-of 64 flyers ~0.2 ms, so the fewest gradient steps per transition learn fastest and fly
-most."""
 
 
 @dataclass(frozen=True)
@@ -138,14 +144,16 @@ class Flock:
         restart: ``"respawn"`` or ``"generation"`` (module docstring); classic always runs
             generations.
         human: the index of the person's flyer, or None.
-        replay_ratio: gradient steps per transition (``REPLAY_RATIO_1X``; the window sets
-            ``REPLAY_RATIO_MAX`` at top speed); None follows the learner's own schedule.
+        replay_ratio: gradient steps per transition, fixed; None asks the learner's pacing
+            (``ai.pacing``: a flock's ratio, the top-speed one while ``top``, one flyer's
+            schedule for a flock of one).
     """
 
     def __init__(self, level: Level, learner: LearnerLike, n: int = DEFAULT_FLOCK,
                  seed: int = 0, restart: str = RESTARTS[0], human: int | None = None,
-                 replay_ratio: float | None = REPLAY_RATIO_1X,
-                 explore_ladder: float = 0.0, lives: int | None = None) -> None:
+                 replay_ratio: float | None = None,
+                 explore_ladder: float = 0.0, lives: int | None = None,
+                 scouts: int = 0) -> None:
         if n < 1:
             raise ValueError(f"a flock needs at least one flyer, got {n}")
         if restart not in RESTARTS:
@@ -160,10 +168,17 @@ class Flock:
         self.restart = restart if self.courses else "generation"
         self.human = human
         self.replay_ratio = replay_ratio
+        """Gradient steps per transition (None: the learner's pacing); may change any time."""
+        self.top = False
+        """Top speed: the pacing's top ratio (the window sets it)."""
+        self.speed = 1
+        """The game's fast-forward (1, 4, 16): a flock's ratio is divided by it (``ai.pacing``)."""
+        self.defer = False
+        """The gradient steps go to the learner's credit, for the caller to ``pay`` (the
+        window at 1x spreads them over a decision's frames)."""
         self.explore_ladder = float(explore_ladder)
         """Ape-X's per-flyer exploration: flyer i explores at least ``ladder ** (1 + 7 i /
         (n - 1))`` (0: every flyer at the learner's epsilon)."""
-        """Gradient steps per transition (None: the learner's schedule); may change any time."""
         self.course_gates = level.eval_gates if self.courses else 0
         """A generation whose leader passes this many gates is a finished course (arcade): the
         next one starts, so the flock keeps meeting new courses once it flies well."""
@@ -194,6 +209,18 @@ class Flock:
         self.history: deque[tuple[int, float, float]] = deque(maxlen=HISTORY_GENERATIONS)
         """``(generation, best, mean)`` of each finished generation (the chart)."""
         self.obs = np.zeros((n, level.obs_size), dtype=np.float32)
+        self.scouts = int(scouts) if self.courses else 0
+        """Flyers out of sight, each on its own course (see ``SCOUTS``)."""
+        self.scout_batch = None
+        self.scout_obs = np.zeros((self.scouts, level.obs_size), dtype=np.float32)
+        self.scout_courses = 0
+        """Courses the scouts have started (each of their lives is a fresh course)."""
+        if self.scouts:
+            scout_seed = int(np.random.SeedSequence([self.seed, 0x5C0075]).generate_state(
+                1, np.uint64)[0] >> 1)
+            self.scout_batch = level.train_batch(self.scouts, scout_seed)
+            self.scout_obs = self.scout_batch.observation()
+            self.scout_courses = self.scouts
         self._new_generation()
 
     # ---- what the HUD reads -----------------------------------------------------------------
@@ -258,7 +285,7 @@ class Flock:
             human[self.human] = True
         learner.observe_batch(obs[live], actions[live], rewards[live], next_obs[live],
                               terminated[live] & ~truncated[live], truncated[live], human[live],
-                              updates_per_step=self.replay_ratio)
+                              updates_per_step=self.ratio(), defer=self.defer, streams=live)
         scores = np.zeros(ended.size)
         for k, i in enumerate(ended):
             total = level.batch_episode_score(batch, int(i), float(rewards[i]))
@@ -290,7 +317,37 @@ class Flock:
                 again = again[self.lives_used[again] < self.lives]
             if self.restart == "respawn" and again.size:
                 respawned = self._respawn(again)
-        return FlockStep(ended, scores, respawned, new_generation, int(live.size))
+        flown = int(live.size) + (self._scout_step() if self.scouts else 0)
+        return FlockStep(ended, scores, respawned, new_generation, flown)
+
+    def _scout_step(self) -> int:
+        """One decision of the scouts: each on its own course, a crash restarts it at once on
+        a fresh one (``level.train_batch``). Their transitions feed the learner as the
+        flock's do (streams after the flock's); their lives are not the flock's scores."""
+        learner, level, b = self.learner, self.level, self.scout_batch
+        obs = self.scout_obs
+        explore = bool(learner.learn_enabled)
+        actions = learner.act_batch(obs, rng=self.rng, explore=explore)
+        next_obs, rewards, terminated = b.step(actions)
+        final = np.where(terminated[:, None], b.final_obs, next_obs)
+        truncated = np.array([level.truncated(float(r), bool(t))
+                              for r, t in zip(rewards, terminated, strict=True)], dtype=bool)
+        learner.observe_batch(obs, actions, rewards, final, terminated & ~truncated, truncated,
+                              updates_per_step=self.ratio(), defer=self.defer,
+                              streams=self.n + np.arange(self.scouts))
+        self.scout_courses += int(terminated.sum())
+        self.scout_obs = next_obs
+        return self.scouts
+
+    def ratio(self) -> float | None:
+        """Gradient steps per transition now: the fixed ``replay_ratio``, else the learner's
+        pacing (None for a flock of one at play pace: one flyer's own schedule)."""
+        if self.replay_ratio is not None:
+            return self.replay_ratio
+        if self.n == 1 and not self.top:
+            return None
+        return self.learner.pacing.ratio(self.learner.env_steps, flock=True, top=self.top,
+                                         speed=self.speed)
 
     def _ladder(self) -> np.ndarray:
         k = 1.0 + 7.0 * np.arange(self.n) / max(self.n - 1, 1)
@@ -385,14 +442,22 @@ class Flock:
         for k, v in vars(self.batch).items():
             if isinstance(v, np.ndarray):
                 arrays[f"batch.{k}"] = v.copy()
+        if self.scouts:
+            arrays["scouts.obs"] = self.scout_obs.copy()
+            for k, v in vars(self.scout_batch).items():
+                if isinstance(v, np.ndarray):
+                    arrays[f"scouts.{k}"] = v.copy()
         meta = {"level": self.level.name, "n": self.n, "seed": self.seed,
                 "restart": self.restart, "human": self.human, "generation": self.generation,
                 "replay_ratio": self.replay_ratio, "explore_ladder": self.explore_ladder,
-                "lives": self.lives,
+                "lives": self.lives, "top": self.top, "speed": self.speed, "defer": self.defer,
+                "scouts": self.scouts, "scout_courses": self.scout_courses,
                 "steps": self.steps, "best": self.best, "leader": self.leader,
                 "history": [list(h) for h in self.history],
                 "rng": self.rng.bit_generator.state,
                 "batch_rng": self.batch.rng.bit_generator.state}
+        if self.scouts:
+            meta["scouts_rng"] = self.scout_batch.rng.bit_generator.state
         return arrays, meta
 
     @classmethod
@@ -405,10 +470,15 @@ class Flock:
                     None if meta["human"] is None else int(meta["human"]),
                     None if meta["replay_ratio"] is None else float(meta["replay_ratio"]),
                     float(meta["explore_ladder"]),
-                    None if meta["lives"] is None else int(meta["lives"]))
+                    None if meta["lives"] is None else int(meta["lives"]),
+                    int(meta.get("scouts", 0)))
         targets = {f"flock.{k}": getattr(flock, k) for k in cls.FLYER_ARRAYS}
         targets.update({f"batch.{k}": v for k, v in vars(flock.batch).items()
                         if isinstance(v, np.ndarray)})
+        if flock.scouts:
+            targets["scouts.obs"] = flock.scout_obs
+            targets.update({f"scouts.{k}": v for k, v in vars(flock.scout_batch).items()
+                            if isinstance(v, np.ndarray)})
         if set(targets) != set(arrays):
             raise ValueError("flock state arrays do not match this flock")
         for key, dst in targets.items():
@@ -417,12 +487,17 @@ class Flock:
                 raise ValueError(f"flock array {key!r} is {src.dtype}{list(src.shape)}, "
                                  f"expected {dst.dtype}{list(dst.shape)}")
             dst[...] = src
+        flock.top, flock.defer = bool(meta.get("top", False)), bool(meta.get("defer", False))
+        flock.speed = int(meta.get("speed", 1))
         flock.generation, flock.steps = int(meta["generation"]), int(meta["steps"])
         flock.best, flock.leader = float(meta["best"]), int(meta["leader"])
         flock.history.clear()
         flock.history.extend((int(g), float(b), float(m)) for g, b, m in meta["history"])
         flock.rng.bit_generator.state = meta["rng"]
         flock.batch.rng.bit_generator.state = meta["batch_rng"]
+        if flock.scouts:
+            flock.scout_batch.rng.bit_generator.state = meta["scouts_rng"]
+            flock.scout_courses = int(meta["scout_courses"])
         return flock
 
 

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from game.play.flock import REPLAY_RATIO_1X, REPLAY_RATIO_MAX, Flock, SkillMeter
+from game.play import flock as flock_module
+from game.play.flock import Flock, SkillMeter
 from game.play.motion import View
 from game.play.phases import Phase
 from game.sim import arcade
@@ -31,13 +32,6 @@ from game.sim.levels import Level
 SKILL_EVERY_S = 3.0
 """Seconds between the starts of skill-meter readings (each takes a few tenths of a second of
 the other core in the window's ``game.play.skill_process``, longer on a loaded machine)."""
-
-
-def replay_ratio_at(multiplier: int | None) -> float:
-    """Gradient steps per transition at a speed (None: max): 1x's ratio over the multiple."""
-    if multiplier is None:
-        return REPLAY_RATIO_MAX
-    return max(REPLAY_RATIO_1X / max(multiplier, 1), REPLAY_RATIO_MAX)
 
 
 @dataclass(frozen=True)
@@ -133,12 +127,15 @@ class FlockPlay:
         seed: the flock's seed.
         explore_ladder: ``Flock``'s per-flyer exploration (``FROM_PILOT_LADDER`` for a
             learner that learns on from a shipped pilot; 0: every flyer at epsilon).
+        scouts: flyers out of sight on their own courses (None: ``game.play.flock.SCOUTS``).
     """
 
     def __init__(self, level: Level, learner: Any, n: int, seed: int = 0,
-                 explore_ladder: float = 0.0) -> None:
+                 explore_ladder: float = 0.0, scouts: int | None = None) -> None:
         self.level = level
-        self.flock = Flock(level, learner, n=n, seed=seed, explore_ladder=explore_ladder)
+        scouts = flock_module.SCOUTS if scouts is None else scouts
+        self.flock = Flock(level, learner, n=n, seed=seed, explore_ladder=explore_ladder,
+                           scouts=scouts)
         self.d = int(level.decision_ticks)
         self.k = self.d
         """Ticks of the shown decision already played back (``d``: the next tick decides)."""
@@ -155,10 +152,6 @@ class FlockPlay:
         self.flown = 0
         """Flyer decisions flown (env steps, whether or not the learner takes them)."""
         self.top = False
-        self.replay_ratio = REPLAY_RATIO_1X
-        """Gradient steps per transition (``set_top_speed``)."""
-        self.owed = 0.0
-        """Gradient steps owed by the decision being played back (``tick``)."""
 
     # ---- flying -----------------------------------------------------------------------------
     @property
@@ -166,19 +159,24 @@ class FlockPlay:
         return self.flock.learner
 
     def set_top_speed(self, top: bool) -> None:
-        """Top speed learns with fewer gradient steps per transition (compute is the limit)."""
+        """Top speed learns at the pacing's top ratio (compute, not play time, is the limit)."""
         self.set_speed(None if top else 1)
 
     def set_speed(self, multiplier: int | None) -> None:
-        """The game's speed (None: max) sets the gradient steps per transition.
+        """The game's speed (None: max) sets the gradient steps per transition (``ai.pacing``).
 
         Fast-forward keeps the gradient steps per second of 1x: at 4x and 16x the flock flies
-        4 and 16 times the transitions, each worth a 4th and a 16th of 1x's steps (at most
-        ``REPLAY_RATIO_MAX``'s floor). At 1x's ratio, 16x would owe 7,680 gradient steps a
-        second, some three seconds of compute per second, and the game stayed at the 1x rate.
+        4 and 16 times the transitions, each worth a 4th and a 16th of 1x's steps (never below
+        the top speed's ratio). At 1x's ratio 16x would owe some three seconds of compute per
+        second, and the game stayed at the 1x rate.
         """
-        self.top = multiplier is None
-        self.replay_ratio = replay_ratio_at(multiplier)
+        self.top = self.flock.top = multiplier is None
+        self.flock.speed = 1 if multiplier is None else max(int(multiplier), 1)
+
+    @property
+    def owed(self) -> int:
+        """Gradient steps the decision being played back still owes (the learner's credit)."""
+        return int(self.learner.owed)
 
     def tick(self, human_action: int | None = None) -> None:
         """One physics tick of the flock: a decision on its first tick, then playback.
@@ -194,19 +192,19 @@ class FlockPlay:
         self.prev_y, self.cur_y = self.cur_y, self.heights[row]
         self.ticks += 1
         left = self.d - self.k + 1  # ticks of this decision still to run, this one included
-        due = int(self.owed) if left <= 1 else int(self.owed / left)
+        owed = self.owed
+        due = owed if left <= 1 else owed // left
         if due:
-            self.owed -= due
-            self.learner.train(due)
+            self.learner.pay(due)
 
     def decide(self, human_action: int | None = None, spread: bool = False) -> None:
         """One whole decision of the flock (top speed calls it directly).
 
-        ``spread``: the decision's gradient steps are owed (``owed``) instead of run now.
+        ``spread``: the decision's gradient steps go to the learner's credit (``owed``) for
+        ``tick`` to pay, instead of running now.
         """
-        f, b, learner = self.flock, self.flock.batch, self.flock.learner
-        f.replay_ratio = 0.0 if spread else self.replay_ratio
-        before = int(learner.env_steps)
+        f, b = self.flock, self.flock.batch
+        f.defer = spread
         self.shown = f.alive.copy()
         self.focus = f.focus
         self.t0 = b.t.copy()
@@ -214,9 +212,6 @@ class FlockPlay:
             self._course_seed = int(b.course_seed[self.focus])
         prev = b.y.copy()
         self.flown += f.step(human_action).transitions
-        if spread and learner.learn_enabled:
-            start = max(before, int(learner.config.learning_starts))
-            self.owed += max(int(learner.env_steps) - start, 0) * self.replay_ratio
         self.heights = f.tick_heights()
         self.prev_y, self.cur_y = prev, self.heights[-1]
         self.k = self.d
@@ -284,4 +279,5 @@ class FlockPlay:
         return {"flyers": f.n, "generation": f.generation, "alive": f.alive_count,
                 "best": f.best, "last_best": None if last is None else last[1],
                 "last_mean": None if last is None else last[2],
-                "focus": f.focus, "focus_score": float(f.scores()[f.focus])}
+                "focus": f.focus, "focus_score": float(f.scores()[f.focus]),
+                "scouts": f.scouts, "scout_courses": f.scout_courses}

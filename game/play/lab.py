@@ -25,8 +25,7 @@ owed and paid in the frames' spare time (``pay``), and always in full before tha
 decision and before a skill reading, so the learning does not depend on the pacing. Every
 team flies the same number of decisions, so the chart's time axis, seconds of play, is the
 same for all. Gradient steps per transition are each team's own (``TeamSpec.replay_ratio``,
-the same at every speed; None would follow the game flock's ``REPLAY_RATIO_1X`` and
-``REPLAY_RATIO_MAX``).
+the same at every speed; None would follow the learner's pacing, ``ai.pacing``).
 
 Numpy and the standard library only (learners are duck-typed).
 """
@@ -127,7 +126,10 @@ class Lab:
         self.seed = int(seed)
         self.every_s = float(every_s)
         self.per_team = max(1, int(flock) // len(teams))
-        self.teams = [Team(spec, learner, FlockPlay(level, learner, self.per_team, seed=self.seed))
+        # No scouts: every team flies only what the viewer sees (the line-ups differ in
+        # their learners alone).
+        self.teams = [Team(spec, learner, FlockPlay(level, learner, self.per_team, seed=self.seed,
+                                                    scouts=0))
                       for spec, learner in teams]
         d = int(level.decision_ticks)
         self.phases = [(i * d) // len(self.teams) if stagger else 0

@@ -29,10 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ai.tutorial import TutorialConfig, TutorialLearner
-from game.play.flock import REPLAY_RATIO_1X
 from game.play.lab import TeamSpec
 from game.sim.levels import Level
 from game.wiring.learning import learner_config, new_learner
+
+OURS_RATIO = 0.5
+"""Our team's gradient steps per transition in the lab: the game flock's 1x ratio without
+scouts (the lab flies none), at which ``bench/lab.py``'s figures were measured."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ TEAMS: dict[str, TeamKind] = {
     "ours": TeamKind(TeamSpec(
         "ours", "our autopilot",
         "the game's learner: Double DQN, Adam, crash memory and more",
-        (90, 160, 255), replay_ratio=REPLAY_RATIO_1X),
+        (90, 160, 255), replay_ratio=OURS_RATIO),
         lambda level, seed: new_learner(level, seed)),
 }
 """Every team the lab knows, by key."""

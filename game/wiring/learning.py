@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 import assets
 from ai.autopilot import Autopilot
@@ -54,9 +55,24 @@ PRESETS: dict[str, LearnerConfig] = {
 """Each level's learner settings, for the game and ``main.py train`` alike."""
 
 
-def learner_config(level: Level, **changes) -> LearnerConfig:
-    """The learner's settings for ``level`` (its preset), with ``changes`` on top."""
-    return dataclasses.replace(PRESETS[level.name], **changes)
+PLAY: dict[str, dict[str, Any]] = {"classic": {}, "arcade": {
+    # Three-step returns carry a crash's lesson three decisions back per update; with the
+    # scouts they held the worst seed up where one-step returns fell (the README's flock
+    # section, bench/results/watch_learning.json "issue19").
+    "n_step": 3,
+    # The scouts double the transitions at 1x; a quarter step per transition keeps the
+    # gradient steps a second where they were without them (the window's frames), and
+    # learned as well on the worst seeds (the README's flock section).
+    "updates_per_step_flock": 0.25}}
+"""Settings the game's live learning puts on top of ``PRESETS`` and ``main.py train`` does not
+(so the shipped pilots' card commands re-make them bit for bit)."""
+
+
+def learner_config(level: Level, play: bool = True, **changes) -> LearnerConfig:
+    """The learner's settings for ``level`` (its preset; the game's play settings on top
+    unless ``play`` is False, as ``main.py train`` asks), with ``changes`` on top."""
+    return dataclasses.replace(PRESETS[level.name],
+                               **{**(PLAY[level.name] if play else {}), **changes})
 
 
 def new_learner(level: Level, seed: int = 0, config: LearnerConfig | None = None) -> Learner:
