@@ -9,8 +9,8 @@ config's fields make one ``ReplayPacing``; the learner, the flock and the window
   for the first ``early_steps``, then ``later``;
 * a flock at the pace of play (1x): ``flock`` from the first step (many flyers give many
   transitions a second, the early burst would not fit a frame);
-* a flock fast-forwarded (4x, 16x): ``flock`` over the speed, never below ``top``, so its
-  gradient steps per second are 1x's;
+* a flock fast-forwarded (4x, 16x): ``flock`` over the speed, so its gradient steps per
+  second are 1x's;
 * any flyers at top speed, where compute and not play time is the limit: ``top``.
 
 No gradient step runs before ``learning_starts`` transitions are stored. The window does not
@@ -53,11 +53,11 @@ class ReplayPacing:
               speed: int = 1) -> float:
         """Gradient steps per env step for the env step numbered ``env_steps`` (1-based).
 
-        ``speed``: a flock fast-forwarded ``speed`` times learns at a ``speed``-th of its ratio
-        (never below ``top``), so its gradient steps per second stay those of 1x.
+        ``speed``: a flock fast-forwarded ``speed`` times learns at a ``speed``-th of its ratio,
+        so its gradient steps per second stay those of 1x.
         """
         if top:
             return self.top
         if flock:
-            return max(self.flock / max(int(speed), 1), self.top)
+            return self.flock / max(int(speed), 1)
         return self.early if env_steps < self.early_steps else self.later

@@ -192,6 +192,7 @@ class TutorialLearner:
         self.eps = config.eps_start
         self.learn_enabled = True
         self.env_steps = 0
+        self._owed = 0
         self.updates = 0
         self.episodes = 0
         self._credit = 0.0
@@ -286,8 +287,14 @@ class TutorialLearner:
     def observe_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
                       next_obs: np.ndarray, terminated: np.ndarray,
                       truncated: np.ndarray | None = None, human: np.ndarray | None = None,
-                      updates_per_step: float | None = None) -> None:
-        """``B`` calls of ``observe`` in row order (one gradient step each, by default)."""
+                      updates_per_step: float | None = None, defer: bool = False,
+                      streams: np.ndarray | None = None) -> None:
+        """``B`` calls of ``observe`` in row order (one gradient step each, by default).
+
+        ``defer`` and ``streams`` are the protocol's (``ai.protocol``): the tutorial learns
+        one-step, so streams do not matter, and the lab never defers to it (it keeps its own
+        debt and calls ``train``); deferred steps would be paid by ``pay`` all the same.
+        """
         if not self.learn_enabled:
             return
         obs = np.asarray(obs, dtype=np.float32)
@@ -308,7 +315,21 @@ class TutorialLearner:
             due = int(self._credit)
             if due:
                 self._credit -= due
-                self.train(due)
+                if defer:
+                    self._owed += due
+                else:
+                    self.train(due)
+
+    @property
+    def owed(self) -> int:
+        """Gradient steps deferred by ``observe_batch(defer=True)`` and not yet paid."""
+        return self._owed
+
+    def pay(self, steps: int) -> int:
+        """Runs up to ``steps`` of the owed gradient steps; returns how many ran."""
+        steps = min(max(int(steps), 0), self._owed)
+        self._owed -= steps
+        return self.train(steps)
 
     def train(self, steps: int) -> int:
         """Up to ``steps`` gradient steps now; returns how many ran.

@@ -166,9 +166,9 @@ class FlockPlay:
         """The game's speed (None: max) sets the gradient steps per transition (``ai.pacing``).
 
         Fast-forward keeps the gradient steps per second of 1x: at 4x and 16x the flock flies
-        4 and 16 times the transitions, each worth a 4th and a 16th of 1x's steps (never below
-        the top speed's ratio). At 1x's ratio 16x would owe some three seconds of compute per
-        second, and the game stayed at the 1x rate.
+        4 and 16 times the transitions, each worth a 4th and a 16th of 1x's steps. At 1x's
+        ratio 16x would owe some three seconds of compute per second, and the game stayed at
+        the 1x rate.
         """
         self.top = self.flock.top = multiplier is None
         self.flock.speed = 1 if multiplier is None else max(int(multiplier), 1)

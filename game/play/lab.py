@@ -165,9 +165,10 @@ class Lab:
         self.top = bool(top)
         for team in self.teams:
             team.play.set_top_speed(self.top)
+            flock = team.play.flock
             if team.spec.replay_ratio is not None:
-                team.play.replay_ratio = team.spec.replay_ratio
-            team.ratio = team.play.replay_ratio
+                flock.replay_ratio = team.spec.replay_ratio
+            team.ratio = flock.ratio() or 0.0
 
     def tick(self) -> None:
         """One physics tick of every team (1x). A team's gradient steps for a decision are
@@ -181,9 +182,9 @@ class Lab:
                 self._settle(team)
                 before = play.flock.generation
                 steps = int(team.learner.env_steps)
-                play.replay_ratio = 0.0  # FlockPlay owes nothing: the lab keeps the debt
+                play.flock.replay_ratio = 0.0  # FlockPlay owes nothing: the lab keeps the debt
                 play.tick()
-                play.replay_ratio = team.ratio
+                play.flock.replay_ratio = team.ratio
                 self._owe(team, steps)
                 self._after_decision(team, before)
             else:
@@ -197,7 +198,7 @@ class Lab:
         for team in self.teams:
             self._settle(team)
             before = team.play.flock.generation
-            team.play.replay_ratio = team.ratio
+            team.play.flock.replay_ratio = team.ratio
             team.play.decide()
             self._after_decision(team, before)
         self.decisions += 1
