@@ -168,6 +168,7 @@ class SkillProcess:
         self._proc.join(0.5)  # a reading (or the first oracle) may take seconds: no wait
         if self._proc.is_alive():
             self._proc.terminate()
+            self._proc.join(5)  # SIGTERM ends it at once; reap it so no zombie is left
         self._conn.close()
 
 
