@@ -63,7 +63,7 @@ Typical use in the game::
                                expect={"physics_version": "1"})
     if not store.claim():                               # another window has this learner
         show(store.busy_message)                        # learn in memory, save nothing
-    elif args.fresh:
+    elif fresh:                                         # --fresh: start a new learner
         store.move_aside_all()                          # the old state kept, renamed
     result = store.load(build=Learner.from_state)       # never raises for bad files
     for line in result.messages:
