@@ -32,12 +32,15 @@ MAX_WIDTH = 4096
 MAX_SLOTS = 2**27
 """The most replay slots a saved config may name (the game's arcade memory has 110,000)."""
 MAX_BATCH = 65_536
+MAX_N_STEP = 1_000
+"""The longest n-step return a saved config may name (the game's is 3)."""
 MAX_RATIO = 1_000.0
 """The most gradient steps per env step a saved config may name."""
 MAX_SCALE = 1e6
 """The largest Huber delta, clipping norm or warm-up share a saved config may name."""
 
-_FRACTIONS = ("gamma", "eps_start", "eps_end", "terminal_share", "terminal_share_early")
+_FRACTIONS = ("gamma", "eps_start", "eps_end", "terminal_share", "terminal_share_early",
+              "target_tau")
 """Config settings that are shares or probabilities: in [0, 1]."""
 _RATES = ("lr", "lr_early")
 """Learning rates: in (0, 1]."""
@@ -88,7 +91,8 @@ def _config_problem(c: Mapping[str, Any]) -> str | None:
     for key in _POSITIVE:
         if key in c and not (_number(c[key]) and 0.0 < c[key] <= MAX_SCALE):
             return f"setting {key} is {c[key]!r}, not above 0 and at most {MAX_SCALE:g}"
-    for key, least in (("updates_per_step", 0.0), ("updates_per_step_early", -1e-300)):
+    for key, least in (("updates_per_step", 0.0), ("updates_per_step_early", -1e-300),
+                       ("updates_per_step_flock", 0.0), ("updates_per_step_top", 0.0)):
         # After the early phase no gradient step at all would be a silent stop.
         if key in c and not (_number(c[key]) and least < c[key] <= MAX_RATIO):
             return f"setting {key} is {c[key]!r}, not above {least:g} and at most {MAX_RATIO:g}"
@@ -98,6 +102,8 @@ def _config_problem(c: Mapping[str, Any]) -> str | None:
     for key, least in _COUNTS.items():
         if key in c and not (_whole(c[key]) and least <= c[key] < 2**62):
             return f"setting {key} is {c[key]!r}, not a whole number from {least}"
+    if "n_step" in c and not (_whole(c["n_step"]) and 1 <= c["n_step"] <= MAX_N_STEP):
+        return f"setting n_step is {c['n_step']!r}, not a whole number 1 to {MAX_N_STEP}"
     if not (_whole(c.get("batch_size")) and 1 <= c["batch_size"] <= MAX_BATCH):
         return f"setting batch_size is {c.get('batch_size')!r}, not 1 to {MAX_BATCH}"
     for key in ("capacity", "terminal_capacity"):
