@@ -102,16 +102,20 @@ def test_generations_alive_counts_and_the_series() -> None:
     assert flock.generation == 1 and flock.alive_count == 6
     lives = 0
     seen_generations = 1
+    scores: list[float] = []  # the lives of the generation being flown
     while seen_generations < 4:
         before = flock.alive_count
         step = flock.step()
         lives += step.ended.size
+        scores += step.scores.tolist()
         assert step.transitions == before
         if step.new_generation:
             seen_generations += 1
             assert flock.alive_count == 6 and flock.generation == seen_generations
             g, best, mean = flock.history[-1]
-            assert g == seen_generations - 1 and best >= mean >= 0
+            assert g == seen_generations - 1 and len(scores) == 6  # one life per flyer
+            assert best == max(scores) and mean == pytest.approx(sum(scores) / 6)
+            scores = []
         else:
             assert flock.alive_count == before - step.ended.size
             assert not flock.alive[step.ended].any()
