@@ -304,6 +304,65 @@ def test_a_jump_is_drawn_in_the_first_frame_after_the_press_even_between_ticks()
     assert heights[0] >= rose and heights == sorted(heights)
 
 
+def first_frames_after_presses(frame_hz: float | None, seed: int = 0) -> list[float]:
+    """A player's game on the window's 60 Hz timeline, frames up to 3 ms late, SPACE at
+    random moments; a press more than 4 ms before the next slot gets a frame at once (as
+    ``FramePacer.hurry``). Returns, for each press on a falling flyer, how much higher the
+    first frame after it draws the flyer than the frame before."""
+    rng = np.random.default_rng(seed)
+    s = Session("arcade", seed=seed, config=SessionConfig(frame_hz=frame_hz), pilot="human",
+                clock=CostlyClock(0.0))
+    period, last, slot, drawn, rises = 1 / 60, 0.0, 0, 0.0, []
+    press_at = float(rng.uniform(0.3, 0.6))
+    while len(rises) < 60 and slot < 20_000:
+        slot += 1
+        start = slot * period + float(rng.uniform(0.0, 0.003))
+        if press_at < start:
+            if start - press_at > 0.004:  # the frame the press brings forward
+                start = press_at + 0.0003
+            falling = s.phase.name == "FLYING" and s.world.v_y < 0
+            s.press_jump()
+            press_at = start + float(rng.uniform(0.3, 0.6))
+            s.advance(start - last)
+            last, y = start, s.view().y
+            if falling:
+                rises.append(y - drawn)
+            drawn = y
+            continue
+        s.advance(start - last)
+        last, drawn = start, s.view().y
+    return rises
+
+
+def test_every_jump_shows_the_flyer_higher_in_the_first_frame_after_the_press():
+    # Without the lock, the accumulator drifted to just below a whole tick: what was drawn
+    # lagged the latest tick by almost a tick, and the jump's first frame showed the flyer
+    # lower than the frame before (the worst press took 45-50 ms, three frames, to show).
+    rises = first_frames_after_presses(60.0)
+    assert len(rises) == 60 and min(rises) > 0.0
+    assert min(first_frames_after_presses(None)) <= 0.0  # the case the lock is for
+
+
+def test_the_lock_keeps_one_tick_a_frame_and_the_game_speed():
+    from game.play.clock import FixedStepClock
+
+    rng = np.random.default_rng(4)
+    starts = np.arange(601) / 60 + rng.uniform(0.0, 0.003, 601)  # the timeline, frames late
+    jitter = [float(dt) for dt in np.diff(starts)]
+    for start_acc in (-0.95, -0.02):  # where an unlocked accumulator had drifted
+        clock = FixedStepClock(0.25, 1.0)
+        clock.acc = start_acc
+        counts = [clock.run(dt, 60.0, lambda: True, frame_hz=60.0) for dt in jitter]
+        assert counts[60:].count(1) == 540  # locked: one tick a frame, frames up to 3 ms late
+        assert abs(sum(counts) - sum(jitter) * 60) < 1.0  # and the game keeps its speed
+    clock = FixedStepClock(0.25, 1.0)
+    clock.acc = -0.95
+    counts = [clock.run(dt, 60.0, lambda: True) for dt in jitter]
+    assert counts.count(1) < 500  # unlocked, the same frames run 0 and 2 ticks in turn
+    clock = FixedStepClock(0.25, 1.0)  # 45 ticks/s on 60 Hz: no whole number to lock to
+    assert sum(clock.run(1 / 60, 45.0, lambda: True, frame_hz=60.0) for _ in range(600)) == 450
+
+
 def test_a_jump_brings_the_next_frame_forward_and_the_timeline_keeps_its_slots():
     import time
 

@@ -54,6 +54,10 @@ class SessionConfig:
     """A focus loss shorter than this resumes by itself when focus returns."""
     autosave_s: float = 60.0
     """Play time (unpaused wall-clock seconds) between autosaves of the learner."""
+    frame_hz: float | None = None
+    """Frames drawn per second on a fixed timeline (the window's), or None (headless): the
+    ticks are locked to the frames when a whole number falls in each
+    (``FixedStepClock.run``)."""
 
 
 class Session:
@@ -280,7 +284,8 @@ class Session:
         else:
             # the person's jump runs its tick in this frame even a little ahead of time
             jump = int(self.pilots.human and self.pilots.pending_jump)
-            n = self.clock.run(dt, self.pace.ticks_per_second(), self._tick_flying, jump)
+            n = self.clock.run(dt, self.pace.ticks_per_second(), self._tick_flying, jump,
+                               self.config.frame_hz)
         self.last_ticks = n
         if jump and n:
             self._drawn_t = self.ticks  # the hop is drawn at once: the latest tick, held after

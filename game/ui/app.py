@@ -40,7 +40,7 @@ from game.sim.levels import LEVELS
 from game.ui.controls import Command, keymap
 from game.ui.game_view import GameView
 from game.ui.messages import NOTICE_S
-from game.ui.pacing import FramePacer, FrameStats
+from game.ui.pacing import FRAME_HZ, FramePacer, FrameStats
 from game.ui.report import FRAME_LOG_ENV, STATE_ENV, FrameLog, StateFile
 from game.ui.view import View
 from game.wiring.autosave import Autosave
@@ -367,7 +367,7 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
         if setup.unavailable:
             print(f"gravity-flyer: {setup.unavailable}; you fly alone", file=sys.stderr)
         pilot = "human"
-    config = SessionConfig(tick_rate=cfg.tick_rate, autosave_s=autosave_s)
+    config = SessionConfig(tick_rate=cfg.tick_rate, autosave_s=autosave_s, frame_hz=FRAME_HZ)
     meter = None
     # An ONNX graph flown as it is has no weight arrays to send a child process: the
     # session's own SkillMeter (meter None) flies the graph.
