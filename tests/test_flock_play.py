@@ -59,6 +59,32 @@ def test_gradient_steps_are_spread_over_the_ticks_of_a_decision():
     assert per_tick.sum() >= 9 * per_decision and per_tick.max() <= per_decision / f.d + 1
 
 
+def test_the_windows_slack_pays_owed_steps_ahead_of_the_ticks_and_the_total_is_kept():
+    from game.play.session import SessionConfig
+
+    def run(slack: float | None) -> tuple[list[int], int]:
+        learner = new_learner(LEVELS["arcade"], seed=3)
+        s = Session("arcade", seed=5, learner=learner, pilot="autopilot", flock=64,
+                    config=SessionConfig(learn_in_slack=slack is not None))
+        while learner.updates == 0:
+            s.advance(FRAME)
+        in_ticks = []
+        for _ in range(40):
+            before = learner.updates
+            s._tick()
+            in_ticks.append(learner.updates - before)
+            if slack is not None:
+                s.learn_for(slack)
+        return in_ticks, learner.updates + learner.owed
+
+    plain, total = run(None)
+    ahead, total_ahead = run(10.0)  # time for everything owed: the slack pays it all
+    assert total_ahead == total  # the same gradient steps, only paid earlier
+    assert sum(plain) > 0 and sum(ahead) < sum(plain) / 3  # ticks left with little to pay
+    none, total_none = run(0.0)  # no slack at all: the ticks pay as before
+    assert none == plain and total_none == total
+
+
 def test_top_speed_runs_whole_decisions_with_the_lower_replay_ratio():
     s = flock_session()
     s.pace.set_index(3)  # max

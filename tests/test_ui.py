@@ -186,9 +186,9 @@ def test_disk_rows_say_where_the_learner_came_from_and_when_it_was_saved():
 
 def test_fps_rows_and_counts():
     rows = dict(FpsPanel.rows({"fps": 59.6, "int_p50": 16.66, "int_p99": 17.04,
-                               "steps_per_s": 7321.0, "steps_per_frame": 122.0}))
+                               "steps_per_s": 7321.0, "updates_per_s": 480.0}))
     assert rows["FPS"] == "60" and rows["Frame"] == "16.7 | 17.0" and rows["Work"] == "0.0 | 0.0"
-    assert rows["Env steps/s"] == "7.3k" and rows["Steps/frame"] == "122.0"
+    assert rows["Env steps/s"] == "7.3k" and rows["Updates/s"] == "480"
     assert [fmt_count(n) for n in (999, 1000, 12_345, 2_500_000)] == ["999", "1.0k", "12k",
                                                                        "2.5M"]
 

@@ -136,6 +136,8 @@ class FlockPlay:
         scouts = flock_module.SCOUTS if scouts is None else scouts
         self.flock = Flock(level, learner, n=n, seed=seed, explore_ladder=explore_ladder,
                            scouts=scouts)
+        self._step_s = 0.001
+        """The recent gradient steps' mean length (``learn_for``'s guard)."""
         self.d = int(level.decision_ticks)
         self.k = self.d
         """Ticks of the shown decision already played back (``d``: the next tick decides)."""
@@ -152,6 +154,25 @@ class FlockPlay:
         self.flown = 0
         """Flyer decisions flown (env steps, whether or not the learner takes them)."""
         self.top = False
+        self.in_slack = False
+        """The window pays owed gradient steps in each frame's slack after its flip
+        (``learn_for``), ahead of the ticks that would pay them: on a machine with time to
+        spare the ticks then cost only flying. What the slack does not pay, the ticks do,
+        so the flock learns at its pacing on any machine."""
+
+    def learn_for(self, seconds: float, now: Any) -> int:
+        """Pays owed gradient steps while they fit in ``seconds`` of ``now()``; returns how
+        many ran. A step is begun only if one of the recent steps' mean length would still end
+        in time."""
+        learner = self.learner
+        deadline, done = now() + seconds, 0
+        while learner.owed and now() + self._step_s <= deadline:
+            t = now()
+            if not learner.pay(1):
+                break
+            done += 1
+            self._step_s += 0.2 * (now() - t - self._step_s)
+        return done
 
     # ---- flying -----------------------------------------------------------------------------
     @property

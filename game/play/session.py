@@ -54,6 +54,9 @@ class SessionConfig:
     """A focus loss shorter than this resumes by itself when focus returns."""
     autosave_s: float = 60.0
     """Play time (unpaused wall-clock seconds) between autosaves of the learner."""
+    learn_in_slack: bool = False
+    """The window pays the flock's owed gradient steps in its slack after each flip
+    (``learn_for``), ahead of the ticks (``FlockPlay.in_slack``)."""
     frame_hz: float | None = None
     """Frames drawn per second on a fixed timeline (the window's), or None (headless): the
     ticks are locked to the frames when a whole number falls in each
@@ -122,6 +125,7 @@ class Session:
         if flock > 1 and learner is not None:
             self.flock = FlockPlay(self.spec, learner, flock, seed=0 if seed is None else seed,
                                    explore_ladder=flock_ladder)
+            self.flock.in_slack = self.config.learn_in_slack
 
     # ----------------------------------------------------------------- what it is
     @property
@@ -292,6 +296,13 @@ class Session:
         self._settle_alpha()
         self.pace.gauge.add(dt, self.ticks - ticks)  # a frame that began flying: the speed reached
         return n
+
+    def learn_for(self, seconds: float) -> int:
+        """The window's slack after a flip: pays the flock's owed gradient steps that fit
+        (``SessionConfig.learn_in_slack``); returns how many ran."""
+        if self.flock is None or not self.flock.in_slack or self.paused:
+            return 0
+        return self.flock.learn_for(seconds, self.clock.now)
 
     def _flock_between_runs(self, dt: float, speed: int | None) -> None:
         """The person's ready, crash or game-over screen: the flock learns on, out of sight

@@ -291,7 +291,7 @@ class App:
         end = time.perf_counter()
         self.frames += 1
         steps = self.view.env_steps
-        self.stats.add(end, interval, end - start, steps)
+        self.stats.add(end, interval, end - start, steps, self.view.updates)
         self.frame_log.add(start, interval, end - start, f.ticks, f.speed, f.sim_s, f.saving,
                            f.drawn_y, f.flipped, f.flying, steps)
         if self.state_file.path is not None and end >= self._state_due:
@@ -367,7 +367,8 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
         if setup.unavailable:
             print(f"gravity-flyer: {setup.unavailable}; you fly alone", file=sys.stderr)
         pilot = "human"
-    config = SessionConfig(tick_rate=cfg.tick_rate, autosave_s=autosave_s, frame_hz=FRAME_HZ)
+    config = SessionConfig(tick_rate=cfg.tick_rate, autosave_s=autosave_s, frame_hz=FRAME_HZ,
+                           learn_in_slack=True)
     meter = None
     # An ONNX graph flown as it is has no weight arrays to send a child process: the
     # session's own SkillMeter (meter None) flies the graph.

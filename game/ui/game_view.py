@@ -28,8 +28,9 @@ FINAL_SAVE_TIMEOUT_S = 30.0
 SCORE_SAVE_S = 5.0
 """How often a changed best score is written (and always at exit)."""
 MAX_SPEED_MARGIN_S = 0.002
-"""At max speed the frame flies and learns after its flip until this long before the next
-frame is due (a decision of 64 flyers with its gradient steps takes up to ~2 ms)."""
+"""After its flip a frame flies and learns (max speed) or pays the flock's gradient steps
+(1x-16x) until this long before the next frame is due (a decision of 64 flyers with its
+gradient steps takes up to ~2 ms)."""
 
 
 class GameView(View):
@@ -92,6 +93,10 @@ class GameView(View):
     @property
     def env_steps(self) -> int:
         return self.session.env_steps
+
+    @property
+    def updates(self) -> int:
+        return int(getattr(self.session.learner, "updates", 0))
 
     @property
     def think_on(self) -> bool | None:
@@ -229,7 +234,13 @@ class GameView(View):
             self._score_due = time.perf_counter() + SCORE_SAVE_S
             self.save_scores()
         ticks, sim_s = s.last_ticks, sim_end - start
-        if s.pace.multiplier is None and not s.paused and not saving:
+        if s.pace.multiplier is not None and not saving:
+            # 1x-16x: what is left of the frame after the flip pays the flock's gradient
+            # steps ahead of the ticks that owe them
+            t0 = time.perf_counter()
+            if s.learn_for(pacer.next_due() - MAX_SPEED_MARGIN_S - t0):
+                sim_s += time.perf_counter() - t0
+        elif s.pace.multiplier is None and not s.paused and not saving:
             # Max speed: what is left of the frame after the flip goes to flying and learning
             # too (the tick budget before the draw had to allow for a slow draw).
             t0 = time.perf_counter()

@@ -41,22 +41,23 @@ class FrameStats:
     def __init__(self) -> None:
         self.intervals: deque[float] = deque(maxlen=STATS_WINDOW)
         self.works: deque[float] = deque(maxlen=STATS_WINDOW)
-        self.steps: deque[tuple[float, int]] = deque()
+        self.steps: deque[tuple[float, int, int]] = deque()
         self.summary: dict[str, float] = {}
         self._due = 0.0
 
-    def add(self, now: float, interval: float, work: float, env_steps: int) -> None:
-        """One frame; ``env_steps`` is the session's running count (``Session.env_steps``)."""
+    def add(self, now: float, interval: float, work: float, env_steps: int,
+            updates: int = 0) -> None:
+        """One frame; ``env_steps`` and ``updates`` (gradient steps) are running counts."""
         self.intervals.append(interval)
         self.works.append(work)
-        self.steps.append((now, env_steps))
+        self.steps.append((now, env_steps, updates))
         while self.steps and now - self.steps[0][0] > 1.0:
             self.steps.popleft()
         if now >= self._due and len(self.intervals) > 2:
             self._due = now + 0.25
             iv = np.asarray(self.intervals) * 1e3
             wk = np.asarray(self.works) * 1e3
-            t0, n0 = self.steps[0]
+            t0, n0, u0 = self.steps[0]
             span = max(now - t0, 1e-6)
             self.summary = {
                 "fps": 1e3 / float(iv.mean()),
@@ -64,6 +65,7 @@ class FrameStats:
                 "work_p50": float(np.percentile(wk, 50)), "work_p99": float(np.percentile(wk, 99)),
                 "steps_per_s": (env_steps - n0) / span,
                 "steps_per_frame": (env_steps - n0) / max(len(self.steps) - 1, 1),
+                "updates_per_s": (updates - u0) / span,
             }
 
 

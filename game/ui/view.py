@@ -45,6 +45,11 @@ class View:
         return 0
 
     @property
+    def updates(self) -> int:
+        """Gradient steps taken so far (the FPS panel's updates/s); 0 where nothing learns."""
+        return 0
+
+    @property
     def think_on(self) -> bool | None:
         """Whether the V overlay is on; None where there is none."""
         return None

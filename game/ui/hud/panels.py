@@ -144,7 +144,7 @@ class HudPanel(Panel):
 
 # ---------------------------------------------------------------------- FPS
 class FpsPanel(Panel):
-    """Frame interval and work time p50/p99, env steps/s, ticks per frame."""
+    """Frame interval and work time p50/p99, env steps/s, gradient steps/s."""
 
     @staticmethod
     def state_of(src: Sources) -> dict[str, float]:
@@ -158,7 +158,7 @@ class FpsPanel(Panel):
                 ("Frame", f"{g('int_p50', 0):.1f} | {g('int_p99', 0):.1f}"),
                 ("Work", f"{g('work_p50', 0):.1f} | {g('work_p99', 0):.1f}"),
                 ("Env steps/s", fmt_count(g("steps_per_s", 0))),
-                ("Steps/frame", f"{g('steps_per_frame', 0):.1f}")]
+                ("Updates/s", fmt_count(g("updates_per_s", 0)))]
 
     def build(self, batch: Any, groups: list[Any]) -> None:
         from game.ui.widgets import Rows

@@ -198,6 +198,10 @@ class LabView(View):
     # ---- window events ----------------------------------------------------------------------
 
     @property
+    def updates(self) -> int:
+        return sum(int(getattr(t.learner, "updates", 0)) for t in self.lab.teams)
+
+    @property
     def env_steps(self) -> int:
         """Flyer decisions of every team (the FPS figures' steps/s)."""
         return sum(int(t.learner.env_steps) for t in self.lab.teams)
