@@ -55,7 +55,10 @@ class NStepWindows:
         self.n = int(n)
         self.gamma = float(gamma)
         self.obs_size = int(obs_size)
-        self.powers = (self.gamma ** np.arange(self.n)).astype(np.float64)
+        i = np.arange(self.n)
+        self._discounts = np.where(i[:, None] >= i[None, :],
+                                   self.gamma ** (i[:, None] - i[None, :]).clip(0), 0.0)
+        """``[i, j]``: the discount of slot ``i``'s reward in the return from slot ``j``."""
         self._alloc(0)
 
     def _alloc(self, streams: int) -> None:
@@ -101,41 +104,29 @@ class NStepWindows:
         self.human[streams, length] = human
         length += 1
         self.last_next[streams] = next_obs
-        out: list[tuple] = []
-        full = length == n
-        # Full windows first (bootstrapped n-step transitions), in row order with the rest.
-        for row in range(streams.size):
-            s = streams[row]
-            if terminated[row]:
-                k = int(length[row])
-                r = self.rewards[s, :k].astype(np.float64)
-                for j in range(k):
-                    ret = float(np.dot(r[j:], self.powers[: k - j]))
-                    out.append((self.obs[s, j], self.actions[s, j], ret, next_obs[row], True,
-                                self.human[s, j]))
-                length[row] = 0
-            elif full[row]:
-                ret = float(np.dot(self.rewards[s].astype(np.float64), self.powers))
-                out.append((self.obs[s, 0].copy(), self.actions[s, 0], ret, next_obs[row], False,
-                            self.human[s, 0]))
-                if truncated[row]:
-                    length[row] = 0
-                else:
-                    for name in ("obs", "actions", "rewards", "human"):
-                        arr = getattr(self, name)
-                        arr[s, :-1] = arr[s, 1:]
-                    length[row] = n - 1
-            elif truncated[row]:
-                length[row] = 0
+        term = np.asarray(terminated, bool)
+        trunc = np.asarray(truncated, bool)
+        full = (length == n) & ~term
+        # What each row emits, in row order: a termination every pending window (returns up
+        # to the end, not bootstrapped); a full window its oldest transition (bootstrapped).
+        counts = np.where(term, length, full.astype(np.int64))
+        rows = np.repeat(np.arange(streams.size), counts)
+        first = np.cumsum(counts) - counts
+        j = np.arange(rows.size) - first[rows]  # the window's slot of each emitted transition
+        s = streams[rows]
+        live = np.arange(n)[None, :] < length[:, None]  # slots holding this step's window
+        returns = (np.where(live, self.rewards[streams], 0.0).astype(np.float64)
+                   @ self._discounts)[rows, j]
+        out = Emitted(self.obs[s, j], self.actions[s, j], returns.astype(np.float32),
+                      np.asarray(next_obs, np.float32)[rows], term[rows], self.human[s, j])
+        # Then the windows move on: a full one that goes on drops its oldest transition.
+        shift = streams[full & ~trunc]
+        for arr in (self.obs, self.actions, self.rewards, self.human):
+            arr[shift, :-1] = arr[shift, 1:]
+        length[full & ~trunc] = n - 1
+        length[term | trunc] = 0
         self.length[streams] = length
-        if not out:
-            k = self.obs_size
-            return Emitted(np.zeros((0, k), np.float32), np.zeros(0, np.int64),
-                           np.zeros(0, np.float32), np.zeros((0, k), np.float32),
-                           np.zeros(0, bool), np.zeros(0, bool))
-        o, a, r, nx, t, h = zip(*out, strict=True)
-        return Emitted(np.array(o, np.float32), np.array(a, np.int64), np.array(r, np.float32),
-                       np.array(nx, np.float32), np.array(t, bool), np.array(h, bool))
+        return out
 
     def clear(self) -> None:
         """Drops every pending window (learning switched off, a new pilot loaded)."""

@@ -374,6 +374,51 @@ def test_n_step_truncation_keeps_the_full_window_and_a_new_trajectory_drops_the_
     assert e.obs[:, 0].tolist() == [9] and e.rewards.tolist() == [1.0 + 0.5 * 4.0]
 
 
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_n_step_windows_match_a_plain_model_of_them_over_random_flights(n: int) -> None:
+    """The vectorised windows against the rules written out per stream and per step."""
+    gamma, rng = 0.9, np.random.default_rng(n)
+    w = NStepWindows(n, gamma, 2)
+    pending: dict[int, list] = {}
+    last: dict[int, float] = {}
+    for step in range(400):
+        streams = rng.choice(12, size=int(rng.integers(0, 9)), replace=False)
+        obs = np.array([last.get(int(s), 0.0) if rng.random() < 0.9 else -1.0 - step
+                        for s in streams], np.float32)
+        nxt = obs + 1.0 + rng.integers(0, 3, streams.size)
+        r = rng.choice([0.0, 1.0, -1.0], streams.size).astype(np.float32)
+        a = rng.integers(0, 2, streams.size)
+        term, trunc = rng.random(streams.size) < 0.1, rng.random(streams.size) < 0.05
+        hum = rng.random(streams.size) < 0.3
+        got = w.push(streams, np.stack([obs, obs * 0], 1), a, r, np.stack([nxt, nxt * 0], 1),
+                     term, trunc, hum)
+        want = []
+        for i, s in enumerate(int(x) for x in streams):
+            win = pending.get(s, [])
+            if win and last[s] != obs[i]:
+                win = []  # a new trajectory
+            win = [*win, (float(obs[i]), int(a[i]), float(r[i]), bool(hum[i]))]
+            if term[i]:
+                for j in range(len(win)):
+                    ret = sum(float(win[k][2]) * gamma ** (k - j) for k in range(j, len(win)))
+                    want.append((win[j][0], win[j][1], ret, float(nxt[i]), True, win[j][3]))
+                win = []
+            elif len(win) == n:
+                ret = sum(float(x[2]) * gamma ** k for k, x in enumerate(win))
+                want.append((win[0][0], win[0][1], ret, float(nxt[i]), False, win[0][3]))
+                win = [] if trunc[i] else win[1:]
+            elif trunc[i]:
+                win = []
+            pending[s], last[s] = win, float(nxt[i])
+        assert got.obs[:, 0].tolist() == [x[0] for x in want]
+        assert got.actions.tolist() == [x[1] for x in want]
+        assert np.allclose(got.rewards, [x[2] for x in want], atol=1e-6)
+        assert got.next_obs[:, 0].tolist() == [x[3] for x in want]
+        assert got.terminated.tolist() == [x[4] for x in want]
+        assert got.human.tolist() == [x[5] for x in want]
+        assert w.pending == sum(len(v) for v in pending.values())
+
+
 def test_an_n_step_learner_stores_each_flyers_n_step_transitions() -> None:
     cfg = dataclasses.replace(LearnerConfig(), n_step=3, learning_starts=10_000)
     learner = Learner(OBS, cfg, seed=0)
