@@ -119,7 +119,7 @@ class MseRmsprop:
     """The tutorial's gradient step on ``net``: Keras's ``mse`` toward Q-learning targets, then
     RMSprop with Keras's defaults (rho 0.9, epsilon 1e-7), in numpy on the flat buffers.
 
-    Numpy because a step on one transition is all overhead in autograd (about 10x slower).
+    Numpy because on one transition autograd's fixed overhead is most of a step's cost.
     """
 
     def __init__(self, net: QNet, lr: float, rho: float = 0.9, eps: float = 1e-7) -> None:

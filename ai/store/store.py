@@ -71,7 +71,7 @@ Typical use in the game::
     learner = result.built or Learner(obs_size, cfg, meta=meta, seed=seed)
 
     saver = BackgroundSaver(store)                      # autosave without stutter
-    saver.submit(store.prepare(learner.state(), copy=False))  # ~1-2 ms, on the frame thread
+    saver.submit(store.prepare(learner.state(), copy=False))  # quick, on the frame thread
     for info in saver.poll():                           # later frames: finished saves
         show(info.message)                              # info.ok False: disk full etc.
     infos = saver.close()                               # on exit: waits for the last write
