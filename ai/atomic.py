@@ -11,9 +11,10 @@ once the process that wrote it is gone.
 Reads of saved files go through ``read_regular_file``: it opens without blocking
 (a FIFO in place of a file would otherwise hang the start for ever), reads only
 regular files and refuses one larger than its kind of file can be (a symlink to
-``/dev/zero`` would otherwise fill the memory). ``parse_json`` turns the
-``RecursionError`` of a deeply nested document into the ``ValueError`` of any
-other bad JSON.
+``/dev/zero`` would otherwise fill the memory). ``read_named_file`` does the same for a file
+a person names (a pilot, an ONNX policy), with a one-line ``PilotError`` naming the path.
+``parse_json`` turns the ``RecursionError`` of a deeply nested document into the
+``ValueError`` of any other bad JSON.
 
 Every system call goes through ``os`` at call time (``os.write``, ``os.fsync``,
 ``os.replace``) so tests can inject a full disk by monkeypatching one of them.
@@ -30,6 +31,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from ai.errors import PilotError
 
 TEMP_SUFFIX = ".tmp-gf"
 """Every temp file this module writes ends with this, so start-up can sweep leftovers."""
@@ -92,6 +95,32 @@ def read_regular_file(path: Path, max_bytes: int, kind: str = "file") -> bytes:
         raise RefusedFile(f"{path.name} is more than {_size(max_bytes)}; a {kind} is at most "
                           f"{_size(max_bytes)}")
     return data
+
+
+def read_named_file(path: str | os.PathLike, max_bytes: int, kinds: str, noun: str) -> bytes:
+    """The bytes of the file a person named, at most ``max_bytes``; else a one-line ``PilotError``.
+
+    The size is checked before anything is read, so a huge file never causes a large read.
+
+    Args:
+        kinds: what such files are, for the size message (``pilot files``).
+        noun: what one is, for the missing-file message (``pilot``: "no pilot file at ...").
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise PilotError(f"{path} is not a file")
+        if size > max_bytes:
+            raise PilotError(f"{path} is {size / 2**20:.1f} MB; {kinds} are at most "
+                             f"{max_bytes // 2**20} MB")
+        return read_regular_file(path, max_bytes, f"{noun} file")
+    except RefusedFile as exc:  # replaced or grown between the check and the read
+        raise PilotError(f"{path}: {exc}") from None
+    except FileNotFoundError:
+        raise PilotError(f"no {noun} file at {path}") from None
+    except OSError as exc:
+        raise PilotError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _kind_of(mode: int) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from ai.atomic import atomic_write_bytes
+from ai.atomic import atomic_write_bytes, read_named_file
 from ai.errors import PilotError
 from ai.mlp import layer_names, layer_shapes, numpy_forward
 
@@ -111,35 +111,21 @@ class Autopilot:
              ) -> Autopilot:
         """Reads and checks a pilot file; raises ``PilotError`` with a one-line reason.
 
-        Size and header are checked before the file is read, so a huge or foreign
-        file never causes a large allocation. Nothing is unpickled.
+        The size is checked before the file is read, so a huge file never causes a large
+        allocation. Nothing is unpickled.
 
         Args:
             expect: metadata the pilot must carry, e.g. ``{"level": "arcade",
                 "physics_version": "2", "obs_size": "8"}`` (see ``check``).
         """
         path = Path(path)
-        try:
-            size = path.stat().st_size
-            if not path.is_file():
-                raise PilotError(f"{path} is not a file")
-            if size > MAX_PILOT_BYTES:
-                raise PilotError(f"{path} is {size / 2**20:.1f} MB; pilot files are at most "
-                                 f"{MAX_PILOT_BYTES // 2**20} MB")
-            with open(path, "rb") as f:
-                head = f.read(8)
-                if len(head) < 8:
-                    raise PilotError(f"{path} is not a safetensors file (too short)")
-                (n,) = struct.unpack("<Q", head)
-                if n < 2 or n > min(MAX_HEADER_BYTES, size - 8):
-                    raise PilotError(f"{path} is not a safetensors file (bad header length)")
-                header_bytes = f.read(n)
-                f.seek(0)
-                data = f.read()
-        except FileNotFoundError:
-            raise PilotError(f"no pilot file at {path}") from None
-        except OSError as exc:
-            raise PilotError(f"cannot read {path}: {exc.strerror or exc}") from None
+        data = read_named_file(path, MAX_PILOT_BYTES, "pilot files", "pilot")
+        if len(data) < 8:
+            raise PilotError(f"{path} is not a safetensors file (too short)")
+        (n,) = struct.unpack("<Q", data[:8])
+        if n < 2 or n > min(MAX_HEADER_BYTES, len(data) - 8):
+            raise PilotError(f"{path} is not a safetensors file (bad header length)")
+        header_bytes = data[8:8 + n]
         try:
             header = json.loads(header_bytes)
             if not isinstance(header, dict):

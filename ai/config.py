@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 from ai.pacing import ReplayPacing
 
+PILOT_LR_SCALE = 0.01
+"""A learner continuing from a loaded pilot learns at this share of its ``lr`` (arcade: 1e-5,
+the rate the shipped pilot's training was annealed to)."""
+
 
 @dataclass(frozen=True)
 class LearnerConfig:
@@ -89,6 +93,30 @@ class LearnerConfig:
     def pacing(self) -> ReplayPacing:
         """The replay pacing these settings describe (the one place a ratio is decided)."""
         return ReplayPacing.of(self)
+
+    def epsilon_after(self, explore_steps: int) -> float:
+        """The chance of a random action after ``explore_steps`` exploring acts: linear from
+        ``eps_start`` to ``eps_end`` over ``eps_decay_steps``, then flat."""
+        frac = (min(1.0, explore_steps / self.eps_decay_steps) if self.eps_decay_steps > 0
+                else 1.0)
+        return self.eps_start + (self.eps_end - self.eps_start) * frac
+
+    def after_pilot(self, env_steps: int) -> LearnerConfig:
+        """The settings of a learner that continues from a loaded pilot after ``env_steps``.
+
+        No early phase: its high replay ratio and learning rate, meant to get a fresh net off
+        the ground, fit the pilot's weights to a nearly empty memory and unlearn it (the
+        shipped arcade pilot fell from 1.0 to 0.08 of the oracle within 4,000 steps).
+        Learning starts once the memory holds ``early_steps`` of the pilot's own flights, at
+        ``PILOT_LR_SCALE`` times ``lr``: the shipped pilots end their training annealed to a
+        small rate, and at the full ``lr`` the updates on the pilot's own, nearly crash-free
+        flights pull it away. The flying average starts at a pilot that already flies, so it
+        keeps its whole horizon (no warm-up).
+        """
+        lr = self.lr * PILOT_LR_SCALE
+        return dataclasses.replace(
+            self, early_steps=0, lr_early=lr, lr=lr, pilot_average_warmup=0.0,
+            learning_starts=max(self.learning_starts, env_steps + self.early_steps))
 
 
 def config_to_dict(config: LearnerConfig) -> dict:

@@ -1,16 +1,16 @@
 """The DQN learner: acts epsilon-greedily, stores transitions, learns while the game runs.
 
-One gradient step (``Learner._update``) is Double DQN with a fixed target network,
-Huber loss, gradient-norm clipping and Adam; the gradient is written out by hand
+One gradient step (``ai.weights.DqnWeights.step``) is Double DQN with a fixed target
+network, Huber loss, gradient-norm clipping and Adam; the gradient is written out by hand
 (``ai.optim``, checked against autograd) because at this size autograd's
-overhead costs more than the arithmetic. How many steps run per env step follows
-a schedule: a high replay ratio in the early phase so a fresh autopilot learns
+overhead costs more than the arithmetic. The learner decides when steps run and counts
+them; the weights, their step and its rollback are ``ai.weights``'s. How many steps run per
+env step follows a schedule: a high replay ratio in the early phase so a fresh autopilot learns
 from its first few flights, then a low one so the game keeps its frame rate.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import operator
 from collections import deque
@@ -26,9 +26,11 @@ from ai.config import LearnerConfig, config_from_dict, config_to_dict
 from ai.errors import PilotError, StateError
 from ai.learner_batch import N_ACTIONS, BatchCalls
 from ai.nstep import NStepWindows
-from ai.optim import FlatAdam, dqn_loss_and_grad
+from ai.pacing import StepCredit
 from ai.qnet import QNet, numpy_forward
 from ai.replay import ReplayMemory
+from ai.weights import ROLLBACK_STREAK_LIMIT as ROLLBACK_STREAK_LIMIT  # its old home
+from ai.weights import DqnWeights
 
 STATE_FORMAT_VERSION = 4
 """Bumped whenever ``Learner.state()`` changes shape. Version 4 keeps the caller's metadata
@@ -36,13 +38,6 @@ STATE_FORMAT_VERSION = 4
 weights; 2 (no averaging) and 1 (``torch.optim.Adam``'s per-layer moments) are still read;
 anything else is refused."""
 
-ROLLBACK_STREAK_LIMIT = 200
-"""Gradient steps undone in a row (NaN or Inf) after which the learner stops learning and
-says why in ``stalled``: its memory or settings cannot be learned from."""
-
-PILOT_LR_SCALE = 0.01
-"""A learner continuing from a loaded pilot learns at this share of its ``lr`` (arcade: 1e-5,
-the rate the shipped pilot's training was annealed to)."""
 
 
 @dataclass
@@ -105,18 +100,8 @@ class Learner(BatchCalls):
         init_seq, act_seq, memory_seq = np.random.SeedSequence(self.seed).spawn(3)
         generator = torch.Generator().manual_seed(int(init_seq.generate_state(1, np.uint64)[0]))
         self.sizes = (obs_size, *config.hidden, N_ACTIONS)
-        self.net = QNet(self.sizes, generator)
-        self.target = QNet(self.sizes)
-        self.target.flat.copy_(self.net.flat)
-        self._good = self.net.flat.clone()
-        self._layers = self.net.numpy_layers()
-        # The weights greedy flying uses: an average of the online ones, or the online ones.
-        self.pilot_net: QNet | None = None
-        if config.pilot_average_updates > 0:
-            self.pilot_net = QNet(self.sizes)
-            self.pilot_net.flat.copy_(self.net.flat)
-        self._pilot_layers = (self.pilot_net or self.net).numpy_layers()
-        self.optimizer = FlatAdam(self.net.flat, self.net.grad_flat, lr=config.lr_early)
+        self.weights = DqnWeights(self.sizes, generator, config)
+        """The networks, Adam and the gradient step (``ai.weights``)."""
         self.memory = ReplayMemory(obs_size, config.capacity, config.terminal_capacity,
                                    seed=memory_seq)
         self.pacing = config.pacing
@@ -130,25 +115,32 @@ class Learner(BatchCalls):
         self.updates = 0
         self.episodes = 0
         self.explore_steps = 0
-        self.nan_rollbacks = 0
-        self.rollback_streak = 0
-        self.stalled: str | None = None
-        """Why learning stopped by itself (``ROLLBACK_STREAK_LIMIT``), else None."""
         self.rejected_transitions = 0
-        self._credit = 0.0
-        self._losses: deque[float] = deque(maxlen=100)
+        self.credit = StepCredit()
+        """Gradient steps paid for and not yet run (``ai.pacing``)."""
         self.recent_scores: deque[float] = deque(maxlen=100)
         self.curve: list[tuple[int, float]] = []
         self.curve_stride = 1
+
+    net = property(operator.attrgetter("weights.net"), doc="The online Q-network.")
+    target = property(operator.attrgetter("weights.target"), doc="The target Q-network.")
+    pilot_net = property(operator.attrgetter("weights.pilot_net"),
+                         doc="The averaged flying weights, or None: the online ones fly.")
+    optimizer = property(operator.attrgetter("weights.optimizer"), doc="Adam (flat).")
+    nan_rollbacks = property(operator.attrgetter("weights.nan_rollbacks"),
+                             doc="Gradient steps undone (NaN or Inf) so far.")
+    rollback_streak = property(operator.attrgetter("weights.rollback_streak"))
+    stalled = property(operator.attrgetter("weights.stalled"),
+                       doc="Why learning stopped by itself (``ROLLBACK_STREAK_LIMIT``), or None.")
+    last_loss = property(operator.attrgetter("weights.last_loss"),
+                         doc="Mean loss of the last 100 gradient steps (None before the first).")
 
     # ---- acting -------------------------------------------------------------------------
 
     @property
     def epsilon(self) -> float:
-        """Current chance of a random action: linear from start to end, then flat."""
-        c = self.config
-        frac = min(1.0, self.explore_steps / c.eps_decay_steps) if c.eps_decay_steps > 0 else 1.0
-        return c.eps_start + (c.eps_end - c.eps_start) * frac
+        """Current chance of a random action (``LearnerConfig.epsilon_after``)."""
+        return self.config.epsilon_after(self.explore_steps)
 
     def act(self, obs: np.ndarray, explore: bool = True) -> int:
         """An action for ``obs``: epsilon-greedy (advancing the schedule) or greedy.
@@ -161,18 +153,19 @@ class Learner(BatchCalls):
             self.explore_steps += 1
             if self.rng.random() < eps:
                 return int(self.rng.integers(N_ACTIONS))
-            return int(numpy_forward(self._layers, obs).argmax())
-        return int(numpy_forward(self._pilot_layers, obs).argmax())
+            return int(numpy_forward(self.weights.layers, obs).argmax())
+        return int(numpy_forward(self.weights.pilot_layers, obs).argmax())
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """Q-values of FALL and JUMP for ``obs``, shape ``(2,)``, of the weights the game flies
         with: the online ones while learning is on, else the flying (averaged) ones."""
-        layers = self._layers if self.learn_enabled else self._pilot_layers
+        w = self.weights
+        layers = w.layers if self.learn_enabled else w.pilot_layers
         return numpy_forward(layers, np.asarray(obs, dtype=np.float32))
 
     def greedy_batch(self, obs: np.ndarray) -> np.ndarray:
         """Greedy actions for a batch of observations ``(B, obs)``, as int64 ``(B,)``."""
-        return numpy_forward(self._pilot_layers, obs).argmax(1)
+        return numpy_forward(self.weights.pilot_layers, obs).argmax(1)
 
     # ---- learning -----------------------------------------------------------------------
 
@@ -212,27 +205,23 @@ class Learner(BatchCalls):
             return
         if updates_per_step is None:
             updates_per_step = self.pacing.ratio(self.env_steps)
-        self._credit += updates_per_step
-        if defer:
-            return
-        while self._credit >= 1.0:
-            self._credit -= 1.0
-            self._update()
+        self.credit.earn(updates_per_step)
+        if not defer:
+            for _ in range(self.credit.take()):
+                self._update()
 
     @property
     def owed(self) -> int:
         """Whole gradient steps deferred by ``observe_batch(defer=True)`` and not yet paid."""
-        return int(self._credit) if self._credit >= 1.0 else 0
+        return self.credit.owed
 
     def pay(self, steps: int) -> int:
         """Runs up to ``steps`` of the owed gradient steps (``owed``); returns how many ran."""
         if not self.learn_enabled or self.memory.size == 0:
             return 0
-        done = 0
-        while done < steps and self._credit >= 1.0:
-            self._credit -= 1.0
+        done = self.credit.take(steps)
+        for _ in range(done):
             self._update()
-            done += 1
         return done
 
     def train(self, steps: int) -> int:
@@ -253,48 +242,13 @@ class Learner(BatchCalls):
         # first update: without it some seeds collapse for a while after the early phase.
         early = self.env_steps < c.early_steps
         share = c.terminal_share_early if early else c.terminal_share
-        b = self.memory.sample(c.batch_size, share)
-        # n-step transitions bootstrap n steps on (c.gamma ** 1 is c.gamma exactly)
-        loss = dqn_loss_and_grad(self.net, self.target, b.obs, b.actions, b.rewards, b.next_obs,
-                                 b.terminated, c.gamma ** c.n_step, c.huber_delta)
-        grad = self.net.grad_flat
-        # Global-norm clipping on the one flat gradient buffer.
-        grad.mul_(torch.clamp(c.grad_clip_norm / (grad.norm() + 1e-6), max=1.0))
-        self.optimizer.step()
-        loss_value = float(loss)
-        if not (math.isfinite(loss_value) and math.isfinite(float(self.net.flat.sum()))):
-            self._rollback()
+        stalled = self.weights.stalled
+        if self.weights.step(self.memory.sample(c.batch_size, share), c) is None:
+            if self.weights.stalled != stalled:  # this step was the one too many: stop
+                self.learn_enabled = False
             return
-        self._good.copy_(self.net.flat)
-        self.rollback_streak = 0
-        self._losses.append(loss_value)
         self.updates += 1
-        if c.target_tau > 0:
-            self.target.flat.lerp_(self.net.flat, c.target_tau)
-        elif self.updates % c.target_sync_updates == 0:
-            self.target.flat.copy_(self.net.flat)
-        if self.pilot_net is not None:
-            if early:
-                self.pilot_net.flat.copy_(self.net.flat)
-            else:
-                horizon = float(c.pilot_average_updates)
-                if c.pilot_average_warmup > 0:
-                    horizon = min(horizon, max(1.0, c.pilot_average_warmup * self.updates))
-                self.pilot_net.flat.lerp_(self.net.flat, 1.0 / horizon)
-
-    def _rollback(self) -> None:
-        """Restores the last good weights; the optimizer's moments may be poisoned, so reset."""
-        with torch.no_grad():
-            self.net.flat.copy_(self._good)
-            if not torch.isfinite(self.target.flat).all():
-                self.target.flat.copy_(self._good)
-        self.optimizer.reset()
-        self.nan_rollbacks += 1
-        self.rollback_streak += 1
-        if self.rollback_streak >= ROLLBACK_STREAK_LIMIT and self.stalled is None:
-            self.stalled = (f"learning stopped: {self.rollback_streak} gradient steps in a row "
-                            "gave NaN or Inf and were undone")
-            self.learn_enabled = False
+        self.weights.follow(c, self.updates, early)
 
     @property
     def lr(self) -> float:
@@ -304,11 +258,6 @@ class Learner(BatchCalls):
     def set_lr(self, lr: float) -> None:
         """Sets the learning rate (``train`` anneals it over a finite run; the game never does)."""
         self.optimizer.lr = float(lr)
-
-    @property
-    def last_loss(self) -> float | None:
-        """Mean loss over the last 100 gradient steps, or None before the first."""
-        return sum(self._losses) / len(self._losses) if self._losses else None
 
     def end_episode(self, score: float) -> None:
         """Records a finished episode's score (the game's: a success, gates passed, ...)."""
@@ -326,40 +275,25 @@ class Learner(BatchCalls):
         """A greedy snapshot of the flying weights (the average, where the config keeps one)."""
         card = {"trained_env_steps": self.env_steps, "trained_episodes": self.episodes,
                 "seed": self.seed}
-        return Autopilot([w.copy() for w in self._pilot_layers], meta=self.meta, card=card)
+        return Autopilot([w.copy() for w in self.weights.pilot_layers], meta=self.meta,
+                         card=card)
 
     def load_pilot(self, pilot: Autopilot) -> None:
-        """Continues learning from ``pilot``'s weights (target and last-good synced).
+        """Continues learning from ``pilot``'s weights (all four networks set, Adam reset).
 
         Exploration jumps to ``eps_end``: a loaded pilot already flies, so it should not
-        start by flying randomly. Nor does it get the early phase: its high replay ratio and
-        learning rate, meant to get a fresh net off the ground, fit the pilot's weights to a
-        nearly empty memory and unlearn it (the shipped arcade pilot fell from 1.0 to 0.08 of
-        the oracle within 4,000 steps). Learning starts once the memory holds
-        ``early_steps`` of the pilot's own flights, at ``PILOT_LR_SCALE`` times ``lr``: the
-        shipped pilots end their training annealed to a small rate, and at the full ``lr``
-        the updates on the pilot's own, nearly crash-free flights pull it away.
+        start by flying randomly. The settings become ``LearnerConfig.after_pilot``'s: no
+        early phase, and a small learning rate (why: its docstring).
         """
         if pilot.sizes != self.sizes:
             raise PilotError(f"pilot has layers {list(pilot.sizes)}; this learner has "
                              f"{list(self.sizes)}")
         pilot.check(self.meta)
-        self.net.load_layers(pilot.layers)
-        self.target.flat.copy_(self.net.flat)
-        self._good.copy_(self.net.flat)
-        if self.pilot_net is not None:
-            self.pilot_net.flat.copy_(self.net.flat)
-        # Adam's moments belong to the old weights.
-        self.optimizer.reset()
+        self.weights.load(pilot.layers)
         self.explore_steps = max(self.explore_steps, self.config.eps_decay_steps)
-        c = self.config
-        lr = c.lr * PILOT_LR_SCALE
-        # The average starts at a pilot that already flies: it keeps its whole horizon.
-        self.config = dataclasses.replace(
-            c, early_steps=0, lr_early=lr, lr=lr, pilot_average_warmup=0.0,
-            learning_starts=max(c.learning_starts, self.env_steps + c.early_steps))
+        self.config = self.config.after_pilot(self.env_steps)
         self.pacing = self.config.pacing
-        self.optimizer.lr = lr
+        self.optimizer.lr = self.config.lr
         if self.nstep is not None:
             self.nstep.clear()
 
@@ -394,25 +328,6 @@ class Learner(BatchCalls):
         return (f"Learner(meta={self.meta!r}, env_steps={self.env_steps}, "
                 f"updates={self.updates}, epsilon={self.epsilon:.3f})")
 
-    # ---- batches (a flock of flyers feeding the one learner) -------------------------------
-
-
-def _adam_v1_to_flat(tensors: dict[str, torch.Tensor], net: QNet) -> dict[str, torch.Tensor]:
-    """Format 1 kept ``torch.optim.Adam``'s per-layer moments (``adam.{i}.exp_avg``, ...);
-    they are concatenated in layer order into the flat buffers (zeros if never stepped)."""
-    out: dict[str, torch.Tensor] = {}
-    for key in ("exp_avg", "exp_avg_sq"):
-        parts = []
-        for i, p in enumerate(net.params):
-            t = tensors.get(f"adam.{i}.{key}", torch.zeros(p.shape))
-            if t.shape != p.shape:
-                raise StateError(f"learner state optimizer {key} {i} has the wrong shape")
-            parts.append(t.reshape(-1).to(torch.float32))
-        out[f"adam.{key}"] = torch.cat(parts)
-    step = tensors.get("adam.0.step")
-    out["adam.steps"] = torch.tensor(0 if step is None else int(step.reshape(-1)[0]))
-    return out
-
 
 def _check_meta(saved: Mapping[str, str], expect: Mapping[str, str]) -> None:
     for key, want in expect.items():
@@ -424,32 +339,7 @@ def _check_meta(saved: Mapping[str, str], expect: Mapping[str, str]) -> None:
 def _restore(learner: Learner, state: LearnerState, version: int) -> None:
     """Copies ``state`` into a fresh ``learner`` of the saved shape, checking every part."""
     meta = state.meta
-    n = learner.net.flat.numel()
-    tensors = dict(state.tensors)
-    if version == 1:
-        tensors.update(_adam_v1_to_flat(tensors, learner.net))
-    if version < 3 and learner.pilot_net is not None:
-        tensors["pilot"] = tensors["net"]  # the average starts from the saved weights
-    averaged = ("pilot",) if learner.pilot_net is not None else ()
-    for key in ("net", "target", "good", "adam.exp_avg", "adam.exp_avg_sq", *averaged):
-        t = tensors[key]
-        if t.shape != (n,) or t.dtype != torch.float32:
-            raise StateError(f"learner state tensor {key!r} is {t.dtype}{list(t.shape)}, "
-                             f"expected float32[{n}]")
-        if not torch.isfinite(t).all():
-            raise StateError(f"learner state tensor {key!r} holds NaN or Inf")
-    learner.net.flat.copy_(tensors["net"])
-    learner.target.flat.copy_(tensors["target"])
-    learner._good.copy_(tensors["good"])
-    if learner.pilot_net is not None:
-        learner.pilot_net.flat.copy_(tensors["pilot"])
-    opt = learner.optimizer
-    opt.exp_avg.copy_(tensors["adam.exp_avg"])
-    opt.exp_avg_sq.copy_(tensors["adam.exp_avg_sq"])
-    opt.steps = int(tensors["adam.steps"]) if version == 1 else int(meta["adam_steps"])
-    if opt.steps < 0:
-        raise StateError(f"learner state has a negative optimizer step count {opt.steps}")
-    opt.lr = float(meta["lr"])
+    learner.weights.restore(state.tensors, version, meta)
     try:
         learner.memory = ReplayMemory.from_state(state.arrays, meta["memory"])
     except ValueError as exc:
@@ -457,11 +347,10 @@ def _restore(learner: Learner, state: LearnerState, version: int) -> None:
     if learner.memory.obs_size != learner.obs_size:
         raise StateError("replay memory obs size does not fit the learner's")
     learner.learn_enabled = bool(meta["learn_enabled"])
-    for key in ("env_steps", "updates", "episodes", "explore_steps", "nan_rollbacks",
-                "rejected_transitions", "curve_stride"):
+    for key in ("env_steps", "updates", "episodes", "explore_steps", "rejected_transitions",
+                "curve_stride"):
         setattr(learner, key, int(meta[key]))
-    learner._credit = float(meta["credit"])
-    learner._losses.extend(float(x) for x in meta["losses"])
+    learner.credit.value = float(meta["credit"])
     learner.recent_scores.extend(float(x) for x in meta["recent_scores"])
     learner.curve = [(int(s), float(v)) for s, v in meta["curve"]]
     learner.rng.bit_generator.state = meta["rng"]
@@ -471,12 +360,7 @@ def _restore(learner: Learner, state: LearnerState, version: int) -> None:
 
 def _snapshot(learner: Learner) -> LearnerState:
     """``Learner.state``: copies of every tensor and array, and the counters as JSON."""
-    opt = learner.optimizer
-    tensors = {"net": learner.net.flat.clone(), "target": learner.target.flat.clone(),
-               "good": learner._good.clone(), "adam.exp_avg": opt.exp_avg.clone(),
-               "adam.exp_avg_sq": opt.exp_avg_sq.clone()}
-    if learner.pilot_net is not None:
-        tensors["pilot"] = learner.pilot_net.flat.clone()
+    tensors = learner.weights.tensors()
     arrays, memory_meta = learner.memory.state()
     meta = {
         "format_version": STATE_FORMAT_VERSION,
@@ -491,10 +375,10 @@ def _snapshot(learner: Learner) -> LearnerState:
         "updates": learner.updates,
         "episodes": learner.episodes,
         "explore_steps": learner.explore_steps,
-        "nan_rollbacks": learner.nan_rollbacks,
+        "nan_rollbacks": learner.weights.nan_rollbacks,
         "rejected_transitions": learner.rejected_transitions,
-        "credit": learner._credit,
-        "losses": list(learner._losses),
+        "credit": learner.credit.value,
+        "losses": list(learner.weights.losses),
         "recent_scores": list(learner.recent_scores),
         "curve": [list(p) for p in learner.curve],
         "curve_stride": learner.curve_stride,

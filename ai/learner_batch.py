@@ -28,7 +28,7 @@ class BatchCalls:
     rejected_transitions: int
     memory: Any
     nstep: Any
-    _layers: Any
+    weights: Any
 
     def act_batch(self, obs: np.ndarray, rng: np.random.Generator | None = None,
                   epsilon: float | np.ndarray | None = None, explore: bool = True
@@ -48,7 +48,7 @@ class BatchCalls:
         eps = self.epsilon if epsilon is None else epsilon
         n = len(obs)
         self.explore_steps += n
-        greedy = numpy_forward(self._layers, obs).argmax(1) if n else np.zeros(0, np.int64)
+        greedy = numpy_forward(self.weights.layers, obs).argmax(1) if n else np.zeros(0, np.int64)
         explore_rows = rng.random(n) < eps
         random_actions = rng.integers(N_ACTIONS, size=n)
         return np.where(explore_rows, random_actions, greedy).astype(np.int64)

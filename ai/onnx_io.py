@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ai.atomic import atomic_write_bytes
+from ai.atomic import atomic_write_bytes, read_named_file
 from ai.errors import PilotError
 
 MAX_ONNX_BYTES = 64 * 1024 * 1024
@@ -230,18 +230,7 @@ class OnnxPolicy:
                 ``numpy``.
         """
         path = Path(path)
-        try:
-            size = path.stat().st_size
-            if not path.is_file():
-                raise PilotError(f"{path} is not a file")
-            if size > MAX_ONNX_BYTES:
-                raise PilotError(f"{path} is {size / 2**20:.1f} MB; ONNX policies are at most "
-                                 f"{MAX_ONNX_BYTES // 2**20} MB")
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise PilotError(f"no policy file at {path}") from None
-        except OSError as exc:
-            raise PilotError(f"cannot read {path}: {exc.strerror or exc}") from None
+        data = read_named_file(path, MAX_ONNX_BYTES, "ONNX policies", "policy")
         return cls.from_bytes(data, where=path, obs_size=obs_size, n_actions=n_actions,
                               engine=engine)
 

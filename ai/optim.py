@@ -1,11 +1,14 @@
-"""Adam on one flat parameter buffer, and the DQN loss gradient written out by hand.
+"""The gradient steps written out by hand: the learner's Adam and DQN loss, the tutorial's
+RMSprop and MSE.
 
 The game runs gradient steps between frames, so their fixed cost per call is what
 limits how fast the autopilot can fly and learn. For a network this small that
 cost is almost all Python and dispatch overhead: autograd's graph and
 ``torch.optim.Adam``'s per-parameter bookkeeping cost more than the arithmetic.
-Both are replaced here by a few whole-buffer torch operations. ``tests/test_optim.py``
-checks the gradient against autograd and the optimizer against ``torch.optim.Adam``.
+Both are replaced here by a few whole-buffer torch operations (the tutorial's step, on one
+transition at a time, by numpy). ``tests/test_optim.py`` checks the gradient against
+autograd and the optimizer against ``torch.optim.Adam``; ``tests/test_lab.py`` checks the
+tutorial's step against the notebook's port, which uses autograd and ``torch.optim``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from ai.qnet import QNet
+from ai.qnet import QNet, numpy_forward
 
 
 class FlatAdam:
@@ -98,3 +101,69 @@ def dqn_loss_and_grad(net: QNet, target: QNet, obs: np.ndarray, actions: np.ndar
         if i > 0:
             dz = torch.mm(dz, p[2 * i]).mul_(h > 0)
     return loss
+
+
+def _numpy_forward_keep(layers: list[np.ndarray], x: np.ndarray
+                        ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``_forward_keep`` in numpy: Q-values and the input of every layer."""
+    last = len(layers) - 2
+    inputs = [x]
+    for i in range(0, last, 2):
+        x = x @ layers[i].T + layers[i + 1]
+        np.maximum(x, 0.0, out=x)
+        inputs.append(x)
+    return x @ layers[last].T + layers[last + 1], inputs
+
+
+class MseRmsprop:
+    """The tutorial's gradient step on ``net``: Keras's ``mse`` toward Q-learning targets, then
+    RMSprop with Keras's defaults (rho 0.9, epsilon 1e-7), in numpy on the flat buffers.
+
+    Numpy because on one transition autograd's fixed overhead is most of a step's cost.
+    """
+
+    def __init__(self, net: QNet, lr: float, rho: float = 0.9, eps: float = 1e-7) -> None:
+        self.layers = net.numpy_layers()
+        self.flat = net.flat.numpy()
+        self.grad_flat = net.grad_flat.numpy()
+        self.grads = [g.numpy() for g in net.grads]
+        self.square_avg = np.zeros_like(self.flat)
+        self.lr, self.rho, self.eps = lr, rho, eps
+
+    def step(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+             next_obs: np.ndarray, terminated: np.ndarray, gamma: float,
+             target_layers: list[np.ndarray] | None = None) -> float:
+        """One step on a batch; returns its loss.
+
+        The taken action's target is ``reward`` on a terminal transition, else ``reward +
+        gamma * max_a Q(s', a)`` with ``Q`` from ``target_layers`` (None: the trained network,
+        as the notebook does); the other action's target is its own prediction.
+        """
+        b = len(obs)
+        w = self.layers
+        if target_layers is None:  # the notebook: both from the network being trained
+            q_all, hidden = _numpy_forward_keep(
+                w, np.concatenate((obs, next_obs)).astype(np.float32))
+            next_q = q_all[b:]
+        else:
+            q_all, hidden = _numpy_forward_keep(w, np.asarray(obs, dtype=np.float32))
+            next_q = numpy_forward(target_layers, np.asarray(next_obs, dtype=np.float32))
+        q = q_all[:b]
+        t = q.copy()
+        rows = np.arange(b)
+        t[rows, actions] = rewards + (1.0 - terminated) * np.float32(gamma) * next_q.max(1)
+        diff = q - t
+        # Keras "mse": the mean over both outputs and the batch.
+        dz = diff * np.float32(2.0 / diff.size)
+        grads = self.grads
+        for i in range(len(w) // 2 - 1, -1, -1):
+            h = hidden[i][:b]
+            np.matmul(dz.T, h, out=grads[2 * i])
+            np.sum(dz, axis=0, out=grads[2 * i + 1])
+            if i > 0:
+                dz = (dz @ w[2 * i]) * (h > 0)
+        g, v = self.grad_flat, self.square_avg
+        v *= np.float32(self.rho)
+        v += np.float32(1.0 - self.rho) * g * g
+        self.flat -= np.float32(self.lr) * g / (np.sqrt(v) + np.float32(self.eps))
+        return float(np.mean(diff * diff))

@@ -61,3 +61,28 @@ class ReplayPacing:
         if flock:
             return self.flock / max(int(speed), 1)
         return self.early if env_steps < self.early_steps else self.later
+
+
+class StepCredit:
+    """Gradient steps paid for by env steps and not yet run: the fractions of a replay ratio
+    add up here, and whole steps are taken off one at a time (part of the saved state)."""
+
+    def __init__(self, value: float = 0.0) -> None:
+        self.value = float(value)
+
+    def earn(self, steps: float) -> None:
+        """Adds the gradient steps one env step pays for (a fraction at a low ratio)."""
+        self.value += steps
+
+    @property
+    def owed(self) -> int:
+        """Whole gradient steps earned and not yet taken."""
+        return int(self.value) if self.value >= 1.0 else 0
+
+    def take(self, most: int | None = None) -> int:
+        """Takes up to ``most`` whole steps (None: all) off the credit; returns how many."""
+        taken = 0
+        while self.value >= 1.0 and (most is None or taken < most):
+            self.value -= 1.0
+            taken += 1
+        return taken

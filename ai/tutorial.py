@@ -9,7 +9,7 @@ it is above 0.1. The network is Dense(32) ReLU Dense(32) ReLU Dense(2) with Kera
 initialisation (Glorot-uniform weights, zero biases). With neither switch on, this learner is
 exactly that algorithm: ``tests/test_lab.py`` checks it against the torch port of the notebook
 in ``bench/seed_port.py`` (the same initial weights and epsilon bit for bit; the same steps,
-written here in numpy, to float precision).
+written in numpy in ``ai.optim.MseRmsprop``, to float precision).
 
 The notebook ends by naming the two techniques DQN adds, and this learner adds them one at
 a time (``TutorialConfig``):
@@ -50,6 +50,7 @@ import numpy as np
 import torch
 
 from ai.autopilot import Autopilot
+from ai.optim import MseRmsprop
 from ai.qnet import QNet, numpy_forward
 
 N_ACTIONS = 2
@@ -126,18 +127,6 @@ class PlainReplay:
                 self.terminated[idx])
 
 
-def _forward_keep(layers: list[np.ndarray], x: np.ndarray
-                  ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Q-values and the input of every layer (post-ReLU activations), for the backward pass."""
-    last = len(layers) - 2
-    inputs = [x]
-    for i in range(0, last, 2):
-        x = x @ layers[i].T + layers[i + 1]
-        np.maximum(x, 0.0, out=x)
-        inputs.append(x)
-    return x @ layers[last].T + layers[last + 1], inputs
-
-
 def glorot_init_(net: QNet, generator: torch.Generator) -> None:
     """Keras's ``glorot_uniform`` weights, ``U(+-sqrt(6 / (fan_in + fan_out)))``, zero biases."""
     with torch.no_grad():
@@ -173,17 +162,12 @@ class TutorialLearner:
         self.net = QNet(self.sizes)
         glorot_init_(self.net, generator)
         self._layers = self.net.numpy_layers()
-        # RMSprop with Keras's defaults (rho 0.9, epsilon 1e-7), on the one flat buffer.
-        self._flat = self.net.flat.numpy()
-        self._grad_flat = self.net.grad_flat.numpy()
-        self._grads = [g.numpy() for g in self.net.grads]
-        self._square_avg = np.zeros_like(self._flat)
-        self._alpha, self._rms_eps = 0.9, 1e-7
+        self.optimizer = MseRmsprop(self.net, config.lr)
+        """The gradient step: the MSE's gradient and RMSprop, in numpy (``ai.optim``)."""
         self.target: QNet | None = None
         if config.target_network:
             self.target = QNet(self.sizes)
             self.target.flat.copy_(self.net.flat)
-            self._target_layers = self.target.numpy_layers()
         self.memory: PlainReplay | None = None
         if config.replay:
             memory_seq = np.random.SeedSequence([self.seed, 0x7E7]).spawn(1)[0]
@@ -357,41 +341,12 @@ class TutorialLearner:
 
     def _step(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
               next_obs: np.ndarray, terminated: np.ndarray) -> None:
-        """One RMSprop step on the MSE between ``Q(s, .)`` and the notebook's targets.
-
-        Written out in numpy (forward, the MSE's gradient, RMSprop) because a step on one
-        transition is all overhead in autograd (about 10x slower); ``tests/test_lab.py``
-        checks it against the notebook's port, which uses autograd and ``torch.optim``.
-        """
-        b = len(obs)
-        w = self._layers
-        if self.target is None:  # the notebook: both from the network being trained
-            q_all, hidden = _forward_keep(w, np.concatenate((obs, next_obs)).astype(np.float32))
-            next_q = q_all[b:]
-        else:
-            q_all, hidden = _forward_keep(w, np.asarray(obs, dtype=np.float32))
-            next_q = numpy_forward(self._target_layers, np.asarray(next_obs, dtype=np.float32))
-        q = q_all[:b]
-        t = q.copy()
-        rows = np.arange(b)
-        t[rows, actions] = rewards + (1.0 - terminated) * np.float32(self.config.gamma) \
-            * next_q.max(1)
-        diff = q - t
-        # Keras "mse": the mean over both outputs and the batch.
-        dz = diff * np.float32(2.0 / diff.size)
-        grads = self._grads
-        for i in range(len(w) // 2 - 1, -1, -1):
-            h = hidden[i][:b]
-            np.matmul(dz.T, h, out=grads[2 * i])
-            np.sum(dz, axis=0, out=grads[2 * i + 1])
-            if i > 0:
-                dz = (dz @ w[2 * i]) * (h > 0)
-        g, v = self._grad_flat, self._square_avg
-        v *= np.float32(self._alpha)
-        v += np.float32(1.0 - self._alpha) * g * g
-        self._flat -= np.float32(self.config.lr) * g / (np.sqrt(v) + np.float32(self._rms_eps))
+        """One RMSprop step on the MSE between ``Q(s, .)`` and the notebook's targets (from
+        the target network, with that switch on); the target network's sync."""
+        target = None if self.target is None else self.target.numpy_layers()
+        self._losses.append(self.optimizer.step(obs, actions, rewards, next_obs, terminated,
+                                                self.config.gamma, target))
         self.updates += 1
-        self._losses.append(float(np.mean(diff * diff)))
         if self.target is not None and self.updates % self.config.target_sync_updates == 0:
             self.target.flat.copy_(self.net.flat)
 

@@ -71,7 +71,7 @@ Typical use in the game::
     learner = result.built or Learner(obs_size, cfg, meta=meta, seed=seed)
 
     saver = BackgroundSaver(store)                      # autosave without stutter
-    saver.submit(store.prepare(learner.state(), copy=False))  # ~1-2 ms, on the frame thread
+    saver.submit(store.prepare(learner.state(), copy=False))  # quick, on the frame thread
     for info in saver.poll():                           # later frames: finished saves
         show(info.message)                              # info.ok False: disk full etc.
     infos = saver.close()                               # on exit: waits for the last write
@@ -88,7 +88,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ai.atomic import move_aside, utc_stamp
+from ai.atomic import move_aside
 from ai.errors import StateError
 from ai.learner import LearnerState
 from ai.store.codec import snapshot_blobs, snapshot_of
@@ -100,16 +100,14 @@ from ai.store.layout import (
     MANIFEST_SUFFIX,
     MAX_BYTES,
     ROLES,
-    Damaged,
     LoadResult,
-    Outdated,
-    Refused,
     SaveInfo,
     Snapshot,
     StateSpec,
     learner_folder,
     memory_cap_bytes,
 )
+from ai.store.loader import GenerationLoader
 from ai.store.lock import WriterLock
 from ai.store.reader import GenerationReader
 from ai.store.writer import GenerationWriter
@@ -124,8 +122,9 @@ class Store:
     """The learner state of one level in one folder, as checksummed generations.
 
     A facade over the folder's one-writer lock (``ai.store.lock.WriterLock``), its
-    reader (``ai.store.reader.GenerationReader``: reading, checking, moving aside) and
-    its writer (``ai.store.writer.GenerationWriter``: committing, pruning).
+    reader (``ai.store.reader.GenerationReader``: reading, checking, moving aside), its
+    writer (``ai.store.writer.GenerationWriter``: committing, pruning) and its loader
+    (``ai.store.loader.GenerationLoader``: the fallback and the start-up housekeeping).
 
     Thread-safe: ``write`` may run on a background thread while the caller's thread
     runs ``prepare``. Across processes there is one writer: see ``claim``.
@@ -166,6 +165,8 @@ class Store:
         self._reader = GenerationReader(self.folder, level, self.expect, self.max_bytes,
                                         read_only)
         self._writer = GenerationWriter(self._reader, keep)
+        self._loader = GenerationLoader(self._reader, self._writer, self._lock, level,
+                                        read_only)
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, level: str, keep: int = KEEP,
@@ -299,91 +300,7 @@ class Store:
             The result; its ``messages`` hold at most one line about orphans and one line
             about what was wrong with the saves and what was done instead.
         """
-        messages: list[str] = []
-        problems: list[str] = []
-        with self._lock.guard:
-            if not self.folder.is_dir():
-                return LoadResult(None, [])
-            try:
-                with self._lock.writing() as writer:
-                    self._reader.unreadable = []
-                    if writer:
-                        orphans = self._reader.sweep()
-                        if orphans:
-                            messages.append(orphans)
-                        back = self._bring_back_readable()
-                        if back:
-                            messages.append(back)
-                    for generation in self._reader.generations():
-                        loaded = self._reader.try_load(generation, spec, build, writer, problems)
-                        if loaded is None:
-                            continue
-                        if writer:
-                            self._resume(generation)
-                        if problems:
-                            used = "using" if self.read_only else "resumed from"
-                            messages.append(self._one_line(
-                                problems, f"{used} the older save {generation}"))
-                        return LoadResult(loaded[0], messages, generation, loaded[1])
-                    if writer:  # starting fresh: the unreadable saves are named in its saves
-                        self._writer.unreadable = list(self._reader.unreadable)
-            except OSError as exc:
-                problems.append(f"could not read the saves ({exc.strerror or exc})")
-        if problems:
-            messages.append(self._one_line(
-                problems, "nothing loaded" if self.read_only else "starting fresh"))
-        return LoadResult(None, messages)
-
-    def _bring_back_readable(self) -> str | None:
-        """A save that could not be read when the newest chain began, if it now can be.
-
-        The newest manifest names them (``replaces_unreadable``). The first that now reads
-        and checks well is made the newest again: the generations of the chain that replaced
-        it are moved aside as ``*.while-unreadable-<UTC time>`` (kept, not deleted).
-        """
-        newest = self._reader.generations()[:1]
-        if not newest:
-            return None
-        try:
-            named = self._reader.read_manifest(newest[0]).get("replaces_unreadable")
-        except (Damaged, OSError):
-            return None
-        if not isinstance(named, list):
-            return None
-        for old in (g for g in named if type(g) is int and g < newest[0]):
-            try:
-                self._reader.read_generation(old, None)
-            except (Damaged, Refused, Outdated, OSError):
-                continue
-            later = [g for g in self._reader.chain(newest[0]) if g > old]
-            stamp = utc_stamp()
-            for g in later:
-                self._reader.set_aside(g, "replaced", "while-unreadable", stamp)
-            return (f"{self.level} learner: save {old} is readable again: resumed from it; "
-                    f"the saves made while it was not ({', '.join(map(str, later))}) were "
-                    f"moved aside as gen-*.while-unreadable-{stamp}")
-        return None
-
-    def _resume(self, generation: int) -> None:
-        """Continues ``generation``'s chain: later saves name it as their parent."""
-        self._writer.unreadable = self._named_unreadable(generation)
-        self._writer.adopt(generation, self._reader.saved_time(generation))
-        try:  # a kill between a save's commit and its prune left extras
-            self._writer.prune(generation)
-        except OSError:
-            pass  # housekeeping only; the next save prunes again
-
-    def _named_unreadable(self, generation: int) -> list[int]:
-        """The unreadable saves a resumed chain carries on naming, and any found now."""
-        try:
-            named = self._reader.read_manifest(generation).get("replaces_unreadable")
-        except (Damaged, OSError):
-            named = None
-        carried = [g for g in named if type(g) is int] if isinstance(named, list) else []
-        return sorted(set(carried) | set(self._reader.unreadable), reverse=True)
-
-    def _one_line(self, problems: list[str], outcome: str) -> str:
-        return f"{self.level} learner: {'; '.join(problems)}; {outcome}"
+        return self._loader.load(spec, build)
 
     def generations(self) -> list[int]:
         """Numbers of the committed generations (those with a manifest), newest first."""

@@ -237,6 +237,26 @@ class FlockPlay:
         self.prev_y, self.cur_y = prev, self.heights[-1]
         self.k = self.d
 
+    def fly(self, top: bool) -> int:
+        """The flock flies in the session's place: one tick, or at top speed one whole
+        decision; returns the ticks flown."""
+        if top:
+            self.decide()
+            return self.d
+        self.tick()
+        return 1
+
+    def learn_out_of_sight(self, clock: Any, dt: float, ticks_per_second: float | None) -> None:
+        """Ticks on through the person's ready, crash or game-over screen, learning out of sight
+        (it is drawn only on the person's course) until their next run starts it there;
+        ``clock`` (``game.play.clock.FixedStepClock``) runs the frame's ticks (None: max)."""
+
+        def tick() -> bool:
+            self.tick()
+            return True
+
+        clock.run(dt, ticks_per_second, tick)
+
     def restart_on(self, course_seed: int | None) -> None:
         """A new generation on the person's course (arcade), so the flock races them on it
         (``Flock.start_generation``)."""

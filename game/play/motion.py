@@ -1,10 +1,13 @@
 """Where to draw the flyer: the latest two ticks, read from the world, and a point between.
 
+``DrawnTime`` keeps the frames' tick time from going back when a tick runs ahead of its time.
+
 Standard library only.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +45,29 @@ class View:
     stage: int
     """Which crossing the flyer is on (arcade: selects the walls to draw)."""
     phase: Phase
+
+
+class DrawnTime:
+    """The tick time each frame draws, ``ticks - 1 + alpha``, which never goes back: a tick run
+    ahead of its time (the person's jump) is held for a frame, not drawn back."""
+
+    def __init__(self) -> None:
+        self.t = -math.inf
+        """The tick time drawn last."""
+
+    def hold(self, ticks: int) -> None:
+        """The latest tick is drawn at once, and held after it."""
+        self.t = ticks
+
+    def alpha(self, ticks: int, clock_alpha: float) -> float:
+        """The clock's ``alpha``, but never earlier than the last frame drew."""
+        if ticks - 1 + clock_alpha < self.t:
+            return min(1.0, self.t - (ticks - 1))
+        return clock_alpha
+
+    def settle(self, ticks: int, clock_alpha: float) -> None:
+        """Remembers the tick time this frame draws."""
+        self.t = ticks - 1 + self.alpha(ticks, clock_alpha)
 
 
 class Motion:

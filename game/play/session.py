@@ -3,11 +3,9 @@
 The window (``game.ui.app``) calls :meth:`Session.advance` once per frame with the
 wall-clock time since the last frame, draws :meth:`Session.view` and turns
 :meth:`Session.take_events` into sounds and messages; every timing decision
-lives here (and in ``game.play.clock``) so it can be tested headless. One tick is
-always the same data flow, whoever flies::
-
-    obs -> action (the player's pending SPACE, or learner.act) -> world.step
-        -> learner.observe(..., human=...) -> end_episode when a flight ends
+lives here (and in ``game.play.clock``) so it can be tested headless. The session owns the
+clock, the pace, the pause, who flies and the flock; its own flyer's world, runs and scoring
+are ``game.play.flight.Flight``'s, where the one data path of a tick is.
 
 Numpy and the standard library only: no pyglet, no torch (the learner and the
 score book are passed in, duck-typed, so tests use small fakes).
@@ -15,22 +13,22 @@ score book are passed in, duck-typed, so tests use small fakes).
 
 from __future__ import annotations
 
-import math
+import operator
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from game.play.clock import FixedStepClock
-from game.play.events import Event, Jumped
+from game.play.events import Event
+from game.play.flight import Flight
 from game.play.flock_play import FlockPlay, SkillWatch
-from game.play.motion import Motion, View
+from game.play.motion import DrawnTime, View
 from game.play.pause import Pause, PauseReason
 from game.play.phases import Phase
 from game.play.pilots import Pilots
-from game.play.scoring import Outcome, ScoreBookLike, Scoring
+from game.play.scoring import ScoreBookLike, Scoring
 from game.play.speed import GameSpeed
-from game.sim.actions import JUMP
 from game.sim.levels import LEVELS, Level
 
 if TYPE_CHECKING:
@@ -91,33 +89,23 @@ class Session:
         self.spec: Level = LEVELS[level]
         self.level = level
         self.config = config or SessionConfig()
-        self.world: Any = self.spec.world(seed)
         self.pilots = Pilots(learner, pilot, self.spec.decision_ticks)
         self.learner = learner
         self.now = clock
         self.clock = FixedStepClock(self.config.max_frame_dt, self.config.work_budget_s, clock)
         self.pace = GameSpeed(self.spec.ticks_per_second, self.config.tick_rate)
-        self.scoring = Scoring(level, scores, assisted=pilot == "autopilot",
-                               streak=self.spec.streak)
+        self.flight = Flight(
+            self.spec, self.spec.world(seed), self.pilots,
+            Scoring(level, scores, assisted=pilot == "autopilot", streak=self.spec.streak),
+            learner, Phase.READY if pilot == "human" else Phase.FLYING,
+            self.config.crash_hold_s, self.config.autopilot_restart_s)
+        """The session's own flyer: its world, runs and scoring (``game.play.flight``)."""
         self.pausing = Pause(self.config.focus_flicker_s)
-        self.phase = Phase.READY if pilot == "human" else Phase.FLYING
-        self.timer = 0.0
-        """Seconds left of a crash hold or of the game-over screen (autopilot)."""
         self.ticks = 0
-        self.solo_ticks = 0
-        """Ticks of the session's own world (the single flyer's or the person's)."""
-        self.flights = 0
-        self.restarts = 0
         self.last_ticks = 0
         """Ticks run by the latest ``advance`` call."""
-        self.jump_rise: float | None = None
-        """Height gained on the tick after the player's latest jump (the window test reads it)."""
-        self._check_rise = False
-        self._drawn_t = -math.inf
-        """The tick time drawn last (``ticks - 1 + alpha``): drawing never goes back."""
-        self._events: list[Event] = []
-        self.obs = self.world.observation()
-        self.motion = Motion(self.world, 0)
+        self.drawn = DrawnTime()
+        """The tick time drawn last: drawing never goes back."""
         self.skill = (None if learner is None
                       else SkillWatch(self.spec, clock, meter=skill_meter))
         """The skill meter (score/oracle of the greedy pilot on held-out courses)."""
@@ -128,6 +116,14 @@ class Session:
             self.flock.in_slack = self.config.learn_in_slack
 
     # ----------------------------------------------------------------- what it is
+    world = property(operator.attrgetter("flight.world"), doc="The session's own world.")
+    obs = property(operator.attrgetter("flight.obs"), doc="Its latest observation.")
+    phase = property(operator.attrgetter("flight.phase"), doc="Where the run is.")
+    scoring = property(operator.attrgetter("flight.scoring"))
+    flights = property(operator.attrgetter("flight.flights"))
+    restarts = property(operator.attrgetter("flight.restarts"))
+    jump_rise = property(operator.attrgetter("flight.jump_rise"))
+
     @property
     def paused(self) -> bool:
         return self.pausing.paused
@@ -157,7 +153,7 @@ class Session:
         """Flyer decisions flown so far: every flyer of the flock that decided, and the session's
         own flyer once per ``decision_ticks`` (what the FPS panel counts as env steps)."""
         flown = 0 if self.flock is None else self.flock.flown
-        return flown + self.solo_ticks // int(self.spec.decision_ticks)
+        return flown + self.flight.ticks // int(self.spec.decision_ticks)
 
     @property
     def score(self) -> int:
@@ -180,10 +176,10 @@ class Session:
             return
         elif self.phase is Phase.GAME_OVER:
             self.restart()
-            self.phase = Phase.FLYING
+            self.flight.phase = Phase.FLYING
             self._race()
         elif self.phase is Phase.READY:
-            self.phase = Phase.FLYING
+            self.flight.phase = Phase.FLYING
             self.clock.clear()
             self.pilots.pending_jump = True
             self._race()
@@ -239,10 +235,10 @@ class Session:
                 self.pilots.end_decision(self.obs, terminated=False)
             self.scoring.hand_over("autopilot")
             if self.phase is Phase.READY:
-                self.phase = Phase.FLYING
+                self.flight.phase = Phase.FLYING
                 self.clock.clear()
             elif self.phase is Phase.GAME_OVER:
-                self.timer = self.config.autopilot_restart_s
+                self.flight.timer = self.config.autopilot_restart_s
         return who
 
     def restart(self) -> None:
@@ -250,17 +246,9 @@ class Session:
 
         The player's new run waits for SPACE; the autopilot's starts at once.
         """
-        self.world.reset()
-        self.obs = self.world.observation()
-        self.restarts += 1
-        self.phase = Phase.READY if self.pilots.human else Phase.FLYING
-        self.timer = 0.0
+        self.flight.restart()
         self.clock.clear()
         self.pilots.drop_decision()
-        self._check_rise = False
-        self._events.append(self.scoring.new_run(assisted=not self.pilots.human))
-        self.scoring.stage = 0
-        self.motion.jump_to(self.world, self._stage_now())
 
     # ----------------------------------------------------------------- the loop
     def advance(self, dt: float) -> int:
@@ -280,7 +268,9 @@ class Session:
         if self.phase is not Phase.FLYING:
             began = self._wait(dt, speed)
             if not began or speed is not None:
-                self._flock_between_runs(dt, speed)
+                if self.flock is not None and self.pilots.human:  # the flock learns on
+                    self.flock.learn_out_of_sight(
+                        self.clock, dt, None if speed is None else self.pace.ticks_per_second())
                 return 0  # the new flight starts ticking from the next frame
         ticks, jump = self.ticks, 0
         if speed is None:
@@ -292,8 +282,8 @@ class Session:
                                self.config.frame_hz)
         self.last_ticks = n
         if jump and n:
-            self._drawn_t = self.ticks  # the hop is drawn at once: the latest tick, held after
-        self._settle_alpha()
+            self.drawn.hold(self.ticks)  # the hop is drawn at once: the latest tick, held after
+        self.drawn.settle(self.ticks, self.clock.alpha())
         self.pace.gauge.add(dt, self.ticks - ticks)  # a frame that began flying: the speed reached
         return n
 
@@ -303,19 +293,6 @@ class Session:
         if self.flock is None or not self.flock.in_slack or self.paused:
             return 0
         return self.flock.learn_for(seconds, self.clock.now)
-
-    def _flock_between_runs(self, dt: float, speed: int | None) -> None:
-        """The person's ready, crash or game-over screen: the flock learns on, out of sight
-        (it is drawn only on the person's course), until their next run starts it there."""
-        if self.flock is None or not self.pilots.human:
-            return
-        flock = self.flock
-
-        def tick() -> bool:
-            flock.tick()
-            return True
-
-        self.clock.run(dt, None if speed is None else self.pace.ticks_per_second(), tick)
 
     def _tick_flying(self) -> bool:
         self._tick()
@@ -328,26 +305,20 @@ class Session:
 
     def _wait(self, dt: float, speed: int | None) -> bool:
         """Counts down a crash or game-over pause; True once the next flight has begun."""
-        if self.phase is Phase.READY or (self.phase is Phase.GAME_OVER and self.pilots.human):
-            return False  # the player starts with SPACE (or R after a game over)
-        self.timer -= math.inf if speed is None else dt * speed
-        if self.timer > 0:
+        ended = self.flight.hold_over(dt, speed)
+        if ended is None:
             return False
-        if self.phase is Phase.CRASHED:
+        if ended is Phase.CRASHED:
             self._next_flight()
         else:
             self.restart()
         return True
 
     def _next_flight(self) -> None:
-        self.world.reset()
-        self.obs = self.world.observation()
-        self.phase = Phase.FLYING
-        self.timer = 0.0
+        # the accumulator is left alone: a success starts the next flight inside the tick loop
+        self.flight.next_flight()
         if self.pilots.human:
             self._race()
-        # the accumulator is left alone: a success starts the next flight inside the tick loop
-        self.motion.jump_to(self.world, self._stage_now())
 
     def _tick(self) -> None:
         """One physics tick: the single data path for the player and the autopilot."""
@@ -356,87 +327,29 @@ class Session:
                 self._tick_flock()
                 return
             self.flock.tick()  # the flock keeps learning around the person
-        world = self.world
-        action = self.pilots.action(self.obs)
-        y_before = world.y
-        reward, terminated = world.tick(action)
-        self.obs = world.observation()
-        self.pilots.ticked(reward, terminated, self.obs)
         self.ticks += 1
-        self.solo_ticks += 1
-        if self._check_rise:
-            self.jump_rise = world.y - y_before
-            self._check_rise = False
-        if action == JUMP:
-            self._events.append(Jumped(self.pilots.human))
-            self._check_rise = self.pilots.human and not terminated
-        self.motion.ticked(self.world, self._stage_now())
-        self._score_tick(reward, terminated)
+        if self.flight.tick():  # a success on a streak level: the next flight starts now
+            self._next_flight()
 
     def _tick_flock(self) -> None:
         """The autopilot's flock: one tick at 1x; at top speed one whole decision."""
-        flock = self.flock
-        top = self.pace.multiplier is None
-        if top:
-            flock.decide()
-        else:
-            flock.tick()
-        self.ticks += flock.d if top else 1
-        score = self.score  # the leader's: a gate it passes is a point, and maybe a best
-        if score > self.scoring.score:
-            self._events += self.scoring.point(score)
-        elif score < self.scoring.score:
-            self.scoring.score = score  # a new generation or a new leader: no event
-
-    def _score_tick(self, reward: float, terminated: bool) -> None:
-        """What the tick's outcome means for the run and the phase."""
-        outcome, events = self.scoring.after_tick(self.world, reward, terminated,
-                                                  autopilot=not self.pilots.human)
-        self._events += events
-        if outcome is Outcome.FLYING:
-            return
-        self.flights += 1
-        if self.learner is not None:
-            self.learner.end_episode(self.spec.episode_score(self.world, reward))
-        if outcome is Outcome.NEXT_FLIGHT:
-            self._next_flight()
-        elif outcome is Outcome.CRASHED:
-            self.phase = Phase.CRASHED
-            self.timer = self.config.crash_hold_s
-        else:
-            self.phase = Phase.GAME_OVER
-            self.timer = self.config.autopilot_restart_s
+        self.ticks += self.flock.fly(top=self.pace.multiplier is None)
+        self.flight.follow_leader(self.score)  # the leader's score
 
     # ----------------------------------------------------------------- reading
-    def _stage_now(self) -> int:
-        return self.scoring.stage if self.spec.streak else int(self.world.stage)
-
-    def _settle_alpha(self) -> None:
-        """Remembers the tick time this frame draws (``alpha`` never draws earlier)."""
-        self._drawn_t = self.ticks - 1 + self._clock_alpha()
-
-    def _clock_alpha(self) -> float:
-        """The clock's ``alpha``, but never earlier than the last frame drew: a jump's tick run
-        ahead of time is held for a frame, not drawn back."""
-        a = self.clock.alpha()
-        if self.ticks - 1 + a < self._drawn_t:
-            a = min(1.0, self._drawn_t - (self.ticks - 1))
-        return a
-
     def alpha(self) -> float:
         """How far between the previous and the latest tick to draw, in [0, 1]."""
         if self.phase is not Phase.FLYING or self.pace.multiplier is None or self.paused:
             return 1.0
-        return self._clock_alpha()
+        return self.drawn.alpha(self.ticks, self.clock.alpha())
 
     def view(self) -> View:
         """The flyer's interpolated position for drawing (max speed: the latest state)."""
         if self.flocking:
             return self.flock.focus_view(self.alpha(), self.phase)
-        return self.motion.view(self.alpha(), self.phase)
+        return self.flight.view(self.alpha())
 
     def take_events(self) -> list[Event]:
         """What happened since the last call, oldest first."""
-        out, self._events = self._events, []
-        return out
+        return self.flight.take_events()
 

@@ -2,10 +2,10 @@
 
 ``game.play.flock.SkillMeter.refresh`` flies the held-out courses on a thread of the game's own
 process. That flight is thousands of short numpy calls, each holding the GIL, and Python hands
-the GIL back only every 5 ms (``sys.getswitchinterval``): while a reading ran, frames of the
-window waited for it, and the frame interval's p99 rose from 17 to 31 ms at max speed
-(``bench/frame_time.py --flock 64``). ``SkillProcess`` does the same reading in a child
-process started with ``spawn``, which runs on the machine's other core and shares no GIL.
+the GIL back only every switch interval (``sys.getswitchinterval``): while a reading ran, the
+window's frames waited for it (what that cost is in the README's flock section, measured by
+``bench/frame_time.py --flock 64``). ``SkillProcess`` does the same reading in a child
+process started with ``spawn``, which can run on another core and shares no GIL.
 
 The pilot goes to the child as safetensors bytes (the learner's flying weights, a few kB)
 and the figure comes back as a line of JSON: nothing is pickled but the child's start

@@ -516,9 +516,10 @@ def plan_from(start: np.ndarray, gap_y: np.ndarray, half_gap: np.ndarray, y: flo
     """The best score and a plan from one flyer's state mid-run, over a few gates.
 
     The same search as ``search(..., plans=True, y_0=...)`` for one course, with each speed
-    row's bitset held as one Python integer: the vectorised search costs about 0.3 ms of
-    numpy calls per decision whatever the number of courses, this one some tens of µs, so
-    the window can ask for a plan every decision (``game.play.thinking.oracle_path``).
+    row's bitset held as one Python integer: the vectorised search has a fixed cost of numpy
+    calls per decision whatever the number of courses, which one course does not amortise;
+    this one is cheap enough for the window to ask for a plan every decision
+    (``game.play.thinking.oracle_path``; its cost: ``bench/think_cost.py`` and the README).
 
     Args:
         start: the first tick inside each wall still ahead, counted from the flyer's tick

@@ -4,11 +4,11 @@ drawn in the flock's blue (the flyer sprite in greys, tinted).
 ``game.play.flock_play.FlockPlay.flyers`` says where; this only draws. The flyer the HUD describes
 is the scene's own solid sprite, so it is left out here.
 
-One ``pyglet.sprite.Sprite`` per flyer cost about 0.1 ms of Python per flyer per frame (a
-property set, a vertex-list write and a visibility flag each): 64 flyers took 6 ms of a
-16.7 ms frame. Here the flyers are the quads of one vertex list drawn with the sprite shader,
-and a frame writes all their positions with one slice assignment from numpy; a flyer not
-shown gets a quad of zero size.
+Why one vertex list: one ``pyglet.sprite.Sprite`` per flyer costs Python work per flyer per
+frame (a property set, a vertex-list write and a visibility flag each), which grows with the
+flock until it eats the frame (the README's flock section has the figures). Here the flyers
+are the quads of one vertex list drawn with the sprite shader, and a frame writes all their
+positions with one slice assignment from numpy; a flyer not shown gets a quad of zero size.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ restarts the line-up with fresh learners.
 The person races too: SPACE (at 1x to 16x) starts a run of their own, solid orange, and every
 team sets off with them on that run's course (``FlockPlay.restart_on``, as the game's flock
 races the person); SPACE then jumps on the next tick, as in the game. The person's flights
-teach no team.
+teach no team (their runs: ``game.ui.lab.race``).
 """
 
 from __future__ import annotations
@@ -27,16 +27,16 @@ from typing import Any
 from pyglet.graphics import Batch, Group
 
 from game.play.flock_play import FlockPlay
-from game.play.lab import MAX_TEAMS, Lab, course_seed
+from game.play.lab import MAX_TEAMS, Lab
 from game.play.phases import Phase
 from game.play.speed import SPEED_NAMES, SPEEDS
-from game.sim.actions import FALL, JUMP
 from game.sim.levels import CourseLevel, Level
 from game.sim.raster import FLOCK_OPACITY
 from game.ui.controls import LAB_CONTROLS, SPEED_INDEX, Command
 from game.ui.flock_view import FlockSprites
 from game.ui.hud.lab_panel import LabPanel, lab_layout, state_of
-from game.ui.render import HUMAN_TINT, MARGIN_BG
+from game.ui.lab.race import Race
+from game.ui.render import MARGIN_BG
 from game.ui.scene import Scene
 from game.ui.think_view import ThinkView
 from game.ui.view import Frame, View
@@ -106,15 +106,9 @@ class LabView(View):
         self.think = ThinkView(self.batch, self.groups, self.courses)
         import pyglet
 
-        self.you_sprite = pyglet.sprite.Sprite(self.scene.flyer.image, batch=self.batch,
-                                               group=self.groups[4])
-        self.you_sprite.color = HUMAN_TINT
-        self.you_sprite.visible = False
-        self.you: Any = None
-        """The person's world while they race (None: not racing)."""
-        self.you_best = 0
-        self.races = 0
-        self._jump = False
+        self.race = Race(level, self.seed, pyglet.sprite.Sprite(
+            self.scene.flyer.image, batch=self.batch, group=self.groups[4]))
+        """The person's own runs (``game.ui.lab.race``)."""
         self.speed_index = 0
         self.paused = False
         self._paused_by_focus = False
@@ -166,34 +160,11 @@ class LabView(View):
         elif command is Command.JUMP:
             if SPEEDS[self.speed_index] is None or self.paused:
                 return False
-            if self.you is None or self.you.done:
-                self._start_race()
-            else:
-                self._jump = True
+            self.race.press(self.lab)
         else:
             return False
         self._panel_due = 0.0
         return True
-
-    def _start_race(self) -> None:
-        """The person's run starts: every team sets off with them on its course."""
-        self.races += 1
-        self.you = self.level.world(self.seed + self.races)
-        seed = None
-        if self.courses:
-            seed = course_seed(self.seed, 1_000_000 + self.races)
-            self.you.reset(course_seed=seed)
-        for team in self.lab.teams:
-            team.play.restart_on(seed)
-        self._jump = True
-
-    def _tick_you(self) -> None:
-        you = self.you
-        if you is None or you.done:
-            return
-        _, done = you.tick(JUMP if self._jump else FALL)
-        self._jump = False
-        self.you_best = max(self.you_best, int(getattr(you, "score", 0)))
 
     # ---- window events ----------------------------------------------------------------------
 
@@ -254,7 +225,7 @@ class LabView(View):
                 self.acc -= due
                 for k in range(due):
                     lab.tick()
-                    self._tick_you()
+                    self.race.tick()
                     ticks += 1
                     if mult > 1 and time.perf_counter() >= budget_end:
                         self.dropped_ticks += due - k - 1
@@ -292,25 +263,11 @@ class LabView(View):
                 sp.vertex_list.colors[:] = (*team.spec.colour, FLOCK_OPACITY) * (4 * sp.capacity)
                 self._tints[i] = tint
         self.think.update(_Following(fp, focus.learner, self.alpha), view, L)
-        self._place_you(where)
+        self.race.place(where, L, self.scene.flyer.scale, SPEEDS[self.speed_index] is not None)
         now = time.perf_counter()
         if now >= self._panel_due:
             self._panel_due = now + PANEL_REFRESH_S
             self._refresh_panel()
-
-    def _place_you(self, where: tuple[int, int] | None) -> None:
-        """The person's flyer, where it flies on the crossing shown (hidden otherwise)."""
-        you, sp = self.you, self.you_sprite
-        show = you is not None and not you.done and SPEEDS[self.speed_index] is not None
-        if show and self.courses:
-            stage = int(you.t) // int(you.physics.ticks_per_stage)
-            show = (int(you.course_seed), stage) == where
-        if show:
-            L = self.layout
-            sp.update(x=L.px(float(you.x)), y=L.py(min(max(float(you.y), -0.95), 0.95)),
-                      scale=self.scene.flyer.scale)
-        if sp.visible != show:
-            sp.visible = show
 
     def _where(self, play: FlockPlay) -> tuple[int, int]:
         """The course and crossing a team's leader flies (arcade)."""
@@ -348,9 +305,7 @@ class LabView(View):
             "speed": SPEED_NAMES[self.speed_index], "paused": self.paused,
             "following": lab.teams[self.following].spec.key, "think": self.think.on,
             "think_drawn": self.think.drawn, "dropped_ticks": self.dropped_ticks,
-            "you": {"races": self.races, "flying": self.you is not None and not self.you.done,
-                    "ticks": 0 if self.you is None else int(self.you.t),
-                    "best": self.you_best},
+            "you": self.race.state(),
             "teams": [{"key": t.spec.key, "name": t.spec.name, "colour": list(t.spec.colour),
                        "skill": t.latest, "readings": len(t.readings),
                        "env_steps": int(t.learner.env_steps),
