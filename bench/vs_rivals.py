@@ -2,7 +2,7 @@
 
 Everyone learns the arcade level (physics v2, ``flyer/Arcade-v0``) from scratch on the same
 env-step budget and the same seeds, in this one process, and every ``--every`` env steps the
-greedy pilot flies the skill meter's 100 held-out courses (``game.play.flock.SkillMeter``,
+greedy pilot flies the skill meter's 100 held-out courses (``game.play.skill.SkillMeter``,
 score/oracle against the exact oracle). The clock stops while it reads: wall-clock is the
 learning alone. Reported per learner and seed: env steps and wall seconds to the first reading
 at or above ``--goal`` (0.9), the final reading, and the ratios to ours.
@@ -41,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 import game  # noqa: E402,F401  (registers flyer/Arcade-v0)
-from game.play.flock import DEFAULT_FLOCK, SCOUTS, Flock, SkillMeter  # noqa: E402
+from game.play.flock import DEFAULT_FLOCK, SCOUTS, Flock  # noqa: E402
+from game.play.skill import SkillMeter  # noqa: E402
 from game.sim.levels import ARCADE  # noqa: E402
 from game.sim.rollout import Rollout  # noqa: E402
 from game.wiring.learning import new_learner  # noqa: E402

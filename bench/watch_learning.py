@@ -60,9 +60,9 @@ from game.play.flock import (  # noqa: E402
     FROM_PILOT_LADDER,
     RESTARTS,
     Flock,
-    SkillMeter,
 )
 from game.play.session import Session  # noqa: E402
+from game.play.skill import SkillMeter  # noqa: E402
 from game.play.speed import SPEEDS  # noqa: E402
 from game.sim.levels import LEVELS  # noqa: E402
 from game.sim.rollout import Rollout  # noqa: E402

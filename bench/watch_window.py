@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from xserver import read_state, start_xvfb, stop_xvfb, wait  # noqa: E402
 
-from game.play.flock import SKILL_EPISODES  # noqa: E402
+from game.play.skill import SKILL_EPISODES  # noqa: E402
 from game.sim.evaluation import EVAL_SEED  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ import torch
 
 from ai import Learner, LearnerConfig
 from ai.learner import LearnerState
-from game.play.flock import Flock, SkillMeter
-from game.sim.actions import JUMP
+from game.play.flock import Flock, flock_from_state, flock_state
+from game.play.skill import SkillMeter
 from game.sim.evaluation import Evaluation
 from game.sim.levels import ARCADE, CLASSIC
 from game.wiring.learning import learner_config, learner_from_state, new_learner
@@ -140,20 +140,6 @@ def test_respawned_flyers_rejoin_a_living_one_on_the_same_tick() -> None:
     assert flock.generation >= 1 and learner.episodes >= 10
 
 
-def test_the_persons_flyer_takes_the_given_actions_and_is_tagged_human() -> None:
-    learner = small_arcade()
-    flock = Flock(ARCADE, learner, n=5, seed=6, restart="generation", human=2)
-    assert flock.focus == 2
-    flown = 0
-    while flock.alive[2]:
-        flock.step(human_action=JUMP)  # always jumping: out at the top soon
-        flown += 1
-    assert learner.memory.human_count == flown
-    assert flock.batch.y[2] > 1.0  # it left the field upwards, as only JUMPs do
-    human_rows = learner.memory.human[:learner.memory.count]
-    assert (learner.memory.actions[:learner.memory.count][human_rows] == JUMP).all()
-
-
 def test_a_classic_flock_flies_generations_of_flights() -> None:
     learner = new_learner(CLASSIC, 0)
     flock = Flock(CLASSIC, learner, n=4, seed=7, restart="respawn")
@@ -180,14 +166,14 @@ def _through_files(learner: Learner, flock: Flock) -> tuple[LearnerState, dict, 
     state = learner.state()
     tensors = {k: v.clone() for k, v in state.tensors.items()}
     out = []
-    for arrays in (state.arrays, flock.state()[0]):
+    for arrays in (state.arrays, flock_state(flock)[0]):
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         buf.seek(0)
         with np.load(buf, allow_pickle=False) as z:
             out.append({k: z[k] for k in z.files})
     meta = json.loads(json.dumps(state.meta))
-    flock_meta = json.loads(json.dumps(flock.state()[1]))
+    flock_meta = json.loads(json.dumps(flock_state(flock)[1]))
     return LearnerState(tensors, out[0], meta), out[1], flock_meta
 
 
@@ -195,19 +181,19 @@ def _through_files(learner: Learner, flock: Flock) -> tuple[LearnerState, dict, 
     ("respawn", 1, 0), ("generation", 1, 0), ("respawn", 3, 4)])
 def test_exact_resume_with_a_flock(restart: str, n_step: int, scouts: int) -> None:
     whole = small_arcade(seed=10, n_step=n_step)
-    whole_flock = Flock(ARCADE, whole, n=6, seed=10, restart=restart, human=1, scouts=scouts)
-    for k in range(400):
-        whole_flock.step(human_action=JUMP if k % 7 == 0 else None)
+    whole_flock = Flock(ARCADE, whole, n=6, seed=10, restart=restart, scouts=scouts)
+    for _ in range(400):
+        whole_flock.step()
 
     first = small_arcade(seed=10, n_step=n_step)
-    flock = Flock(ARCADE, first, n=6, seed=10, restart=restart, human=1, scouts=scouts)
-    for k in range(250):  # past the early phase and a ring wraparound
-        flock.step(human_action=JUMP if k % 7 == 0 else None)
+    flock = Flock(ARCADE, first, n=6, seed=10, restart=restart, scouts=scouts)
+    for _ in range(250):  # past the early phase and a ring wraparound
+        flock.step()
     state, arrays, meta = _through_files(first, flock)
     resumed = learner_from_state(ARCADE, state)
-    again = Flock.from_state(ARCADE, resumed, arrays, meta)
-    for k in range(250, 400):
-        again.step(human_action=JUMP if k % 7 == 0 else None)
+    again = flock_from_state(ARCADE, resumed, arrays, meta)
+    for _ in range(250, 400):
+        again.step()
 
     assert torch.equal(resumed.net.flat, whole.net.flat)
     assert torch.equal(resumed.pilot_net.flat, whole.pilot_net.flat)
@@ -217,18 +203,18 @@ def test_exact_resume_with_a_flock(restart: str, n_step: int, scouts: int) -> No
     if n_step > 1:
         assert resumed.nstep.pending > 0 and resumed.nstep.pending == whole.nstep.pending
     assert list(again.history) == list(whole_flock.history)
-    for key, value in whole_flock.state()[0].items():
-        np.testing.assert_array_equal(again.state()[0][key], value, err_msg=key)
+    for key, value in flock_state(whole_flock)[0].items():
+        np.testing.assert_array_equal(flock_state(again)[0][key], value, err_msg=key)
 
 
 def test_a_flock_state_for_another_level_is_refused() -> None:
     flock = Flock(ARCADE, small_arcade(), n=3, seed=0)
-    arrays, meta = flock.state()
+    arrays, meta = flock_state(flock)
     with pytest.raises(ValueError, match="level arcade, not classic"):
-        Flock.from_state(CLASSIC, new_learner(CLASSIC), arrays, meta)
+        flock_from_state(CLASSIC, new_learner(CLASSIC), arrays, meta)
     arrays["flock.alive"] = np.zeros(4, dtype=bool)
     with pytest.raises(ValueError, match="flock.alive"):
-        Flock.from_state(ARCADE, small_arcade(), arrays, meta)
+        flock_from_state(ARCADE, small_arcade(), arrays, meta)
 
 
 # ---- the skill meter --------------------------------------------------------------------------
@@ -297,44 +283,19 @@ def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:
     assert meter.measure(learner.greedy_batch) >= 0.99
 
 
-def test_the_persons_flyer_waits_for_the_next_generation_while_the_flock_respawns() -> None:
-    flock = Flock(ARCADE, small_arcade(), n=6, seed=12, human=0)
-    while flock.alive[0]:
-        flock.step(human_action=JUMP)
-    generation = flock.generation
-    for _ in range(30):
-        step = flock.step(human_action=JUMP)
-        if step.new_generation:
-            assert flock.alive[0] and flock.generation == generation + 1
-            break
-        assert not flock.alive[0] and 0 not in step.respawned
-
-
-def test_a_flyer_out_of_lives_waits_for_the_next_generation() -> None:
-    flock = Flock(ARCADE, small_arcade(), n=5, seed=13, lives=2)
-    respawns = np.zeros(5, dtype=np.int64)
-    while flock.generation < 3:
-        step = flock.step()
-        if step.new_generation:
-            respawns[:] = 0
-        respawns[step.respawned] += 1
-        assert (respawns <= 1).all()  # two lives: one respawn each at most
-        assert (flock.lives_used <= 2).all()
-
-
 def test_scouts_fly_their_own_courses_out_of_sight_and_feed_the_learner() -> None:
     learner = small_arcade(seed=4)
     flock = Flock(ARCADE, learner, n=6, seed=4, scouts=5)
     step = flock.step()
     assert step.transitions == 6 + 5 and learner.env_steps == 11
     assert len(flock.alive) == 6  # the flock on screen is still six flyers
-    assert len(set(flock.scout_batch.course_seed.tolist())) == 5  # a course each
-    assert int(flock.scout_batch.course_seed[0]) != int(flock.batch.course_seed[0])
-    before = flock.scout_batch.course_seed.copy()
+    assert len(set(flock.scouting.batch.course_seed.tolist())) == 5  # a course each
+    assert int(flock.scouting.batch.course_seed[0]) != int(flock.batch.course_seed[0])
+    before = flock.scouting.batch.course_seed.copy()
     ended = len(step.ended)
     while flock.scout_courses == 5:
         ended += len(flock.step().ended)
     # a crashed scout flies on at once on a fresh course
-    assert (flock.scout_batch.course_seed != before).any()
+    assert (flock.scouting.batch.course_seed != before).any()
     # the learner's episodes (the HUD's scores) are the flock's lives, not the scouts'
     assert learner.episodes == ended

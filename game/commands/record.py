@@ -16,7 +16,7 @@ its ``--fps`` frames per second shows the flock ``S / fps`` seconds of play afte
 A frame is the course's walls, every flyer translucent in the window's cool blue, the focus
 flyer (the leader) solid, and a caption: time of play, skill, generation, best gates, flyers
 alive, with a bar for the skill. The skill is the greedy pilot's score/oracle on the
-held-out courses (``game.play.flock.SkillMeter``, classic: its success rate), measured
+held-out courses (``game.play.skill.SkillMeter``, classic: its success rate), measured
 synchronously every ``SKILL_EVERY_S`` seconds of play.
 The same seed gives the same film. The README's GIF::
 
@@ -140,7 +140,8 @@ class FlockFilm:
 
     def __init__(self, level: Level, n: int, seconds: float, speedup: float, fps: float,
                  seed: int, size: int) -> None:
-        from game.play.flock import SCOUTS, Flock, SkillMeter
+        from game.play.flock import SCOUTS, Flock
+        from game.play.skill import SkillMeter
         from game.wiring.learning import new_learner
 
         self.level, self.n, self.seed = level, n, seed

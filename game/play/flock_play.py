@@ -7,7 +7,7 @@ tick of each decision and then plays that decision's heights back tick by tick
 speed ``FlockPlay.decide`` runs whole decisions and nothing is played back (only the latest
 state is drawn).
 
-The skill meter (``game.play.flock.SkillMeter``) is refreshed from here every ``SKILL_EVERY_S``
+The skill meter (``game.play.skill.SkillMeter``) is refreshed from here every ``SKILL_EVERY_S``
 seconds of wall-clock time; its reading runs on its own thread.
 
 Numpy and the standard library only (the learner is duck-typed, as in ``game.play.flock``).
@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 
 from game.play import flock as flock_module
-from game.play.flock import Flock, SkillMeter
+from game.play.flock import Flock
 from game.play.motion import View
 from game.play.phases import Phase
+from game.play.skill import SkillMeter
 from game.sim import arcade
 from game.sim.levels import Level
 
@@ -199,14 +200,14 @@ class FlockPlay:
         """Gradient steps the decision being played back still owes (the learner's credit)."""
         return int(self.learner.owed)
 
-    def tick(self, human_action: int | None = None) -> None:
+    def tick(self) -> None:
         """One physics tick of the flock: a decision on its first tick, then playback.
 
         The decision's gradient steps are spread over its ticks: 64 flyers owe 32 of them
         per decision at 1x, which in one frame would be a stutter every fourth frame.
         """
         if self.k >= self.d:
-            self.decide(human_action, spread=True)
+            self.decide(spread=True)
             self.k = 0
         self.k += 1
         row = min(self.k, self.heights.shape[0]) - 1
@@ -218,7 +219,7 @@ class FlockPlay:
         if due:
             self.learner.pay(due)
 
-    def decide(self, human_action: int | None = None, spread: bool = False) -> None:
+    def decide(self, spread: bool = False) -> None:
         """One whole decision of the flock (top speed calls it directly).
 
         ``spread``: the decision's gradient steps go to the learner's credit (``owed``) for
@@ -232,7 +233,7 @@ class FlockPlay:
         if f.courses:
             self._course_seed = int(b.course_seed[self.focus])
         prev = b.y.copy()
-        self.flown += f.step(human_action).transitions
+        self.flown += f.step().transitions
         self.heights = f.tick_heights()
         self.prev_y, self.cur_y = prev, self.heights[-1]
         self.k = self.d

@@ -3,7 +3,7 @@
 The seed notebook builds naive Q-learning and ends by naming experience replay and a fixed
 target network. The lab shows what they change: two to four **teams**, each with its own
 learner, colour and share of a flock, fly the level at once, and each team's greedy pilot is
-scored on the skill meter's held-out set (``game.play.flock.SkillMeter``: score/oracle, on
+scored on the skill meter's held-out set (``game.play.skill.SkillMeter``: score/oracle, on
 classic the success rate) every ``SKILL_EVERY_S`` seconds of play, from the first second.
 
 Each team is a ``game.play.flock_play.FlockPlay`` (the window's flock: a ``Flock`` ticked at
@@ -38,8 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from game.play.flock import DEFAULT_FLOCK, SkillMeter
+from game.play.flock import DEFAULT_FLOCK
 from game.play.flock_play import SKILL_EVERY_S, FlockPlay
+from game.play.skill import SkillMeter
 from game.sim.levels import Level
 
 MIN_TEAMS, MAX_TEAMS = 2, 4

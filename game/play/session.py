@@ -78,7 +78,7 @@ class Session:
             have them; it needs a learner.
         flock_ladder: the flock's per-flyer exploration (``game.play.flock.FROM_PILOT_LADDER`` for a
             learner that learns on from a shipped pilot).
-        skill_meter: what takes the skill readings (default: ``game.play.flock.SkillMeter``, on a
+        skill_meter: what takes the skill readings (default: ``game.play.skill.SkillMeter``, on a
             thread; the window passes ``game.play.skill_process.SkillProcess``).
     """
 

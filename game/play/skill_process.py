@@ -1,6 +1,6 @@
 """The skill meter in a child process, so the window's thread never waits for a reading.
 
-``game.play.flock.SkillMeter.refresh`` flies the held-out courses on a thread of the game's own
+``game.play.skill.SkillMeter.refresh`` flies the held-out courses on a thread of the game's own
 process. That flight is thousands of short numpy calls, each holding the GIL, and Python hands
 the GIL back only every switch interval (``sys.getswitchinterval``): while a reading ran, the
 window's frames waited for it (what that cost is in the README's flock section, measured by
@@ -38,7 +38,7 @@ import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from game.play.flock import SKILL_EPISODES, SKILL_SEED
+from game.play.skill import SKILL_EPISODES, SKILL_SEED
 
 
 def _serve(conn: Any, level_name: str, episodes: int, seed: int) -> None:
@@ -46,7 +46,7 @@ def _serve(conn: Any, level_name: str, episodes: int, seed: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the game's to handle
     _die_with_parent()
     from ai.mlp import numpy_forward
-    from game.play.flock import SkillMeter
+    from game.play.skill import SkillMeter
     from game.sim.levels import LEVELS
 
     # Below the game's own threads and the X server's: the readings take the CPU they leave.

@@ -122,7 +122,7 @@ class FrozenFlyer:
     Here every action and the greedy policy are the policy's argmax (exploration and
     epsilon are ignored: a frozen policy is flown as it is), its outputs are the "Q-values"
     the HUD shows, and ``autopilot()`` is the policy itself, so an in-process skill meter
-    (``game.play.flock.SkillMeter``, which only calls ``act_batch``) reads its score/oracle.
+    (``game.play.skill.SkillMeter``, which only calls ``act_batch``) reads its score/oracle.
     Everything else is a fresh learner's, with learning off for good: it stores nothing and
     takes no gradient step, and the game gives it no store, so nothing is saved.
     """

@@ -272,7 +272,7 @@ class LearnState:
     streak: bool = False
     """Episodes score 0 or 1 (classic): shown as a success rate."""
     skill: float | None = None
-    """The skill meter's latest reading (``game.play.flock.SkillMeter``), or None before it."""
+    """The skill meter's latest reading (``game.play.skill.SkillMeter``), or None before it."""
     figure_name: str = "score/oracle"
     """What the skill figure is (the level's ``figure_name``)."""
 

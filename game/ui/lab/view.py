@@ -85,7 +85,7 @@ class LabView(View):
                  meter: Any = None, lineup_index: int = 0) -> None:
         from pyglet import gl
 
-        from game.play.flock import SkillMeter
+        from game.play.skill import SkillMeter
 
         self.window = window
         self.level = level
