@@ -59,30 +59,75 @@ def test_gradient_steps_are_spread_over_the_ticks_of_a_decision():
     assert per_tick.sum() >= 9 * per_decision and per_tick.max() <= per_decision / f.d + 1
 
 
-def test_the_windows_slack_pays_owed_steps_ahead_of_the_ticks_and_the_total_is_kept():
+def test_the_window_pays_the_steps_and_the_ticks_only_what_it_could_not():
+    from game.play.flock_play import SLACK_OWED_CAP
     from game.play.session import SessionConfig
 
-    def run(slack: float | None) -> tuple[list[int], int]:
+    def run(slack: float | None) -> tuple[list[int], int, int]:
         learner = new_learner(LEVELS["arcade"], seed=3)
         s = Session("arcade", seed=5, learner=learner, pilot="autopilot", flock=64,
                     config=SessionConfig(learn_in_slack=slack is not None))
-        while learner.updates == 0:
+        for _ in range(60):  # past learning_starts and the first full n-step windows
             s.advance(FRAME)
-        in_ticks = []
+            if slack is not None:
+                s.learn_for(slack)
+        in_ticks, most_owed = [], 0
         for _ in range(40):
             before = learner.updates
             s._tick()
             in_ticks.append(learner.updates - before)
+            most_owed = max(most_owed, learner.owed)
             if slack is not None:
                 s.learn_for(slack)
-        return in_ticks, learner.updates + learner.owed
+        return in_ticks, learner.updates + learner.owed, most_owed
 
-    plain, total = run(None)
-    ahead, total_ahead = run(10.0)  # time for everything owed: the slack pays it all
-    assert total_ahead == total  # the same gradient steps, only paid earlier
-    assert sum(plain) > 0 and sum(ahead) < sum(plain) / 3  # ticks left with little to pay
-    none, total_none = run(0.0)  # no slack at all: the ticks pay as before
-    assert none == plain and total_none == total
+    plain, total, _ = run(None)
+    ahead, total_ahead, _ = run(10.0)  # time for everything owed: the window pays it all
+    assert total_ahead == total  # the same gradient steps, only paid elsewhere
+    assert sum(plain) > 0 and sum(ahead) == 0  # the ticks pay nothing
+    none, total_none, most = run(0.0)  # the window pays nothing: the ticks pay beyond the cap
+    assert total_none == total and 0 < sum(none) <= sum(plain)
+    per_decision = 128 * new_learner(LEVELS["arcade"]).pacing.flock
+    assert SLACK_OWED_CAP <= most <= SLACK_OWED_CAP + per_decision
+
+
+def test_the_flip_learner_learns_only_between_open_and_close():
+    import threading
+
+    from game.ui.pacing import FlipLearner
+
+    drawing, outside, calls = [False], [], []
+    started, release = threading.Event(), threading.Event()
+
+    def pay_one() -> int:
+        if not drawing[0]:
+            outside.append(len(calls))
+        calls.append(1)
+        if len(calls) == 1:  # the first step: hold it until the test lets it end
+            started.set()
+            release.wait()
+        return 1 if len(calls) < 30 else 0  # then 29 more owed, then none
+
+    worker = FlipLearner(pay_one)
+    drawing[0] = True
+    worker.open()
+    assert started.wait(10)
+    closer = threading.Thread(target=worker.close)
+    closer.start()
+    closer.join(0.2)
+    assert closer.is_alive()  # close waits for the step in progress
+    release.set()
+    closer.join(10)
+    assert not closer.is_alive()
+    drawing[0] = False  # from here on any step would be outside a draw
+    n = len(calls)
+    for _ in range(3):  # frames: the worker pays what is owed while each one draws
+        drawing[0] = True
+        worker.open()
+        worker.close()
+        drawing[0] = False
+    worker.stop()
+    assert outside == [] and worker.paid == min(len(calls), 29) and len(calls) >= n
 
 
 def test_top_speed_runs_whole_decisions_with_the_lower_replay_ratio():

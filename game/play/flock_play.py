@@ -118,6 +118,12 @@ class CourseView:
             self.course = arcade.make_course(seed, gates)
 
 
+SLACK_OWED_CAP = 64
+"""With ``in_slack``, the gradient steps the window may leave owed (two decisions of the
+default flock and its scouts at 1x); a tick pays what is owed beyond it, so the flock learns
+at its pacing however slow the machine."""
+
+
 class FlockPlay:
     """A flock of ``n`` flyers for the window: ticks, drawing positions, the skill meter.
 
@@ -156,10 +162,10 @@ class FlockPlay:
         """Flyer decisions flown (env steps, whether or not the learner takes them)."""
         self.top = False
         self.in_slack = False
-        """The window pays owed gradient steps in each frame's slack after its flip
-        (``learn_for``), ahead of the ticks that would pay them: on a machine with time to
-        spare the ticks then cost only flying. What the slack does not pay, the ticks do,
-        so the flock learns at its pacing on any machine."""
+        """The window pays the owed gradient steps, on a worker while it draws (``pay_one``)
+        and in each frame's slack after the flip (``learn_for``); the ticks pay only what is
+        owed beyond ``SLACK_OWED_CAP``. On a machine with time to spare the ticks then cost
+        only flying, and on any machine the flock learns at its pacing."""
 
     def learn_for(self, seconds: float, now: Any) -> int:
         """Pays owed gradient steps while they fit in ``seconds`` of ``now()``; returns how
@@ -174,6 +180,12 @@ class FlockPlay:
             done += 1
             self._step_s += 0.2 * (now() - t - self._step_s)
         return done
+
+    def pay_one(self) -> int:
+        """One owed gradient step, if any is owed (``game.ui.pacing.FlipLearner``'s worker,
+        while the window draws); returns how many ran."""
+        learner = self.learner
+        return learner.pay(1) if learner.owed else 0
 
     # ---- flying -----------------------------------------------------------------------------
     @property
@@ -213,9 +225,12 @@ class FlockPlay:
         row = min(self.k, self.heights.shape[0]) - 1
         self.prev_y, self.cur_y = self.cur_y, self.heights[row]
         self.ticks += 1
-        left = self.d - self.k + 1  # ticks of this decision still to run, this one included
         owed = self.owed
-        due = owed if left <= 1 else owed // left
+        if self.in_slack:  # the window pays as it draws and after; here only what it could not
+            due = max(owed - SLACK_OWED_CAP, 0)
+        else:
+            left = self.d - self.k + 1  # ticks of this decision still to run, this one included
+            due = owed if left <= 1 else owed // left
         if due:
             self.learner.pay(due)
 

@@ -18,7 +18,7 @@ from game.play.phases import Phase
 from game.play.session import Session
 from game.ui.controls import CONTROLS, SPEED_INDEX, Command
 from game.ui.messages import Messages
-from game.ui.pacing import FramePacer
+from game.ui.pacing import FlipLearner, FramePacer
 from game.ui.report import session_state
 from game.ui.view import Frame, View
 from game.wiring.autosave import Autosave
@@ -72,6 +72,9 @@ class GameView(View):
         self._score_due = 0.0
         self._short_told: tuple[int, float] | None = None
         """The speed whose shortfall was last explained (said once per speed chosen)."""
+        self.flip_learner = (FlipLearner(session.flock.pay_one)
+                             if session.flock is not None and session.flock.in_slack else None)
+        """Learns on a second core while the frame is drawn (the flock's owed steps)."""
         self.learner_source: str | None = None
         """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
         self.commands: dict[Command, Callable[[], Any]] = {
@@ -223,7 +226,7 @@ class GameView(View):
         if visible:
             self.renderer.update(s, view, stats)
             self.think.update(s, view, self.renderer.layout)
-            self.window.draw(interval)
+            self._draw(interval)
             flipped = time.perf_counter()
         pacer.drew(refresh, time.perf_counter() - sim_end)
         # After the flip: a snapshot uses the frame's slack instead of delaying what is shown.
@@ -252,6 +255,17 @@ class GameView(View):
                 sim_s += time.perf_counter() - t0
         return Frame(ticks, s.pace.name, sim_s, saving, view.y if visible else None,
                      flipped, flying)
+
+    def _draw(self, interval: float) -> None:
+        """Draws and flips, the flock learning on the worker meanwhile (not while paused)."""
+        worker = None if self.session.paused else self.flip_learner
+        if worker is not None:
+            worker.open()
+        try:
+            self.window.draw(interval)
+        finally:
+            if worker is not None:
+                worker.close()
 
     def _autosave(self, play: float) -> int:
         """Counts ``play`` seconds of play, starts a due autosave, shows finished ones.
@@ -323,6 +337,8 @@ class GameView(View):
 
     def finish(self) -> None:
         """After the loop: the learner's last save (waited for, up to a timeout), the scores."""
+        if self.flip_learner is not None:
+            self.flip_learner.stop()
         close = getattr(None if self.session.skill is None else self.session.skill.meter,
                         "close", None)
         if close is not None:
