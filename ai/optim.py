@@ -132,26 +132,33 @@ class MseRmsprop:
 
     def step(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
              next_obs: np.ndarray, terminated: np.ndarray, gamma: float,
-             target_layers: list[np.ndarray] | None = None) -> float:
+             target_layers: list[np.ndarray] | None = None, double: bool = False) -> float:
         """One step on a batch; returns its loss.
 
         The taken action's target is ``reward`` on a terminal transition, else ``reward +
         gamma * max_a Q(s', a)`` with ``Q`` from ``target_layers`` (None: the trained network,
-        as the notebook does); the other action's target is its own prediction.
+        as the notebook does); the other action's target is its own prediction. ``double``
+        (with ``target_layers``): Double DQN's ``Q_target(s', argmax_a Q(s', a))``, the
+        trained network picking the next action and the target network valuing it.
         """
         b = len(obs)
         w = self.layers
-        if target_layers is None:  # the notebook: both from the network being trained
+        rows = np.arange(b)
+        if target_layers is None or double:  # the trained network sees s and s'
             q_all, hidden = _numpy_forward_keep(
                 w, np.concatenate((obs, next_obs)).astype(np.float32))
             next_q = q_all[b:]
         else:
             q_all, hidden = _numpy_forward_keep(w, np.asarray(obs, dtype=np.float32))
             next_q = numpy_forward(target_layers, np.asarray(next_obs, dtype=np.float32))
+        if target_layers is not None and double:
+            valued = numpy_forward(target_layers, np.asarray(next_obs, dtype=np.float32))
+            next_value = valued[rows, next_q.argmax(1)]
+        else:
+            next_value = next_q.max(1)
         q = q_all[:b]
         t = q.copy()
-        rows = np.arange(b)
-        t[rows, actions] = rewards + (1.0 - terminated) * np.float32(gamma) * next_q.max(1)
+        t[rows, actions] = rewards + (1.0 - terminated) * np.float32(gamma) * next_value
         diff = q - t
         # Keras "mse": the mean over both outputs and the batch.
         dz = diff * np.float32(2.0 / diff.size)

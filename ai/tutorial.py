@@ -20,6 +20,8 @@ a time (``TutorialConfig``):
 * ``target_network``: the targets come from a second network, a copy of the trained one
   refreshed every ``target_sync_updates`` gradient steps, instead of the network being
   trained.
+* ``double_dqn`` (on top of both): the trained network picks the next action and the target
+  network values it (Double DQN), the first of the game learner's own additions.
 
 Nothing else changes: same loss, optimiser, learning rate, discount and epsilon schedule. The
 game's own learner (``ai.learner.Learner``) adds much more (Double DQN, Huber loss, Adam,
@@ -83,6 +85,15 @@ class TutorialConfig:
     """A fixed target Q-network: targets from a copy refreshed every ``target_sync_updates``."""
     target_sync_updates: int = 100
     """Gradient steps between copies of the trained network into the target network."""
+    double_dqn: bool = False
+    """Double DQN (van Hasselt et al. 2016; with ``target_network``): the trained network
+    picks the next action and the target network values it, instead of the target network's
+    own maximum, which overestimates."""
+
+    def __post_init__(self) -> None:
+        if self.double_dqn and not self.target_network:
+            raise ValueError("double_dqn needs target_network: the target network values "
+                             "the action the trained network picks")
 
     @property
     def learning_starts(self) -> int:
@@ -345,7 +356,8 @@ class TutorialLearner:
         the target network, with that switch on); the target network's sync."""
         target = None if self.target is None else self.target.numpy_layers()
         self._losses.append(self.optimizer.step(obs, actions, rewards, next_obs, terminated,
-                                                self.config.gamma, target))
+                                                self.config.gamma, target,
+                                                double=self.config.double_dqn))
         self.updates += 1
         if self.target is not None and self.updates % self.config.target_sync_updates == 0:
             self.target.flat.copy_(self.net.flat)
@@ -367,10 +379,11 @@ class TutorialLearner:
         c = self.config
         card = {"trained_env_steps": self.env_steps, "trained_episodes": self.episodes,
                 "seed": self.seed, "learner": "tutorial", "replay": c.replay,
-                "target_network": c.target_network}
+                "target_network": c.target_network, "double_dqn": c.double_dqn}
         return Autopilot([w.copy() for w in self._layers], meta=self.meta, card=card)
 
     def __repr__(self) -> str:
         c = self.config
         return (f"TutorialLearner(replay={c.replay}, target_network={c.target_network}, "
+                f"double_dqn={c.double_dqn}, "
                 f"env_steps={self.env_steps}, updates={self.updates}, epsilon={self.eps:.3f})")

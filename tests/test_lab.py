@@ -130,6 +130,52 @@ def test_each_team_learner_is_what_it_names(level) -> None:
     assert ours.env_steps - held <= ours.memory.size <= ours.env_steps
 
 
+def test_the_double_dqn_team_values_its_own_networks_pick_with_the_target() -> None:
+    from ai.optim import MseRmsprop
+    from ai.qnet import numpy_forward
+
+    learner = TEAMS["double"].make(ARCADE, 0)
+    c = learner.config
+    assert c.replay and c.target_network and c.double_dqn and learner.target is not None
+    with pytest.raises(ValueError, match="needs target_network"):
+        TutorialConfig(double_dqn=True)
+    rng = np.random.default_rng(1)
+    obs, nxt = rng.normal(size=(32, 8)).astype(np.float32), rng.normal(size=(32, 8)).astype(
+        np.float32)
+    actions, rewards = rng.integers(0, 2, 32), rng.normal(size=32).astype(np.float32)
+    done = rng.random(32) < 0.2
+    target = [w.copy() for w in learner.net.numpy_layers()]
+    target[-2], target[-1] = target[-2][::-1].copy() * 1.5, target[-1][::-1].copy()  # unlike
+    online = numpy_forward(learner.net.numpy_layers(), nxt)
+    valued = numpy_forward(target, nxt)
+    picks = online.argmax(1)
+    assert (picks != valued.argmax(1)).any()  # the two networks disagree somewhere
+
+    def step(double: bool) -> np.ndarray:
+        """The trained network's first-layer bias gradient after one step."""
+        net = TEAMS["double"].make(ARCADE, 0).net
+        opt = MseRmsprop(net, 1e-3)
+        opt.step(obs, actions, rewards, nxt, done, 0.9, target, double=double)
+        return opt.grads[1].copy()
+
+    def expected(next_value: np.ndarray) -> np.ndarray:
+        """The same gradient by hand, for the given value of s'."""
+        w = learner.net.numpy_layers()
+        h1 = np.maximum(obs @ w[0].T + w[1], 0)
+        h2 = np.maximum(h1 @ w[2].T + w[3], 0)
+        q = h2 @ w[4].T + w[5]
+        t = q.copy()
+        t[np.arange(32), actions] = rewards + (1 - done) * 0.9 * next_value
+        dz = (q - t) * (2.0 / q.size)
+        dz = (dz @ w[4]) * (h2 > 0)
+        dz = (dz @ w[2]) * (h1 > 0)
+        return dz.sum(0)
+
+    np.testing.assert_allclose(step(True), expected(valued[np.arange(32), picks]), atol=1e-5)
+    np.testing.assert_allclose(step(False), expected(valued.max(1)), atol=1e-5)
+    assert not np.allclose(step(True), step(False))
+
+
 def test_tutorial_learns_from_each_transition_once_when_paced() -> None:
     """``updates_per_step=0`` then ``train``: the same weights as learning at once."""
     rng = np.random.default_rng(0)

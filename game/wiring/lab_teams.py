@@ -8,6 +8,8 @@ The default line-up follows the seed notebook step by step (``game.play.lab``):
    on classic (on arcade the same algorithm on the level's observation and network width);
 2. ``replay``: the same, learning from minibatches drawn from a replay memory;
 3. ``target``: the same with replay and a fixed target network;
+
+   (``double``, in the "Double DQN vs plain" line-up: the same with Double DQN's targets;)
 4. ``ours``: the game's own autopilot (``game.wiring.learning.new_learner``: everything the
    game's learner does), at the flock's 1x pace of gradient steps at every speed.
 
@@ -46,17 +48,18 @@ class TeamKind:
     make: Callable[[Level, int], Any]
 
 
-def tutorial_config(level: Level, replay: bool = False, target_network: bool = False
-                    ) -> TutorialConfig:
+def tutorial_config(level: Level, replay: bool = False, target_network: bool = False,
+                    double_dqn: bool = False) -> TutorialConfig:
     """The notebook's settings on ``level``: its observation, the game learner's network
     width on that level (classic: the notebook's 32-32), and the switches."""
     return TutorialConfig(hidden=tuple(learner_config(level).hidden), replay=replay,
-                          target_network=target_network)
+                          target_network=target_network, double_dqn=double_dqn)
 
 
-def _tutorial(replay: bool, target: bool) -> Callable[[Level, int], TutorialLearner]:
+def _tutorial(replay: bool, target: bool, double: bool = False
+              ) -> Callable[[Level, int], TutorialLearner]:
     def make(level: Level, seed: int) -> TutorialLearner:
-        return TutorialLearner(level.obs_size, tutorial_config(level, replay, target),
+        return TutorialLearner(level.obs_size, tutorial_config(level, replay, target, double),
                                meta=level.meta, seed=seed)
     return make
 
@@ -74,6 +77,10 @@ TEAMS: dict[str, TeamKind] = {
         "target", "+ fixed target network",
         "aims at a fixed copy of its network, refreshed now and then",
         (96, 200, 110), replay_ratio=1.0), _tutorial(True, True)),
+    "double": TeamKind(TeamSpec(
+        "double", "+ Double DQN",
+        "its network picks the next move, the target values it",
+        (200, 120, 230), replay_ratio=1.0), _tutorial(True, True, double=True)),
     "ours": TeamKind(TeamSpec(
         "ours", "our autopilot",
         "the game's learner: Double DQN, Adam, crash memory and more",
@@ -88,10 +95,11 @@ LINEUPS: tuple[tuple[str, ...], ...] = (
     DEFAULT_LINEUP,
     ("tutorial", "replay"),
     ("replay", "target"),
+    ("target", "double"),
     ("tutorial", "ours"),
 )
 """The line-ups the window's key cycles through: the lesson, replay vs none, target vs none,
-the tutorial vs our autopilot."""
+Double DQN vs plain, the tutorial vs our autopilot."""
 
 
 def parse_lineup(text: str) -> tuple[str, ...]:
