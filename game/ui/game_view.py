@@ -33,6 +33,173 @@ MAX_SPEED_MARGIN_S = 0.002
 gradient steps takes up to ~2 ms)."""
 
 
+class Keeper:
+    """What the game view saves: the learner's autosaves (their messages and, once, their
+    failures on the terminal), the best scores every few seconds, and the last saves at exit.
+
+    Args:
+        autosave: saves the learner, or None.
+        scores: the best scores.
+        messages: the view's on-screen messages.
+    """
+
+    def __init__(self, autosave: Autosave | None, scores: Any, messages: Messages) -> None:
+        self.autosave = autosave
+        self.scores = scores
+        self.messages = messages
+        self.final_saves: list[Any] = []
+        """The last saves at exit (``Autosave.close``'s infos)."""
+        self._failure_told: str | None = None
+        self._score_due = 0.0
+
+    def snapshot_due_s(self, play: float) -> float:
+        """An autosave's snapshot this frame will take after ``play`` more seconds: its
+        estimated seconds (the tick budget leaves room for it), else 0."""
+        a = self.autosave
+        return a.snapshot_estimate_s() if a is not None and a.due(play) else 0.0
+
+    def after_flip(self, play: float) -> int:
+        """Counts ``play`` seconds of play, starts a due autosave, shows finished ones, and
+        saves changed best scores every ``SCORE_SAVE_S``.
+
+        Returns 2 if this frame took a snapshot, 1 if a write is running on the saver
+        thread, else 0 (for the frame log).
+        """
+        if time.perf_counter() >= self._score_due:
+            self._score_due = time.perf_counter() + SCORE_SAVE_S
+            self.save_scores()
+        autosave = self.autosave
+        if autosave is None:
+            return 0
+        started = autosave.play(play)
+        events = autosave.poll_events()
+        for ev in events:
+            if ev.ok:
+                self._failure_told = None
+            elif ev.message != self._failure_told:  # the terminal hears a problem once
+                print(f"gravity-flyer: {ev.message}", file=sys.stderr, flush=True)
+                self._failure_told = ev.message
+        self.messages.handle(events)
+        if started:
+            return 2
+        return 1 if autosave.busy else 0
+
+    def save_scores(self) -> None:
+        try:
+            self.scores.save()
+        except OSError as exc:
+            self.scores.dirty = False  # say it once, not every 5 s
+            line = f"could not save best scores ({exc.strerror or exc})"
+            print(f"gravity-flyer: {line}", file=sys.stderr)
+            self.messages.say(line, 5.0)
+
+    def close(self) -> None:
+        """The learner's last save (waited for, up to a timeout), then the scores."""
+        if self.autosave is not None:
+            self.final_saves = self.autosave.close(FINAL_SAVE_TIMEOUT_S)
+            for info in self.final_saves:
+                print(f"gravity-flyer: {info.message}", file=sys.stderr, flush=True)
+            if self.autosave.unfinished:
+                print(f"gravity-flyer: the last save did not finish within "
+                      f"{FINAL_SAVE_TIMEOUT_S:.0f} s; the previous save is kept",
+                      file=sys.stderr, flush=True)
+        self.save_scores()
+
+    def state(self) -> dict[str, Any]:
+        return {"persistence": None if self.autosave is None else self.autosave.summary(),
+                "final_saves": [{"ok": bool(i.ok), "message": i.message,
+                                 "generation": i.generation} for i in self.final_saves]}
+
+
+class GameCommands:
+    """The game's commands (keys, clicks, controller buttons) and what the view says of them.
+
+    Args:
+        view: the game view (its session, renderer, overlay and messages).
+    """
+
+    def __init__(self, view: GameView) -> None:
+        self.view = view
+        session = view.session
+        self._short_told: tuple[int, float] | None = None
+        """The speed whose shortfall was last explained (said once per speed chosen)."""
+        self.table: dict[Command, Callable[[], Any]] = {
+            Command.JUMP: self._jump,
+            Command.TOGGLE_PILOT: self._toggle_pilot,
+            Command.TOGGLE_LEARNING: self._toggle_learning,
+            Command.LEARN_PANEL: lambda: self._panel(view.renderer.toggle_learn_panel),
+            Command.FPS_PANEL: lambda: self._panel(view.renderer.toggle_fps_panel),
+            Command.THINK: self._toggle_think,
+            Command.PAUSE: session.toggle_pause, Command.RESTART: self._restart,
+            Command.FASTER: lambda: self._rate(session.pace.faster),
+            Command.SLOWER: lambda: self._rate(session.pace.slower),
+            **{c: (lambda i=i: self._speed(i)) for c, i in SPEED_INDEX.items()},
+        }
+
+    def _jump(self) -> None:
+        s = self.view.session
+        if s.pilot == "autopilot" and not s.paused and s.phase is Phase.FLYING:
+            self.view.say("The autopilot has the controls — press A to take them")
+        s.press_jump()
+
+    def _unavailable(self) -> None:
+        self.view.say(self.view.renderer.info_line or "The autopilot is not available")
+
+    def _toggle_pilot(self) -> None:
+        try:
+            who = self.view.session.toggle_pilot()
+        except RuntimeError:
+            self._unavailable()
+        else:
+            self.view.say("Autopilot flying" if who == "autopilot" else "You have the controls")
+
+    def _toggle_learning(self) -> None:
+        try:
+            on = self.view.session.pilots.toggle_learning()
+        except RuntimeError:
+            self._unavailable()
+        else:
+            self.view.say("Learning on" if on else "Learning off")
+
+    def _panel(self, toggle: Callable[[], bool]) -> None:
+        if not toggle():
+            self.view.say("No room for the panel: widen or enlarge the window")
+
+    def _toggle_think(self) -> None:
+        on = self.view.think.toggle()
+        self.view.say("Watching it think" if on else "Thinking hidden")
+
+    def _restart(self) -> None:
+        self.view.session.restart()
+        self.view.say("Restarted")
+
+    def _speed(self, index: int) -> None:
+        self.view.session.pace.set_index(index)
+        self.view.say(f"Speed {self.view.session.pace.name}")
+
+    def tell_shortfall(self) -> None:
+        """Once per speed chosen: why the speed asked for is not reached (the HUD says what is)."""
+        pace = self.view.session.pace
+        key = (pace.index, pace.tick_rate)
+        if not pace.short() or key == self._short_told or pace.gauge.seconds < pace.gauge.window_s:
+            return  # (a whole window of frames first: the first frames after a load are slow)
+        self._short_told = key
+        learner = self.view.session.learner
+        learning = learner is not None and learner.learn_enabled
+        reached = pace.shown().split("(")[1][:-1]
+        why = ("flying and learning fill every frame (L turns learning off)" if learning
+               else "drawing and flying fill every frame")
+        print(f"gravity-flyer: {pace.name} runs at {reached} here: {why}", file=sys.stderr,
+              flush=True)
+        self.view.say(f"{pace.name} runs at {reached}" + (" (L: learning off)" if learning else ""),
+                 5.0)
+
+    def _rate(self, change: Callable[[], float]) -> None:
+        change()
+        name, value = self.view.session.pace.label()
+        self.view.say(f"{name} {value}")
+
+
 class GameView(View):
     """One level being played.
 
@@ -67,28 +234,13 @@ class GameView(View):
         r = self.renderer
         self.think = ThinkView(r.batch, r.groups, hasattr(session.world, "course"))
         """V: the "watch it think" overlay."""
-        self.final_saves: list[Any] = []
-        self._failure_told: str | None = None
-        self._score_due = 0.0
-        self._short_told: tuple[int, float] | None = None
-        """The speed whose shortfall was last explained (said once per speed chosen)."""
+        self.keeper = Keeper(autosave, scores, self.messages)
         self.flip_learner = (FlipLearner(session.flock.pay_one)
                              if session.flock is not None and session.flock.in_slack else None)
         """Learns on a second core while the frame is drawn (the flock's owed steps)."""
         self.learner_source: str | None = None
         """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
-        self.commands: dict[Command, Callable[[], Any]] = {
-            Command.JUMP: self._jump,
-            Command.TOGGLE_PILOT: self._toggle_pilot,
-            Command.TOGGLE_LEARNING: self._toggle_learning,
-            Command.LEARN_PANEL: lambda: self._panel(self.renderer.toggle_learn_panel),
-            Command.FPS_PANEL: lambda: self._panel(self.renderer.toggle_fps_panel),
-            Command.THINK: self._toggle_think,
-            Command.PAUSE: session.toggle_pause, Command.RESTART: self._restart,
-            Command.FASTER: lambda: self._rate(session.pace.faster),
-            Command.SLOWER: lambda: self._rate(session.pace.slower),
-            **{c: (lambda i=i: self._speed(i)) for c, i in SPEED_INDEX.items()},
-        }
+        self.commands = GameCommands(self)
 
     def say(self, text: str, seconds: float = 2.5) -> None:
         self.messages.say(text, seconds)
@@ -118,74 +270,11 @@ class GameView(View):
     # ------------------------------------------------------------------ commands
     def command(self, command: Command) -> bool:
         """Runs a command; False if this view has no use for it."""
-        handler = self.commands.get(command)
+        handler = self.commands.table.get(command)
         if handler is None:
             return False
         handler()
         return True
-
-    def _jump(self) -> None:
-        s = self.session
-        if s.pilot == "autopilot" and not s.paused and s.phase is Phase.FLYING:
-            self.say("The autopilot has the controls — press A to take them")
-        s.press_jump()
-
-    def _unavailable(self) -> None:
-        self.say(self.renderer.info_line or "The autopilot is not available")
-
-    def _toggle_pilot(self) -> None:
-        try:
-            who = self.session.toggle_pilot()
-        except RuntimeError:
-            self._unavailable()
-        else:
-            self.say("Autopilot flying" if who == "autopilot" else "You have the controls")
-
-    def _toggle_learning(self) -> None:
-        try:
-            on = self.session.pilots.toggle_learning()
-        except RuntimeError:
-            self._unavailable()
-        else:
-            self.say("Learning on" if on else "Learning off")
-
-    def _panel(self, toggle: Callable[[], bool]) -> None:
-        if not toggle():
-            self.say("No room for the panel: widen or enlarge the window")
-
-    def _toggle_think(self) -> None:
-        on = self.think.toggle()
-        self.say("Watching it think" if on else "Thinking hidden")
-
-    def _restart(self) -> None:
-        self.session.restart()
-        self.say("Restarted")
-
-    def _speed(self, index: int) -> None:
-        self.session.pace.set_index(index)
-        self.say(f"Speed {self.session.pace.name}")
-
-    def _tell_shortfall(self) -> None:
-        """Once per speed chosen: why the speed asked for is not reached (the HUD says what is)."""
-        pace = self.session.pace
-        key = (pace.index, pace.tick_rate)
-        if not pace.short() or key == self._short_told or pace.gauge.seconds < pace.gauge.window_s:
-            return  # (a whole window of frames first: the first frames after a load are slow)
-        self._short_told = key
-        learner = self.session.learner
-        learning = learner is not None and learner.learn_enabled
-        reached = pace.shown().split("(")[1][:-1]
-        why = ("flying and learning fill every frame (L turns learning off)" if learning
-               else "drawing and flying fill every frame")
-        print(f"gravity-flyer: {pace.name} runs at {reached} here: {why}", file=sys.stderr,
-              flush=True)
-        self.say(f"{pace.name} runs at {reached}" + (" (L: learning off)" if learning else ""),
-                 5.0)
-
-    def _rate(self, change: Callable[[], float]) -> None:
-        change()
-        name, value = self.session.pace.label()
-        self.say(f"{name} {value}")
 
     # ------------------------------------------------------------------ window events
     def focus(self, gained: bool) -> None:
@@ -211,8 +300,7 @@ class GameView(View):
         flying = s.phase is Phase.FLYING and not s.paused
         refresh = self.renderer.refresh_due(start + 0.010)  # due by the draw?
         play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
-        snapshot_s = (self.autosave.snapshot_estimate_s()
-                      if self.autosave is not None and self.autosave.due(play) else 0.0)
+        snapshot_s = self.keeper.snapshot_due_s(play)
         # Fast-forward (4x, 16x) and max get max's share of the frame: 16 ticks of a learning
         # flock do not fit in what a 1x frame leaves after a software-GL draw.
         s.clock.work_budget_s = pacer.sim_budget(refresh, snapshot_s,
@@ -220,7 +308,7 @@ class GameView(View):
         s.advance(interval)
         sim_end = time.perf_counter()
         self._handle_events(s.take_events())
-        self._tell_shortfall()
+        self.commands.tell_shortfall()
         view = s.view()
         flipped = 0.0
         if visible:
@@ -230,12 +318,9 @@ class GameView(View):
             flipped = time.perf_counter()
         pacer.drew(refresh, time.perf_counter() - sim_end)
         # After the flip: a snapshot uses the frame's slack instead of delaying what is shown.
-        saving = self._autosave(play)
+        saving = self.keeper.after_flip(play)
         if s.skill is not None and not s.paused:
             s.skill.maybe_measure(s.learner)  # its reading runs on the meter's own thread
-        if time.perf_counter() >= self._score_due:
-            self._score_due = time.perf_counter() + SCORE_SAVE_S
-            self.save_scores()
         ticks, sim_s = s.last_ticks, sim_end - start
         if s.pace.multiplier is not None and not saving:
             # 1x-16x: what is left of the frame after the flip pays the flock's gradient
@@ -267,28 +352,6 @@ class GameView(View):
             if worker is not None:
                 worker.close()
 
-    def _autosave(self, play: float) -> int:
-        """Counts ``play`` seconds of play, starts a due autosave, shows finished ones.
-
-        Returns 2 if this frame took a snapshot, 1 if a write is running on the saver
-        thread, else 0 (for the frame log).
-        """
-        autosave = self.autosave
-        if autosave is None:
-            return 0
-        started = autosave.play(play)
-        events = autosave.poll_events()
-        for ev in events:
-            if ev.ok:
-                self._failure_told = None
-            elif ev.message != self._failure_told:  # the terminal hears a problem once
-                print(f"gravity-flyer: {ev.message}", file=sys.stderr, flush=True)
-                self._failure_told = ev.message
-        self.messages.handle(events)
-        if started:
-            return 2
-        return 1 if autosave.busy else 0
-
     def _handle_events(self, events: list[Event]) -> None:
         self.messages.handle(events)
         error = self.sounds.take_error()
@@ -305,15 +368,6 @@ class GameView(View):
         elif any(isinstance(e, Jumped) and e.human for e in events):
             self.sounds.play("jump")
 
-    def save_scores(self) -> None:
-        try:
-            self.scores.save()
-        except OSError as exc:
-            self.scores.dirty = False  # say it once, not every 5 s
-            line = f"could not save best scores ({exc.strerror or exc})"
-            print(f"gravity-flyer: {line}", file=sys.stderr)
-            self.say(line, 5.0)
-
     def state(self) -> dict[str, Any]:
         """What the state file shows of the game."""
         state = session_state(self.session)
@@ -328,11 +382,9 @@ class GameView(View):
             state.update(env_steps=int(learner.env_steps), episodes=int(learner.episodes),
                          epsilon=float(learner.epsilon))
         m = self.messages
-        state.update(persistence=None if self.autosave is None else self.autosave.summary(),
-                     learner_source=self.learner_source, notices=m.notices_shown(),
+        state.update(learner_source=self.learner_source, notices=m.notices_shown(),
                      saved_flash=m.saved_flash(), toast=m.toast(), praises=m.praises,
-                     final_saves=[{"ok": bool(i.ok), "message": i.message,
-                                   "generation": i.generation} for i in self.final_saves])
+                     **self.keeper.state())
         return state
 
     def finish(self) -> None:
@@ -343,12 +395,4 @@ class GameView(View):
                         "close", None)
         if close is not None:
             close()  # the skill meter's process
-        if self.autosave is not None:
-            self.final_saves = self.autosave.close(FINAL_SAVE_TIMEOUT_S)
-            for info in self.final_saves:
-                print(f"gravity-flyer: {info.message}", file=sys.stderr, flush=True)
-            if self.autosave.unfinished:
-                print(f"gravity-flyer: the last save did not finish within "
-                      f"{FINAL_SAVE_TIMEOUT_S:.0f} s; the previous save is kept",
-                      file=sys.stderr, flush=True)
-        self.save_scores()
+        self.keeper.close()
