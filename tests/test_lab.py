@@ -19,7 +19,7 @@ import torch
 
 from ai.learner import Learner
 from ai.tutorial import TutorialConfig, TutorialLearner
-from game.play.lab import Lab, course_seed
+from game.play.lab import TEAM_KEYS, Lab, course_seed
 from game.sim.levels import ARCADE, CLASSIC
 from game.sim.rollout import Rollout
 from game.wiring.lab_teams import DEFAULT_LINEUP, TEAMS, lineup, parse_lineup
@@ -264,6 +264,7 @@ def test_lab_bad_teams_is_one_line(teams, words) -> None:
 
 def test_parse_lineup_and_team_words() -> None:
     assert parse_lineup("replay, ours") == ("replay", "ours")
+    assert tuple(TEAMS) == TEAM_KEYS  # the CLI's choices (no torch import) name every team
     assert all(TEAMS[k].spec.adds and len(TEAMS[k].spec.adds) <= 60 for k in TEAMS)
     assert len({TEAMS[k].spec.colour for k in TEAMS}) == len(TEAMS)
     assert TutorialConfig().learning_starts == 0 and TutorialConfig(replay=True).learning_starts
@@ -281,6 +282,12 @@ def test_train_reaches_a_lab_team(tmp_path) -> None:
     assert pilot.sizes == (2, 32, 32, 2)
     assert "lab team 'tutorial'" in pilot.card["config"]
     assert "--team tutorial" in pilot.card["command"]
+    r = subprocess.run([sys.executable, "main.py", "train", "--level", "classic", "--team",
+                        "double", "--steps", "200", "--no-progress", "--out",
+                        str(tmp_path / "double.safetensors")], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 0, r.stderr
+    assert Autopilot.load(tmp_path / "double.safetensors").card["double_dqn"] is True
 
 
 def test_paying_the_steps_early_changes_nothing() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from game.commands.checks import check_args
 from game.errors import CliError
 from game.play.flock import DEFAULT_FLOCK
+from game.play.lab import TEAM_KEYS
 from game.sim.evaluation import EVAL_SEED
 from game.sim.levels import LEVELS
 from game.wiring.play_config import PlayConfig
@@ -116,7 +117,7 @@ def _add_train(train: argparse.ArgumentParser) -> None:
     train.add_argument("--tensorboard", type=_folder, default=None, metavar="DIR",
                        help="log the learning curve, the loss and the skill for TensorBoard")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    train.add_argument("--team", choices=("tutorial", "replay", "target", "ours"), default=None,
+    train.add_argument("--team", choices=TEAM_KEYS, default=None,
                        help="train a lesson-lab team's learner (default: the game's, 'ours')")
 
 

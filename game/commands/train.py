@@ -71,7 +71,7 @@ class TrainConfig:
     """Show a progress bar (with the live score) on stderr."""
     team: str | None = None
     """A lesson-lab team's learner instead of the game's (``game.wiring.lab_teams.TEAMS``:
-    'tutorial', 'replay', 'target'; 'ours' or None is the game's learner)."""
+    'tutorial', 'replay', 'target', 'double'; 'ours' or None is the game's learner)."""
     tensorboard: Path | None = None
     """Folder to log TensorBoard scalars into (the curve, the loss, the skill); None: none."""
 

@@ -45,6 +45,9 @@ from game.sim.levels import Level
 
 MIN_TEAMS, MAX_TEAMS = 2, 4
 """How many teams race at once."""
+TEAM_KEYS = ("tutorial", "replay", "target", "double", "ours")
+"""Every team's name on the command line (``game.wiring.lab_teams.TEAMS`` makes their
+learners); here so that the CLI can offer them without importing torch."""
 
 
 @dataclass(frozen=True)

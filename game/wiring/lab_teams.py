@@ -87,7 +87,7 @@ TEAMS: dict[str, TeamKind] = {
         (90, 160, 255), replay_ratio=OURS_RATIO),
         lambda level, seed: new_learner(level, seed)),
 }
-"""Every team the lab knows, by key."""
+"""Every team the lab knows, by key (``game.play.lab.TEAM_KEYS``, in that order)."""
 
 DEFAULT_LINEUP = ("tutorial", "replay", "target", "ours")
 """The tutorial's lesson, step by step."""
