@@ -505,7 +505,7 @@ def test_a_flock_flies_learns_and_races_the_person(display, tmp_path):
         assert s["flock"]["flyers"] == 8 and 0 <= s["flock"]["alive"] <= 8
         gen, steps = s["flock"]["generation"], s["env_steps"]
         s = game.until("generations to advance",
-                       lambda s: s["flock"]["generation"] >= gen + 2, timeout=60)
+                       lambda s: s["flock"]["generation"] >= gen + 1, timeout=60)
         assert s["env_steps"] > steps and s["flock"]["last_best"] is not None
         alive = {game.until("an alive count", lambda s: True)["flock"]["alive"]
                  for _ in range(5)}

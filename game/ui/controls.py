@@ -82,7 +82,8 @@ CONTROLS: tuple[Control, ...] = (
             'the "watch it learn" panel: who flies, epsilon, Q-values, loss, memory, '
             "learning curve", _same(Command.LEARN_PANEL, "H")),
     Control("F", "FPS panel",
-            "the FPS panel: frame interval and work time p50/p99, env steps/s",
+            "the FPS panel: frame interval and work time p50/p99, env steps/s, gradient "
+            "steps (updates)/s",
             _same(Command.FPS_PANEL, "F")),
     Control("V", "watch it think",
             'the "watch it think" overlay: the greedy pilot\'s planned path a second ahead, '

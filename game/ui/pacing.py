@@ -184,11 +184,14 @@ class FlipLearner:
         self._stop = False
         self.paid = 0
         """Gradient steps the worker paid."""
-        self._thread = threading.Thread(target=self._run, name="flip-learner", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        """Started by the first ``open`` (none while the level loads)."""
 
     def open(self) -> None:
         """The window is about to draw: the worker may learn."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="flip-learner", daemon=True)
+            self._thread.start()
         with self._cv:
             self._open = True
             self._frame += 1
@@ -206,7 +209,8 @@ class FlipLearner:
         with self._cv:
             self._stop = True
             self._cv.notify_all()
-        self._thread.join(5.0)
+        if self._thread is not None:
+            self._thread.join(5.0)
 
     def _run(self) -> None:
         idle_frame = -1  # the frame in which nothing was owed: wait for the next
