@@ -72,7 +72,7 @@ class GroupGame(Game):
 def learning_game(display: str, tmp: Path) -> GroupGame:
     """Arcade with a small flock, the autopilot learning from the first frame."""
     return GroupGame(display, tmp, "--level", "arcade", "--seed", "1", "--pilot", "autopilot",
-                     "--flock", "8")
+                     "--flock", "8", env={"PYTHONFAULTHANDLER": "1"})
 
 
 def learned(game: GroupGame, steps: int = 400) -> dict:
@@ -126,7 +126,12 @@ def test_ctrl_c_while_loading_prints_one_line_at_most(display, tmp_path):
         # The skill meter's child starts while the level loads; Ctrl-C reaches both.
         wait_for("the skill meter's child", game.children, timeout=120, poll=0.01)
         game.signal_group(signal.SIGINT)
-        code, err = game.wait_exit()
+        try:
+            code, err = game.wait_exit()
+        except subprocess.TimeoutExpired:  # say where it hangs: every thread's stack
+            os.kill(game.proc.pid, signal.SIGABRT)
+            raise AssertionError("the game did not exit: " + game.proc.communicate(
+                timeout=30)[1][-6000:]) from None
     finally:
         game.close()
     assert code == 130, err
