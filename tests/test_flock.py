@@ -235,21 +235,6 @@ def test_skill_meter_agrees_with_a_direct_evaluation() -> None:
         flyer.greedy_batch)["success_rate"]
 
 
-def test_a_ctrl_c_while_the_skill_child_starts_is_not_lost() -> None:
-    import os
-    import signal
-
-    from game.play.skill_process import _sigint_deferred
-
-    # The child's start used to ignore SIGINT in the game too: a Ctrl-C while it imported
-    # (seconds on a busy machine) was lost and the game went on loading and playing.
-    with pytest.raises(KeyboardInterrupt):
-        with _sigint_deferred():
-            os.kill(os.getpid(), signal.SIGINT)
-            reached = True  # not interrupted inside the block: the child starts whole
-    assert reached and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-
-
 def test_skill_process_reads_what_the_meter_reads() -> None:
     from game.play.skill_process import SkillProcess
 

@@ -16,13 +16,10 @@ interface (``refresh``, ``busy``, ``latest``, ``readings``, ``wait``); the readi
 
 Imports no torch: the child flies the pilot with ``ai.mlp.numpy_forward``.
 
-The child ignores SIGINT (it is started with SIGINT blocked, so not even its start-up can
+The child ignores SIGINT (it is started with SIGINT ignored, so not even its start-up can
 print a ``KeyboardInterrupt`` traceback when Ctrl-C reaches the terminal's whole process
-group, and ignores it from its first line): the game decides when it ends. The game itself
-does not lose a Ctrl-C that comes while the child starts (which lasts as long as the child
-takes to import): it is noted meanwhile and acted on once the child is started. The child
-ends with the game: on an empty message, when the pipe closes, and on Linux when the parent
-dies (``PR_SET_PDEATHSIG``), even mid-reading.
+group): the game decides when it ends. It ends with the game: on an empty message, when the
+pipe closes, and on Linux when the parent dies (``PR_SET_PDEATHSIG``), even mid-reading.
 """
 
 from __future__ import annotations
@@ -47,7 +44,6 @@ from game.play.skill import SKILL_EPISODES, SKILL_SEED
 def _serve(conn: Any, level_name: str, episodes: int, seed: int) -> None:
     """The child: readings of the pilots sent until the pipe closes (or an empty message)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the game's to handle
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # (blocked from the start)
     _die_with_parent()
     from ai.mlp import numpy_forward
     from game.play.skill import SkillMeter
@@ -115,7 +111,7 @@ class SkillProcess:
         self._proc = ctx.Process(target=_serve, args=(child, level.name, int(episodes),
                                                       int(seed)),
                                  name="skill-meter", daemon=True)
-        with _sigint_deferred():  # the block is inherited through the exec: see the docstring
+        with _sigint_ignored():  # inherited through the exec: the child starts ignoring it
             self._proc.start()
         child.close()
         self._pending: int | None = None
@@ -177,22 +173,14 @@ class SkillProcess:
 
 
 @contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """For the block: SIGINT blocked in this thread (a child started now inherits the block)
-    and, when another thread receives it, only noted; after the block it is acted on as if
-    it came then (only from the main thread; elsewhere the child ignores it from its first
-    line)."""
-    noted: list[int] = []
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process for the block (only from the main thread)."""
     try:
-        old = signal.signal(signal.SIGINT, lambda signum, _frame: noted.append(signum))
-    except ValueError:  # not the main thread
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: the child ignores it from its first line
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, old)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending one: now
-        if noted:
-            signal.raise_signal(signal.SIGINT)

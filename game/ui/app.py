@@ -480,6 +480,13 @@ def run(cfg: PlayConfig) -> int:
     def make_lab(level: str) -> View:
         return _lab_view(window, cfg.for_level(level))
 
+    # A Ctrl-C (or SIGTERM) while the level loads is noted and acted on once it has loaded
+    # (the game then quits at its first frame, saving as always): raised as an exception at
+    # any point of the loading, it could land in a callback that ignores exceptions, and the
+    # game played on.
+    stops: list[int] = []
+    early = {sig: signal.signal(sig, lambda signum, _f: stops.append(signum))
+             for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         app = App(window, sounds, settings, data_dir, make_game, make_lab)
         if title:
@@ -498,6 +505,11 @@ def run(cfg: PlayConfig) -> int:
     except BaseException:
         window.close()
         raise
+    finally:
+        for sig, handler in early.items():
+            signal.signal(sig, handler)
+    if stops:
+        app.stop_signal = stops[0]
     return _play(app, window, pyglet)
 
 
