@@ -65,7 +65,6 @@ class FrameStats:
                 "int_p50": float(np.percentile(iv, 50)), "int_p99": float(np.percentile(iv, 99)),
                 "work_p50": float(np.percentile(wk, 50)), "work_p99": float(np.percentile(wk, 99)),
                 "steps_per_s": (env_steps - n0) / span,
-                "steps_per_frame": (env_steps - n0) / max(len(self.steps) - 1, 1),
                 "updates_per_s": (updates - u0) / span,
             }
 
