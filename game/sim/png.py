@@ -23,7 +23,6 @@ def read_png(data: bytes) -> np.ndarray:
     Enough for the game's own assets (``assets/make_assets.py`` writes them); other
     kinds raise ``ValueError`` with a one-line reason.
     """
-    # Kept whole: the chunk walk, the checks and the five row filters read as one format.
     if data[:8] != PNG_SIGNATURE:
         raise ValueError("not a PNG file")
     pos, idat, header = 8, [], None
@@ -48,7 +47,16 @@ def read_png(data: bytes) -> np.ndarray:
     raw = np.frombuffer(zlib.decompress(b"".join(idat)), dtype=np.uint8)
     if raw.size != h * (stride + 1):
         raise ValueError("truncated PNG data")
-    raw = raw.reshape(h, stride + 1)
+    img = _unfilter(raw.reshape(h, stride + 1), w, ch).reshape(h, w, ch)
+    if ch == 3:
+        img = np.concatenate([img, np.full((h, w, 1), 255, dtype=np.uint8)], axis=2)
+    return img
+
+
+def _unfilter(raw: np.ndarray, w: int, ch: int) -> np.ndarray:
+    """Undoes the row filters (None, Sub, Up, Average, Paeth) of ``raw``, ``(h, 1 + w * ch)``
+    uint8 with each row's filter type first; returns the pixel bytes, ``(h, w * ch)``."""
+    h, stride = raw.shape[0], w * ch
     out = np.zeros((h, stride), dtype=np.uint8)
     prev = np.zeros(stride, dtype=np.int64)
     for r in range(h):
@@ -80,10 +88,7 @@ def read_png(data: bytes) -> np.ndarray:
             raise ValueError(f"bad PNG filter type {kind}")
         out[r] = cur
         prev = cur
-    img = out.reshape(h, w, ch)
-    if ch == 3:
-        img = np.concatenate([img, np.full((h, w, 1), 255, dtype=np.uint8)], axis=2)
-    return img
+    return out
 
 
 def png_bytes(image: np.ndarray) -> bytes:
