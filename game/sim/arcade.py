@@ -581,30 +581,15 @@ class ArcadeBatch:
         self._lay(idx, 1, g + 1, course_draws(self._key[idx], g + 1), start, gap_y)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One decision for every flyer; returns ``(obs, rewards, terminated)``."""
-        # One long function on purpose: this is the training hot path, and every helper
-        # call or temporary array it would add costs per decision for thousands of flyers.
+        """One decision for every flyer; returns ``(obs, rewards, terminated)``.
+
+        The training hot path: no temporary array beyond what the numbers need, and only
+        two helper calls (``_fly``, ``_finish_runs``), which cost nothing measurable per decision.
+        """
         d = self.decision_ticks
         t0 = self.t
         V, Y = self._V, self._Y
-        # Speed after each tick of the decision: the action's tick, then falls (the cap
-        # applied per tick equals the cap of the running difference, as V[0] >= -vmax).
-        v1 = V[0]
-        np.subtract(self.v_y, self._g, out=v1)
-        np.maximum(v1, -self._vmax, out=v1)
-        np.copyto(v1, self._vj, where=np.asarray(actions) == JUMP)
-        np.add(self.y, v1, out=Y[0])
-        for j in range(1, d):
-            np.subtract(v1, j * self._g, out=V[j])
-            np.maximum(V[j], -self._vmax, out=V[j])
-            np.add(Y[j - 1], V[j], out=Y[j])
-        # The edges: heights within a decision are concave in time (the speed only falls),
-        # so the lowest is at an end and the highest anywhere; crash ticks are found later.
-        top = np.maximum(Y[0], Y[1]) if d > 1 else Y[0].copy()
-        for j in range(2, d):
-            np.maximum(top, Y[j], out=top)
-        crashed = top > 1.0
-        crashed |= np.minimum(Y[0], Y[d - 1]) < -1.0
+        crashed = self._fly(actions)
         # The next gate's gap, checked only for flyers that meet its wall in this decision.
         to_front = self.gate_start[0] - t0
         to_end = self._end - t0
@@ -650,16 +635,44 @@ class ArcadeBatch:
             self._advance(np.flatnonzero(passed))
             terminated |= self.gate == self.n_gates
         if terminated.any():
-            idx = np.flatnonzero(terminated)
-            s = stop[idx] - 1
-            self.v_y[idx] = V[s, idx]
-            self.y[idx] = Y[s, idx]
-            self.t[idx] += s + 1 - d
-            self.final_score[idx] = self.score[idx]
-            if self.autoreset:
-                self.final_obs[idx] = self._observe(idx)
-                self._restart(idx)
+            self._finish_runs(np.flatnonzero(terminated), stop)
         return self.observation(), reward, terminated
+
+    def _fly(self, actions: np.ndarray) -> np.ndarray:
+        """Fills the decision's speeds and heights per tick (``_V``, ``_Y``); returns which
+        flyers leave the field (above or below it) on some tick of it."""
+        d, V, Y = self.decision_ticks, self._V, self._Y
+        # Speed after each tick of the decision: the action's tick, then falls (the cap
+        # applied per tick equals the cap of the running difference, as V[0] >= -vmax).
+        v1 = V[0]
+        np.subtract(self.v_y, self._g, out=v1)
+        np.maximum(v1, -self._vmax, out=v1)
+        np.copyto(v1, self._vj, where=np.asarray(actions) == JUMP)
+        np.add(self.y, v1, out=Y[0])
+        for j in range(1, d):
+            np.subtract(v1, j * self._g, out=V[j])
+            np.maximum(V[j], -self._vmax, out=V[j])
+            np.add(Y[j - 1], V[j], out=Y[j])
+        # The edges: heights within a decision are concave in time (the speed only falls),
+        # so the lowest is at an end and the highest anywhere; crash ticks are found later.
+        top = np.maximum(Y[0], Y[1]) if d > 1 else Y[0].copy()
+        for j in range(2, d):
+            np.maximum(top, Y[j], out=top)
+        crashed = top > 1.0
+        crashed |= np.minimum(Y[0], Y[d - 1]) < -1.0
+        return crashed
+
+    def _finish_runs(self, idx: np.ndarray, stop: np.ndarray) -> None:
+        """Runs ``idx`` ended on tick ``stop`` of the decision: their state at that tick, their
+        final score, and (``autoreset``) their final observation and a new run."""
+        s = stop[idx] - 1
+        self.v_y[idx] = self._V[s, idx]
+        self.y[idx] = self._Y[s, idx]
+        self.t[idx] += s + 1 - self.decision_ticks
+        self.final_score[idx] = self.score[idx]
+        if self.autoreset:
+            self.final_obs[idx] = self._observe(idx)
+            self._restart(idx)
 
     def observation(self) -> np.ndarray:
         """The float32 observations, shape ``(n, 8)``; see ``ArcadeWorld``."""
