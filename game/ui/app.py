@@ -480,14 +480,7 @@ def run(cfg: PlayConfig) -> int:
     def make_lab(level: str) -> View:
         return _lab_view(window, cfg.for_level(level))
 
-    # A Ctrl-C (or SIGTERM) while the level loads is noted and acted on once it has loaded
-    # (the game then quits at its first frame, saving as always): raised as an exception at
-    # any point of the loading, it could land in a callback that ignores exceptions, and the
-    # game played on.
-    stops: list[int] = []
-    early = {sig: signal.signal(sig, lambda signum, _f: stops.append(signum))
-             for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    def load() -> App:
         app = App(window, sounds, settings, data_dir, make_game, make_lab)
         if title:
             from game.ui.title import TitleView
@@ -502,6 +495,24 @@ def run(cfg: PlayConfig) -> int:
             splash(window, "Loading the autopilot…")
             assert cfg.level is not None
             app.show(make_game(cfg.level))
+        return app
+
+    return _play(_load_holding_signals(window, load), window, pyglet)
+
+
+def _load_holding_signals(window: Any, load: Callable[[], App]) -> App:
+    """Runs ``load`` (the App and its first screen) with a Ctrl-C or SIGTERM noted, not raised.
+
+    The first one noted becomes the App's ``stop_signal``, acted on once the level has loaded
+    (the game then quits at its first frame, saving as always): raised as an exception at
+    any point of the loading, it could land in a callback that ignores exceptions, and the
+    game played on. The window is closed if the loading fails.
+    """
+    stops: list[int] = []
+    early = {sig: signal.signal(sig, lambda signum, _f: stops.append(signum))
+             for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        app = load()
     except BaseException:
         window.close()
         raise
@@ -510,7 +521,7 @@ def run(cfg: PlayConfig) -> int:
             signal.signal(sig, handler)
     if stops:
         app.stop_signal = stops[0]
-    return _play(app, window, pyglet)
+    return app
 
 
 def _watch_display(app: App, window: Any, stop_signals: list[int]) -> Any:
