@@ -187,3 +187,12 @@ class LabPanel:
             w.set_text(self.values[i], value)
             w.set_text(self.adds[i], t.adds)
         w.set_text(self.keys, keys)
+        self._show_rows(len(st.teams))
+
+    def _show_rows(self, n: int) -> None:
+        """Shows the legend rows and chart lines of the first ``n`` teams, hides the rest."""
+        for i in range(len(self.names)):
+            for part in (self.swatches[i], self.names[i], self.values[i], self.adds[i]):
+                part.visible = i < n
+            if self.lines[i].visible != (i < n):
+                self.lines[i].visible = i < n

@@ -278,18 +278,7 @@ class LabView(View):
     def _refresh_panel(self) -> None:
         st = state_of(self.lab, SPEED_NAMES[self.speed_index], self.paused,
                       " vs ".join(TEAMS[k].spec.name for k in self.keys), self.following)
-        p = self.panel
-        p.refresh(st, _keys_text())
-        n = len(self.lab.teams)
-        for i in range(n, MAX_TEAMS):
-            for part in (p.swatches[i], p.names[i], p.values[i], p.adds[i]):
-                part.visible = False
-            p.lines[i].visible = False
-        for i in range(n):
-            for part in (p.swatches[i], p.names[i], p.values[i], p.adds[i]):
-                part.visible = True
-            if not p.lines[i].visible:
-                p.lines[i].visible = True
+        self.panel.refresh(st, _keys_text())
 
     def draw(self) -> None:
         self.window.clear()
