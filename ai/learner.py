@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import operator
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from ai.errors import PilotError, StateError
 from ai.learner_batch import N_ACTIONS, BatchCalls
 from ai.nstep import NStepWindows
 from ai.pacing import StepCredit
+from ai.protocol import EpisodeRecord
 from ai.qnet import QNet, numpy_forward
 from ai.replay import ReplayMemory
 from ai.weights import ROLLBACK_STREAK_LIMIT as ROLLBACK_STREAK_LIMIT  # its old home
@@ -73,10 +73,9 @@ class Learner(BatchCalls):
     physics version) is ``meta``, strings it saves and that are checked when a state or
     a pilot is loaded.
 
-    The HUD reads ``epsilon``, ``env_steps``, ``updates``, ``episodes``,
-    ``last_loss``, ``memory``, ``recent_scores`` and ``curve``. ``curve`` holds
-    ``(env_steps, mean of the last 100 scores)`` every ``curve_stride`` episodes;
-    the stride doubles whenever the curve would exceed ``config.curve_points``.
+    The HUD reads ``epsilon``, ``env_steps``, ``updates``, ``last_loss``, ``memory``, and
+    ``episodes``, ``recent_scores`` and ``curve`` (``record``, an ``ai.protocol.EpisodeRecord``
+    whose curve keeps at most ``config.curve_points`` points).
 
     Args:
         obs_size: length of the observation vector.
@@ -113,14 +112,12 @@ class Learner(BatchCalls):
         self.learn_enabled = True
         self.env_steps = 0
         self.updates = 0
-        self.episodes = 0
         self.explore_steps = 0
         self.rejected_transitions = 0
         self.credit = StepCredit()
         """Gradient steps paid for and not yet run (``ai.pacing``)."""
-        self.recent_scores: deque[float] = deque(maxlen=100)
-        self.curve: list[tuple[int, float]] = []
-        self.curve_stride = 1
+        self.record = EpisodeRecord()
+        """Finished episodes: their count, the last 100 scores, the learning curve."""
 
     net = property(operator.attrgetter("weights.net"), doc="The online Q-network.")
     target = property(operator.attrgetter("weights.target"), doc="The target Q-network.")
@@ -134,6 +131,9 @@ class Learner(BatchCalls):
                        doc="Why learning stopped by itself (``ROLLBACK_STREAK_LIMIT``), or None.")
     last_loss = property(operator.attrgetter("weights.last_loss"),
                          doc="Mean loss of the last 100 gradient steps (None before the first).")
+    episodes = property(operator.attrgetter("record.episodes"), doc="Episodes ended so far.")
+    recent_scores = property(operator.attrgetter("record.recent_scores"))
+    curve = property(operator.attrgetter("record.curve"), doc="(env steps, mean score) points.")
 
     # ---- acting -------------------------------------------------------------------------
 
@@ -162,10 +162,6 @@ class Learner(BatchCalls):
         w = self.weights
         layers = w.layers if self.learn_enabled else w.pilot_layers
         return numpy_forward(layers, np.asarray(obs, dtype=np.float32))
-
-    def greedy_batch(self, obs: np.ndarray) -> np.ndarray:
-        """Greedy actions for a batch of observations ``(B, obs)``, as int64 ``(B,)``."""
-        return numpy_forward(self.weights.pilot_layers, obs).argmax(1)
 
     # ---- learning -----------------------------------------------------------------------
 
@@ -210,20 +206,6 @@ class Learner(BatchCalls):
             for _ in range(self.credit.take()):
                 self._update()
 
-    @property
-    def owed(self) -> int:
-        """Whole gradient steps deferred by ``observe_batch(defer=True)`` and not yet paid."""
-        return self.credit.owed
-
-    def pay(self, steps: int) -> int:
-        """Runs up to ``steps`` of the owed gradient steps (``owed``); returns how many ran."""
-        if not self.learn_enabled or self.memory.size == 0:
-            return 0
-        done = self.credit.take(steps)
-        for _ in range(done):
-            self._update()
-        return done
-
     def train(self, steps: int) -> int:
         """Runs up to ``steps`` gradient steps now, outside the replay-ratio schedule (a caller
         that paces learning itself); returns how many ran: none while learning is off or
@@ -261,13 +243,7 @@ class Learner(BatchCalls):
 
     def end_episode(self, score: float) -> None:
         """Records a finished episode's score (the game's: a success, gates passed, ...)."""
-        self.episodes += 1
-        self.recent_scores.append(float(score))
-        if self.episodes % self.curve_stride == 0:
-            self.curve.append((self.env_steps, sum(self.recent_scores) / len(self.recent_scores)))
-            if len(self.curve) > self.config.curve_points:
-                self.curve = self.curve[1::2]
-                self.curve_stride *= 2
+        self.record.add(score, self.env_steps, self.config.curve_points)
 
     # ---- pilots -------------------------------------------------------------------------
 
@@ -347,12 +323,13 @@ def _restore(learner: Learner, state: LearnerState, version: int) -> None:
     if learner.memory.obs_size != learner.obs_size:
         raise StateError("replay memory obs size does not fit the learner's")
     learner.learn_enabled = bool(meta["learn_enabled"])
-    for key in ("env_steps", "updates", "episodes", "explore_steps", "rejected_transitions",
-                "curve_stride"):
+    for key in ("env_steps", "updates", "explore_steps", "rejected_transitions"):
         setattr(learner, key, int(meta[key]))
+    record = learner.record
+    record.episodes, record.curve_stride = int(meta["episodes"]), int(meta["curve_stride"])
     learner.credit.value = float(meta["credit"])
-    learner.recent_scores.extend(float(x) for x in meta["recent_scores"])
-    learner.curve = [(int(s), float(v)) for s, v in meta["curve"]]
+    record.recent_scores.extend(float(x) for x in meta["recent_scores"])
+    record.curve = [(int(s), float(v)) for s, v in meta["curve"]]
     learner.rng.bit_generator.state = meta["rng"]
     if learner.nstep is not None and "nstep" in meta:
         learner.nstep.load(meta["nstep"])
@@ -381,7 +358,7 @@ def _snapshot(learner: Learner) -> LearnerState:
         "losses": list(learner.weights.losses),
         "recent_scores": list(learner.recent_scores),
         "curve": [list(p) for p in learner.curve],
-        "curve_stride": learner.curve_stride,
+        "curve_stride": learner.record.curve_stride,
         "rng": learner.rng.bit_generator.state,
         "memory": memory_meta,
     }

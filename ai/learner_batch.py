@@ -3,7 +3,9 @@
 A mixin of ``ai.learner.Learner``, kept in its own module because it is a separate way of
 driving the same learner: ``act_batch`` and ``observe_batch`` use the learner's own state
 (weights, schedule, replay memory and replay-ratio credit) exactly as ``act`` and
-``observe`` do.
+``observe`` do, and ``greedy_batch`` flies the flying weights. The gradient steps a batch
+defers (``observe_batch(defer=True)``, the window's flock) wait in ``owed`` until the caller
+``pay``s them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ N_ACTIONS = 2
 
 
 class BatchCalls:
-    """``act_batch`` and ``observe_batch`` for ``Learner`` (which provides the state)."""
+    """``act_batch``, ``greedy_batch``, ``observe_batch``, ``owed`` and ``pay`` for ``Learner``
+    (which provides the state)."""
 
     rng: np.random.Generator
     epsilon: float
@@ -27,6 +30,7 @@ class BatchCalls:
     learn_enabled: bool
     rejected_transitions: int
     memory: Any
+    credit: Any
     nstep: Any
     weights: Any
 
@@ -52,6 +56,10 @@ class BatchCalls:
         explore_rows = rng.random(n) < eps
         random_actions = rng.integers(N_ACTIONS, size=n)
         return np.where(explore_rows, random_actions, greedy).astype(np.int64)
+
+    def greedy_batch(self, obs: np.ndarray) -> np.ndarray:
+        """Greedy actions for a batch of observations ``(B, obs)``, as int64 ``(B,)``."""
+        return numpy_forward(self.weights.pilot_layers, obs).argmax(1)
 
     def observe_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
                       next_obs: np.ndarray, terminated: np.ndarray,
@@ -105,3 +113,17 @@ class BatchCalls:
                                                    next_obs, terminated, truncated, human))
         for _ in range(n):
             self._count_step(updates_per_step, defer)
+
+    @property
+    def owed(self) -> int:
+        """Whole gradient steps deferred by ``observe_batch(defer=True)`` and not yet paid."""
+        return self.credit.owed
+
+    def pay(self, steps: int) -> int:
+        """Runs up to ``steps`` of the owed gradient steps (``owed``); returns how many ran."""
+        if not self.learn_enabled or self.memory.size == 0:
+            return 0
+        done = self.credit.take(steps)
+        for _ in range(done):
+            self._update()
+        return done

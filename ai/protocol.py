@@ -1,7 +1,8 @@
-"""What a game uses of a learner: one protocol, for one flyer and for a flock.
+"""What a game uses of a learner: one protocol, for one flyer and for a flock, and the record
+of finished episodes that the game's panels read (``EpisodeRecord``, kept by both learners).
 
-``ai.Learner`` satisfies it, and so may any other learner (a frozen pilot wrapped to learn
-nothing, a tutorial learner). Callers outside ``ai`` import it for type hints only
+``ai.Learner`` satisfies the protocol, and so may any other learner (a frozen pilot wrapped to
+learn nothing, a tutorial learner). Callers outside ``ai`` import it for type hints only
 (``if TYPE_CHECKING``), so naming it loads neither torch nor the learner.
 
 Rules: standard library and numpy only.
@@ -9,6 +10,7 @@ Rules: standard library and numpy only.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, Protocol
 
 import numpy as np
@@ -60,3 +62,32 @@ class LearnerLike(Protocol):
     def end_episode(self, score: float) -> None:
         """A run ended with ``score`` (its learning curve point)."""
         ...
+
+
+class EpisodeRecord:
+    """Finished episodes as the game's panels read them: how many, the last 100 scores, and
+    (where a learner keeps one) the learning curve.
+
+    ``curve`` holds ``(env_steps, mean of the last 100 scores)`` every ``curve_stride``
+    episodes; the stride doubles whenever the curve would exceed its most points.
+    """
+
+    def __init__(self) -> None:
+        self.episodes = 0
+        self.recent_scores: deque[float] = deque(maxlen=100)
+        self.curve: list[tuple[int, float]] = []
+        self.curve_stride = 1
+
+    def add(self, score: float, env_steps: int, curve_points: int | None = None) -> None:
+        """Records a finished episode's ``score`` after ``env_steps`` transitions.
+
+        Args:
+            curve_points: most points the learning curve keeps (None: no curve is kept).
+        """
+        self.episodes += 1
+        self.recent_scores.append(float(score))
+        if curve_points is not None and self.episodes % self.curve_stride == 0:
+            self.curve.append((env_steps, sum(self.recent_scores) / len(self.recent_scores)))
+            if len(self.curve) > curve_points:
+                self.curve = self.curve[1::2]
+                self.curve_stride *= 2

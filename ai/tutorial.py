@@ -43,6 +43,7 @@ Rules: torch and numpy, and ``ai`` modules only; it knows no game.
 from __future__ import annotations
 
 import math
+import operator
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ import torch
 
 from ai.autopilot import Autopilot
 from ai.optim import MseRmsprop
+from ai.protocol import EpisodeRecord
 from ai.qnet import QNet, numpy_forward
 
 N_ACTIONS = 2
@@ -189,11 +191,14 @@ class TutorialLearner:
         self.env_steps = 0
         self._owed = 0
         self.updates = 0
-        self.episodes = 0
         self._credit = 0.0
         self._pending: deque[tuple[np.ndarray, int, float, np.ndarray, bool]] = deque()
         self._losses: deque[float] = deque(maxlen=100)
-        self.recent_scores: deque[float] = deque(maxlen=100)
+        self.record = EpisodeRecord()
+        """Finished episodes: their count and the last 100 scores (no curve)."""
+
+    episodes = property(operator.attrgetter("record.episodes"), doc="Episodes ended so far.")
+    recent_scores = property(operator.attrgetter("record.recent_scores"))
 
     # ---- acting -------------------------------------------------------------------------
 
@@ -369,8 +374,7 @@ class TutorialLearner:
 
     def end_episode(self, score: float) -> None:
         """A run ended (the notebook keeps no statistics; the lab's HUD reads these)."""
-        self.episodes += 1
-        self.recent_scores.append(float(score))
+        self.record.add(score, self.env_steps)
 
     # ---- pilots -------------------------------------------------------------------------
 
