@@ -7,8 +7,9 @@ import pytest
 
 from game import make_world
 from game.play.events import Crashed, Jumped, NewBest, RunStarted, Scored
+from game.play.pause import PauseReason
 from game.play.pilots import Pilots
-from game.play.session import PauseReason, Phase, Session, SessionConfig
+from game.play.session import Phase, Session, SessionConfig
 from game.play.speed import SPEEDS, TICK_RATES
 from game.sim.actions import FALL, JUMP
 from game.wiring.autosave import Autosave
@@ -94,10 +95,10 @@ def test_work_budget_drops_the_backlog_instead_of_spiralling():
 def test_pause_stops_time_and_resume_does_not_burst():
     s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
     s.advance(0.09)
-    s.toggle_pause()
+    s.pausing.toggle()
     assert s.paused
     assert sum(s.advance(0.1) for _ in range(50)) == 0
-    s.toggle_pause()
+    s.pausing.toggle()
     assert s.alpha() == 1.0  # accumulator emptied: the latest tick is now
     assert s.advance(0.05) == 1  # the next tick, not the 50 s of pause
 
@@ -107,42 +108,42 @@ def test_focus_loss_pauses_and_return_has_no_burst():
     s = make(tick_rate=10.0, learner=Hover(), clock=clock)
     s.press_jump()  # the player's run starts
     assert s.advance(0.1) == 1
-    s.focus_lost()
-    s.focus_gained()  # a flicker (X moving focus) resumes by itself
+    s.pausing.focus_lost()
+    s.pausing.focus_gained()  # a flicker (X moving focus) resumes by itself
     assert not s.paused
-    s.focus_lost()
+    s.pausing.focus_lost()
     assert s.paused and s.pause_reason is PauseReason.FOCUS
     assert s.advance(3.0) == 0
     clock.now += 3.0
-    s.focus_gained()  # the player was away: stays paused until they press a key
+    s.pausing.focus_gained()  # the player was away: stays paused until they press a key
     assert s.paused
     s.press_jump()  # resumes, does not jump
     assert not s.paused and not s.pilots.pending_jump
     assert s.advance(1 / 60) == 1  # the next tick only: none owed for the time away
     s.toggle_pilot()
-    s.focus_lost()
-    s.focus_gained()  # the autopilot carries on by itself
+    s.pausing.focus_lost()
+    s.pausing.focus_gained()  # the autopilot carries on by itself
     assert not s.paused
     assert s.advance(1 / 60) == 1
 
 
 def test_minimized_window_never_spirals():
     s = make(tick_rate=60.0, learner=Hover(), pilot="autopilot")
-    s.hidden()
+    s.pausing.hidden()
     assert s.paused and s.pause_reason is PauseReason.HIDDEN
     assert sum(s.advance(10.0) for _ in range(100)) == 0
-    s.focus_lost()
+    s.pausing.focus_lost()
     assert s.pause_reason is PauseReason.HIDDEN
-    s.toggle_pause()
+    s.pausing.toggle()
     assert s.advance(10.0) <= 15  # even a giant frame is capped at max_frame_dt
 
 
 def test_a_players_pause_survives_minimize_and_focus():
     s = make(tick_rate=10.0, learner=Hover(), pilot="autopilot")
-    s.toggle_pause()
-    s.hidden()
-    s.focus_lost()
-    s.focus_gained()
+    s.pausing.toggle()
+    s.pausing.hidden()
+    s.pausing.focus_lost()
+    s.pausing.focus_gained()
     assert s.paused and s.pause_reason is PauseReason.USER
 
 

@@ -3,8 +3,9 @@
 ``game.play.session.Session`` owns the clock, the pace, the pause, who flies and the flock;
 this part owns what happens to the one flyer that is not the flock's (the single autopilot
 flyer, or the person): its world, observation and motion for drawing, the phase of its run
-and the hold before the next flight, the counts of flights and restarts, the scoring, and the
-events a window shows. One tick is always the same data flow, whoever flies::
+and the hold before the next flight, the counts of flights and restarts, the scoring, its side
+of a hand-over of the controls, and the events a window shows. One tick is always the same
+data flow, whoever flies::
 
     obs -> action (pilots.action) -> world.tick -> pilots.ticked (the learner's transition)
         -> scoring -> end_episode and the next phase when a flight ends
@@ -96,6 +97,25 @@ class Flight:
         self.phase = Phase.FLYING
         self.timer = 0.0
         self.motion.jump_to(self.world, self.stage_now())
+
+    def hand_over(self, who: str, flock: bool) -> bool:
+        """The controls went to ``who`` ('human' or 'autopilot') mid-flight, without a reset;
+        True when the autopilot's flight starts now (the session restarts its clock).
+
+        ``flock``: the flock flies for the autopilot, so the person's decision ends here.
+        """
+        if who == "human":
+            self.scoring.hand_over("human")
+            return False
+        if flock:
+            self.pilots.end_decision(self.obs, terminated=False)
+        self.scoring.hand_over("autopilot")
+        if self.phase is Phase.READY:
+            self.phase = Phase.FLYING
+            return True
+        if self.phase is Phase.GAME_OVER:
+            self.timer = self.game_over_s
+        return False
 
     def hold_over(self, dt: float, speed: int | None) -> Phase | None:
         """Counts down a crash or game-over hold by ``dt`` at ``speed`` (None: max, which skips

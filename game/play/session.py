@@ -4,8 +4,9 @@ The window (``game.ui.app``) calls :meth:`Session.advance` once per frame with t
 wall-clock time since the last frame, draws :meth:`Session.view` and turns
 :meth:`Session.take_events` into sounds and messages; every timing decision
 lives here (and in ``game.play.clock``) so it can be tested headless. The session owns the
-clock, the pace, the pause, who flies and the flock; its own flyer's world, runs and scoring
-are ``game.play.flight.Flight``'s, where the one data path of a tick is.
+clock, the pace, the pause (the window's pause controls are ``game.play.pause.Pause``'s), who
+flies and the flock; its own flyer's world, runs, scoring and side of a hand-over are
+``game.play.flight.Flight``'s, where the one data path of a tick is.
 
 Numpy and the standard library only: no pyglet, no torch (the learner and the
 score book are passed in, duck-typed, so tests use small fakes).
@@ -24,7 +25,7 @@ from game.play.events import Event
 from game.play.flight import Flight
 from game.play.flock_play import FlockPlay, SkillWatch
 from game.play.motion import DrawnTime, View
-from game.play.pause import Pause, PauseReason
+from game.play.pause import Pause
 from game.play.phases import Phase
 from game.play.pilots import Pilots
 from game.play.scoring import ScoreBookLike, Scoring
@@ -100,7 +101,9 @@ class Session:
             learner, Phase.READY if pilot == "human" else Phase.FLYING,
             self.config.crash_hold_s, self.config.autopilot_restart_s)
         """The session's own flyer: its world, runs and scoring (``game.play.flight``)."""
-        self.pausing = Pause(self.config.focus_flicker_s)
+        self.pausing = Pause(self.config.focus_flicker_s, clock, self.clock, self.pilots)
+        """The pause and the window's controls of it: ``toggle`` (P), ``focus_lost``,
+        ``focus_gained``, ``hidden`` (``game.play.pause``)."""
         self.ticks = 0
         self.last_ticks = 0
         """Ticks run by the latest ``advance`` call."""
@@ -123,15 +126,9 @@ class Session:
     flights = property(operator.attrgetter("flight.flights"))
     restarts = property(operator.attrgetter("flight.restarts"))
     jump_rise = property(operator.attrgetter("flight.jump_rise"))
-
-    @property
-    def paused(self) -> bool:
-        return self.pausing.paused
-
-    @property
-    def pause_reason(self) -> PauseReason | None:
-        """Why the game is paused, or None while it runs."""
-        return self.pausing.reason
+    paused = property(operator.attrgetter("pausing.paused"))
+    pause_reason = property(operator.attrgetter("pausing.reason"),
+                            doc="Why the game is paused, or None while it runs.")
 
     @property
     def pilot(self) -> str:
@@ -171,7 +168,7 @@ class Session:
     def press_jump(self) -> None:
         """SPACE: the player's jump; also starts a run, resumes a pause, restarts a game over."""
         if self.paused:
-            self.resume()
+            self.pausing.go()
         elif not self.pilots.human:
             return
         elif self.phase is Phase.GAME_OVER:
@@ -191,54 +188,14 @@ class Session:
         if self.flock is not None:
             self.flock.restart_on(getattr(self.world, "course_seed", None))
 
-    def toggle_pause(self) -> None:
-        """P: pause or resume."""
-        if self.paused:
-            self.resume()
-        else:
-            self.pause(PauseReason.USER)
-
-    def pause(self, reason: PauseReason = PauseReason.USER) -> None:
-        """Stops the clock (see ``game.play.pause.Pause``); a queued jump is forgotten."""
-        self.pausing.stop(reason, self.now())
-        self.pilots.pending_jump = False
-
-    def resume(self) -> None:
-        """Starts the clock again with an empty accumulator: no burst of catch-up ticks."""
-        self.pausing.go()
-        self.clock.clear()
-
-    def focus_lost(self) -> None:
-        """The window lost focus: pause (the player cannot steer what they cannot see)."""
-        if not self.paused:
-            self.pause(PauseReason.FOCUS)
-
-    def hidden(self) -> None:
-        """The window was minimized: pause."""
-        self.pause(PauseReason.HIDDEN)
-
-    def focus_gained(self) -> None:
-        """Focus is back: the autopilot carries on; the player resumes with a key."""
-        if self.pausing.ends_on_focus(self.now(), autopilot=not self.pilots.human):
-            self.resume()
-
     def toggle_pilot(self) -> str:
         """A / TAB: hands the controls over mid-flight, without a reset; returns who flies."""
         who = self.pilots.hand_over()
         if self.flock is not None and who == "human":
             self.restart()  # the person starts their own run; the flock races them on it
             return who
-        if who == "human":
-            self.scoring.hand_over("human")
-        if who == "autopilot":
-            if self.flock is not None:  # the flock flies now: the person's decision ends here
-                self.pilots.end_decision(self.obs, terminated=False)
-            self.scoring.hand_over("autopilot")
-            if self.phase is Phase.READY:
-                self.flight.phase = Phase.FLYING
-                self.clock.clear()
-            elif self.phase is Phase.GAME_OVER:
-                self.flight.timer = self.config.autopilot_restart_s
+        if self.flight.hand_over(who, flock=self.flock is not None):
+            self.clock.clear()  # the autopilot's flight starts now
         return who
 
     def restart(self) -> None:

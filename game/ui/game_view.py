@@ -130,7 +130,7 @@ class GameCommands:
             Command.LEARN_PANEL: lambda: self._panel(view.renderer.toggle_learn_panel),
             Command.FPS_PANEL: lambda: self._panel(view.renderer.toggle_fps_panel),
             Command.THINK: self._toggle_think,
-            Command.PAUSE: session.toggle_pause, Command.RESTART: self._restart,
+            Command.PAUSE: session.pausing.toggle, Command.RESTART: self._restart,
             Command.FASTER: lambda: self._rate(session.pace.faster),
             Command.SLOWER: lambda: self._rate(session.pace.slower),
             **{c: (lambda i=i: self._speed(i)) for c, i in SPEED_INDEX.items()},
@@ -279,12 +279,12 @@ class GameView(View):
     # ------------------------------------------------------------------ window events
     def focus(self, gained: bool) -> None:
         if gained:
-            self.session.focus_gained()
+            self.session.pausing.focus_gained()
         else:
-            self.session.focus_lost()
+            self.session.pausing.focus_lost()
 
     def hidden(self) -> None:
-        self.session.hidden()
+        self.session.pausing.hidden()
 
     def resize(self, width: int, height: int) -> None:
         self.renderer.resize(width, height)
