@@ -93,6 +93,7 @@ def cpu_frames(level, seconds: float, stagger: bool) -> dict:
     from game.wiring.lab_teams import DEFAULT_LINEUP, lineup
 
     lab = Lab(level, lineup(DEFAULT_LINEUP, level, 0), seed=0, stagger=stagger)
+    lab.start_worker(thread=False)  # all on one thread (arcade's window pays on a worker)
     per_frame = level.ticks_per_second / 60.0
     acc, cpu = 0.0, []
     for _ in range(int(seconds * 60)):
@@ -103,8 +104,8 @@ def cpu_frames(level, seconds: float, stagger: bool) -> dict:
         for _ in range(n):
             lab.tick()
         end = c0 + PAY_S
-        while lab.owed >= 1 and time.process_time() < end:
-            lab.pay(0.0005, chunk=2)
+        while lab.worker.owed >= 1 and time.process_time() < end:
+            lab.worker.pay(0.0005, chunk=2)
         cpu.append(time.process_time() - c0)
     ms = np.asarray(cpu[60:]) * 1000  # the first second warms up numpy and torch
     out = {"stagger": stagger, "seconds": seconds, "mean_ms": round(float(ms.mean()), 2),

@@ -291,20 +291,64 @@ def test_train_reaches_a_lab_team(tmp_path) -> None:
 
 
 def test_paying_the_steps_early_changes_nothing() -> None:
-    """The window pays owed gradient steps in its frames' spare time; the headless lab pays
-    them at the next decision: the same learning either way."""
+    """A frame's spare time may pay owed gradient steps early (``DebtWorker.pay``, the window
+    without a thread); the headless lab pays them at the next decision: the same learning
+    either way."""
     eager, lazy = small_lab(CLASSIC, seed=6), small_lab(CLASSIC, seed=6)
+    eager.start_worker(thread=False)
     paid = 0
     for _ in range(40):
         eager.tick()
-        paid += eager.pay(10.0, chunk=1)
+        paid += eager.worker.pay(10.0, chunk=1)
         lazy.tick()
-    assert paid > 0 and eager.owed < 1.0
+    assert paid > 0 and eager.worker.owed < 1.0
     eager.read_all()
     lazy.read_all()
     for a, b in zip(eager.teams, lazy.teams, strict=True):
         assert torch.equal(a.learner.net.flat, b.learner.net.flat)
         assert a.readings[-1].skill == b.readings[-1].skill
+
+
+def test_the_worker_thread_learns_exactly_as_the_lab_alone() -> None:
+    """The window's lab pays the owed steps on a worker thread: each learner takes the same
+    steps in the same order, so the weights and readings equal the headless lab's; the
+    worker pays them (not the decisions), and stopping it leaves the rest owed."""
+    threaded, alone = small_lab(CLASSIC, seed=6), small_lab(CLASSIC, seed=6)
+    threaded.start_worker()
+    worker = threaded.worker
+    for _ in range(40):
+        threaded.tick()
+        worker.wait_idle()  # the worker has paid all the whole steps owed
+        assert worker.owed < len(threaded.teams)
+        alone.tick()
+    assert worker.paid > 0
+    threaded.stop_worker()
+    assert threaded.worker is None and not worker._thread.is_alive()
+    threaded.read_all()
+    alone.read_all()
+    for a, b in zip(threaded.teams, alone.teams, strict=True):
+        assert a.learner.updates == b.learner.updates > 0
+        assert torch.equal(a.learner.net.flat, b.learner.net.flat)
+        assert a.readings[-1].skill == b.readings[-1].skill
+
+
+def test_a_learner_error_on_the_worker_is_raised_on_the_labs_thread() -> None:
+    """A learner that fails on the worker does not fail silently: the lab's next settling of
+    that team raises the same error, and the worker stops taking steps."""
+    lab = small_lab(CLASSIC, keys=("tutorial", "replay"), seed=2)
+    broken = lab.teams[1].learner
+
+    def train(n: int) -> None:
+        raise RuntimeError("the learner broke")
+
+    broken.train = train
+    lab.start_worker()
+    with pytest.raises(RuntimeError, match="the learner broke"):
+        for _ in range(200):
+            lab.tick()
+            lab.worker.wait_idle()
+    assert isinstance(lab.worker.error, RuntimeError)
+    lab.stop_worker()
 
 
 def test_record_lab_and_the_png_chart(tmp_path) -> None:

@@ -273,10 +273,10 @@ def _lab(args: argparse.Namespace) -> int:
     print(report(lab, args.json))
     if args.png is not None:
         from ai.atomic import atomic_write_bytes
-        from game.commands.lab import chart_png
+        from game.commands.lab import chart_png, curves
 
         try:
-            atomic_write_bytes(args.png, chart_png(lab.to_json()))
+            atomic_write_bytes(args.png, chart_png(curves(lab)))
         except OSError as exc:
             raise CliError(f"cannot write {args.png}: {exc.strerror or exc}") from None
     return 0

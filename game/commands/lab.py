@@ -2,7 +2,7 @@
 
 The lab (``game.play.lab``) flies every team at 1x on a simulated clock, tick by tick as the
 window does, and reads each team's greedy pilot on the skill meter's held-out set every
-``SKILL_EVERY_S`` seconds of play from 0 s. ``--json`` prints one object (``Lab.to_json``)::
+``SKILL_EVERY_S`` seconds of play from 0 s. ``--json`` prints one object (``curves``)::
 
     {"level": "arcade", "figure": "score/oracle", "seed": 0, "seconds": 60.0,
      "flyers_per_team": 16,
@@ -73,13 +73,41 @@ def run_lab(cfg: LabConfig) -> Lab:
     return lab
 
 
+def curves(lab: Lab) -> dict[str, Any]:
+    """The lab's curves: one object, a curve per team (``python main.py lab --json``)."""
+    return {
+        "level": lab.level.name, "figure": lab.level.figure_name, "seed": lab.seed,
+        "seconds": round(lab.seconds, 3), "flyers_per_team": lab.per_team,
+        "teams": [{
+            "key": t.spec.key, "name": t.spec.name, "adds": t.spec.adds,
+            "env_steps": int(t.learner.env_steps), "updates": int(t.learner.updates),
+            "curve": [{"seconds": round(r.seconds, 3), "env_steps": r.env_steps,
+                       "skill": round(r.skill, 4)} for r in t.readings],
+        } for t in lab.teams],
+    }
+
+
+def curve_lines(lab: Lab) -> list[str]:
+    """Each team's curve as text, one line per team, then what each adds."""
+    figure = lab.level.figure_name
+    out = [f"lab on {lab.level.name}, seed {lab.seed}, {lab.seconds:g} s of play, "
+           f"{lab.per_team} flyers per team; {figure} of each greedy pilot over time:"]
+    width = max(len(t.spec.name) for t in lab.teams)
+    for t in lab.teams:
+        curve = "  ".join(f"{r.seconds:g}s {r.skill:.2f}" for r in t.readings)
+        out.append(f"  {t.spec.name:<{width}}  {curve}")
+    out.append("what each team adds:")
+    out += [f"  {t.spec.name:<{width}}  {t.spec.adds}" for t in lab.teams]
+    return out
+
+
 def report(lab: Lab, as_json: bool) -> str:
     """What ``main.py lab`` prints."""
-    return json.dumps(lab.to_json()) if as_json else "\n".join(lab.lines())
+    return json.dumps(curves(lab)) if as_json else "\n".join(curve_lines(lab))
 
 
 def chart_png(result: dict[str, Any], width: int = 640, height: int = 360) -> bytes:
-    """The README's chart: each team's skill over seconds of play (``Lab.to_json``), a line
+    """The README's chart: each team's skill over seconds of play (``curves``), a line
     per team in its colour, as PNG bytes."""
     teams = result["teams"]
     xs = np.array([p["seconds"] for p in teams[0]["curve"]], dtype=float)

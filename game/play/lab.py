@@ -21,18 +21,24 @@ point.
 
 Pace: ``tick`` is one physics tick of every team (1x: the level's ticks per second of play);
 ``decide`` one whole decision of every team (top speed). At 1x a decision's gradient steps are
-owed and paid in the frames' spare time (``pay``), and always in full before that team's next
-decision and before a skill reading, so the learning does not depend on the pacing. Every
-team flies the same number of decisions, so the chart's time axis, seconds of play, is the
-same for all. Gradient steps per transition are each team's own (``TeamSpec.replay_ratio``,
-the same at every speed; None would follow the learner's pacing, ``ai.pacing``).
+owed; the window pays them beside its frames on a worker thread, or in their spare time
+(``DebtWorker``), and they are always paid in full before that
+team's next decision and before a skill reading, so the learning does not depend on the
+pacing. Every team flies the same number of decisions, so the chart's time axis, seconds of
+play, is the same for all. Gradient steps per transition are each team's own
+(``TeamSpec.replay_ratio``, the same at every speed; None would follow the learner's pacing,
+``ai.pacing``).
 
-Numpy and the standard library only (learners are duck-typed).
+Numpy and the standard library (``threading``) only; learners are duck-typed.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +95,7 @@ class Team:
     ratio: float = 0.0
     """Gradient steps per transition at the lab's speed."""
     debt: float = 0.0
-    """Gradient steps owed for the transitions of its latest decision (``Lab.pay``)."""
+    """Gradient steps owed for the transitions of its latest decision (``DebtWorker``)."""
 
     @property
     def latest(self) -> float | None:
@@ -101,6 +107,195 @@ def course_seed(seed: int, generation: int) -> int:
     """The course of generation ``generation`` for every team of a lab of ``seed``."""
     state = np.random.SeedSequence([int(seed), int(generation), 0x1AB]).generate_state(2)
     return int((int(state[0]) << 31 | int(state[1])) & (2**63 - 1))
+
+
+class DebtWorker:
+    """Keeps the teams' owed gradient steps in the window and pays them: on a thread of its
+    own, so the window's thread only flies and draws while the learners learn beside it, or
+    (no thread) in each frame's spare time (``pay``).
+
+    The window issues its GL calls with the worker on hold (``hold``/``go``): each call
+    releases the GIL, and a worker that took it in between stretched those calls from 2-3 ms
+    a frame to 6-10 ms. The flip, in C without the GIL, and the rest of the frame run beside
+    it. A team's learner is touched by one
+    thread at a time: the worker trains a team only while it owes steps, a few at a time,
+    and ``claim`` (the lab, before the team decides or is
+    read) waits for the worker's steps on that team in progress and takes the rest of its
+    debt back to pay itself. So each learner takes the same steps in the same order as when
+    the lab pays alone: the learning is the same however the threads are paced.
+
+    Args:
+        teams: the lab's teams (their ``debt`` is read and changed under this worker's lock).
+        chunk: most steps of one team per turn.
+    """
+
+    def __init__(self, teams: list[Team], chunk: int = 1, thread: bool = True) -> None:
+        self.teams = teams
+        self.chunk = chunk
+        self._cv = threading.Condition()
+        self._busy: Team | None = None
+        self._held = False
+        self._allowance: float | None = None
+        """Steps the worker may still start this frame (None: no limit; ``pace``)."""
+        self._stop = False
+        self._turn = 0
+        self.error: BaseException | None = None
+        """What a learner raised on the worker; ``claim`` raises it on the lab's thread."""
+        self.paid = 0
+        """Gradient steps the worker paid."""
+        self._thread: threading.Thread | None = None
+        """The worker thread (None: the owner's thread pays, in ``pay``)."""
+        if thread:
+            self._thread = threading.Thread(target=self._run, name="lab-learner", daemon=True)
+            self._thread.start()
+
+    @property
+    def threaded(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def owed(self) -> float:
+        """Gradient steps owed in all."""
+        return sum(t.debt for t in self.teams)
+
+    def pay(self, seconds: float, chunk: int = 4) -> int:
+        """Without a thread: spends up to ``seconds`` on owed steps, a few per team in turn, on
+        the caller's thread; returns how many ran (with a thread: 0, the thread pays)."""
+        if self._thread is not None:
+            return 0
+        end = time.perf_counter() + seconds
+        done = 0
+        while time.perf_counter() < end:
+            owing = [t for t in self.teams if t.debt >= 1.0]
+            if not owing:
+                break
+            for team in owing:
+                k = min(chunk, int(team.debt))
+                team.debt -= k
+                team.learner.train(k)
+                done += k
+        return done
+
+    def pay_frame(self, seconds: float, frames_to_tick: float | None,
+                  frames_per_tick: float = 1.0) -> None:
+        """A frame's part of the owed steps (the window). With a thread, its allowance: the
+        debts spread over the frames before each team decides (``pace``); without, paid now
+        within ``seconds``. ``frames_to_tick`` None: paused or top speed (the thread pays
+        freely; nothing is paid now)."""
+        if self._thread is not None:
+            self.pace(frames_to_tick, frames_per_tick)
+        elif frames_to_tick is not None:
+            self.pay(seconds)
+
+    @contextmanager
+    def drawing(self) -> Iterator[None]:
+        """The window's GL calls: the thread takes no step meanwhile (``hold``, ``go``)."""
+        self.hold()
+        try:
+            yield
+        finally:
+            self.go()
+
+    def owe(self, team: Team, steps: float) -> None:
+        """``team`` owes ``steps`` more gradient steps (its latest decision's)."""
+        with self._cv:
+            team.debt += steps
+            self._cv.notify_all()
+
+    def claim(self, team: Team) -> int:
+        """Waits until the worker is not training ``team``; returns the whole steps it still
+        owes, taken off its debt for the caller to pay."""
+        with self._cv:
+            while self._busy is team:
+                self._cv.wait()
+            if self.error is not None:
+                raise self.error
+            due = int(team.debt)
+            team.debt -= due
+            return due
+
+    def pace(self, frames_to_tick: float | None, frames_per_tick: float = 1.0) -> None:
+        """This frame's allowance: each team's debt spread over the frames left before it
+        decides, so a decision's steps (classic: 56 at once, a decision every 6 frames) do
+        not all land on the next two frames. A team decides on one of its next ``d - k + 1``
+        ticks; ``frames_to_tick``: frames until the next tick (None: no limit, as when paused
+        or at top speed)."""
+        with self._cv:
+            if frames_to_tick is None:
+                self._allowance = None
+                self._cv.notify_all()
+                return
+            share = 0.0
+            for t in self.teams:
+                play = t.play
+                ticks = max(play.d - play.k, 0) + 1
+                frames = frames_to_tick + (ticks - 1) * frames_per_tick
+                share += t.debt / max(frames, 1.0)
+            self._allowance = math.ceil(share)
+            self._cv.notify_all()
+
+    def hold(self) -> None:
+        """No step starts until ``go``; waits for the steps in progress."""
+        with self._cv:
+            self._held = True
+            while self._busy is not None:
+                self._cv.wait()
+
+    def wait_idle(self) -> None:
+        """Waits until the worker has paid every whole step it can (not while held)."""
+        with self._cv:
+            while self.error is None and not self._stop and (
+                    self._busy is not None
+                    or (not self._held and any(t.debt >= 1.0 for t in self.teams))):
+                self._cv.wait()
+
+    def go(self) -> None:
+        """The worker may learn again."""
+        with self._cv:
+            self._held = False
+            self._cv.notify_all()
+
+    def stop(self) -> None:
+        """Finishes the steps in progress and ends the thread (the rest stays owed)."""
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _next(self) -> tuple[Team, int] | None:
+        """The next team's turn and its steps (under the lock), or None to stop."""
+        while True:
+            if self._stop or self.error is not None:
+                return None
+            allowed = not self._held and (self._allowance is None or self._allowance >= 1)
+            owing = [t for t in self.teams if t.debt >= 1.0] if allowed else []
+            if owing:
+                team = owing[self._turn % len(owing)]
+                self._turn += 1
+                k = min(self.chunk, int(team.debt))
+                team.debt -= k
+                if self._allowance is not None:
+                    self._allowance -= k
+                self._busy = team
+                return team, k
+            self._cv.wait()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                turn = self._next()
+            if turn is None:
+                return
+            team, k = turn
+            try:
+                team.learner.train(k)
+            except BaseException as e:  # noqa: BLE001 - raised again on the lab's thread
+                self.error = e
+            with self._cv:
+                self._busy = None
+                self.paid += k
+                self._cv.notify_all()
 
 
 class Lab:
@@ -154,6 +349,8 @@ class Lab:
         self._pending_at: tuple[float, int] = (0.0, 0)
         self._turn = 0
         self._last_read: dict[int, float] = {}
+        self.worker: DebtWorker | None = None
+        """Pays the owed steps beside the window's thread (``start_worker``), or None."""
         self.set_top_speed(False)
 
     # ---- flying -----------------------------------------------------------------------------
@@ -212,35 +409,33 @@ class Lab:
         """The gradient steps the transitions of a decision are due (as ``FlockPlay`` counts)."""
         learner = team.learner
         start = max(steps_before, int(learner.config.learning_starts))
-        team.debt += max(int(learner.env_steps) - start, 0) * team.ratio
+        steps = max(int(learner.env_steps) - start, 0) * team.ratio
+        if self.worker is None:
+            team.debt += steps
+        else:
+            self.worker.owe(team, steps)
 
     def _settle(self, team: Team) -> None:
-        """Pays all of a team's whole owed gradient steps now."""
-        due = int(team.debt)
-        if due:
+        """Pays all of a team's whole owed gradient steps now (what the worker has not)."""
+        if self.worker is None:
+            due = int(team.debt)
             team.debt -= due
+        else:
+            due = self.worker.claim(team)
+        if due:
             team.learner.train(due)
 
-    def pay(self, seconds: float, chunk: int = 4) -> int:
-        """Spends up to ``seconds`` on owed gradient steps, a few per team in turn; returns
-        how many ran (the window calls it with each frame's spare time)."""
-        end = time.perf_counter() + seconds
-        done = 0
-        while time.perf_counter() < end:
-            owing = [t for t in self.teams if t.debt >= 1.0]
-            if not owing:
-                break
-            for team in owing:
-                k = min(chunk, int(team.debt))
-                team.debt -= k
-                team.learner.train(k)
-                done += k
-        return done
+    def start_worker(self, thread: bool = True) -> None:
+        """From now on ``worker`` keeps the owed steps (``DebtWorker``): a thread pays them as
+        they fall due, or (``thread`` False) the window's frames do, in their spare time."""
+        if self.worker is None:
+            self.worker = DebtWorker(self.teams, thread=thread)
 
-    @property
-    def owed(self) -> float:
-        """Gradient steps owed in all."""
-        return sum(t.debt for t in self.teams)
+    def stop_worker(self) -> None:
+        """The lab's thread pays again (the steps still owed are paid at the next decision)."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
 
     def run_seconds(self, seconds: float, read: bool = True) -> None:
         """``seconds`` of play at 1x, tick by tick; skill readings as they fall due (``read``)."""
@@ -320,31 +515,3 @@ class Lab:
                 self._last_read[i] = self.seconds
                 self._turn = i + 1
             return
-
-    # ---- reports ----------------------------------------------------------------------------
-
-    def to_json(self) -> dict[str, Any]:
-        """The lab's curves: one object, a curve per team (``python main.py lab --json``)."""
-        return {
-            "level": self.level.name, "figure": self.level.figure_name, "seed": self.seed,
-            "seconds": round(self.seconds, 3), "flyers_per_team": self.per_team,
-            "teams": [{
-                "key": t.spec.key, "name": t.spec.name, "adds": t.spec.adds,
-                "env_steps": int(t.learner.env_steps), "updates": int(t.learner.updates),
-                "curve": [{"seconds": round(r.seconds, 3), "env_steps": r.env_steps,
-                           "skill": round(r.skill, 4)} for r in t.readings],
-            } for t in self.teams],
-        }
-
-    def lines(self) -> list[str]:
-        """Each team's curve as text, one line per team, then what each adds."""
-        figure = self.level.figure_name
-        out = [f"lab on {self.level.name}, seed {self.seed}, {self.seconds:g} s of play, "
-               f"{self.per_team} flyers per team; {figure} of each greedy pilot over time:"]
-        width = max(len(t.spec.name) for t in self.teams)
-        for t in self.teams:
-            curve = "  ".join(f"{r.seconds:g}s {r.skill:.2f}" for r in t.readings)
-            out.append(f"  {t.spec.name:<{width}}  {curve}")
-        out.append("what each team adds:")
-        out += [f"  {t.spec.name:<{width}}  {t.spec.adds}" for t in self.teams]
-        return out

@@ -36,6 +36,7 @@ from game.ui.controls import LAB_CONTROLS, SPEED_INDEX, Command
 from game.ui.flock_view import FlockSprites
 from game.ui.hud.lab_panel import LabPanel, lab_layout, state_of
 from game.ui.lab.race import Race
+from game.ui.pacing import FRAME_HZ
 from game.ui.render import MARGIN_BG
 from game.ui.scene import Scene
 from game.ui.think_view import ThinkView
@@ -46,6 +47,15 @@ PANEL_REFRESH_S = 0.25
 """Seconds between refreshes of the panel's texts and chart."""
 MAX_CATCH_UP_S = 0.1
 """A long frame is played as at most this much time (the rest is dropped, as in the game)."""
+
+
+LEARN_BESIDE: dict[str, bool] = {"arcade": True, "classic": False}
+"""Levels whose lab learns on a worker thread beside the frames (``game.play.lab.DebtWorker``)
+instead of in each frame's spare time. Arcade's four teams owe about 300 ms of gradient steps
+a second of 1x on the 2-core machine, more than the frames leave: paid in the frames, its
+frame interval's p99 was 30-34 ms; on the worker, 20-21 ms. Classic owes about half as much,
+which the spare time pays: 22-23 ms there, and 31-34 ms with the worker, whose steps slowed
+the software rasteriser's flip (``bench/lab_window.py``, the README's lab section)."""
 
 
 class _Following:
@@ -130,8 +140,11 @@ class LabView(View):
 
     def _new_lab(self) -> Lab:
         """A fresh lab of the current line-up (fresh learners, the same seed)."""
+        if hasattr(self, "lab"):  # the old lab's worker stops before the new one starts
+            self.lab.stop_worker()
         lab = Lab(self.level, lineup(self.keys, self.level, self.seed), flock=self.flock_n,
                   seed=self.seed, stagger=True)
+        lab.start_worker(thread=LEARN_BESIDE.get(self.level.name, False))
         lab.set_top_speed(SPEEDS[self.speed_index] is None)
         self.following = min(self.following, len(lab.teams) - 1)
         self.acc = 0.0
@@ -231,14 +244,18 @@ class LabView(View):
                         self.dropped_ticks += due - k - 1
                         break
                 self.alpha = self.acc
-        if not self.paused and mult is not None:
-            lab.pay(budget_end - time.perf_counter())  # the decisions' gradient steps
+                per_frame = mult * self.level.ticks_per_second / FRAME_HZ
+                lab.worker.pay_frame(budget_end - time.perf_counter(),
+                                     (1.0 - self.acc) / per_frame, 1.0 / per_frame)
+        if self.paused or mult is None:
+            lab.worker.pay_frame(0.0, None)
         sim_end = time.perf_counter()
         lab.poll(self.meter)
         flipped = 0.0
         if visible:
-            self._update_drawing()
-            self.window.draw(interval)
+            with lab.worker.drawing():  # the worker waits from here to the GL calls' end (``draw``)
+                self._update_drawing()
+                self.window.draw(interval)
             flipped = time.perf_counter()
         pacer.drew(False, time.perf_counter() - sim_end)
         return Frame(ticks, SPEED_NAMES[self.speed_index], sim_end - start, 0, None, flipped,
@@ -284,6 +301,8 @@ class LabView(View):
         self.window.clear()
         self.scene.blit_background(self.layout)
         self.batch.draw()
+        if self.lab.worker is not None:
+            self.lab.worker.go()  # the flip runs in C without the GIL: the worker may learn
 
     # ---- the state file and the end ---------------------------------------------------------
 
@@ -301,6 +320,7 @@ class LabView(View):
                        "alive": t.play.flock.alive_count} for t in lab.teams]}}
 
     def finish(self) -> None:
+        self.lab.stop_worker()
         close = getattr(self.meter, "close", None)
         if close is not None:
             close()
