@@ -201,3 +201,26 @@ def test_the_readme_layout_table_names_every_module() -> None:
             if f"`{path.stem}`" not in rows.get(folder, ""):
                 missing.append(path.relative_to(ROOT).as_posix())
     assert missing == []
+
+
+MAX_CLASS_LINES = 250
+MAX_FUNCTION_LINES = 60
+"""The size limits of a class and of a function (docstrings and comments count)."""
+
+
+def test_no_class_or_function_is_over_the_size_limits() -> None:
+    """A unit over the limits holds several jobs (issue 21): each class is at most 250 lines
+    and each function or method at most 60, in ``game`` and ``ai``."""
+    over = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                limit = MAX_CLASS_LINES
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                limit = MAX_FUNCTION_LINES
+            else:
+                continue
+            lines = node.end_lineno - node.lineno + 1
+            if lines > limit:
+                over.append(f"{name}.{node.name}: {lines} lines (limit {limit})")
+    assert not over, "\n".join(over)
