@@ -318,7 +318,8 @@ def main() -> None:
         CHANGES[key.strip()] = json.loads(value)
     seeds = range(args.seed0, args.seed0 + args.seeds)
     if args.part == "main":
-        x1 = [run_1x(level, s, args.flock, _marks(args.x1), meter) for s in seeds]
+        x1 = [run_1x(level, s, args.flock, _marks(args.x1), meter) for s in seeds
+              ] if args.x1 else []
         mx = [run_max(level, s, args.flock, _marks(args.max), meter) for s in seeds
               ] if args.max else []
         summary = _summary(x1, mx)
@@ -434,8 +435,14 @@ def goals_table(x1: list[dict], mx: list[dict]) -> str:
 
 
 def _summary(x1: list[dict], mx: list[dict]) -> dict:
-    worst = max(r["compute_per_sim_s_max"] for r in x1)
     rates = [c["env_steps_per_s"] for r in mx for c in r["curve"]] or [0]
+    if not x1:  # --x1 '': max speed only
+        return {"max_mean": _mean_curve(mx) if mx else {},
+                "max_min": {f"{c['seconds']:g}s": min(r["curve"][i]["score_over_oracle"]
+                                                      for r in mx)
+                            for i, c in enumerate(mx[0]["curve"])} if mx else {},
+                "max_env_steps_per_s_mean": round(sum(rates) / len(rates))}
+    worst = max(r["compute_per_sim_s_max"] for r in x1)
     return {"x1_mean": _mean_curve(x1), "x1_min": {
                 k: min(c["score_over_oracle"] for r in x1 for c in r["curve"]
                        if f"{c['seconds']:g}s" == k) for k in _mean_curve(x1)},
