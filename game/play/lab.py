@@ -117,9 +117,10 @@ class DebtWorker:
     The window issues its GL calls with the worker on hold (``hold``/``go``): each call
     releases the GIL, and a worker that took it in between stretched those calls from 2-3 ms
     a frame to 6-10 ms. The flip, in C without the GIL, and the rest of the frame run beside
-    it. A team's learner is touched by one
-    thread at a time: the worker trains a team only while it owes steps, a few at a time,
-    and ``claim`` (the lab, before the team decides or is
+    it; ``pace`` spreads each decision's steps over the frames before the team decides.
+
+    A team's learner is touched by one thread at a time: the worker trains a team only while
+    it owes steps, a few at a time, and ``claim`` (the lab, before the team decides or is
     read) waits for the worker's steps on that team in progress and takes the rest of its
     debt back to pay itself. So each learner takes the same steps in the same order as when
     the lab pays alone: the learning is the same however the threads are paced.
@@ -148,10 +149,6 @@ class DebtWorker:
         if thread:
             self._thread = threading.Thread(target=self._run, name="lab-learner", daemon=True)
             self._thread.start()
-
-    @property
-    def threaded(self) -> bool:
-        return self._thread is not None
 
     @property
     def owed(self) -> float:
@@ -242,12 +239,17 @@ class DebtWorker:
                 self._cv.wait()
 
     def wait_idle(self) -> None:
-        """Waits until the worker has paid every whole step it can (not while held)."""
+        """Waits until the worker has paid every whole step it may (held or out of this
+        frame's allowance, it may pay none)."""
         with self._cv:
             while self.error is None and not self._stop and (
                     self._busy is not None
-                    or (not self._held and any(t.debt >= 1.0 for t in self.teams))):
+                    or (self._allowed() and any(t.debt >= 1.0 for t in self.teams))):
                 self._cv.wait()
+
+    def _allowed(self) -> bool:
+        """Whether the worker may start a step now (under the lock)."""
+        return not self._held and (self._allowance is None or self._allowance >= 1)
 
     def go(self) -> None:
         """The worker may learn again."""
@@ -268,8 +270,7 @@ class DebtWorker:
         while True:
             if self._stop or self.error is not None:
                 return None
-            allowed = not self._held and (self._allowance is None or self._allowance >= 1)
-            owing = [t for t in self.teams if t.debt >= 1.0] if allowed else []
+            owing = [t for t in self.teams if t.debt >= 1.0] if self._allowed() else []
             if owing:
                 team = owing[self._turn % len(owing)]
                 self._turn += 1
