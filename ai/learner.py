@@ -32,8 +32,9 @@ from ai.replay import ReplayMemory
 from ai.weights import ROLLBACK_STREAK_LIMIT as ROLLBACK_STREAK_LIMIT  # its old home
 from ai.weights import DqnWeights
 
-STATE_FORMAT_VERSION = 4
-"""Bumped whenever ``Learner.state()`` changes shape. Version 4 keeps the caller's metadata
+STATE_FORMAT_VERSION = 5
+"""Bumped whenever ``Learner.state()`` changes shape. Version 5 adds the crowned champion (its
+weights, when there is one, and its figures); 4 keeps the caller's metadata
 (``meta``) and the observation size instead of a level name; 3 added the averaged pilot
 weights; 2 (no averaging) and 1 (``torch.optim.Adam``'s per-layer moments) are still read;
 anything else is refused."""
@@ -248,11 +249,28 @@ class Learner(BatchCalls):
     # ---- pilots -------------------------------------------------------------------------
 
     def autopilot(self) -> Autopilot:
-        """A greedy snapshot of the flying weights (the average, where the config keeps one)."""
+        """A greedy snapshot of the flying weights: the champion (``crown``) if one was crowned,
+        else the average (where the config keeps one)."""
+        return self._snapshot(self.weights.pilot_layers)
+
+    def contenders(self) -> list[Autopilot]:
+        """Snapshots a caller judges for the next crown: the average (where the config keeps
+        one), then the online weights."""
+        w = self.weights
+        both = [w.contender_layers, w.layers] if w.pilot_net is not None else [w.layers]
+        return [self._snapshot(layers) for layers in both]
+
+    def _snapshot(self, layers: list[np.ndarray]) -> Autopilot:
         card = {"trained_env_steps": self.env_steps, "trained_episodes": self.episodes,
                 "seed": self.seed}
-        return Autopilot([w.copy() for w in self.weights.pilot_layers], meta=self.meta,
-                         card=card)
+        return Autopilot([x.copy() for x in layers], meta=self.meta, card=card)
+
+    def crown(self, pilot: Autopilot, figures: Mapping[str, float]) -> None:
+        """Makes ``pilot`` (one of the ``contenders``, judged better than the champion) the
+        flying weights, with the figures it was judged by (``champion_figures``; saved)."""
+        self.weights.crown(pilot.layers, figures)
+
+    champion_figures = property(operator.attrgetter("weights.champion_figures"))
 
     def load_pilot(self, pilot: Autopilot) -> None:
         """Continues learning from ``pilot``'s weights (all four networks set, Adam reset).
@@ -361,6 +379,7 @@ def _snapshot(learner: Learner) -> LearnerState:
         "curve_stride": learner.record.curve_stride,
         "rng": learner.rng.bit_generator.state,
         "memory": memory_meta,
+        "champion_figures": dict(learner.weights.champion_figures),
     }
     if learner.nstep is not None:
         meta["nstep"] = learner.nstep.state()
@@ -372,7 +391,7 @@ def _rebuild(cls: type[Learner], state: LearnerState, expect: Mapping[str, str],
     """``Learner.from_state`` without its error wrapping."""
     meta = state.meta
     version = meta.get("format_version")
-    if version not in (1, 2, 3, STATE_FORMAT_VERSION):
+    if version not in (1, 2, 3, 4, STATE_FORMAT_VERSION):
         raise StateError(f"learner state format {version!r} is not the supported "
                          f"{STATE_FORMAT_VERSION}")
     if version < 4:

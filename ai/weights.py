@@ -9,8 +9,10 @@ what a step changes, so the rules about the weights hold in one place:
 * the target network follows the online one after each good step (a copy every
   ``target_sync_updates`` steps, or Polyak averaging with ``target_tau``);
 * the flying weights are the online ones during the early phase, then their running
-  average (where the config keeps one);
-* loading weights (a pilot) sets all four networks and resets Adam;
+  average (where the config keeps one), unless a caller has crowned a champion: a snapshot of
+  those weights that it judged the best so far (``crown``; the game judges on validation
+  courses), which then flies until a better one is crowned;
+* loading weights (a pilot) sets all four networks, resets Adam and drops the champion;
 * the saved state holds every buffer, checked for shape and finiteness on restore.
 
 Rules: torch and numpy, and ``ai`` modules only.
@@ -61,8 +63,17 @@ class DqnWeights:
         if config.pilot_average_updates > 0:
             self.pilot_net = QNet(sizes)
             self.pilot_net.flat.copy_(self.net.flat)
-        self.pilot_layers = (self.pilot_net or self.net).numpy_layers()
-        """numpy views of the flying weights (greedy acts and pilots)."""
+        self.sizes = tuple(sizes)
+        self.contender_layers = (self.pilot_net or self.net).numpy_layers()
+        """numpy views of the average (or online) weights: what flies until a champion is
+        crowned."""
+        self.pilot_layers = self.contender_layers
+        """numpy views of the flying weights (greedy acts and pilots): the champion's, else
+        ``contender_layers``."""
+        self.champion: QNet | None = None
+        """The crowned flying weights (``crown``), or None."""
+        self.champion_figures: dict[str, float] = {}
+        """What the champion was judged by (the caller's figures; saved with it)."""
         self.optimizer = FlatAdam(self.net.flat, self.net.grad_flat, lr=config.lr_early)
         self.losses: deque[float] = deque(maxlen=100)
         """The loss of each of the last 100 good steps."""
@@ -127,13 +138,30 @@ class DqnWeights:
                 self.pilot_net.flat.lerp_(self.net.flat, 1.0 / horizon)
 
     def load(self, layers: list[np.ndarray]) -> None:
-        """Sets all four networks to ``layers``; Adam's moments belonged to the old weights."""
+        """Sets all four networks to ``layers``; Adam's moments belonged to the old weights,
+        and a champion judged before belonged to another pilot."""
         self.net.load_layers(layers)
         self.target.flat.copy_(self.net.flat)
         self.good.copy_(self.net.flat)
         if self.pilot_net is not None:
             self.pilot_net.flat.copy_(self.net.flat)
         self.optimizer.reset()
+        self._set_champion(None, {})
+
+    def crown(self, layers: list[np.ndarray], figures: Mapping[str, float]) -> None:
+        """Makes a copy of ``layers`` (of this learner's shape, finite) the flying weights, with
+        the ``figures`` it was judged by."""
+        champion = QNet(self.sizes)
+        champion.load_layers(layers)
+        if not torch.isfinite(champion.flat).all():
+            raise ValueError("a champion's weights must be finite")
+        self._set_champion(champion, figures)
+
+    def _set_champion(self, champion: QNet | None, figures: Mapping[str, float]) -> None:
+        self.champion = champion
+        self.champion_figures = {str(k): float(v) for k, v in figures.items()}
+        self.pilot_layers = (self.contender_layers if champion is None
+                             else champion.numpy_layers())
 
     # ---- saved state ------------------------------------------------------------------
 
@@ -145,6 +173,8 @@ class DqnWeights:
                    "adam.exp_avg_sq": opt.exp_avg_sq.clone()}
         if self.pilot_net is not None:
             tensors["pilot"] = self.pilot_net.flat.clone()
+        if self.champion is not None:
+            tensors["champion"] = self.champion.flat.clone()
         return tensors
 
     def restore(self, saved: Mapping[str, torch.Tensor], version: int,
@@ -152,7 +182,7 @@ class DqnWeights:
         """Copies ``tensors()`` of a state of format ``version`` back, checking every one.
 
         ``meta`` gives Adam's step count and learning rate (format 1 kept the count as a
-        tensor), the steps undone and the recent losses.
+        tensor), the steps undone, the recent losses and the champion's figures (format 5).
         """
         n = self.net.flat.numel()
         tensors = dict(saved)
@@ -161,7 +191,9 @@ class DqnWeights:
         if version < 3 and self.pilot_net is not None:
             tensors["pilot"] = tensors["net"]  # the average starts from the saved weights
         averaged = ("pilot",) if self.pilot_net is not None else ()
-        for key in ("net", "target", "good", "adam.exp_avg", "adam.exp_avg_sq", *averaged):
+        crowned = ("champion",) if "champion" in tensors else ()
+        for key in ("net", "target", "good", "adam.exp_avg", "adam.exp_avg_sq", *averaged,
+                    *crowned):
             t = tensors[key]
             if t.shape != (n,) or t.dtype != torch.float32:
                 raise StateError(f"learner state tensor {key!r} is {t.dtype}{list(t.shape)}, "
@@ -182,6 +214,10 @@ class DqnWeights:
         opt.lr = float(meta["lr"])
         self.nan_rollbacks = int(meta["nan_rollbacks"])
         self.losses.extend(float(x) for x in meta["losses"])
+        if crowned:
+            champion = QNet(self.sizes)
+            champion.flat.copy_(tensors["champion"])
+            self._set_champion(champion, meta.get("champion_figures", {}))
 
 
 def _adam_v1_to_flat(tensors: dict[str, torch.Tensor], net: QNet) -> dict[str, torch.Tensor]:

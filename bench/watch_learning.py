@@ -99,6 +99,8 @@ class SimClock:
 
 LADDER = [0.0]
 """``--ladder``: the flock's per-flyer exploration for a fresh learner (trying an idea)."""
+CROWN = [True]
+"""The skill readings crown the flying pilot, as in the window (``--no-crown``: not read)."""
 CHANGES: dict[str, object] = {}
 """``--set`` overrides of the level's learner preset (trying an idea before it is the preset)."""
 
@@ -118,6 +120,16 @@ def game_session(level, seed: int, n: int, clock) -> tuple[Session, object]:
     return session, learner
 
 
+def watch_skill(session: Session) -> None:
+    """The window's skill readings after a frame (``GameView`` calls ``maybe_measure`` each
+    frame; its readings crown the flying pilot, ``game.play.skill``), waited for here so that
+    each run is the same for a seed; their time is not the frame's (the window reads in a
+    child process)."""
+    if CROWN[0] and session.skill is not None:
+        session.skill.maybe_measure(session.learner)
+        session.skill.meter.wait()
+
+
 def run_1x(level, seed: int, n: int, marks: list[float], meter: SkillMeter) -> dict:
     """A fresh learner's flock in the real session, at 1x on a simulated 60 Hz frame clock;
     the skill at each mark, and the real compute of each simulated second."""
@@ -126,11 +138,14 @@ def run_1x(level, seed: int, n: int, marks: list[float], meter: SkillMeter) -> d
     compute: list[float] = []
     curve = []
     for second in range(1, int(max(marks)) + 1):
-        t0 = time.perf_counter()
+        spent = 0.0
         for _ in range(FRAME_HZ):
             clock.t += 1.0 / FRAME_HZ
+            t0 = time.perf_counter()
             session.advance(1.0 / FRAME_HZ)
-        compute.append(time.perf_counter() - t0)
+            spent += time.perf_counter() - t0
+            watch_skill(session)
+        compute.append(spent)
         if second in marks:
             figure = meter.measure(learner.greedy_batch)
             curve.append({"seconds": second, "score_over_oracle": round(figure, 4),
@@ -162,6 +177,7 @@ def fly_at_max(session: Session, learner, marks: list[float], meter: SkillMeter,
         t0 = time.perf_counter()
         session.advance(1.0 / FRAME_HZ)
         spent += time.perf_counter() - t0
+        watch_skill(session)
         if spent >= pending[0]:
             mark = pending.pop(0)
             figure = meter.measure(learner.greedy_batch)
@@ -286,6 +302,8 @@ def main() -> None:
     ap.add_argument("--ladder", type=float, default=0.0, help="fresh flock's explore ladder")
     ap.add_argument("--tag", default="", help="main: store the run under main:TAG")
     ap.add_argument("--flock", type=int, default=DEFAULT_FLOCK)
+    ap.add_argument("--no-crown", action="store_true",
+                    help="the readings do not crown the flying pilot (the averaged one flies)")
     ap.add_argument("--x1", default="10,20,30,40,50,60,70,80,90",
                     help="marks of simulated 1x play, s")
     ap.add_argument("--max", default="5,10,20,30", help="marks of flying time at max, s ('' skips)")
@@ -311,8 +329,10 @@ def main() -> None:
                "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
                "load_note": args.load or "shared machine: other helpers' jobs were running"}
     common = {"level": level.name, "flock": args.flock, "machine": machine,
+              "crown": not args.no_crown,
               "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
     LADDER[0] = args.ladder
+    CROWN[0] = not args.no_crown
     for item in args.set:
         key, _, value = item.partition("=")
         CHANGES[key.strip()] = json.loads(value)

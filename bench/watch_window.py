@@ -3,11 +3,12 @@
 Starts its own Xvfb (unless DISPLAY is set) and ``python main.py --level arcade --pilot
 autopilot`` with a fresh data folder and the default flock, shows the watch-it-learn panel
 (H), and for ``--speed max`` presses 4. It reads the game's state file twice a second: the
-skill meter's readings (score/oracle of the greedy pilot on the held-out courses, taken in
-the game's own skill process every 5 s), env steps, generations, FPS. Screenshots are taken
-at the ``--shots`` marks. At the end it presses Esc (the game saves its learner) and scores
-the saved learner exactly with ``python main.py evaluate learner`` on the skill meter's
-held-out set (100 runs of the evaluation seed).
+skill meter's readings (score/oracle of the flying pilot on the held-out courses, taken in
+the game's own skill process every 3 s, which crown the best pilot on validation courses:
+``game.play.skill``), env steps, generations, FPS. Screenshots are taken at the ``--shots``
+marks. At the end it presses Esc (the game saves its learner) and scores the saved learner
+exactly with ``python main.py evaluate learner`` on the skill meter's held-out set (100 runs
+of the evaluation seed): it flies the champion, so it should read what the chart read last.
 
     python bench/watch_window.py --speed 1x --seconds 180 --shots 0,30,60
     python bench/watch_window.py --speed max --seconds 60

@@ -258,6 +258,37 @@ def test_skill_process_reads_what_the_meter_reads() -> None:
     assert not meter.refresh(learner)  # a stopped meter takes no more readings
 
 
+def test_a_crowning_skill_process_judges_as_the_meter_does() -> None:
+    from game.play.skill_process import SkillProcess
+
+    learner = small_arcade(seed=12)
+    Flock(ARCADE, learner, n=16, seed=12).run(150)
+    here = SkillMeter(ARCADE, episodes=20, seed=777)
+    contenders = learner.contenders()
+    assert len(contenders) == 2  # the average and the online weights
+    pick, validation, skill = here.judge([c.act_batch for c in contenders], {})
+    meter = SkillProcess(ARCADE, episodes=20, seed=777, crown=True)
+    try:
+        assert meter.refresh(learner) and meter.wait(timeout=120) == skill
+        pilot, figures = meter.take_crown()
+        assert figures == {"validation": validation, "skill": skill} and meter.take_crown() is None
+        assert [w.tolist() for w in pilot.layers] == [w.tolist() for w in contenders[pick].layers]
+        learner.crown(pilot, figures)
+        for layers in (learner.weights.contender_layers, learner.weights.layers):
+            layers[-2][:] = layers[-1][:] = 0.0  # tied Q-values: it always falls, and crashes
+        learner.env_steps += 1
+        _, worse, none = here.judge([c.act_batch for c in learner.contenders()], figures)
+        assert worse < validation and none is None
+        assert meter.refresh(learner) and meter.wait(timeout=120) == skill  # the champion's
+        assert meter.take_crown() is None and learner.champion_figures == figures
+        # a champion that matched the oracle on every validation run: nothing is flown
+        learner.crown(pilot, {"validation": 1.0, "skill": 0.5})
+        assert meter.refresh(learner) and not meter.busy and meter._pending is None
+        assert meter.latest == 0.5 and len(meter.readings) == 3
+    finally:
+        meter.close()
+
+
 # ---- learning on from the shipped pilot -------------------------------------------------------
 
 def test_learning_on_from_the_shipped_pilot_keeps_its_skill() -> None:

@@ -230,6 +230,66 @@ def test_skill_watch_reads_on_its_timer_and_only_when_the_learner_changed():
     assert watch.latest == watch.meter.measure(lr.autopilot().act_batch)
 
 
+def always(layers: list[np.ndarray], action: int) -> None:
+    """Makes the weights ``layers`` (in place) choose ``action`` everywhere."""
+    layers[-2][:] = 0.0
+    layers[-1][:] = np.eye(2, dtype=np.float32)[action]
+
+
+def crowning_learner(level_name: str):
+    """A learner flying the shipped pilot: a champion that the always-falling pilot cannot beat."""
+    from game.wiring.learning import load_pilot, pretrained_path
+
+    level = LEVELS[level_name]
+    pilot, _ = load_pilot(pretrained_path(level_name), level)
+    learner = new_learner(level, seed=0)
+    learner.load_pilot(pilot)
+    return learner
+
+
+def test_the_skill_watch_crowns_a_better_pilot_and_keeps_it_against_a_worse_one():
+    now = [0.0]
+    watch = SkillWatch(LEVELS["classic"], clock=lambda: now[0], every_s=1.0, crown=True)
+    meter = watch.meter
+    lr = crowning_learner("classic")
+    shipped = lr.autopilot()
+    assert lr.champion_figures == {} and watch.maybe_measure(lr)
+    meter.wait()
+    assert lr.champion_figures == {}  # crowned on the learner's thread, at its next call
+    now[0] = 0.5
+    assert not watch.maybe_measure(lr)
+    skill = meter.measure(shipped.act_batch)
+    assert lr.champion_figures == {"validation": 1.0, "skill": skill} == {"validation": 1.0,
+                                                                       "skill": watch.latest}
+    # it matched the oracle on every validation run: a reading flies nothing (no thread)
+    lr.env_steps += 1
+    now[0] = 2.0
+    flown = meter._thread
+    assert watch.maybe_measure(lr) and not meter.busy and meter._thread is flown
+    assert [f for _, f in meter.readings] == [skill, skill]
+    # a beatable champion; the learner gets worse (it always falls): judged, not crowned, and
+    # the champion flies on
+    lr.crown(shipped, {"validation": 0.9, "skill": skill})
+    for layers in (lr.weights.contender_layers, lr.weights.layers):
+        always(layers, 0)
+    lr.env_steps += 1
+    now[0] = 4.0
+    assert watch.maybe_measure(lr) and meter._thread is not flown
+    meter.wait()
+    now[0] = 6.0
+    lr.env_steps += 1
+    assert watch.maybe_measure(lr)
+    meter.wait()
+    assert [meter.measure(p.act_batch) for p in lr.contenders()] == [0.0] * len(lr.contenders())
+    assert [f for _, f in meter.readings] == [skill] * 4  # the chart: what flies
+    assert lr.champion_figures == {"validation": 0.9, "skill": skill}
+    assert meter.measure(lr.greedy_batch) == skill
+    # a crowning watch leaves the lab's kind of meter (no crown) alone
+    plain = SkillWatch(LEVELS["classic"], clock=lambda: now[0], every_s=1.0)
+    assert plain.maybe_measure(lr)
+    assert plain.meter.wait() == skill and plain.meter.take_crown() is None
+
+
 def test_flock_play_positions_follow_the_batch():
     level = LEVELS["arcade"]
     fp = FlockPlay(level, new_learner(level, seed=1), 4, seed=2)

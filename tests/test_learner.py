@@ -459,3 +459,46 @@ def test_replay_pacing_is_asked_and_deferred_steps_are_paid_later() -> None:
     assert learner.updates == 0 and learner.owed == 10
     assert learner.pay(3) == 3 and learner.updates == 3 and learner.owed == 7
     assert learner.pay(100) == 7 and learner.owed == 0
+
+
+def test_a_crowned_champion_flies_is_saved_and_is_dropped_by_a_loaded_pilot() -> None:
+    learner = Learner(OBS, dataclasses.replace(LearnerConfig(), pilot_average_updates=50),
+                      seed=3)
+    fly(learner, 400)
+    crowned = learner.contenders()[0]
+    crowned.layers[-2][:] = 0.0  # a champion that always jumps: easy to tell from the average
+    crowned.layers[-1][:] = [0.0, 1.0]
+    learner.crown(crowned, {"validation": 0.5, "skill": 0.25})
+    obs = np.random.default_rng(0).uniform(-1, 1, (500, OBS)).astype(np.float32)
+    crowned.layers[-1][:] = [1.0, 0.0]
+    assert (learner.greedy_batch(obs) == 1).all()  # the crown took a copy
+    crowned.layers[-1][:] = [0.0, 1.0]
+    fly(learner, 400)  # the average learns on; the champion stays as crowned
+    average, online = learner.contenders()
+    np.testing.assert_array_equal(online.layers[0], learner.net.numpy_layers()[0])
+    assert (crowned.act_batch(obs) == 1).all() and 0 < average.act_batch(obs).sum() < len(obs)
+    np.testing.assert_array_equal(learner.greedy_batch(obs), crowned.act_batch(obs))
+    assert [learner.act(o, explore=False) for o in obs[:50]] == list(crowned.act_batch(obs[:50]))
+    for a, b in zip(learner.autopilot().layers, crowned.layers, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert learner.champion_figures == {"validation": 0.5, "skill": 0.25}
+    # saved and resumed with its figures; the average goes on as before
+    resumed = Learner.from_state(learner.state())
+    assert resumed.champion_figures == {"validation": 0.5, "skill": 0.25}
+    np.testing.assert_array_equal(resumed.greedy_batch(obs), crowned.act_batch(obs))
+    np.testing.assert_array_equal(resumed.contenders()[0].act_batch(obs),
+                                  average.act_batch(obs))
+    # a format-4 state (before champions) reads with the average flying
+    state = learner.state()
+    old = LearnerState({k: v for k, v in state.tensors.items() if k != "champion"}, state.arrays,
+                       {**state.meta, "format_version": 4})
+    del old.meta["champion_figures"]
+    assert Learner.from_state(old).champion_figures == {}
+    np.testing.assert_array_equal(Learner.from_state(old).greedy_batch(obs),
+                                  average.act_batch(obs))
+    # a loaded pilot was judged by nobody: the average (the pilot) flies
+    learner.load_pilot(average)
+    assert learner.champion_figures == {}
+    np.testing.assert_array_equal(learner.greedy_batch(obs), average.act_batch(obs))
+    with pytest.raises(ValueError, match="finite"):
+        learner.crown(type(average)([w * np.nan for w in average.layers]), {})

@@ -28,14 +28,14 @@ from ai.errors import PilotError
 from ai.learner import Learner
 from game.commands.checks import writable, write_or_fallback
 from game.errors import CliError
-from game.sim.evaluation import EVAL_SEED, Evaluation
+from game.sim.evaluation import EVAL_SEED, VALIDATION_SEED, Evaluation
 from game.sim.levels import Level
 from game.sim.plot import curve_png
 from game.sim.rollout import BatchRollout
 from game.wiring.learning import learner_config, new_learner
 from game.wiring.onnx_pilots import is_onnx, save_pilot_onnx
 
-LIVE_EVAL_SEED = 54321
+LIVE_EVAL_SEED = VALIDATION_SEED
 """Seed of the small held-out set scored while training (the live curve); not EVAL_SEED."""
 LIVE_EVAL_EPISODES = 300
 """Runs in each live evaluation during ``train`` (the validation set)."""

@@ -46,6 +46,12 @@ class Flyers:
     focus: int
 
 
+def crowns(learner: Any) -> bool:
+    """Whether the game's skill readings crown ``learner``'s best pilot: a learner that learns
+    (an ONNX graph flown as it is has no weights to judge)."""
+    return callable(getattr(learner, "crown", None)) and not getattr(learner, "frozen", False)
+
+
 class SkillWatch:
     """The skill meter on a timer: a background reading every ``every_s`` seconds.
 
@@ -54,11 +60,13 @@ class SkillWatch:
         clock: monotonic seconds.
         every_s: seconds between readings.
         meter: the meter (default: a ``SkillMeter``).
+        crown: the default meter crowns the learner's best pilot (``game.play.skill``; a
+            meter passed in says so itself).
     """
 
     def __init__(self, level: Level, clock: Callable[[], float] = time.perf_counter,
-                 every_s: float = SKILL_EVERY_S, meter: Any = None) -> None:
-        self.meter = SkillMeter(level) if meter is None else meter
+                 every_s: float = SKILL_EVERY_S, meter: Any = None, crown: bool = False) -> None:
+        self.meter = SkillMeter(level, crown=crown) if meter is None else meter
         """``SkillMeter`` (a thread), or one with its interface (the window's
         ``game.play.skill_process.SkillProcess``)."""
         self.now = clock
@@ -71,7 +79,12 @@ class SkillWatch:
         """Seconds after ``t0`` at which the reading of the learner at N env steps began."""
 
     def maybe_measure(self, learner: Any) -> bool:
-        """Starts a reading if one is due and the learner changed since the last; True if so."""
+        """Crowns the last reading's winner, if any (a crowning meter); then starts a reading if
+        one is due and the learner changed since the last; True if so."""
+        take = getattr(self.meter, "take_crown", None)
+        crown = None if take is None or self.meter.busy else take()
+        if crown is not None:
+            learner.crown(*crown)
         now = self.now()
         steps = int(learner.env_steps)
         if now < self._due or self.meter.busy or steps == self._steps:

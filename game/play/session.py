@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from game.play.clock import FixedStepClock
 from game.play.events import Event
 from game.play.flight import Flight
-from game.play.flock_play import FlockPlay, SkillWatch
+from game.play.flock_play import FlockPlay, SkillWatch, crowns
 from game.play.motion import DrawnTime, View
 from game.play.pause import Pause
 from game.play.phases import Phase
@@ -110,7 +110,7 @@ class Session:
         self.drawn = DrawnTime()
         """The tick time drawn last: drawing never goes back."""
         self.skill = (None if learner is None
-                      else SkillWatch(self.spec, clock, meter=skill_meter))
+                      else SkillWatch(self.spec, clock, meter=skill_meter, crown=crowns(learner)))
         """The skill meter (score/oracle of the greedy pilot on held-out courses)."""
         self.flock: FlockPlay | None = None
         if flock > 1 and learner is not None:

@@ -11,8 +11,11 @@ The pilot goes to the child as safetensors bytes (the learner's flying weights, 
 and the figure comes back as a line of JSON: nothing is pickled but the child's start
 arguments (a level name and two ints). The child computes the held-out set's oracle once, as
 its first job, so the window never pays for it. ``SkillProcess`` has ``SkillMeter``'s
-interface (``refresh``, ``busy``, ``latest``, ``readings``, ``wait``); the readings equal
-``SkillMeter.measure`` of the same pilot (``tests/test_flock.py``).
+interface (``refresh``, ``busy``, ``latest``, ``readings``, ``wait``, ``take_crown``); the
+readings equal ``SkillMeter.measure`` of the same pilot (``tests/test_flock.py``), and with
+``crown`` its judgement (``SkillMeter.judge``: the contenders go together, the champion's
+validation figure with them as a one-element tensor, and the child answers with the pick and
+both its figures).
 
 Imports no torch: the child flies the pilot with ``ai.mlp.numpy_forward``.
 
@@ -38,15 +41,19 @@ import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from game.play.skill import SKILL_EPISODES, SKILL_SEED
+from game.play.skill import SKILL_EPISODES, SKILL_SEED, champion_of, settle, unbeatable
+
+CHAMPION_KEY = "champion_validation"
+"""The request's tensor holding the champion's validation figure (a judged reading)."""
 
 
-def _serve(conn: Any, level_name: str, episodes: int, seed: int) -> None:
+def _serve(conn: Any, level_name: str, episodes: int, seed: int, crown: bool = False) -> None:
     """The child: readings of the pilots sent until the pipe closes (or an empty message)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the game's to handle
     _die_with_parent()
     from ai.mlp import numpy_forward
-    from game.play.skill import SkillMeter
+    from game.play.skill import SkillMeter, held_out
+    from game.sim.evaluation import VALIDATION_SEED
     from game.sim.levels import LEVELS
 
     # Below the game's own threads and the X server's: the readings take the CPU they leave.
@@ -59,6 +66,8 @@ def _serve(conn: Any, level_name: str, episodes: int, seed: int) -> None:
 
     meter = SkillMeter(LEVELS[level_name], episodes, seed)
     _ = meter.evaluation  # the oracle of the held-out set, before the first job
+    if crown:
+        _ = held_out(meter.level, episodes, VALIDATION_SEED)  # and of the validation set
     while True:
         try:
             msg = conn.recv_bytes()
@@ -67,9 +76,16 @@ def _serve(conn: Any, level_name: str, episodes: int, seed: int) -> None:
         if not msg:
             return
         tensors = st_load(msg)
-        layers = [tensors[k] for k in sorted(tensors)]
-        figure = meter.measure(lambda obs, w=layers: numpy_forward(w, obs).argmax(1))
-        conn.send_bytes(json.dumps({"figure": figure}).encode())
+        bar = tensors.pop(CHAMPION_KEY, None)
+        policies = [lambda obs, w=layers: numpy_forward(w, obs).argmax(1)
+                    for layers in pilots_of(tensors)]
+        if bar is None:
+            answer: dict[str, Any] = {"figure": meter.measure(policies[0])}
+        else:  # a judged reading: -inf means no champion yet
+            champion = {"validation": float(bar[0])} if np.isfinite(bar[0]) else {}
+            pick, validation, figure = meter.judge(policies, champion)
+            answer = {"pick": pick, "validation": validation, "figure": figure}
+        conn.send_bytes(json.dumps(answer).encode())
 
 
 def _die_with_parent() -> None:
@@ -87,9 +103,22 @@ def _die_with_parent() -> None:
         os._exit(0)
 
 
-def pilot_bytes(layers: list[np.ndarray]) -> bytes:
-    """A pilot's layers as safetensors bytes, in order."""
-    return st_save({f"{i:03d}": np.ascontiguousarray(w) for i, w in enumerate(layers)})
+def pilot_bytes(pilots: list[list[np.ndarray]],
+                champion: dict[str, float] | None = None) -> bytes:
+    """Pilots' layers as safetensors bytes (``j.iii``: pilot ``j``'s layer ``i``); with
+    ``champion`` (a judged reading) its validation figure too (-inf: none yet)."""
+    tensors = {f"{j}.{i:03d}": np.ascontiguousarray(w)
+               for j, layers in enumerate(pilots) for i, w in enumerate(layers)}
+    if champion is not None:
+        tensors[CHAMPION_KEY] = np.array([champion.get("validation", -np.inf)], np.float64)
+    return st_save(tensors)
+
+
+def pilots_of(tensors: dict[str, np.ndarray]) -> list[list[np.ndarray]]:
+    """``pilot_bytes``'s pilots back, in order."""
+    count = 1 + max(int(key.split(".")[0]) for key in tensors)
+    return [[tensors[k] for k in sorted(k for k in tensors if k.split(".")[0] == str(j))]
+            for j in range(count)]
 
 
 class SkillProcess:
@@ -99,17 +128,22 @@ class SkillProcess:
         level: the level (its held-out set and figure).
         episodes: held-out runs per reading.
         seed: the held-out set's seed.
+        crown: judge the learner's contenders (``SkillMeter``'s crowning).
     """
 
     def __init__(self, level: Any, episodes: int = SKILL_EPISODES,
-                 seed: int = SKILL_SEED) -> None:
+                 seed: int = SKILL_SEED, crown: bool = False) -> None:
         self.level = level
+        self.crowning = crown
+        self._crown: tuple[Any, dict[str, float]] | None = None
+        self._judged: tuple[dict[str, float], Any] | None = None
+        """The champion's figures and the contenders of the judged reading in flight."""
         self.latest: float | None = None
         self.readings: list[tuple[int, float]] = []
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(target=_serve, args=(child, level.name, int(episodes),
-                                                      int(seed)),
+                                                      int(seed), bool(crown)),
                                  name="skill-meter", daemon=True)
         with _sigint_ignored():  # inherited through the exec: the child starts ignoring it
             self._proc.start()
@@ -121,7 +155,16 @@ class SkillProcess:
         """Sends ``learner``'s flying weights for a reading; False if one is in flight."""
         if self.busy or not self._proc.is_alive():
             return False
-        msg = pilot_bytes(learner.autopilot().layers)
+        if self.crowning and unbeatable(champion_of(learner)):
+            self.latest = champion_of(learner)["skill"]
+            self.readings.append((int(learner.env_steps), self.latest))
+            return True
+        if self.crowning:
+            champion, pilots = champion_of(learner), learner.contenders()
+            self._judged = (champion, pilots)
+            msg = pilot_bytes([p.layers for p in pilots], champion)
+        else:
+            msg = pilot_bytes([learner.autopilot().layers])
         try:
             self._conn.send_bytes(msg)
         except (BrokenPipeError, OSError):
@@ -133,8 +176,14 @@ class SkillProcess:
         if self._pending is None or not self._conn.poll(timeout):
             return
         try:
-            figure = float(json.loads(self._conn.recv_bytes())["figure"])
-        except (EOFError, OSError, ValueError, KeyError):
+            answer = json.loads(self._conn.recv_bytes())
+            figure = answer["figure"]
+            if self._judged is not None:
+                champion, pilots = self._judged
+                figure, self._crown = settle(champion, pilots[int(answer["pick"])],
+                                             float(answer["validation"]), figure)
+            figure = float(figure)
+        except (EOFError, OSError, ValueError, KeyError, TypeError):
             print("gravity-flyer: the skill meter stopped; the skill is no longer refreshed",
                   file=sys.stderr, flush=True)
             self._pending = None
@@ -142,6 +191,11 @@ class SkillProcess:
         self.latest = figure
         self.readings.append((self._pending, figure))
         self._pending = None
+
+    def take_crown(self) -> tuple[Any, dict[str, float]] | None:
+        """The last reading's winner ``(pilot, figures)`` for ``learner.crown``, once; or None."""
+        crown, self._crown = self._crown, None
+        return crown
 
     @property
     def busy(self) -> bool:

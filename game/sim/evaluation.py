@@ -18,6 +18,9 @@ from game.sim.rollout import Policy, fly_once
 
 EVAL_SEED = 12345
 """Default seed of ``main.py evaluate``: its courses/flights are the held-out test set."""
+VALIDATION_SEED = 54321
+"""The validation set's seed: what ``train`` keeps its best checkpoint by and the game crowns
+its flying pilot by (``game.play.skill``), never the test set."""
 
 
 @dataclass

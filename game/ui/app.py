@@ -373,10 +373,12 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
     # An ONNX graph flown as it is has no weight arrays to send a child process: the
     # session's own SkillMeter (meter None) flies the graph.
     if learner is not None and not getattr(learner, "frozen", False):
+        from game.play.flock_play import crowns
         from game.play.skill_process import SkillProcess
 
         try:
-            meter = SkillProcess(LEVELS[cfg.level])  # readings off the window's core and GIL
+            # readings off the window's core and GIL; they crown the learner's best pilot
+            meter = SkillProcess(LEVELS[cfg.level], crown=crowns(learner))
         except (OSError, RuntimeError) as exc:
             print(f"gravity-flyer: the skill meter runs in the game's own process ({exc})",
                   file=sys.stderr, flush=True)
