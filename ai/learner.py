@@ -254,20 +254,15 @@ class Learner(BatchCalls):
         return self._snapshot(self.weights.pilot_layers)
 
     def contenders(self) -> list[Autopilot]:
-        """Snapshots a caller judges for the next crown: the average (where the config keeps
-        one), then the online weights."""
-        w = self.weights
-        both = [w.contender_layers, w.layers] if w.pilot_net is not None else [w.layers]
-        return [self._snapshot(layers) for layers in both]
+        """Snapshots a caller judges for the next crown (``DqnWeights.contenders``)."""
+        return [self._snapshot(layers) for layers in self.weights.contenders()]
 
     def _snapshot(self, layers: list[np.ndarray]) -> Autopilot:
-        card = {"trained_env_steps": self.env_steps, "trained_episodes": self.episodes,
-                "seed": self.seed}
-        return Autopilot([x.copy() for x in layers], meta=self.meta, card=card)
+        card = {"trained_env_steps": self.env_steps, "trained_episodes": self.episodes}
+        return Autopilot([x.copy() for x in layers], self.meta, {**card, "seed": self.seed})
 
     def crown(self, pilot: Autopilot, figures: Mapping[str, float]) -> None:
-        """Makes ``pilot`` (one of the ``contenders``, judged better than the champion) the
-        flying weights, with the figures it was judged by (``champion_figures``; saved)."""
+        """Makes ``pilot`` (a judged contender) fly, with its figures (``champion_figures``)."""
         self.weights.crown(pilot.layers, figures)
 
     champion_figures = property(operator.attrgetter("weights.champion_figures"))

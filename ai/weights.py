@@ -148,6 +148,13 @@ class DqnWeights:
         self.optimizer.reset()
         self._set_champion(None, {})
 
+    def contenders(self) -> list[list[np.ndarray]]:
+        """What a caller judges for the next crown: the average (where the config keeps one),
+        then the online weights."""
+        if self.pilot_net is None:
+            return [self.layers]
+        return [self.contender_layers, self.layers]
+
     def crown(self, layers: list[np.ndarray], figures: Mapping[str, float]) -> None:
         """Makes a copy of ``layers`` (of this learner's shape, finite) the flying weights, with
         the ``figures`` it was judged by."""
