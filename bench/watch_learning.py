@@ -22,7 +22,8 @@ the max-speed curves. ``--set KEY=JSON`` (repeatable) and ``--ladder`` try an id
 the preset without changing it; ``--tag`` keeps each such run apart in the results file.
 
 * ``--part efficiency``: env steps to reach 0.9 of the oracle for one flyer (the game's single
-  flyer: the preset's own replay schedule) and for the flock (``--efficiency-seeds``).
+  flyer: the preset's own replay schedule) and for the flock (``--efficiency-seeds``; ``--flock
+  1``: one flyer only), a reading every ``--every`` env steps (each crowns as the game's do).
 * ``--part compare``: both restart schemes at the 1x pace (``game.play.flock.Flock`` directly).
 * ``--part ratios``: replay ratios at max against env steps, gradient steps and compute.
 * ``--part pretrained``: the shipped pilot with learning on (``Learner.load_pilot``): a flock
@@ -244,6 +245,7 @@ def steps_to(level, seed: int, n: int, goal: float, every: int, budget: int,
     """Env steps until the skill first reaches ``goal`` (checked every ``every`` steps)."""
     learner = fresh_learner(level, seed)
     flock = Flock(level, learner, n=n, seed=seed, replay_ratio=replay_ratio)
+    judge = SkillMeter(level, meter.episodes, meter.seed, crown=True)
     nxt = every
     t0 = time.perf_counter()
     figure = 0.0
@@ -251,6 +253,8 @@ def steps_to(level, seed: int, n: int, goal: float, every: int, budget: int,
         flock.step()
         if learner.env_steps >= nxt:
             nxt += every
+            if CROWN[0]:
+                crown(learner, judge)
             figure = meter.measure(learner.greedy_batch)
             if figure >= goal:
                 break
@@ -259,6 +263,17 @@ def steps_to(level, seed: int, n: int, goal: float, every: int, budget: int,
           f"{time.perf_counter() - t0:.0f} s)", flush=True)
     return {"seed": seed, "flock": n, "env_steps_to_goal": reached, "last": round(figure, 4),
             "updates": learner.updates}
+
+
+def crown(learner, judge: SkillMeter) -> None:
+    """One of the game's crowning readings (``judge`` crowns: ``game.play.skill``), waited
+    for: the better of the learner's contenders on validation courses flies if it does at
+    least as well there as the champion."""
+    judge.refresh(learner)
+    judge.wait()
+    won = judge.take_crown()
+    if won is not None:
+        learner.crown(*won)
 
 
 def run_pretrained(level, n: int, marks: list[float], single_steps: int,
@@ -313,6 +328,8 @@ def main() -> None:
     ap.add_argument("--ratio-marks", default="200000,400000,800000,1600000",
                     help="ratios: env-step marks")
     ap.add_argument("--budget", type=int, default=150_000, help="efficiency: env steps at most")
+    ap.add_argument("--every", type=int, default=10_000,
+                    help="efficiency: env steps between readings (each crowns, as the game's)")
     ap.add_argument("--load", default="", help="what else ran on the machine (for the record)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
@@ -366,13 +383,13 @@ def main() -> None:
                                  **run_pretrained(level, args.flock, _marks(args.max),
                                                   args.budget // 5, meter)}
     else:
-        one = [steps_to(level, s, 1, 0.9, 10_000, args.budget, meter, None)
+        one = [steps_to(level, s, 1, 0.9, args.every, args.budget, meter, None)
                for s in range(args.efficiency_seeds)]
-        many = [steps_to(level, s, args.flock, 0.9, 10_000, args.budget, meter,
-                         None) for s in range(args.efficiency_seeds)]
-        results["efficiency"] = {**common, "goal": 0.9, "checked_every_env_steps": 10_000,
-                                 "budget_env_steps": args.budget, "one_flyer": one,
-                                 "flock": many}
+        many = [steps_to(level, s, args.flock, 0.9, args.every, args.budget, meter,
+                         None) for s in range(args.efficiency_seeds)] if args.flock > 1 else []
+        key = "efficiency" if not args.tag else f"efficiency:{args.tag}"
+        results[key] = {**common, "goal": 0.9, "checked_every_env_steps": args.every,
+                        "budget_env_steps": args.budget, "one_flyer": one, "flock": many}
     results.setdefault("command", {})[args.part] = " ".join(["python", *sys.argv])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
