@@ -63,7 +63,7 @@ from game.play.flock import (  # noqa: E402
     Flock,
 )
 from game.play.session import Session  # noqa: E402
-from game.play.skill import SkillMeter  # noqa: E402
+from game.play.skill import SkillMeter, read_and_crown  # noqa: E402
 from game.play.speed import SPEEDS  # noqa: E402
 from game.sim.levels import LEVELS  # noqa: E402
 from game.sim.rollout import Rollout  # noqa: E402
@@ -253,8 +253,8 @@ def steps_to(level, seed: int, n: int, goal: float, every: int, budget: int,
         flock.step()
         if learner.env_steps >= nxt:
             nxt += every
-            if CROWN[0]:
-                crown(learner, judge)
+            if CROWN[0]:  # the better contender on validation flies if it is no worse
+                read_and_crown(judge, learner)
             figure = meter.measure(learner.greedy_batch)
             if figure >= goal:
                 break
@@ -263,17 +263,6 @@ def steps_to(level, seed: int, n: int, goal: float, every: int, budget: int,
           f"{time.perf_counter() - t0:.0f} s)", flush=True)
     return {"seed": seed, "flock": n, "env_steps_to_goal": reached, "last": round(figure, 4),
             "updates": learner.updates}
-
-
-def crown(learner, judge: SkillMeter) -> None:
-    """One of the game's crowning readings (``judge`` crowns: ``game.play.skill``), waited
-    for: the better of the learner's contenders on validation courses flies if it does at
-    least as well there as the champion."""
-    judge.refresh(learner)
-    judge.wait()
-    won = judge.take_crown()
-    if won is not None:
-        learner.crown(*won)
 
 
 def run_pretrained(level, n: int, marks: list[float], single_steps: int,

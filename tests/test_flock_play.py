@@ -290,6 +290,19 @@ def test_the_skill_watch_crowns_a_better_pilot_and_keeps_it_against_a_worse_one(
     assert plain.meter.wait() == skill and plain.meter.take_crown() is None
 
 
+def test_read_and_crown_crowns_on_the_callers_thread_and_returns_what_flies():
+    from game.play.skill import SkillMeter, read_and_crown
+
+    level = LEVELS["classic"]
+    lr = crowning_learner("classic")
+    shipped = lr.autopilot()
+    plain = SkillMeter(level)
+    skill = plain.measure(shipped.act_batch)
+    assert read_and_crown(plain, lr) == skill and lr.champion_figures == {}  # no crowning
+    assert read_and_crown(SkillMeter(level, crown=True), lr) == skill
+    assert lr.champion_figures == {"validation": 1.0, "skill": skill}
+
+
 def test_flock_play_positions_follow_the_batch():
     level = LEVELS["arcade"]
     fp = FlockPlay(level, new_learner(level, seed=1), 4, seed=2)

@@ -15,9 +15,10 @@ learned; the film only skips frames: at ``--speedup S`` it lasts ``seconds / S``
 its ``--fps`` frames per second shows the flock ``S / fps`` seconds of play after the last.
 A frame is the course's walls, every flyer translucent in the window's cool blue, the focus
 flyer (the leader) solid, and a caption: time of play, skill, generation, best gates, flyers
-alive, with a bar for the skill. The skill is the greedy pilot's score/oracle on the
-held-out courses (``game.play.skill.SkillMeter``, classic: its success rate), measured
-synchronously every ``SKILL_EVERY_S`` seconds of play.
+alive, with a bar for the skill. The skill is the flying pilot's score/oracle on the
+held-out courses (``game.play.skill.SkillMeter``, classic: its success rate), read as the
+window reads it (each reading crowns the best pilot on validation courses) but synchronously,
+every ``SKILL_EVERY_S`` seconds of play.
 The same seed gives the same film. The README's GIF::
 
     python main.py record --learn --flock 64 --seconds 60 --speedup 5 --fps 8 --size 320 \
@@ -41,6 +42,7 @@ from game.commands.checks import gif_fits, size, writable
 from game.errors import CliError
 from game.play import flock_play
 from game.play.flock import DEFAULT_FLOCK
+from game.play.skill import read_and_crown
 from game.sim.font import INK
 from game.sim.levels import LEVELS, CourseLevel, Level
 from game.sim.raster import (
@@ -157,7 +159,7 @@ class FlockFilm:
         self.hold = int(round(FLOCK_HOLD_END_S * fps))
         self.learner = new_learner(level, seed)
         self.flock = Flock(level, self.learner, n=n, seed=seed, scouts=SCOUTS)  # as the game
-        self.meter = SkillMeter(level)
+        self.meter = SkillMeter(level, crown=True)
         self.painter = Painter(size, size)
         self.skill_every = max(1, int(round(SKILL_EVERY_S * self.rate)))
         """Decisions between skill readings."""
@@ -185,7 +187,8 @@ class FlockFilm:
         return int(round(self.flock.history[-1][2] * self.n)) if self.flock.history else 0
 
     def _measure(self) -> None:
-        self.skill = float(self.meter.measure(self.learner.greedy_batch))
+        """A reading as the window takes it: it crowns the best pilot, and reads what flies."""
+        self.skill = read_and_crown(self.meter, self.learner)
         self.readings.append((self.decisions / self.rate, self.skill))
 
     def __iter__(self) -> Iterator[np.ndarray]:

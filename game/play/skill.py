@@ -75,6 +75,18 @@ def champion_of(learner: Any) -> dict[str, float]:
     return figures if {"validation", "skill"} <= figures.keys() else {}
 
 
+def read_and_crown(meter: Any, learner: Any) -> float:
+    """A reading of ``learner`` on a crowning ``meter``, waited for, its winner crowned on this
+    thread (as the window's ``SkillWatch`` does a frame later); returns the reading. Films and
+    benches, which must be the same every time, read this way."""
+    meter.refresh(learner)
+    meter.wait()
+    won = meter.take_crown()
+    if won is not None:
+        learner.crown(*won)
+    return float(meter.latest)
+
+
 class SkillMeter:
     """score/oracle of the greedy pilot on a fixed held-out set (classic: success rate).
 
