@@ -1,4 +1,4 @@
-"""The game's sprites, sounds and pretrained pilots, shipped as package data.
+"""The game's sprites, sounds, pretrained pilots and oracle scores, shipped as package data.
 
 Everything the game reads at run time is found through this package with
 ``importlib.resources``, so an installed wheel finds its files wherever it is
@@ -9,7 +9,9 @@ installed (never through a path relative to the source tree)::
     assets.path("pilots/classic.safetensors")
     assets.files() / "jump.wav"                 # an importlib.resources Traversable
 
-``make_assets.py`` (run by hand) generated the sprites and sounds.
+``make_assets.py`` (run by hand) generated the sprites and sounds; ``make_oracle.py``
+writes ``oracle_scores.npz`` (the skill meter's sets, so no window computes
+their oracle at start).
 """
 
 from __future__ import annotations

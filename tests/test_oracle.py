@@ -130,3 +130,22 @@ def test_oracle_equals_brute_force_over_every_action_sequence() -> None:
     assert scores.tolist() == found
     assert min(found) == 0 and max(found) == n_gates  # every kind of course occurs
     assert replay_scores(seeds, n_gates, v_y0, plans, rules).tolist() == found
+
+
+def test_the_shipped_oracle_scores_are_the_oracle_s_and_cover_the_skill_meter_s_sets():
+    from game.sim import oracle
+    from game.sim.evaluation import EVAL_SEED, VALIDATION_SEED
+    from game.sim.levels import ARCADE
+
+    shipped = oracle._shipped()
+    for seed in (EVAL_SEED, VALIDATION_SEED):  # the sets every skill reading flies
+        key = oracle.shipped_key("arcade", ARCADE.physics_version, ARCADE.eval_gates, 100, seed)
+        assert key in shipped
+    for key in shipped:
+        level, version, gates, episodes, seed = key.split("_")
+        assert level == "arcade" and int(version[1:]) == ARCADE.physics_version
+        assert int(gates[1:]) == ARCADE.eval_gates
+        computed = ARCADE.oracle(int(episodes[1:]), int(seed[1:]), shipped=False)
+        assert np.array_equal(ARCADE.oracle(int(episodes[1:]), int(seed[1:])), computed)
+        assert shipped[key].dtype == computed.dtype
+    assert oracle.shipped_scores("arcade_v0_g1_n1_s1") is None  # any other set is computed

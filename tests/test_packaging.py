@@ -31,7 +31,8 @@ SHIPPED = ("pyproject.toml", "README.md", "main.py", "game", "ai", "assets")
 """What a source distribution holds: everything the wheel is built from."""
 ASSET_FILES = ("background.png", "flyer.png", "gate.png", "gate_cap.png", "crash.wav",
                "jump.wav", "score.wav", "pilots/classic.safetensors",
-               "pilots/arcade.safetensors", "pilots/classic.csv", "pilots/arcade.csv")
+               "pilots/arcade.safetensors", "pilots/classic.csv", "pilots/arcade.csv",
+               "oracle_scores.npz")
 pytestmark = pytest.mark.slow
 display = test_window.display
 

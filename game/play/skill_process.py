@@ -9,8 +9,9 @@ process started with ``spawn``, which can run on another core and shares no GIL.
 
 The pilot goes to the child as safetensors bytes (the learner's flying weights, a few kB)
 and the figure comes back as a line of JSON: nothing is pickled but the child's start
-arguments (a level name and two ints). The child computes the held-out set's oracle once, as
-its first job, so the window never pays for it. ``SkillProcess`` has ``SkillMeter``'s
+arguments (a level name and two ints). The child loads the held-out set's oracle scores
+(shipped with the game, ``game.sim.oracle.SHIPPED_FILE``; computed once for any other set) as
+its first job, so the window never pays for them. ``SkillProcess`` has ``SkillMeter``'s
 interface (``refresh``, ``busy``, ``latest``, ``readings``, ``wait``, ``take_crown``); the
 readings equal ``SkillMeter.measure`` of the same pilot (``tests/test_flock.py``), and with
 ``crown`` its judgement (``SkillMeter.judge``: the contenders go together, the champion's

@@ -102,7 +102,7 @@ class Level(ABC):
                    ) -> tuple[np.ndarray, np.ndarray]:
         """``(ended, score)`` per flyer of an evaluation batch after a step."""
 
-    def oracle(self, episodes: int, seed: int) -> np.ndarray | None:
+    def oracle(self, episodes: int, seed: int, shipped: bool = True) -> np.ndarray | None:
         """The best score each run of ``eval_batch(episodes, seed)`` allows, or None."""
         return None
 
@@ -208,13 +208,19 @@ class CourseLevel(Level):
         n = self.eval_gates
         return terminated | (batch.score >= n), np.minimum(batch.score, n).astype(np.float64)
 
-    def oracle(self, episodes: int, seed: int) -> np.ndarray:
-        from game.sim.oracle import oracle_scores  # a numpy search; imported only when needed
+    def oracle(self, episodes: int, seed: int, shipped: bool = True) -> np.ndarray:
+        """The oracle's score per run; the skill meter's sets are shipped computed
+        (``game.sim.oracle.SHIPPED_FILE``; ``shipped=False`` computes them again)."""
+        from game.sim import oracle  # a numpy search; imported only when needed
 
+        key = oracle.shipped_key(self.name, self.physics_version, self.eval_gates, episodes, seed)
+        known = oracle.shipped_scores(key) if shipped else None
+        if known is not None:
+            return known
         # The same course seeds and initial speeds as eval_batch(episodes, seed).
         batch = arcade.ArcadeBatch(episodes, seed=seed, n_gates=self.eval_gates,
                                    autoreset=False)
-        return oracle_scores(batch.course_seed, self.eval_gates, batch.v_y.copy())
+        return oracle.oracle_scores(batch.course_seed, self.eval_gates, batch.v_y.copy())
 
     def figures(self, scores: np.ndarray, best: np.ndarray | None) -> dict[str, Any]:
         ratio = score_over_oracle(scores, best)

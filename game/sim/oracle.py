@@ -709,3 +709,35 @@ class _Planner:
             plan.append(a)
         plan.reverse()
         return plan
+
+
+# ----------------------------------------------------------------------- shipped scores
+SHIPPED_FILE = "oracle_scores.npz"
+"""The asset of oracle scores shipped with the game: the skill meter's held-out and validation
+sets, whose oracle every window and film would otherwise compute at start (1.8 s each on the
+2-core machine, before the first skill reading). ``assets/make_oracle.py`` writes it;
+``tests/test_oracle.py`` checks every entry against ``oracle_scores``."""
+
+
+def shipped_key(level: str, physics_version: int, gates: int, episodes: int, seed: int) -> str:
+    """The name of one set's scores in ``SHIPPED_FILE``."""
+    return f"{level}_v{physics_version}_g{gates}_n{episodes}_s{seed}"
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> dict[str, np.ndarray]:
+    import zipfile
+
+    import assets  # package data (importlib.resources); an absent or bad file ships nothing
+
+    try:
+        with np.load(assets.path(SHIPPED_FILE), allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return {}
+
+
+def shipped_scores(key: str) -> np.ndarray | None:
+    """The shipped oracle scores of the set ``key`` (``shipped_key``), a copy; or None."""
+    scores = _shipped().get(key)
+    return None if scores is None else scores.copy()
