@@ -19,12 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from game.play.skill import SKILL_EPISODES as EPISODES  # noqa: E402
 from game.sim import oracle  # noqa: E402
 from game.sim.evaluation import EVAL_SEED, VALIDATION_SEED  # noqa: E402
 from game.sim.levels import ARCADE  # noqa: E402
-
-EPISODES = 100
-"""Runs in each set (``game.play.skill.SKILL_EPISODES``)."""
 
 
 def main() -> None:

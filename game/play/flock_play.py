@@ -26,7 +26,7 @@ from game.play import flock as flock_module
 from game.play.flock import Flock
 from game.play.motion import View
 from game.play.phases import Phase
-from game.play.skill import SkillMeter
+from game.play.skill import SkillMeter, crown_winner
 from game.sim import arcade
 from game.sim.levels import Level
 
@@ -81,10 +81,8 @@ class SkillWatch:
     def maybe_measure(self, learner: Any) -> bool:
         """Crowns the last reading's winner, if any (a crowning meter); then starts a reading if
         one is due and the learner changed since the last; True if so."""
-        take = getattr(self.meter, "take_crown", None)
-        crown = None if take is None or self.meter.busy else take()
-        if crown is not None:
-            learner.crown(*crown)
+        if not self.meter.busy:
+            crown_winner(self.meter, learner)
         now = self.now()
         steps = int(learner.env_steps)
         if now < self._due or self.meter.busy or steps == self._steps:

@@ -75,15 +75,22 @@ def champion_of(learner: Any) -> dict[str, float]:
     return figures if {"validation", "skill"} <= figures.keys() else {}
 
 
+def crown_winner(meter: Any, learner: Any) -> None:
+    """Crowns the last reading's winner on ``learner``, on this thread, if ``meter`` has one
+    (a crowning meter's ``take_crown`` gives it once; other meters have none)."""
+    take = getattr(meter, "take_crown", None)
+    won = None if take is None else take()
+    if won is not None:
+        learner.crown(*won)
+
+
 def read_and_crown(meter: Any, learner: Any) -> float:
     """A reading of ``learner`` on a crowning ``meter``, waited for, its winner crowned on this
     thread (as the window's ``SkillWatch`` does a frame later); returns the reading. Films and
     benches, which must be the same every time, read this way."""
     meter.refresh(learner)
     meter.wait()
-    won = meter.take_crown()
-    if won is not None:
-        learner.crown(*won)
+    crown_winner(meter, learner)
     return float(meter.latest)
 
 
