@@ -160,8 +160,7 @@ class Learner(BatchCalls):
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """Q-values of FALL and JUMP for ``obs``, shape ``(2,)``, of the weights the game flies
         with: the online ones while learning is on, else the flying (averaged) ones."""
-        w = self.weights
-        layers = w.layers if self.learn_enabled else w.pilot_layers
+        layers = self.weights.layers if self.learn_enabled else self.weights.pilot_layers
         return numpy_forward(layers, np.asarray(obs, dtype=np.float32))
 
     # ---- learning -----------------------------------------------------------------------
@@ -180,13 +179,14 @@ class Learner(BatchCalls):
             self.rejected_transitions += 1
             return
         if self.nstep is None:
-            self.memory.add(obs, action, reward, next_obs, bool(terminated), human)
+            self._store(*(np.asarray(a)[None] for a in (obs, action, reward, next_obs,
+                                                         bool(terminated), human)))
         else:
             e = self.nstep.push(np.zeros(1, np.int64), np.asarray(obs, np.float32)[None],
                                 np.array([action]), np.array([reward], np.float32),
                                 np.asarray(next_obs, np.float32)[None], np.array([terminated]),
                                 np.array([truncated]), np.array([human]))
-            self.memory.add_batch(*e)
+            self._store(*e)
         self._count_step()
 
     def _count_step(self, updates_per_step: float | None = None, defer: bool = False) -> None:
@@ -204,19 +204,16 @@ class Learner(BatchCalls):
             updates_per_step = self.pacing.ratio(self.env_steps)
         self.credit.earn(updates_per_step)
         if not defer:
-            for _ in range(self.credit.take()):
-                self._update()
+            self._run(self.credit.take())
 
     def train(self, steps: int) -> int:
         """Runs up to ``steps`` gradient steps now, outside the replay-ratio schedule (a caller
         that paces learning itself); returns how many ran: none while learning is off or
         before ``learning_starts`` transitions are stored."""
-        if (not self.learn_enabled or self.env_steps < self.config.learning_starts
-                or self.memory.size == 0):
-            return 0
-        for _ in range(steps):
-            self._update()
-        return max(int(steps), 0)
+        ready = self.learn_enabled and self.env_steps >= self.config.learning_starts
+        steps = max(int(steps), 0) if ready and self.memory.size else 0
+        self._run(steps)
+        return steps
 
     def _update(self) -> None:
         """One Double-DQN gradient step, undone if it leaves a non-finite loss or weight."""
@@ -278,6 +275,8 @@ class Learner(BatchCalls):
             raise PilotError(f"pilot has layers {list(pilot.sizes)}; this learner has "
                              f"{list(self.sizes)}")
         pilot.check(self.meta)
+        if self.remote is not None:
+            self.remote.sync()  # its counters and sampling generator, then the new weights
         self.weights.load(pilot.layers)
         self.explore_steps = max(self.explore_steps, self.config.eps_decay_steps)
         self.config = self.config.after_pilot(self.env_steps)
@@ -285,6 +284,8 @@ class Learner(BatchCalls):
         self.optimizer.lr = self.config.lr
         if self.nstep is not None:
             self.nstep.clear()
+        if self.remote is not None and self.remote.attached:
+            self.remote.reinit()
 
     # ---- persistence --------------------------------------------------------------------
 
@@ -350,6 +351,8 @@ def _restore(learner: Learner, state: LearnerState, version: int) -> None:
 
 def _snapshot(learner: Learner) -> LearnerState:
     """``Learner.state``: copies of every tensor and array, and the counters as JSON."""
+    if learner.remote is not None:
+        learner.remote.sync()  # the child's steps in flight, done and taken back
     tensors = learner.weights.tensors()
     arrays, memory_meta = learner.memory.state()
     meta = {

@@ -5,7 +5,9 @@ driving the same learner: ``act_batch`` and ``observe_batch`` use the learner's 
 (weights, schedule, replay memory and replay-ratio credit) exactly as ``act`` and
 ``observe`` do, and ``greedy_batch`` flies the flying weights. The gradient steps a batch
 defers (``observe_batch(defer=True)``, the window's flock) wait in ``owed`` until the caller
-``pay``s them.
+``pay``s them. Every row the memory stores goes through ``_store`` and every gradient step
+through ``_run``: where the window gives the learner a child process (``remote``, an
+``ai.remote.RemoteSteps``), the rows are copied there and the steps run there.
 """
 
 from __future__ import annotations
@@ -33,6 +35,28 @@ class BatchCalls:
     credit: Any
     nstep: Any
     weights: Any
+    remote: Any = None
+    """An ``ai.remote.RemoteSteps`` that runs the gradient steps in a child process, or None."""
+
+    def _update(self) -> None:
+        raise NotImplementedError
+
+    def _store(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+               next_obs: np.ndarray, terminated: np.ndarray, human: np.ndarray) -> None:
+        """Stores rows in the memory (and the child's copy of it)."""
+        self.memory.add_batch(obs, actions, rewards, next_obs, terminated, human)
+        if self.remote is not None:
+            self.remote.add_rows(obs, actions, rewards, next_obs, terminated, human)
+
+    def _run(self, steps: int) -> None:
+        """Runs ``steps`` gradient steps, in the child process where one is attached."""
+        if steps <= 0:
+            return
+        if self.remote is not None and self.remote.attached:
+            self.remote.pay(steps)
+            return
+        for _ in range(steps):
+            self._update()
 
     def act_batch(self, obs: np.ndarray, rng: np.random.Generator | None = None,
                   epsilon: float | np.ndarray | None = None, explore: bool = True
@@ -105,11 +129,11 @@ class BatchCalls:
             truncated, streams = truncated[ok], streams[ok]
             n = len(obs)
         if self.nstep is None:
-            self.memory.add_batch(obs, actions, rewards, next_obs, terminated, human)
+            self._store(obs, actions, rewards, next_obs, terminated, human)
         else:
             # stream 0 is ``observe``'s (the game's single flyer, the person's); a batch's
             # flyers follow it, so the two never break each other's windows
-            self.memory.add_batch(*self.nstep.push(streams + 1, obs, actions, rewards,
+            self._store(*self.nstep.push(streams + 1, obs, actions, rewards,
                                                    next_obs, terminated, truncated, human))
         for _ in range(n):
             self._count_step(updates_per_step, defer)
@@ -124,6 +148,5 @@ class BatchCalls:
         if not self.learn_enabled or self.memory.size == 0:
             return 0
         done = self.credit.take(steps)
-        for _ in range(done):
-            self._update()
+        self._run(done)
         return done

@@ -18,7 +18,7 @@ MAY_IMPORT = {
     "game": ("game.sim",),
     "game.errors": (),
     "game.sim": ("game.sim", "game.errors"),
-    "game.play": ("game.sim", "game.play", "game.errors", "ai.mlp", "ai.protocol"),
+    "game.play": ("game.sim", "game.play", "game.errors", "ai.mlp", "ai.protocol", "ai.child"),
     "game.wiring": ("game.sim", "game.play", "game.wiring", "game.errors", "ai"),
     "game.ui": ("game.sim", "game.play", "game.wiring", "game.ui", "game.errors", "ai"),
     "game.commands": ("game", "ai"),

@@ -511,6 +511,11 @@ def test_a_flock_flies_learns_and_races_the_person(display, tmp_path):
                  for _ in range(5)}
         assert alive <= set(range(9))
         game.until("a skill reading", lambda s: s["skill_readings"] >= 1, timeout=90)
+        # the gradient steps run in the learner's child process (ai.remote), and come back
+        s = game.until("the learner's process", lambda s: s["learner_process"] == "learning",
+                       timeout=60)
+        updates = s["updates"]
+        game.until("steps done there", lambda s: s["updates"] > updates + 50, timeout=30)
 
         # the person takes the controls: their run starts the flock on their course
         game.key("a")
@@ -526,10 +531,13 @@ def test_a_flock_flies_learns_and_races_the_person(display, tmp_path):
         game.key("4")
         s = game.until("max speed", lambda s: s["speed"] == "max" and s["pilot"] == "autopilot")
         steps = s["env_steps"]
-        game.until("learning at max", lambda s: s["env_steps"] > steps + 500, timeout=30)
+        s = game.until("learning at max", lambda s: s["env_steps"] > steps + 500, timeout=30)
+        assert s["learner_process"] == "learning"
         game.key("Escape")
         assert game.proc.wait(timeout=30) == 0
-        assert "Traceback" not in game.proc.stderr.read()
+        err = game.proc.stderr.read()
+        assert "Traceback" not in err and "learner's process stopped" not in err
+        assert "saved the arcade learner" in err
     finally:
         game.close()
 

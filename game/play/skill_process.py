@@ -28,20 +28,19 @@ pipe closes, and on Linux when the parent dies (``PR_SET_PDEATHSIG``), even mid-
 
 from __future__ import annotations
 
-import contextlib
 import json
 import multiprocessing
 import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
+from ai.child import die_with_parent, sigint_ignored
 from game.play.skill import SKILL_EPISODES, SKILL_SEED, champion_of, settle, unbeatable
 
 CHAMPION_KEY = "champion_validation"
@@ -51,7 +50,7 @@ CHAMPION_KEY = "champion_validation"
 def _serve(conn: Any, level_name: str, episodes: int, seed: int, crown: bool = False) -> None:
     """The child: readings of the pilots sent until the pipe closes (or an empty message)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the game's to handle
-    _die_with_parent()
+    die_with_parent()
     from ai.mlp import numpy_forward
     from game.play.skill import SkillMeter, held_out
     from game.sim.evaluation import VALIDATION_SEED
@@ -87,21 +86,6 @@ def _serve(conn: Any, level_name: str, episodes: int, seed: int, crown: bool = F
             pick, validation, figure = meter.judge(policies, champion)
             answer = {"pick": pick, "validation": validation, "figure": figure}
         conn.send_bytes(json.dumps(answer).encode())
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel sends this process SIGTERM when the game's process ends."""
-    parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the parent died before the call: nothing to serve
-        os._exit(0)
 
 
 def pilot_bytes(pilots: list[list[np.ndarray]],
@@ -146,7 +130,7 @@ class SkillProcess:
         self._proc = ctx.Process(target=_serve, args=(child, level.name, int(episodes),
                                                       int(seed), bool(crown)),
                                  name="skill-meter", daemon=True)
-        with _sigint_ignored():  # inherited through the exec: the child starts ignoring it
+        with sigint_ignored():  # inherited through the exec: the child starts ignoring it
             self._proc.start()
         child.close()
         self._pending: int | None = None
@@ -225,17 +209,3 @@ class SkillProcess:
             self._proc.terminate()
             self._proc.join(5)  # SIGTERM ends it at once; reap it so no zombie is left
         self._conn.close()
-
-
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored in this process for the block (only from the main thread)."""
-    try:
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: the child ignores it from its first line
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)

@@ -15,8 +15,10 @@ thread.
 
 Three environment variables exist for tests and benches:
 ``GRAVITY_FLYER_STATE_FILE`` (a JSON summary rewritten ten times a second),
-``GRAVITY_FLYER_FRAME_LOG`` (every frame's timing, written as JSON at exit) and
-``GRAVITY_FLYER_AUTOSAVE_S`` (the autosave interval in seconds, default 60).
+``GRAVITY_FLYER_FRAME_LOG`` (every frame's timing, written as JSON at exit),
+``GRAVITY_FLYER_AUTOSAVE_S`` (the autosave interval in seconds, default 60) and
+``GRAVITY_FLYER_LEARNER_PROCESS`` (``0``: the learner's gradient steps run in the window's own
+process, as before ``ai.remote``; for measuring what the child process gives).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ from game.wiring.prefs import save as save_settings
 from game.wiring.startup import autosave_interval, make_learner, pilot_path
 
 ASSETS = assets.path()
+LEARNER_PROCESS_ENV = "GRAVITY_FLYER_LEARNER_PROCESS"
+"""``0``: no child process for the learner's gradient steps (``_learn_elsewhere``)."""
 """Sprites and sounds, found as package data (``importlib.resources``)."""
 WINDOW_SIZE = (1080, 620)
 STATE_WRITE_S = 0.1
@@ -382,6 +386,7 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
         except (OSError, RuntimeError) as exc:
             print(f"gravity-flyer: the skill meter runs in the game's own process ({exc})",
                   file=sys.stderr, flush=True)
+    _learn_elsewhere(learner)
     session = Session(cfg.level, seed=cfg.seed, config=config, learner=learner, scores=scores,
                       pilot=pilot, flock=cfg.flock,
                       flock_ladder=FROM_PILOT_LADDER if setup.from_pilot else 0.0,
@@ -412,6 +417,22 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
         print(f"gravity-flyer: {error}", file=sys.stderr, flush=True)
         view.messages.notice(error)
     return view
+
+
+def _learn_elsewhere(learner: Any) -> None:
+    """Gives a learning learner a child process for its gradient steps (``ai.remote``): the
+    window's thread then never waits for them."""
+    from ai.learner import Learner
+
+    if not isinstance(learner, Learner) or os.environ.get(LEARNER_PROCESS_ENV) == "0":
+        return
+    from ai.remote import RemoteSteps
+
+    try:
+        learner.remote = RemoteSteps(learner)
+    except (OSError, RuntimeError) as exc:
+        print(f"gravity-flyer: the learner learns in the game's own process ({exc})",
+              file=sys.stderr, flush=True)
 
 
 def _lab_view(window: Any, cfg: PlayConfig) -> View:

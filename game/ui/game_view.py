@@ -237,7 +237,10 @@ class GameView(View):
         self.keeper = Keeper(autosave, scores, self.messages)
         self.flip_learner = (FlipLearner(session.flock.pay_one)
                              if session.flock is not None and session.flock.in_slack else None)
-        """Learns on a second core while the frame is drawn (the flock's owed steps)."""
+        """Learns on a second core while the frame is drawn (the flock's owed steps), until
+        the learner's child process (``ai.remote``) is ready."""
+        self.remote = getattr(session.learner, "remote", None)
+        """The learner's child process for its gradient steps, or None."""
         self.learner_source: str | None = None
         """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
         self.commands = GameCommands(self)
@@ -297,6 +300,8 @@ class GameView(View):
               visible: bool) -> Frame:
         """Ticks due, events, HUD, draw, autosave."""
         s = self.session
+        if self.remote is not None:
+            self._poll_remote()
         flying = s.phase is Phase.FLYING and not s.paused
         refresh = self.renderer.refresh_due(start + 0.010)  # due by the draw?
         play = 0.0 if s.paused else min(interval, s.config.max_frame_dt)
@@ -341,6 +346,21 @@ class GameView(View):
         return Frame(ticks, s.pace.name, sim_s, saving, view.y if visible else None,
                      flipped, flying)
 
+    def _poll_remote(self) -> None:
+        """The child's weights taken in; once it learns, the ticks hand it their steps (each
+        one a message, nothing left to pay as the frame is drawn)."""
+        from ai.remote import MAX_IN_FLIGHT, PACED_IN_FLIGHT
+
+        self.remote.poll()
+        paced = self.session.pace.multiplier is not None
+        self.remote.max_in_flight = PACED_IN_FLIGHT if paced else MAX_IN_FLIGHT
+        flock = self.session.flock
+        if self.remote.attached and flock is not None and flock.in_slack:
+            flock.in_slack = False
+            if self.flip_learner is not None:
+                self.flip_learner.stop()
+                self.flip_learner = None
+
     def _draw(self, interval: float) -> None:
         """Draws and flips, the flock learning on the worker meanwhile (not while paused)."""
         worker = None if self.session.paused else self.flip_learner
@@ -380,7 +400,10 @@ class GameView(View):
         learner = self.session.learner
         if learner is not None:
             state.update(env_steps=int(learner.env_steps), episodes=int(learner.episodes),
-                         epsilon=float(learner.epsilon))
+                         epsilon=float(learner.epsilon), updates=self.updates)
+        remote = self.remote
+        state["learner_process"] = (None if remote is None else "learning" if remote.attached
+                                    else remote.failed or "starting")
         m = self.messages
         state.update(learner_source=self.learner_source, notices=m.notices_shown(),
                      saved_flash=m.saved_flash(), toast=m.toast(), praises=m.praises,
@@ -396,3 +419,5 @@ class GameView(View):
         if close is not None:
             close()  # the skill meter's process
         self.keeper.close()
+        if self.remote is not None:
+            self.remote.close()  # after the last save, which took the child's weights

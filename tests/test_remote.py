@@ -1,0 +1,115 @@
+"""The learner's gradient steps in a child process (``ai.remote``): the same steps, taken back."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from ai.learner import Learner
+from ai.remote import RemoteSteps, pack, unpack
+from game.sim.levels import LEVELS
+from game.wiring.learning import learner_config
+
+OBS = 8
+CONFIG = dataclasses.replace(learner_config(LEVELS["arcade"]), early_steps=300)
+"""The game's own settings (n-step returns, the averaged flying weights, Polyak targets) with a
+short early phase, so a loaded pilot learns again after 300 env steps."""
+
+
+def _rows(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    return (rng.normal(size=(n, OBS)).astype(np.float32), rng.integers(0, 2, n),
+            rng.normal(size=n).astype(np.float32), rng.normal(size=(n, OBS)).astype(np.float32),
+            rng.random(n) < 0.1)
+
+
+def _attached(learner: Learner) -> RemoteSteps:
+    remote = learner.remote = RemoteSteps(learner)
+    deadline = time.monotonic() + 120
+    while not remote.attached:  # waits on the pipe for the child's "ready", then sends INIT
+        assert remote.failed is None and time.monotonic() < deadline, remote.failed
+        remote.poll(0.1)
+    return remote
+
+
+def _same(a: Learner, b: Learner) -> None:
+    wa, wb = a.weights, b.weights
+    for x, y in ((wa.net.flat, wb.net.flat), (wa.target.flat, wb.target.flat),
+                 (wa.good, wb.good), (wa.pilot_net.flat, wb.pilot_net.flat),
+                 (wa.optimizer.exp_avg, wb.optimizer.exp_avg),
+                 (wa.optimizer.exp_avg_sq, wb.optimizer.exp_avg_sq)):
+        assert torch.equal(x, y)
+    assert (a.updates, wa.optimizer.steps, list(wa.losses)) == (
+        b.updates, wb.optimizer.steps, list(wb.losses))
+    assert a.memory.rng.bit_generator.state == b.memory.rng.bit_generator.state
+
+
+@pytest.fixture
+def pair():
+    """Two equal learners that have stored the same first rows; the second gets a child."""
+    rng = np.random.default_rng(0)
+    first = _rows(rng, 300)
+    a, b = Learner(OBS, CONFIG, seed=1), Learner(OBS, CONFIG, seed=1)
+    for learner in (a, b):
+        learner.observe_batch(*first, defer=True)
+    remote = _attached(b)
+    yield a, b, rng
+    remote.close()
+
+
+def _both(a: Learner, b: Learner, rng: np.random.Generator, rounds: int) -> None:
+    """The same flock decisions (deferred, paid) and one flyer's transitions for both."""
+    for _ in range(rounds):
+        rows = _rows(rng, 64)
+        one = tuple(r[0] for r in _rows(rng, 1))
+        for learner in (a, b):
+            learner.observe_batch(*rows, defer=True)
+            learner.pay(learner.owed)
+            learner.observe(*one)  # its steps run at once (``observe``'s own path)
+
+
+def test_the_childs_steps_are_the_game_process_steps_bit_for_bit(pair):
+    a, b, rng = pair
+    _both(a, b, rng, 12)
+    assert a.updates > 0
+    b.state()  # a save takes every step in flight back first (``sync``)
+    assert b.remote.in_flight == 0
+    assert b.remote.done == a.updates  # every step ran in the child, none here
+    _same(a, b)
+
+
+def test_new_weights_go_to_the_child_and_its_older_steps_are_dropped(pair):
+    a, b, rng = pair
+    _both(a, b, rng, 4)
+    pilot = Learner(OBS, CONFIG, seed=7).autopilot()
+    for learner in (a, b):
+        learner.load_pilot(pilot)  # b's child starts over from this state (a new epoch)
+    epoch = b.remote.epoch
+    _both(a, b, rng, 12)  # past the pilot's ``learning_starts``: steps again
+    b.state()
+    assert b.remote.epoch == epoch > 1 and b.remote.done > 0
+    _same(a, b)
+
+
+def test_a_child_that_dies_leaves_the_learning_to_the_game_process(pair, capfd):
+    a, b, rng = pair
+    _both(a, b, rng, 2)
+    b.state()
+    b.remote._proc.kill()
+    b.remote._proc.join(10)
+    updates = b.updates
+    _both(a, b, rng, 3)  # the first send finds the pipe closed
+    assert b.remote.failed is not None and not b.remote.attached
+    assert b.updates > updates  # the later steps ran here
+    err = capfd.readouterr().err
+    assert err.count("the learner's process stopped") == 1
+
+
+def test_a_message_keeps_its_tag_header_and_buffers():
+    raw = np.arange(5, dtype=np.float32)
+    tag, header, buffers = unpack(pack(b"W", {"a": [1, 2]}, raw.tobytes(), b""))
+    assert tag == b"W" and header == {"a": [1, 2]}
+    assert np.array_equal(np.frombuffer(buffers[0], np.float32), raw) and bytes(buffers[1]) == b""
