@@ -7,7 +7,7 @@ driving the same learner: ``act_batch`` and ``observe_batch`` use the learner's 
 defers (``observe_batch(defer=True)``, the window's flock) wait in ``owed`` until the caller
 ``pay``s them. Every row the memory stores goes through ``_store`` and every gradient step
 through ``_run``: where the window gives the learner a child process (``remote``, an
-``ai.remote.RemoteSteps``), the rows are copied there and the steps run there.
+``ai.process.remote.RemoteSteps``), the rows are copied there and the steps run there.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class BatchCalls:
     nstep: Any
     weights: Any
     remote: Any = None
-    """An ``ai.remote.RemoteSteps`` that runs the gradient steps in a child process, or None."""
+    """An ``ai.process.remote.RemoteSteps`` (the gradient steps in a child process), or None."""
 
     def _update(self) -> None:
         raise NotImplementedError

@@ -44,7 +44,7 @@ With a flock (``--flock N`` above 1, the default 64; issue 12) only the 1x and m
 run (no after-early phase, no latency run) and the figures go into
 ``bench/results/frame_time_flock.json``, one entry per N and level. Each phase also gives the
 worst of its one-second frame-interval p99s (issue 19). ``--learner-process off`` runs the
-gradient steps in the window's own process, as before ``ai.remote`` (its own entry):
+gradient steps in the window's own process, as before ``ai.process.remote`` (its own entry):
 
     python bench/frame_time.py --seconds 30
     python bench/frame_time.py --seconds 30 --learner-process off
@@ -240,7 +240,7 @@ def main() -> int:
                              "the frames during saves; skips the after-early-phase run")
     parser.add_argument("--learner-process", choices=("on", "off"), default="on",
                         help="off: the gradient steps run in the window's own process "
-                             "(GRAVITY_FLYER_LEARNER_PROCESS=0), as before ai.remote")
+                             "(GRAVITY_FLYER_LEARNER_PROCESS=0), as before ai.process.remote")
     parser.add_argument("--latency-level", choices=("classic", "arcade"), default="arcade")
     parser.add_argument("--presses", type=int, default=40, help="SPACE presses for the latency")
     parser.add_argument("--latency-only", action="store_true",

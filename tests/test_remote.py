@@ -1,4 +1,4 @@
-"""The learner's gradient steps in a child process (``ai.remote``): the same steps, taken back."""
+"""The learner's gradient steps in a child process (``ai.process.remote``): the same steps."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from ai.learner import Learner
-from ai.remote import RemoteSteps, pack, unpack
+from ai.process.remote import RemoteSteps, pack, unpack
 from game.sim.levels import LEVELS
 from game.wiring.learning import learner_config
 

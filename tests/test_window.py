@@ -511,7 +511,7 @@ def test_a_flock_flies_learns_and_races_the_person(display, tmp_path):
                  for _ in range(5)}
         assert alive <= set(range(9))
         game.until("a skill reading", lambda s: s["skill_readings"] >= 1, timeout=90)
-        # the gradient steps run in the learner's child process (ai.remote), and come back
+        # the gradient steps run in the learner's child process (ai.process.remote), and come back
         s = game.until("the learner's process", lambda s: s["learner_process"] == "learning",
                        timeout=60)
         updates = s["updates"]

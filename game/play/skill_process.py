@@ -40,7 +40,7 @@ import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from ai.child import die_with_parent, sigint_ignored
+from ai.process.child import die_with_parent, sigint_ignored
 from game.play.skill import SKILL_EPISODES, SKILL_SEED, champion_of, settle, unbeatable
 
 CHAMPION_KEY = "champion_validation"

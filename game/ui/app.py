@@ -18,7 +18,7 @@ Three environment variables exist for tests and benches:
 ``GRAVITY_FLYER_FRAME_LOG`` (every frame's timing, written as JSON at exit),
 ``GRAVITY_FLYER_AUTOSAVE_S`` (the autosave interval in seconds, default 60) and
 ``GRAVITY_FLYER_LEARNER_PROCESS`` (``0``: the learner's gradient steps run in the window's own
-process, as before ``ai.remote``; for measuring what the child process gives).
+process, as before ``ai.process.remote``; for measuring what the child process gives).
 """
 
 from __future__ import annotations
@@ -420,13 +420,13 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
 
 
 def _learn_elsewhere(learner: Any) -> None:
-    """Gives a learning learner a child process for its gradient steps (``ai.remote``): the
-    window's thread then never waits for them."""
+    """Gives a learning learner a child process for its gradient steps
+    (``ai.process.remote``): the window's thread then never waits for them."""
     from ai.learner import Learner
 
     if not isinstance(learner, Learner) or os.environ.get(LEARNER_PROCESS_ENV) == "0":
         return
-    from ai.remote import RemoteSteps
+    from ai.process.remote import RemoteSteps
 
     try:
         learner.remote = RemoteSteps(learner)

@@ -238,7 +238,7 @@ class GameView(View):
         self.flip_learner = (FlipLearner(session.flock.pay_one)
                              if session.flock is not None and session.flock.in_slack else None)
         """Learns on a second core while the frame is drawn (the flock's owed steps), until
-        the learner's child process (``ai.remote``) is ready."""
+        the learner's child process (``ai.process.remote``) is ready."""
         self.remote = getattr(session.learner, "remote", None)
         """The learner's child process for its gradient steps, or None."""
         self.learner_source: str | None = None
@@ -349,7 +349,7 @@ class GameView(View):
     def _poll_remote(self) -> None:
         """The child's weights taken in; once it learns, the ticks hand it their steps (each
         one a message, nothing left to pay as the frame is drawn)."""
-        from ai.remote import MAX_IN_FLIGHT, PACED_IN_FLIGHT
+        from ai.process.remote import MAX_IN_FLIGHT, PACED_IN_FLIGHT
 
         self.remote.poll()
         paced = self.session.pace.multiplier is not None

@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from ai.child import die_with_parent, sigint_ignored
+from ai.process.child import die_with_parent, sigint_ignored
 
 INIT, ROWS, PAY, SYNC, WEIGHTS, READY = b"I", b"M", b"P", b"S", b"W", b"R"
 """Message tags (each message's first byte); an empty message ends the child."""
