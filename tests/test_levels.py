@@ -81,3 +81,24 @@ def test_an_old_save_is_resumed_only_under_the_physics_it_was_learned_with(name:
         with pytest.raises(StateError, match="physics version 1, not"):
             learner_from_state(level, old)
     assert learner_from_state(level, learner.state()).meta == level.meta
+
+
+@pytest.mark.parametrize("name", ["classic", "arcade"])
+def test_pilots_flown_together_on_joined_sets_score_as_when_flown_apart(name):
+    from game.sim.evaluation import Evaluation, scores_together
+
+    level = LEVELS[name]
+    sets = [Evaluation(level, 30, 11), Evaluation(level, 20, 22)]
+
+    def low(obs):  # jumps below the middle: lives a while, crashes on some runs
+        return (obs[:, 0] < -0.1).astype(np.int64)
+
+    def lower(obs):
+        return (obs[:, 0] < -0.4).astype(np.int64)
+
+    together = scores_together(sets, [low, lower])
+    apart = [[e.scores(p) for e in sets] for p in (low, lower)]
+    for got, want in zip(together, apart, strict=True):
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w)
+    assert not np.array_equal(together[0][0], together[1][0])  # the pilots do differ

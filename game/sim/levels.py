@@ -83,6 +83,11 @@ class Level(ABC):
     def eval_batch(self, n: int, seed: int) -> Any:
         """``n`` flyers that fly once each (no restart), for a greedy evaluation."""
 
+    @abstractmethod
+    def eval_batch_joined(self, sets: list[tuple[int, int]], copies: int) -> Any:
+        """One ``eval_batch`` holding ``copies`` times the runs of every ``(n, seed)`` set in
+        turn (``evaluation.scores_together``: several pilots on several sets, one world step)."""
+
     # ---- scoring --------------------------------------------------------------------------
 
     @abstractmethod
@@ -138,6 +143,12 @@ class FlightLevel(Level):
     def eval_batch(self, n: int, seed: int) -> classic.ClassicBatch:
         return classic.ClassicBatch(n, seed=seed, autoreset=False)
 
+    def eval_batch_joined(self, sets: list[tuple[int, int]], copies: int) -> classic.ClassicBatch:
+        v_y = np.tile(np.concatenate([self.eval_batch(n, s).v_y for n, s in sets]), copies)
+        batch = classic.ClassicBatch(v_y.size, autoreset=False)
+        batch.reset(v_y)  # a flight is its start speed: the same flights
+        return batch
+
     def episode_score(self, world: Any, reward: float) -> float:
         return 1.0 if reward > 0 else 0.0
 
@@ -190,6 +201,14 @@ class CourseLevel(Level):
         # gates are those of the eval_gates-gate course and its oracle is the ceiling). A
         # course ending at eval_gates would show an open field the game never has.
         return arcade.ArcadeBatch(n, seed=seed, n_gates=self.eval_gates + 1, autoreset=False)
+
+    def eval_batch_joined(self, sets: list[tuple[int, int]], copies: int) -> arcade.ArcadeBatch:
+        parts = [self.eval_batch(n, s) for n, s in sets]
+        courses = np.tile(np.concatenate([b.course_seed for b in parts]), copies)
+        v_y = np.tile(np.concatenate([b.v_y for b in parts]), copies)
+        batch = arcade.ArcadeBatch(courses.size, n_gates=self.eval_gates + 1, autoreset=False)
+        batch.reset(courses, v_y)  # a run is its course and start speed: the same runs
+        return batch
 
     def episode_score(self, world: Any, reward: float) -> float:
         return float(world.score)
