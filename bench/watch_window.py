@@ -98,7 +98,9 @@ def main() -> None:
                                  "skill_steps": g.get("skill_steps"),
                                  "generation": (g.get("flock") or {}).get("generation"),
                                  "fps": (s.get("stats") or {}).get("fps"),
-                                 "int_p99": (s.get("stats") or {}).get("int_p99")})
+                                 "int_p99": (s.get("stats") or {}).get("int_p99"),
+                                 "updates_per_s": (s.get("stats") or {}).get("updates_per_s"),
+                                 "learner_steps_in_flight": g.get("learner_steps_in_flight")})
             time.sleep(0.5)
         xdo("key", "Escape")
         code = game.wait(timeout=120)

@@ -404,6 +404,7 @@ class GameView(View):
         remote = self.remote
         state["learner_process"] = (None if remote is None else "learning" if remote.attached
                                     else remote.failed or "starting")
+        state["learner_steps_in_flight"] = None if remote is None else remote.in_flight
         m = self.messages
         state.update(learner_source=self.learner_source, notices=m.notices_shown(),
                      saved_flash=m.saved_flash(), toast=m.toast(), praises=m.praises,
