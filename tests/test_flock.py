@@ -281,10 +281,14 @@ def test_a_crowning_skill_process_judges_as_the_meter_does() -> None:
         assert worse < validation and none is None
         assert meter.refresh(learner) and meter.wait(timeout=120) == skill  # the champion's
         assert meter.take_crown() is None and learner.champion_figures == figures
-        # a champion that matched the oracle on every validation run: nothing is flown
+        # perfect on validation but not on the held-out set: readings go on (a tie crowns)
         learner.crown(pilot, {"validation": 1.0, "skill": 0.5})
+        assert meter.refresh(learner) and meter._pending is not None
+        meter.wait(timeout=120)
+        # a champion that matched the oracle on every run of both sets: nothing is flown
+        learner.crown(pilot, {"validation": 1.0, "skill": 1.0})
         assert meter.refresh(learner) and not meter.busy and meter._pending is None
-        assert meter.latest == 0.5 and len(meter.readings) == 3
+        assert meter.latest == 1.0 and len(meter.readings) == 4
     finally:
         meter.close()
 

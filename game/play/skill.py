@@ -16,8 +16,9 @@ champion, it is measured on the held-out set and handed back to be crowned (``ta
 the caller's thread), and the reading is its figure; otherwise the champion keeps flying and
 the reading is the champion's own figure again. The chart is then the skill of what flies,
 chosen without looking at the held-out courses. A champion that matched the oracle on every
-validation run cannot be beaten there, only tied: its readings fly nothing (``unbeatable``),
-which leaves the other core to the game once a pilot is that good.
+validation run and on every held-out run can only be tied, and the chart is at its ceiling: its
+readings fly nothing (``unbeatable``), which leaves the other core to the game once a pilot is
+that good.
 
 Rules: numpy only; the learner is duck-typed (``learner.autopilot()`` gives numpy weights),
 so this module imports no torch.
@@ -64,9 +65,15 @@ def settle(champion: dict[str, float], pilot: Any, validation: float,
 
 
 def unbeatable(champion: dict[str, float]) -> bool:
-    """A champion that matched the oracle on every validation run (classic: flew every one):
-    a contender could only tie it, so a reading needs no flight (the champion's figure)."""
-    return bool(champion) and champion["validation"] >= 1.0
+    """A champion that matched the oracle on every validation run and every held-out run
+    (classic: flew every one): a contender could only tie it on validation and the chart is at
+    its ceiling, so a reading needs no flight (the champion's figure).
+
+    Perfect on validation alone is not enough: a window run crowned a champion perfect there
+    that read 0.907 on the held-out set, and with no reading flown after it the chart said 0.91
+    for the rest of the session while the flock flew every course to its end. A contender that
+    ties such a champion on validation is crowned, as any tie is (``judge``)."""
+    return bool(champion) and champion["validation"] >= 1.0 and champion["skill"] >= 1.0
 
 
 def champion_of(learner: Any) -> dict[str, float]:
