@@ -49,7 +49,7 @@ class GroupGame(Game):
         os.killpg(self.proc.pid, sig)
 
     def children(self) -> list[int]:
-        """The pids of the game's multiprocessing children (the skill meter)."""
+        """The pids of the game's multiprocessing children (the skill meter, the learner)."""
         found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -138,16 +138,23 @@ def test_ctrl_c_while_loading_prints_one_line_at_most(display, tmp_path):
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
 
 
-def test_the_skill_meter_child_ends_with_the_game_even_when_it_is_killed(display, tmp_path):
+def test_the_game_s_children_end_with_it_even_when_it_is_killed(display, tmp_path):
+    """The skill meter's child and the learner's (``ai.process.remote``)."""
     game = learning_game(display, tmp_path)
     try:
         learned(game, 50)
-        (child,) = game.children()
+        game.until("the learner's child", lambda s: s["learner_process"] == "learning",
+                   timeout=120)
+        children = game.children()
+        assert len(children) == 2, children
         game.proc.kill()  # SIGKILL to the game only: no exit code of ours runs
+
+        def ended(pid: int) -> bool:
+            return not Path(f"/proc/{pid}").exists() or Path(
+                f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
         game.proc.wait(timeout=10)
-        wait_for("the child to end", lambda: not Path(f"/proc/{child}").exists()
-                 or Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
-                 == "Z", timeout=10)
+        wait_for("the children to end", lambda: all(ended(pid) for pid in children), timeout=10)
     finally:
         game.close()
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import struct
 import sys
 import threading
@@ -148,6 +149,7 @@ def apply_report(learner: Any, header: dict[str, Any], flat: memoryview) -> None
 
 def _serve(conn: Any) -> None:
     """The child: a copy of the learner that runs the steps it is paid for."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the game's to handle
     die_with_parent()
     try:
         os.nice(3)  # the window's drawing comes first; the skill meter's readings (10) after

@@ -386,7 +386,6 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
         except (OSError, RuntimeError) as exc:
             print(f"gravity-flyer: the skill meter runs in the game's own process ({exc})",
                   file=sys.stderr, flush=True)
-    _learn_elsewhere(learner)
     session = Session(cfg.level, seed=cfg.seed, config=config, learner=learner, scores=scores,
                       pilot=pilot, flock=cfg.flock,
                       flock_ladder=FROM_PILOT_LADDER if setup.from_pilot else 0.0,
@@ -399,6 +398,7 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
                             interval_s=config.autosave_s, dirty=setup.from_pilot,
                             resumed=setup.resumed, generation=setup.generation)
     view = GameView(window, session, scores, sounds, ASSETS, setup.unavailable, autosave)
+    view.learn_elsewhere = lambda: _learn_elsewhere(learner)  # at the first frame (its doc)
     if learner is not None:
         view.learner_source = ("saved" if setup.resumed is not None
                                else "pilot" if setup.from_pilot else "new")
@@ -419,13 +419,16 @@ def _game_view(window: Any, cfg: PlayConfig, scores: ScoreBook,
     return view
 
 
-def _learn_elsewhere(learner: Any) -> None:
+def _learn_elsewhere(learner: Any) -> Any:
     """Gives a learning learner a child process for its gradient steps
-    (``ai.process.remote``): the window's thread then never waits for them."""
+    (``ai.process.remote``): the window's thread then never waits for them. Returns it, or
+    None. Called at the game view's first frame, after the loading: a Ctrl-C while the level
+    loads is noted and acted on there, and the child's start (SIGINT ignored for a moment, so
+    the child inherits it) must not swallow it (``tests/test_robust_signals.py``)."""
     from ai.learner import Learner
 
     if not isinstance(learner, Learner) or os.environ.get(LEARNER_PROCESS_ENV) == "0":
-        return
+        return None
     from ai.process.remote import RemoteSteps
 
     try:
@@ -433,6 +436,7 @@ def _learn_elsewhere(learner: Any) -> None:
     except (OSError, RuntimeError) as exc:
         print(f"gravity-flyer: the learner learns in the game's own process ({exc})",
               file=sys.stderr, flush=True)
+    return learner.remote
 
 
 def _lab_view(window: Any, cfg: PlayConfig) -> View:

@@ -239,8 +239,10 @@ class GameView(View):
                              if session.flock is not None and session.flock.in_slack else None)
         """Learns on a second core while the frame is drawn (the flock's owed steps), until
         the learner's child process (``ai.process.remote``) is ready."""
-        self.remote = getattr(session.learner, "remote", None)
+        self.remote: Any = None
         """The learner's child process for its gradient steps, or None."""
+        self.learn_elsewhere: Callable[[], Any] | None = None
+        """Starts that child at the first frame (``game.ui.app``); returns it or None."""
         self.learner_source: str | None = None
         """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
         self.commands = GameCommands(self)
@@ -300,6 +302,8 @@ class GameView(View):
               visible: bool) -> Frame:
         """Ticks due, events, HUD, draw, autosave."""
         s = self.session
+        if self.learn_elsewhere is not None:
+            self.remote, self.learn_elsewhere = self.learn_elsewhere(), None
         if self.remote is not None:
             self._poll_remote()
         flying = s.phase is Phase.FLYING and not s.paused
