@@ -122,25 +122,21 @@ def report(learner: Any, epoch: int, done: int, sync: bool = False) -> bytes:
 
 
 def apply_report(learner: Any, header: dict[str, Any], flat: memoryview) -> None:
-    """Copies a report into ``learner`` (the game's): every trained buffer and counter."""
+    """Copies a report into ``learner`` (the game's): every trained buffer and counter, in
+    place (``DqnWeights.restore``, which checks them; the numpy views the flock acts with stay
+    valid)."""
     import torch
+
+    from ai.learner import STATE_FORMAT_VERSION
 
     w = learner.weights
     values = torch.frombuffer(bytearray(flat), dtype=torch.float32)
-    buffers = {"net": w.net.flat, "target": w.target.flat, "good": w.good,
-               "adam.exp_avg": w.optimizer.exp_avg, "adam.exp_avg_sq": w.optimizer.exp_avg_sq}
-    if w.pilot_net is not None:
-        buffers["pilot"] = w.pilot_net.flat
     n = w.net.flat.numel()
-    for i, key in enumerate(header["keys"]):
-        if key in buffers:  # in place: the numpy views the flock acts with stay valid
-            buffers[key].copy_(values[i * n:(i + 1) * n])
-    w.optimizer.steps = int(header["adam_steps"])
-    w.nan_rollbacks = int(header["nan_rollbacks"])
+    tensors = {key: values[i * n:(i + 1) * n] for i, key in enumerate(header["keys"])}
+    w.losses.clear()
+    w.restore(tensors, STATE_FORMAT_VERSION, {**header, "lr": w.optimizer.lr})
     w.rollback_streak = int(header["rollback_streak"])
     w.stalled = header["stalled"]
-    w.losses.clear()
-    w.losses.extend(float(x) for x in header["losses"])
     learner.updates = int(header["updates"])
     learner.memory.rng.bit_generator.state = header["rng"]
     if not header["learn_enabled"]:
@@ -198,10 +194,10 @@ class _Child:
         return bool(msg)
 
     def handle(self, tag: bytes, header: dict[str, Any], buffers: list[memoryview]) -> None:
-        from ai.learner import Learner
-        from ai.store.codec import parse_state
-
         if tag == INIT:
+            from ai.learner import Learner
+            from ai.store.codec import parse_state
+
             blobs = dict(zip(("weights", "memory", "state"), map(bytes, buffers), strict=True))
             self.learner = Learner.from_state(parse_state(blobs))
             self.epoch, self.todo, self.done = int(header["epoch"]), 0, 0
@@ -215,10 +211,7 @@ class _Child:
             self.learner.env_steps = int(header["env_steps"])  # the early phase's clock
             self.learner.optimizer.lr = float(header["lr"])
             self.todo += int(header["steps"])
-        elif tag == SYNC:
-            while self.todo:
-                self.learner._update()
-                self.todo, self.done = self.todo - 1, self.done + 1
+        elif tag == SYNC:  # (the steps paid before it have run: ``serve``)
             self.send_report(sync=True)
 
     def send_report(self, sync: bool = False) -> None:

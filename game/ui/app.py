@@ -54,9 +54,9 @@ from game.wiring.prefs import save as save_settings
 from game.wiring.startup import autosave_interval, make_learner, pilot_path
 
 ASSETS = assets.path()
+"""Sprites and sounds, found as package data (``importlib.resources``)."""
 LEARNER_PROCESS_ENV = "GRAVITY_FLYER_LEARNER_PROCESS"
 """``0``: no child process for the learner's gradient steps (``_learn_elsewhere``)."""
-"""Sprites and sounds, found as package data (``importlib.resources``)."""
 WINDOW_SIZE = (1080, 620)
 STATE_WRITE_S = 0.1
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ai.process.remote import MAX_IN_FLIGHT, PACED_IN_FLIGHT
 from game.play.events import Crashed, Event, Jumped, Scored
 from game.play.phases import Phase
 from game.play.session import Session
@@ -353,8 +354,6 @@ class GameView(View):
     def _poll_remote(self) -> None:
         """The child's weights taken in; once it learns, the ticks hand it their steps (each
         one a message, nothing left to pay as the frame is drawn)."""
-        from ai.process.remote import MAX_IN_FLIGHT, PACED_IN_FLIGHT
-
         self.remote.poll()
         paced = self.session.pace.multiplier is not None
         self.remote.max_in_flight = PACED_IN_FLIGHT if paced else MAX_IN_FLIGHT
