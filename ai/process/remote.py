@@ -47,6 +47,7 @@ import struct
 import sys
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -165,6 +166,8 @@ class _Child:
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        self.inbox: deque[bytes] = deque()
+        """Messages read off the pipe and not yet handled, in order."""
         self.learner: Any = None
         self.epoch = self.todo = self.done = 0
         self.dirty = False
@@ -173,22 +176,34 @@ class _Child:
     def serve(self) -> bool:
         """Runs one step, else handles one message; False when the game ends the child.
 
-        The steps paid run before any later message is read: rows stored after them are not
-        in the memory they sample, as in the game's own process (so the steps are the same).
+        The steps paid run before any later message is handled: rows stored after them are
+        not in the memory they sample, as in the game's own process (so the steps are the
+        same). The pipe is read empty all the same, into ``inbox``: a child behind with its
+        steps left the pipe full, and the game's thread waited in its send for whole frames
+        (ticks of 50-100 ms at 1x).
         """
+        while self.conn.poll(0):
+            try:
+                self.inbox.append(self.conn.recv_bytes())
+            except (EOFError, OSError):
+                return False
         if self.todo:
             self.learner._update()
             self.todo, self.done, self.dirty = self.todo - 1, self.done + 1, True
             if time.monotonic() - self.last >= REPORT_S:
                 self.send_report()
             return True
-        if self.dirty and not self.conn.poll(max(REPORT_S - (time.monotonic() - self.last), 0)):
+        if self.inbox:
+            msg = self.inbox.popleft()
+        elif self.dirty and not self.conn.poll(max(REPORT_S - (time.monotonic() - self.last),
+                                                   0)):
             self.send_report()  # nothing more to do for now: the game gets the latest weights
             return True
-        try:
-            msg = self.conn.recv_bytes()
-        except (EOFError, OSError):
-            return False
+        else:
+            try:
+                msg = self.conn.recv_bytes()
+            except (EOFError, OSError):
+                return False
         if msg:
             self.handle(*unpack(msg))
         return bool(msg)
