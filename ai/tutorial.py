@@ -140,6 +140,15 @@ class PlainReplay:
                 self.terminated[idx])
 
 
+def rows_as_arrays(rows: list[tuple]) -> list[np.ndarray]:
+    """Transitions (``(obs, action, reward, next_obs, terminated)`` tuples) as one array per
+    field, as ``PlainReplay`` keeps them (the learner's child process gets them so)."""
+    obs, actions, rewards, next_obs, terminated = zip(*rows, strict=True)
+    return [np.stack(obs).astype(np.float32), np.asarray(actions, np.int64),
+            np.asarray(rewards, np.float32), np.stack(next_obs).astype(np.float32),
+            np.asarray(terminated, np.float32)]
+
+
 def glorot_init_(net: QNet, generator: torch.Generator) -> None:
     """Keras's ``glorot_uniform`` weights, ``U(+-sqrt(6 / (fan_in + fan_out)))``, zero biases."""
     with torch.no_grad():
@@ -151,7 +160,57 @@ def glorot_init_(net: QNet, generator: torch.Generator) -> None:
                 p.zero_()
 
 
-class TutorialLearner:
+class _StepsElsewhere:
+    """The tutorial learner's side of a child process that runs its gradient steps
+    (``ai.process.remote``, the window's lab): the rows it stores go there too, and a paid step
+    there is taken off here as the child will take it."""
+
+    config: TutorialConfig
+    memory: PlainReplay | None
+    _pending: deque
+    remote: Any = None
+    """An ``ai.process.remote.RemoteSteps`` (the gradient steps in a child), or None."""
+
+    def __init__(self) -> None:
+        self._unsent: list[tuple[np.ndarray, int, float, np.ndarray, bool]] = []
+
+    def _keep(self, row: tuple[np.ndarray, int, float, np.ndarray, bool]) -> None:
+        """Stores a transition (in the memory, or to learn from in turn) and, where the steps
+        run in a child process, keeps it to send there."""
+        if self.memory is not None:
+            self.memory.add(*row)
+        else:
+            self._pending.append(row)
+        if self.remote is not None and self.remote.attached:
+            self._unsent.append(row)
+
+    def _send_rows(self) -> None:
+        """The transitions stored since the last send, to the child's copy (in order)."""
+        if self._unsent:
+            self.remote.add_rows(*rows_as_arrays(self._unsent))
+            self._unsent.clear()
+
+    def _pay_child(self, steps: int) -> int:
+        """``train`` where the steps run in the child (``remote``): the same count, the
+        transitions learned from taken off here as there; the child's weights come back."""
+        self._send_rows()
+        if self.memory is None:
+            steps = min(steps, len(self._pending))
+            for _ in range(steps):
+                self._pending.popleft()
+        elif self.memory.size < self.config.batch_size:
+            steps = 0
+        if steps:
+            self.remote.pay(steps)
+        return steps
+
+    def sync(self) -> None:
+        """Takes back the child's weights after every step paid (no child: nothing to do)."""
+        if self.remote is not None:
+            self.remote.sync()
+
+
+class TutorialLearner(_StepsElsewhere):
     """The notebook's Q-learning, optionally with experience replay and a fixed target network.
 
     Args:
@@ -194,6 +253,7 @@ class TutorialLearner:
         self._credit = 0.0
         self._pending: deque[tuple[np.ndarray, int, float, np.ndarray, bool]] = deque()
         self._losses: deque[float] = deque(maxlen=100)
+        _StepsElsewhere.__init__(self)
         self.record = EpisodeRecord()
         """Finished episodes: their count and the last 100 scores (no curve)."""
 
@@ -274,10 +334,8 @@ class TutorialLearner:
                 and math.isfinite(reward)):
             return
         self.env_steps += 1
-        if self.memory is not None:
-            self.memory.add(obs, int(action), float(reward), next_obs, bool(terminated))
-        else:
-            self._pending.append((obs, int(action), float(reward), next_obs, bool(terminated)))
+        self._keep((obs, int(action), float(reward), next_obs, bool(terminated)))
+        self._send_rows()
         self._credit += 1.0 if updates_per_step is None else float(updates_per_step)
         due = int(self._credit)
         if due:
@@ -307,10 +365,7 @@ class TutorialLearner:
             self.env_steps += 1
             row = (obs[i].copy(), int(actions[i]), float(rewards[i]), next_obs[i].copy(),
                    bool(terminated[i]))
-            if self.memory is not None:
-                self.memory.add(*row)
-            else:
-                self._pending.append(row)
+            self._keep(row)
             self._credit += credit
             due = int(self._credit)
             if due:
@@ -319,6 +374,7 @@ class TutorialLearner:
                     self._owed += due
                 else:
                     self.train(due)
+        self._send_rows()
 
     @property
     def owed(self) -> int:
@@ -340,6 +396,8 @@ class TutorialLearner:
         """
         if not self.learn_enabled:
             return 0
+        if self.remote is not None and self.remote.attached:
+            return self._pay_child(max(int(steps), 0))
         done = 0
         for _ in range(max(int(steps), 0)):
             if self.memory is None:

@@ -35,6 +35,8 @@ def test_the_lab_opens_draws_each_team_and_reads_each_skill(display, tmp_path): 
         keys = s["lab"]["lineup"]
         assert keys == ["tutorial", "replay", "target", "ours"]
         game.focus()  # without the focus the lab waits, paused, as the game does
+        game.until("the teams learning in the learner's child process",
+                   lambda s: s["lab"]["learner_process"] == "learning", timeout=120)
         s = game.until("a skill reading of every team", lambda s: all(
             t["skill"] is not None for t in s["lab"]["teams"]), timeout=120)
         for t in s["lab"]["teams"]:
@@ -69,6 +71,10 @@ def test_the_lab_opens_draws_each_team_and_reads_each_skill(display, tmp_path): 
         game.key("t")  # the next line-up: a fresh lab of two teams
         s = game.until("the next line-up", lambda s: s["lab"]["lineup"] == ["tutorial", "replay"])
         assert s["lab"]["seconds"] < 1.0 and len(s["lab"]["teams"]) == 2
+        game.key("p")  # (still paused)
+        s = game.until("the new line-up learning in the same child", lambda s: all(
+            t["env_steps"] > 200 for t in s["lab"]["teams"]), timeout=60)
+        assert s["lab"]["learner_process"] == "learning"
         game.key("Escape")
         assert game.proc.wait(timeout=30) == 0
         assert "Traceback" not in game.proc.stderr.read()

@@ -1,4 +1,5 @@
-"""The learner's gradient steps in a child process (``ai.process.remote``): the same steps."""
+"""Learners' gradient steps in a child process (``ai.process.remote``): the same steps, whether
+the game's learner or the lesson lab's teams (every kind in one child)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 import torch
 
 from ai.learner import Learner
-from ai.process.remote import RemoteSteps, pack, unpack
+from ai.process.remote import Host, RemoteSteps, pack, unpack
+from game.play.lab import Lab
 from game.sim.levels import LEVELS
+from game.wiring.lab_teams import DEFAULT_LINEUP, lineup
 from game.wiring.learning import learner_config
 
 OBS = 8
@@ -37,9 +40,10 @@ def _attached(learner: Learner) -> RemoteSteps:
 
 def _same(a: Learner, b: Learner) -> None:
     wa, wb = a.weights, b.weights
+    assert (wa.pilot_net is None) == (wb.pilot_net is None)  # an average where it keeps one
+    pilots = [] if wa.pilot_net is None else [(wa.pilot_net.flat, wb.pilot_net.flat)]
     for x, y in ((wa.net.flat, wb.net.flat), (wa.target.flat, wb.target.flat),
-                 (wa.good, wb.good), (wa.pilot_net.flat, wb.pilot_net.flat),
-                 (wa.optimizer.exp_avg, wb.optimizer.exp_avg),
+                 (wa.good, wb.good), *pilots, (wa.optimizer.exp_avg, wb.optimizer.exp_avg),
                  (wa.optimizer.exp_avg_sq, wb.optimizer.exp_avg_sq)):
         assert torch.equal(x, y)
     assert (a.updates, wa.optimizer.steps, list(wa.losses)) == (
@@ -113,3 +117,76 @@ def test_a_message_keeps_its_tag_header_and_buffers():
     tag, header, buffers = unpack(pack(b"W", {"a": [1, 2]}, raw.tobytes(), b""))
     assert tag == b"W" and header == {"a": [1, 2]}
     assert np.array_equal(np.frombuffer(buffers[0], np.float32), raw) and bytes(buffers[1]) == b""
+
+
+def _ready(host: Host) -> Host:
+    deadline = time.monotonic() + 120
+    while not host.ready:
+        assert host.failed is None and time.monotonic() < deadline, host.failed
+        host.poll(0.1)
+    return host
+
+
+@pytest.mark.parametrize("level", ["classic", "arcade"])
+def test_a_labs_teams_learning_in_one_child_learn_exactly_as_in_the_labs_thread(level):
+    """The window's lab: each team's learner (the tutorial's three and ours) a slot of one
+    child, its steps sent as they fall due and its weights synced before it decides. After
+    the same ticks every team has the same weights, optimiser state, counters and readings as
+    the lab that learned in its own thread, and every step ran in the child."""
+    lv = LEVELS[level]
+    labs = [Lab(lv, lineup(DEFAULT_LINEUP, lv, 5), flock=32, seed=5, stagger=True)
+            for _ in range(2)]
+    hosted, alone = labs
+    host = _ready(Host())
+    try:
+        for team in hosted.teams:
+            team.learner.remote = RemoteSteps(team.learner, host, auto=False)
+            assert team.learner.remote.attached
+        for _ in range(240 if level == "classic" else 600):
+            hosted.tick()
+            alone.tick()
+        for lab in labs:
+            lab.read_all()  # settles each team: its owed steps paid, the child's weights back
+        for a, b in zip(hosted.teams, alone.teams, strict=True):
+            la, lb = a.learner, b.learner
+            assert la.updates == lb.updates > 0, a.spec.key
+            assert la.remote.done == la.updates and la.remote.in_flight == 0
+            assert torch.equal(la.net.flat, lb.net.flat), a.spec.key
+            if a.spec.key == "ours":
+                _same(la, lb)
+            else:
+                assert np.array_equal(la.optimizer.square_avg, lb.optimizer.square_avg)
+                if lb.target is not None:
+                    assert torch.equal(la.target.flat, lb.target.flat)
+                if lb.memory is not None:
+                    assert la.memory.samples == lb.memory.samples > 0
+            assert a.readings[-1].skill == b.readings[-1].skill
+    finally:
+        host.close()
+
+
+def test_a_slot_dropped_leaves_the_others_learning():
+    """A line-up's learners leave the child (``close``: their slot dropped) and the next
+    line-up's take new slots in the same child."""
+    lv = LEVELS["classic"]
+    host = _ready(Host())
+    try:
+        first = Lab(lv, lineup(("tutorial", "replay"), lv, 1), flock=16, seed=1)
+        for team in first.teams:
+            team.learner.remote = RemoteSteps(team.learner, host, auto=False)
+        for _ in range(60):
+            first.tick()
+        for team in first.teams:
+            team.learner.remote.close()
+        assert not host.slots
+        second = Lab(lv, lineup(("replay", "target"), lv, 1), flock=16, seed=1)
+        for team in second.teams:
+            team.learner.remote = RemoteSteps(team.learner, host, auto=False)
+        for _ in range(60):
+            second.tick()
+        second.read_all()
+        assert [t.learner.remote.slot for t in second.teams] == [2, 3]
+        assert all(t.learner.remote.done == t.learner.updates > 0 for t in second.teams)
+        assert host.failed is None
+    finally:
+        host.close()

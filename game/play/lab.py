@@ -21,15 +21,18 @@ point.
 
 Pace: ``tick`` is one physics tick of every team (1x: the level's ticks per second of play);
 ``decide`` one whole decision of every team (top speed). At 1x a decision's gradient steps are
-owed; the window pays them beside its frames on a worker thread, or in their spare time
-(``DebtWorker``), and they are always paid in full before that
-team's next decision and before a skill reading, so the learning does not depend on the
-pacing. Every team flies the same number of decisions, so the chart's time axis, seconds of
-play, is the same for all. Gradient steps per transition are each team's own
+owed, and they are always paid in full before that team's next decision and before a skill
+reading, so the learning does not depend on the pacing. The window has them run in the
+learner's child process (a team's learner with an attached ``remote``: they are sent as they
+fall due and the child's weights taken back before the team decides, ``game.ui.lab.elsewhere``)
+or, without it, pays them beside its frames on a worker thread or in their spare time
+(``DebtWorker``). Every team flies the same number of decisions, so the chart's time axis,
+seconds of play, is the same for all. Gradient steps per transition are each team's own
 (``TeamSpec.replay_ratio``, the same at every speed; None would follow the learner's pacing,
 ``ai.pacing``).
 
-Numpy and the standard library (``threading``) only; learners are duck-typed.
+Numpy and the standard library (``threading``) only; learners are duck-typed (a ``remote``
+attribute, where a learner has one, is an ``ai.process.remote.RemoteSteps``).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +104,13 @@ class Team:
     def latest(self) -> float | None:
         """The latest skill reading, or None before the first."""
         return self.readings[-1].skill if self.readings else None
+
+
+def _remote(team: Team) -> Any:
+    """The team learner's child process (``ai.process.remote.RemoteSteps``) while its steps
+    run there, else None."""
+    remote = getattr(team.learner, "remote", None)
+    return remote if remote is not None and remote.attached else None
 
 
 def course_seed(seed: int, generation: int) -> int:
@@ -411,10 +421,14 @@ class Lab:
         learner = team.learner
         start = max(steps_before, int(learner.config.learning_starts))
         steps = max(int(learner.env_steps) - start, 0) * team.ratio
-        if self.worker is None:
-            team.debt += steps
-        else:
+        if self.worker is not None:
             self.worker.owe(team, steps)
+            return
+        team.debt += steps
+        if _remote(team) is not None:  # sent now: the child runs them before the team decides
+            due = int(team.debt)
+            team.debt -= due
+            team.learner.train(due)
 
     def _settle(self, team: Team) -> None:
         """Pays all of a team's whole owed gradient steps now (what the worker has not)."""
@@ -425,6 +439,9 @@ class Lab:
             due = self.worker.claim(team)
         if due:
             team.learner.train(due)
+        remote = _remote(team)
+        if remote is not None:
+            remote.sync()  # the weights its steps made, before it flies or is read
 
     def start_worker(self, thread: bool = True) -> None:
         """From now on ``worker`` keeps the owed steps (``DebtWorker``): a thread pays them as
@@ -437,6 +454,17 @@ class Lab:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+
+    def pay_frame(self, seconds: float, frames_to_tick: float | None,
+                  frames_per_tick: float = 1.0) -> None:
+        """The window's frame: its part of the owed steps (``DebtWorker.pay_frame``); nothing
+        without a worker (the steps went to the learner's child process as they fell due)."""
+        if self.worker is not None:
+            self.worker.pay_frame(seconds, frames_to_tick, frames_per_tick)
+
+    def drawing(self) -> AbstractContextManager[None]:
+        """The window's GL calls (``DebtWorker.drawing``; without a worker, nothing to hold)."""
+        return self.worker.drawing() if self.worker is not None else nullcontext()
 
     def run_seconds(self, seconds: float, read: bool = True) -> None:
         """``seconds`` of play at 1x, tick by tick; skill readings as they fall due (``read``)."""

@@ -453,7 +453,24 @@ def _lab_view(window: Any, cfg: PlayConfig) -> View:
               file=sys.stderr, flush=True)
         meter = None
     seed = 0 if cfg.seed is None else cfg.seed
-    return LabView(window, level, ASSETS, seed=seed, flock=cfg.flock, meter=meter)
+    view = LabView(window, level, ASSETS, seed=seed, flock=cfg.flock, meter=meter)
+    view.child.start = _lab_host  # at the first frame, as the game's (``_learn_elsewhere``)
+    return view
+
+
+def _lab_host() -> Any:
+    """A child process for the lab's teams' gradient steps (``ai.process.remote.Host``), or
+    None (``GRAVITY_FLYER_LEARNER_PROCESS=0``, or it could not start)."""
+    if os.environ.get(LEARNER_PROCESS_ENV) == "0":
+        return None
+    from ai.process.remote import Host
+
+    try:
+        return Host()
+    except (OSError, RuntimeError) as exc:
+        print(f"gravity-flyer: the lab learns in the game's own process ({exc})",
+              file=sys.stderr, flush=True)
+        return None
 
 
 def _check_tick_rate(cfg: PlayConfig) -> None:

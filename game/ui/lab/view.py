@@ -35,6 +35,7 @@ from game.sim.raster import FLOCK_OPACITY
 from game.ui.controls import LAB_CONTROLS, SPEED_INDEX, Command
 from game.ui.flock_view import FlockSprites
 from game.ui.hud.lab_panel import LabPanel, lab_layout, state_of
+from game.ui.lab.elsewhere import TeamsElsewhere
 from game.ui.lab.race import Race
 from game.ui.pacing import FRAME_HZ
 from game.ui.render import MARGIN_BG
@@ -50,8 +51,10 @@ MAX_CATCH_UP_S = 0.1
 
 
 LEARN_BESIDE: dict[str, bool] = {"arcade": True, "classic": False}
-"""Levels whose lab learns on a worker thread beside the frames (``game.play.lab.DebtWorker``)
-instead of in each frame's spare time. Arcade's four teams owe about 300 ms of gradient steps
+"""Where the teams learn in the window's process (until the learner's child process is ready,
+if it fails, or with ``GRAVITY_FLYER_LEARNER_PROCESS=0``: ``TeamsElsewhere``): levels whose lab
+learns on a worker thread beside the frames (``game.play.lab.DebtWorker``) instead of in each
+frame's spare time. Arcade's four teams owe about 300 ms of gradient steps
 a second of 1x on the 2-core machine, more than the frames leave: paid in the frames, its
 frame interval's p99 was 30-34 ms; on the worker, 20-21 ms. Classic owes about half as much,
 which the spare time pays: 22-23 ms there, and 31-34 ms with the worker, whose steps slowed
@@ -128,6 +131,9 @@ class LabView(View):
         self.dropped_ticks = 0
         self._panel_due = 0.0
         self.layout = lab_layout(window.width, window.height)
+        self.child = TeamsElsewhere(LEARN_BESIDE.get(level.name, False))
+        """The teams' gradient steps in the learner's child process (``game.ui.app`` sets its
+        ``start``), or beside the frames until it is ready or if it fails."""
         gl.glClearColor(*(c / 255 for c in MARGIN_BG), 1.0)
         self.lab = self._new_lab()
         self.resize(window.width, window.height)
@@ -141,10 +147,11 @@ class LabView(View):
     def _new_lab(self) -> Lab:
         """A fresh lab of the current line-up (fresh learners, the same seed)."""
         if hasattr(self, "lab"):  # the old lab's worker stops before the new one starts
+            self.child.leave(self.lab)
             self.lab.stop_worker()
         lab = Lab(self.level, lineup(self.keys, self.level, self.seed), flock=self.flock_n,
                   seed=self.seed, stagger=True)
-        lab.start_worker(thread=LEARN_BESIDE.get(self.level.name, False))
+        self.child.join(lab)
         lab.set_top_speed(SPEEDS[self.speed_index] is None)
         self.following = min(self.following, len(lab.teams) - 1)
         self.acc = 0.0
@@ -220,6 +227,7 @@ class LabView(View):
 
     def frame(self, start: float, interval: float, pacer: Any, stats: dict[str, float],
               visible: bool) -> Frame:
+        self.child.poll(self.lab)
         lab = self.lab
         mult = SPEEDS[self.speed_index]
         ticks = 0
@@ -245,15 +253,15 @@ class LabView(View):
                         break
                 self.alpha = self.acc
                 per_frame = mult * self.level.ticks_per_second / FRAME_HZ
-                lab.worker.pay_frame(budget_end - time.perf_counter(),
-                                     (1.0 - self.acc) / per_frame, 1.0 / per_frame)
+                lab.pay_frame(budget_end - time.perf_counter(), (1.0 - self.acc) / per_frame,
+                              1.0 / per_frame)
         if self.paused or mult is None:
-            lab.worker.pay_frame(0.0, None)
+            lab.pay_frame(0.0, None)
         sim_end = time.perf_counter()
         lab.poll(self.meter)
         flipped = 0.0
         if visible:
-            with lab.worker.drawing():  # the worker waits from here to the GL calls' end (``draw``)
+            with lab.drawing():  # the worker waits from here to the GL calls' end (``draw``)
                 self._update_drawing()
                 self.window.draw(interval)
             flipped = time.perf_counter()
@@ -269,10 +277,10 @@ class LabView(View):
         self.scene.flyer_tint = focus.spec.colour
         world = fp.course() if self.courses else fp.flock.batch
         self.scene.update(world, view, L)
-        where = self._where(fp) if self.courses else None
+        where = _where(fp) if self.courses else None
         for i, team in enumerate(lab.teams):
             sp = self.sprites[i]
-            same = not self.courses or self._where(team.play) == where
+            same = not self.courses or _where(team.play) == where
             sp.update(team.play.flyers(self.alpha) if same else None, L,
                       fp.focus if i == self.following else None)
             tint = (sp.capacity, team.spec.colour)
@@ -285,12 +293,6 @@ class LabView(View):
         if now >= self._panel_due:
             self._panel_due = now + PANEL_REFRESH_S
             self._refresh_panel()
-
-    def _where(self, play: FlockPlay) -> tuple[int, int]:
-        """The course and crossing a team's leader flies (arcade)."""
-        f = play.flock
-        stage = play.focus_t() // int(play.physics.ticks_per_stage)
-        return int(f.batch.course_seed[play.focus]), int(stage)
 
     def _refresh_panel(self) -> None:
         st = state_of(self.lab, SPEED_NAMES[self.speed_index], self.paused,
@@ -314,16 +316,28 @@ class LabView(View):
             "following": lab.teams[self.following].spec.key, "think": self.think.on,
             "think_drawn": self.think.drawn, "dropped_ticks": self.dropped_ticks,
             "you": self.race.state(),
-            "teams": [{"key": t.spec.key, "name": t.spec.name, "colour": list(t.spec.colour),
-                       "skill": t.latest, "readings": len(t.readings),
-                       "env_steps": int(t.learner.env_steps),
-                       "alive": t.play.flock.alive_count} for t in lab.teams]}}
+            "learner_process": self.child.status, "teams": _team_states(lab)}}
 
     def finish(self) -> None:
         self.lab.stop_worker()
+        self.child.close()
         close = getattr(self.meter, "close", None)
         if close is not None:
             close()
+
+
+def _where(play: FlockPlay) -> tuple[int, int]:
+    """The course and crossing a team's leader flies (arcade)."""
+    f = play.flock
+    stage = play.focus_t() // int(play.physics.ticks_per_stage)
+    return int(f.batch.course_seed[play.focus]), int(stage)
+
+
+def _team_states(lab: Lab) -> list[dict[str, Any]]:
+    """Each team's line of the state file."""
+    return [{"key": t.spec.key, "name": t.spec.name, "colour": list(t.spec.colour),
+             "skill": t.latest, "readings": len(t.readings), "env_steps": int(t.learner.env_steps),
+             "alive": t.play.flock.alive_count} for t in lab.teams]
 
 
 def _keys_text() -> str:
