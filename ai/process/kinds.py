@@ -68,18 +68,28 @@ def _floats(buffer: memoryview | bytes) -> np.ndarray:
 # ---- the game's learner ------------------------------------------------------------------
 
 def _dqn_encode(state: Any) -> Message:
-    from ai.store.codec import snapshot_blobs, snapshot_of
-
-    blobs = snapshot_blobs(snapshot_of(state, "", copy=False))
-    return {}, [blobs["weights"][0], b"".join(blobs["memory"]), blobs["state"][0]]
+    """``Learner.state`` as raw buffers and a JSON header (no checksums, no copies: the store's
+    safetensors and ``.npz`` took 150 ms of the game's GIL for the 9 MB memory)."""
+    tensors = {k: t.detach().contiguous().numpy() for k, t in state.tensors.items()}
+    header = {"meta": state.meta,
+              "tensors": [[k, a.dtype.str, a.shape] for k, a in tensors.items()],
+              "arrays": [[k, a.dtype.str, a.shape] for k, a in state.arrays.items()]}
+    return header, [np.ascontiguousarray(a) for a in (*tensors.values(), *state.arrays.values())]
 
 
 def _dqn_build(header: dict[str, Any], buffers: list[memoryview]) -> Any:
-    from ai.learner import Learner
-    from ai.store.codec import parse_state
+    import torch
 
-    blobs = dict(zip(("weights", "memory", "state"), map(bytes, buffers), strict=True))
-    return Learner.from_state(parse_state(blobs))
+    from ai.learner import Learner, LearnerState
+
+    specs = header["tensors"] + header["arrays"]
+    values = [np.frombuffer(b, dtype=d).reshape(shape).copy()
+              for (_, d, shape), b in zip(specs, buffers, strict=True)]
+    n = len(header["tensors"])
+    tensors = {k: torch.from_numpy(v) for (k, _, _), v in zip(header["tensors"], values[:n],
+                                                               strict=True)}
+    arrays = {k: v for (k, _, _), v in zip(header["arrays"], values[n:], strict=True)}
+    return Learner.from_state(LearnerState(tensors, arrays, header["meta"]))
 
 
 def _dqn_on_pay(learner: Any, header: dict[str, Any]) -> None:

@@ -226,9 +226,12 @@ class RemoteSteps:
         auto: the child reports every ``REPORT_S`` while it works and on ``sync`` (the game's
             learner); else each time it has run every step paid (a lab team, which syncs
             before each decision and then finds the report waiting).
+        send: sends the learner's state now if the child is ready (False: the caller sends
+            several slots' at once, ``Host.send_states``, on one thread).
     """
 
-    def __init__(self, learner: Any, host: Host | None = None, auto: bool = True) -> None:
+    def __init__(self, learner: Any, host: Host | None = None, auto: bool = True,
+                 send: bool = True) -> None:
         self.learner = learner
         self.kind = kind_of(learner)
         self.own = host is None
@@ -246,7 +249,7 @@ class RemoteSteps:
         ``auto`` slots only: the others sync)."""
         self._closed = False
         self.slot = self.host.attach(self)
-        if self.host.ready:
+        if send and self.host.ready:
             self.reinit()
 
     @property

@@ -85,17 +85,19 @@ class Slot:
 
     key: int
     kind: Any
-    learner: Any
+    init: Any
+    """Its ``INIT`` header and buffers until the learner is built (at its first message)."""
     epoch: int
     auto: bool
     """Reports every ``REPORT_S`` while it has steps done and not reported, and on a SYNC;
     else (a lab team) each time it has run every step paid, so that its report is waiting
     when the team next decides."""
+    learner: Any = None
     inbox: deque = field(default_factory=deque)
-    """Its messages not yet handled, in order."""
+    """Its messages not yet handled, in order, each with its place in the pipe's order."""
     todo: int = 0
     since: int = 0
-    """When its oldest step still to run was paid (the child's count of PAYs)."""
+    """Where its oldest step still to run was paid, in the pipe's order."""
     done: int = 0
     dirty: bool = False
     last: float = field(default_factory=time.monotonic)
@@ -107,11 +109,12 @@ class Child:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.slots: dict[int, Slot] = {}
-        self._pays = 0
+        self._seq = 0
+        """Messages read so far (each message's place in the pipe's order)."""
 
     def serve(self) -> bool:
-        """Reads the pipe empty, handles what it can, runs one step or waits; False when the
-        game ends the child."""
+        """Reads the pipe empty, then does the oldest thing it can (``next_work``): one step
+        or one message; else waits. False when the game ends the child."""
         while self.conn.poll(0):
             try:
                 msg = self.conn.recv_bytes()
@@ -120,45 +123,56 @@ class Child:
             if not msg:
                 return False
             self.file(*unpack(msg))
-        for slot in self.slots.values():
-            while slot.inbox and not slot.todo:
-                self.handle(slot, *slot.inbox.popleft())
-        slot = self.next_to_step()
-        if slot is not None:
-            slot.kind.step(slot.learner)
-            slot.todo, slot.done, slot.dirty = slot.todo - 1, slot.done + 1, True
-            if (not slot.todo if not slot.auto
-                    else time.monotonic() - slot.last >= REPORT_S):
-                self.send_report(slot)
+        slot, step = self.next_work()
+        if slot is None:
+            return self.idle()
+        if not step:
+            self.handle(slot, *slot.inbox.popleft())
             return True
-        return self.idle()
+        slot.kind.step(slot.learner)
+        slot.todo, slot.done, slot.dirty = slot.todo - 1, slot.done + 1, True
+        if not slot.todo if not slot.auto else time.monotonic() - slot.last >= REPORT_S:
+            self.send_report(slot)
+        return True
 
     def file(self, tag: bytes, header: dict[str, Any], buffers: list[memoryview]) -> None:
         """A message into its slot's inbox (``INIT`` makes the slot, ``DROP`` ends it)."""
         from ai.process.kinds import KINDS
 
         key = int(header["slot"])
+        self._seq += 1
         if tag == INIT:
-            kind = KINDS[header["kind"]]
-            self.slots[key] = Slot(key, kind, kind.build(header, buffers), int(header["epoch"]),
-                                   bool(header["auto"]))
+            self.slots[key] = Slot(key, KINDS[header["kind"]], (header, buffers),
+                                   int(header["epoch"]), bool(header["auto"]))
         elif tag == DROP:
             self.slots.pop(key, None)
         elif key in self.slots:
-            self.slots[key].inbox.append((tag, header, buffers))
+            self.slots[key].inbox.append((self._seq, tag, header, buffers))
 
-    def next_to_step(self) -> Slot | None:
-        """A slot with steps to run: first one the game waits on (a SYNC in its inbox), else
-        the one paid longest ago (a lab team's steps are due at its next decision, and the
-        teams decide in the order they paid)."""
-        busy = [s for s in self.slots.values() if s.todo]
-        if not busy:
-            return None
-        waited = [s for s in busy if any(m[0] == SYNC for m in s.inbox)]
-        return min(waited or busy, key=lambda s: s.since)
+    def next_work(self) -> tuple[Slot | None, bool]:
+        """The slot to serve and whether with a step (else its next message): the steps of a
+        slot the game waits on (a SYNC in its inbox) first, then whatever came first through
+        the pipe, a slot's steps counting from the PAY that asked for them. So a lab team's
+        steps, paid in the order the teams decide, are done in that order, and a learner is
+        built only when it is first needed (the first team to decide does not wait for the
+        others' states to be read)."""
+        best, best_key = None, (2, 0)
+        for slot in self.slots.values():
+            if slot.todo:
+                waited = any(m[1] == SYNC for m in slot.inbox)
+                key = (0 if waited else 1, slot.since)
+            elif slot.inbox:
+                key = (1, slot.inbox[0][0])
+            else:
+                continue
+            if key < best_key:
+                best, best_key = slot, key
+        return best, best is not None and best.todo > 0
 
-    def handle(self, slot: Slot, tag: bytes, header: dict[str, Any],
+    def handle(self, slot: Slot, seq: int, tag: bytes, header: dict[str, Any],
                buffers: list[memoryview]) -> None:
+        if slot.learner is None:
+            slot.learner, slot.init = slot.kind.build(*slot.init), None
         if tag == ROWS:
             slot.kind.add_rows(slot.learner, [
                 np.frombuffer(b, dtype=d).reshape(shape) for b, d, shape
@@ -166,8 +180,7 @@ class Child:
         elif tag == PAY:
             slot.kind.on_pay(slot.learner, header)
             if not slot.todo:
-                slot.since = self._pays
-            self._pays += 1
+                slot.since = seq
             slot.todo += int(header["steps"])
         elif tag == SYNC:  # (its steps paid before it have run: ``serve``)
             self.send_report(slot, sync=True)

@@ -72,8 +72,11 @@ class TeamsElsewhere:
     def _attach(self, lab: Lab) -> None:
         from ai.process.remote import RemoteSteps
 
-        for team in lab.teams:
-            team.learner.remote = RemoteSteps(team.learner, self.host, auto=False)
+        remotes = [RemoteSteps(team.learner, self.host, auto=False, send=False)
+                   for team in lab.teams]
+        for team, remote in zip(lab.teams, remotes, strict=True):
+            team.learner.remote = remote
+        self.host.send_states(remotes)  # on one thread: the frame waits for none of them
 
     def leave(self, lab: Lab) -> None:
         """A lab's teams leave the child (a new line-up): their copies there are dropped."""
