@@ -95,6 +95,8 @@ class Slot:
     learner: Any = None
     inbox: deque = field(default_factory=deque)
     """Its messages not yet handled, in order, each with its place in the pipe's order."""
+    syncs: int = 0
+    """SYNC messages in its inbox (the game's thread waits on each)."""
     todo: int = 0
     since: int = 0
     """Where its oldest step still to run was paid, in the pipe's order."""
@@ -147,7 +149,9 @@ class Child:
         elif tag == DROP:
             self.slots.pop(key, None)
         elif key in self.slots:
-            self.slots[key].inbox.append((self._seq, tag, header, buffers))
+            slot = self.slots[key]
+            slot.inbox.append((self._seq, tag, header, buffers))
+            slot.syncs += tag == SYNC
 
     def next_work(self) -> tuple[Slot | None, bool]:
         """The slot to serve and whether with a step (else its next message): the steps of a
@@ -159,8 +163,7 @@ class Child:
         best, best_key = None, (2, 0)
         for slot in self.slots.values():
             if slot.todo:
-                waited = any(m[1] == SYNC for m in slot.inbox)
-                key = (0 if waited else 1, slot.since)
+                key = (0 if slot.syncs else 1, slot.since)
             elif slot.inbox:
                 key = (1, slot.inbox[0][0])
             else:
@@ -183,6 +186,7 @@ class Child:
                 slot.since = seq
             slot.todo += int(header["steps"])
         elif tag == SYNC:  # (its steps paid before it have run: ``serve``)
+            slot.syncs -= 1
             self.send_report(slot, sync=True)
 
     def idle(self) -> bool:

@@ -54,11 +54,10 @@ LEARN_BESIDE: dict[str, bool] = {"arcade": True, "classic": False}
 """Where the teams learn in the window's process (until the learner's child process is ready,
 if it fails, or with ``GRAVITY_FLYER_LEARNER_PROCESS=0``: ``TeamsElsewhere``): levels whose lab
 learns on a worker thread beside the frames (``game.play.lab.DebtWorker``) instead of in each
-frame's spare time. Arcade's four teams owe about 300 ms of gradient steps
-a second of 1x on the 2-core machine, more than the frames leave: paid in the frames, its
-frame interval's p99 was 30-34 ms; on the worker, 20-21 ms. Classic owes about half as much,
-which the spare time pays: 22-23 ms there, and 31-34 ms with the worker, whose steps slowed
-the software rasteriser's flip (``bench/lab_window.py``, the README's lab section)."""
+frame's spare time. Arcade's four teams owe more gradient steps than the frames leave time
+for; classic owes about half as much, which the spare time pays, and there the worker's steps
+slowed the software rasteriser's flip more than they saved (measured with an earlier
+``bench/lab_window.py``)."""
 
 
 class _Following:
