@@ -37,6 +37,10 @@ learning itself passes ``updates_per_step=0`` and then calls ``train(k)``: the t
 wait in order and ``train`` learns from the oldest ``k`` (without replay) or takes ``k``
 minibatch steps (with replay).
 
+In the window's lab its gradient steps run in the learner's child process (``remote``, an
+``ai.process.remote.RemoteSteps``): the rows it keeps go there too, and ``train`` pays the
+child, which takes the same steps (``tests/test_remote.py``).
+
 Rules: torch and numpy, and ``ai`` modules only; it knows no game.
 """
 

@@ -15,10 +15,11 @@ gradient steps change hands (``Learner._run``, ``TutorialLearner.train``):
 * the child, once ready, gets the learner's state (``INIT``), then every row the learner's
   memory stores (``ROWS``) and every paid gradient step (``PAY``, with what the step reads of
   the game's side: ``ai.process.kinds``), in order;
-* it runs the steps and sends the trained buffers back (``WEIGHTS``): every ``REPORT_S``
-  while it works (``auto``: the game's learner, whose flock flies weights at most ~0.1 s old)
-  and when asked (``sync``: before a save, and before each decision of a lab team, so that a
-  team flies exactly the weights its steps made and the lab learns as it does headless);
+* it runs the steps and sends the trained buffers back (``WEIGHTS``): for the game's learner
+  (``auto``) every ``REPORT_S`` while it works, so its flock flies weights at most ~0.1 s old,
+  and when asked (``sync``, before a save); for a lab team each time its paid steps are done,
+  and the lab takes them (``sync``) before the team decides, so that a team flies exactly the
+  weights its steps made and the lab learns as it does headless;
 * the champion (``Learner.crown``), exploration and everything else the game reads stay in
   the game's process: a report never touches them.
 
@@ -29,8 +30,8 @@ the flock from flying ahead of them. A learner given new weights (``load_pilot``
 state (``reinit``); a report from before is told apart by its epoch and dropped. If the child
 dies, every learner steps in the game's process again and the terminal says so, once.
 
-Nothing is pickled but the child's start arguments (none): tensors go as safetensors, arrays
-as ``.npz`` or raw buffers, everything else as JSON (``ai.store.codec``, ``ai.process.kinds``).
+Nothing is pickled but the child's start arguments (none): tensors and arrays go as raw
+buffers, their dtypes and shapes and everything else as JSON (``ai.process.kinds``).
 Headless runs (``train``, ``lab``, the benches) never start a child.
 
 Rules: ``ai`` modules, numpy and the standard library only (torch in the child).

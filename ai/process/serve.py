@@ -4,14 +4,17 @@ One child serves every learner of a window, each in a **slot** (the game's one l
 lesson lab's two to four teams). A slot gets its learner whole (``INIT``, which names its
 kind: ``ai.process.kinds``), then every row its memory stores (``ROWS``) and every gradient
 step paid for (``PAY``), and runs the steps; its trained buffers go back (``WEIGHTS``) every
-``REPORT_S`` while it works (``auto`` slots: the game's learner) and on a ``SYNC``.
+``REPORT_S`` while it works and on a ``SYNC`` (``auto`` slots: the game's learner), or each
+time it has run every step paid (a lab team).
 
 Order: a slot's steps run before that slot's later messages are handled (rows stored after
 them are not in the memory they sample, as in the game's process, so the steps are the same).
-Slots are independent of each other: a slot with a ``SYNC`` waiting (the game's thread waits
-on it) has its steps run first, so a lab team waits for its own steps, not for its rivals'.
-The pipe is read empty all the same: a child behind with its steps left the pipe full, and
-the game's thread waited in its send for whole frames (ticks of 50-100 ms at 1x).
+Slots are independent of each other: the child does the oldest work first (``next_work``), a
+slot's steps counting from the PAY that asked for them, so lab teams' steps are done in the
+order the teams decide; a slot with a ``SYNC`` waiting (the game's thread waits on it) goes
+before all. A learner is built from its state at its first message after it. The pipe is read
+empty all the same: a child behind with its steps left the pipe full, and the game's thread
+waited in its send for whole frames (ticks of 50-100 ms at 1x).
 
 Rules: ``ai`` modules, numpy and the standard library; torch comes in with the learners.
 """
