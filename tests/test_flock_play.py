@@ -351,6 +351,36 @@ def test_the_flocks_leader_sets_the_autopilots_best():
     assert s.scoring.best == book.get("arcade", "autopilot")
 
 
+def test_a_lower_leader_score_is_a_new_run_its_praise_ended_and_no_best_made_up():
+    """A new generation (or a new leader with fewer gates) drops the score shown: the praise
+    for the last run's best ends with it, and the gates after it count from the new score."""
+    from game.play.events import NewBest, RunStarted
+    from game.ui.messages import Messages
+
+    book = _Book()
+    s = Session("arcade", seed=5, learner=new_learner(LEVELS["arcade"], seed=3),
+                pilot="autopilot", flock=8, scores=book)
+    s.flight.take_events()
+    messages = Messages(now=lambda: 0.0)
+    s.flight.follow_leader(1)
+    s.flight.follow_leader(2)
+    events = s.flight.take_events()
+    assert [e.score for e in events if isinstance(e, NewBest)] == [1, 2]
+    messages.handle(events)
+    assert messages.toast() == "Autopilot's new best" and book.get("arcade", "autopilot") == 2
+    s.flight.follow_leader(0)  # the next generation
+    events = s.flight.take_events()
+    assert any(isinstance(e, RunStarted) for e in events)
+    messages.handle(events)
+    assert messages.toast() is None  # the praise ended with its run
+    s.flight.follow_leader(1)
+    s.flight.follow_leader(2)
+    assert not [e for e in s.flight.take_events() if isinstance(e, NewBest)]
+    assert book.get("arcade", "autopilot") == 2 and s.scoring.points["autopilot"] == 2
+    s.flight.follow_leader(3)
+    assert [e.score for e in s.flight.take_events() if isinstance(e, NewBest)] == [3]
+
+
 def test_env_steps_count_every_flyers_decisions_with_learning_on_or_off():
     s = flock_session()
     for _ in range(120):

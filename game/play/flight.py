@@ -163,12 +163,17 @@ class Flight:
         return False
 
     def follow_leader(self, score: int) -> None:
-        """The flock's leader flies for the run: a gate it passes is a point, and maybe a best;
-        a lower score (a new generation or a new leader) is taken without an event."""
+        """The flock's leader flies for the run: a gate it passes is a point, and maybe a best.
+        A lower score (a new generation, or a new leader with fewer gates) is a new run of what
+        is shown: the praise for the last one's best ends (``RunStarted``) and its points start
+        at the new leader's gates, without a point event (counted on, they made bests that no
+        flyer flew: 2 gates, a drop to 0, then 1 gate recorded 3)."""
         if score > self.scoring.score:
             self.events += self.scoring.point(score)
         elif score < self.scoring.score:
+            self.events.append(self.scoring.new_run(assisted=True))
             self.scoring.score = score
+            self.scoring.points["autopilot"] = score
 
     def take_events(self) -> list[Event]:
         """What happened since the last call, oldest first."""
