@@ -208,11 +208,6 @@ class _StepsElsewhere:
             self.remote.pay(steps)
         return steps
 
-    def sync(self) -> None:
-        """Takes back the child's weights after every step paid (no child: nothing to do)."""
-        if self.remote is not None:
-            self.remote.sync()
-
 
 class TutorialLearner(_StepsElsewhere):
     """The notebook's Q-learning, optionally with experience replay and a fixed target network.

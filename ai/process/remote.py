@@ -259,10 +259,6 @@ class RemoteSteps:
         return "closed" if self._closed else self.host.failed
 
     @property
-    def ready(self) -> bool:
-        return self.host.ready
-
-    @property
     def attached(self) -> bool:
         """Steps and rows go to the child."""
         return self.active and self.failed is None
