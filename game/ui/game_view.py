@@ -348,6 +348,9 @@ class GameView(View):
                 s.advance(0.0)
                 ticks += s.last_ticks
                 sim_s += time.perf_counter() - t0
+                # their events now, not at the next frame: the state file is written before
+                # it, and read a new run's score beside the last run's praise
+                self._handle_events(s.take_events())
         return Frame(ticks, s.pace.name, sim_s, saving, view.y if visible else None,
                      flipped, flying)
 
