@@ -68,7 +68,12 @@ PLAY: dict[str, dict[str, Any]] = {"classic": {}, "arcade": {
     # data-efficient Rainbow) instead of a copy every 500 steps held the worst of 10 seeds
     # at 0.94 of the oracle at 30 s and 60 s, against 0.76 and 0.64 (the README's flock
     # section; bench/results/watch_learning.json "main:tau005").
-    "target_tau": 0.005}}
+    "target_tau": 0.005,
+    # One flyer (``--flock 1``) after its early phase: a gradient step per env step, not half.
+    # It reached 0.9 of the oracle within 10,000 env steps on 10 of 10 seeds (7,000-10,000),
+    # against 8 of 10 (9,000-15,000); at 1x that is 15 steps a second (the README's flock
+    # section, bench/results/watch_learning.json "efficiency:one-ups1").
+    "updates_per_step": 1.0}}
 """Settings the game's live learning puts on top of ``PRESETS`` and ``main.py train`` does not
 (so the shipped pilots' card commands re-make them bit for bit)."""
 
