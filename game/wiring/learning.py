@@ -39,8 +39,9 @@ PRESETS: dict[str, LearnerConfig] = {
     "arcade": LearnerConfig(
         hidden=(64, 64), gamma=0.98, lr_early=3e-3, lr=1e-3, early_steps=5_000,
         updates_per_step_early=2.0,
-        # Half a gradient step per env step: one flyer (as in the window) reaches 0.9 of the
-        # oracle within 200k steps on 5/5 seeds, against 4/5 at a quarter (validation).
+        # Half a gradient step per env step: one flyer trained by ``main.py train`` reaches 0.9
+        # of the oracle within 200k steps on 5/5 seeds, against 4/5 at a quarter (validation).
+        # The game's one flyer takes a whole step (``PLAY``).
         updates_per_step=0.5, eps_decay_steps=5_000, target_sync_updates=500,
         # Exploration stays low: one random action at the wrong tick crashes a run, and runs
         # must reach the narrow gates late in a course to learn them.
