@@ -171,9 +171,7 @@ class Flight:
         if score > self.scoring.score:
             self.events += self.scoring.point(score)
         elif score < self.scoring.score:
-            self.events.append(self.scoring.new_run(assisted=True))
-            self.scoring.score = score
-            self.scoring.points["autopilot"] = score
+            self.events.append(self.scoring.new_run(assisted=True, start=score))
 
     def take_events(self) -> list[Event]:
         """What happened since the last call, oldest first."""

@@ -97,11 +97,13 @@ class Scoring:
         """Best score of the current run's kind on this level."""
         return self.scores.get(self.level, self.kind) if self.scores is not None else 0
 
-    def new_run(self, assisted: bool) -> RunStarted:
-        """A new run starts from zero (the stage counter is the caller's to reset)."""
-        self.score = 0
+    def new_run(self, assisted: bool, start: int = 0) -> RunStarted:
+        """A new run starts from ``start`` points, the flyer's (zero, but a flock's new leader
+        starts at the gates it has; the stage counter is the caller's to reset)."""
+        self.score = start
         self.flying = "autopilot" if assisted else "human"
         self.points = {"human": 0, "autopilot": 0}
+        self.points[self.flying] = start
         return RunStarted(self.kind)
 
     def point(self, score: int) -> list[Event]:
