@@ -284,7 +284,7 @@ class Learner(BatchCalls):
         self.optimizer.lr = self.config.lr
         if self.nstep is not None:
             self.nstep.clear()
-        if self.remote is not None and self.remote.attached:
+        if self.remote is not None and self.remote.sending:
             self.remote.reinit()
 
     # ---- persistence --------------------------------------------------------------------

@@ -52,9 +52,10 @@ class BatchCalls:
         """Runs ``steps`` gradient steps, in the child process where one is attached."""
         if steps <= 0:
             return
-        if self.remote is not None and self.remote.attached:
-            self.remote.pay(steps)
-            return
+        if self.remote is not None and self.remote.sending:
+            self.remote.pay(steps)  # what the steps read of the learner: before they run
+            if self.remote.attached:
+                return
         for _ in range(steps):
             self._update()
 

@@ -185,7 +185,7 @@ class _StepsElsewhere:
             self.memory.add(*row)
         else:
             self._pending.append(row)
-        if self.remote is not None and self.remote.attached:
+        if self.remote is not None and self.remote.sending:
             self._unsent.append(row)
 
     def _send_rows(self) -> None:
@@ -410,6 +410,10 @@ class TutorialLearner(_StepsElsewhere):
                     break
                 self._step(*self.memory.sample(self.config.batch_size))
             done += 1
+        if self.remote is not None and self.remote.sending:  # handing over: the child too
+            self._send_rows()
+            if done:
+                self.remote.pay(done)
         return done
 
     def _step(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,

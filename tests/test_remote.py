@@ -132,7 +132,10 @@ def test_a_labs_teams_learning_in_one_child_learn_exactly_as_in_the_labs_thread(
     """The window's lab: each team's learner (the tutorial's three and ours) a slot of one
     child, its steps sent as they fall due and its weights synced before it decides. After
     the same ticks every team has the same weights, optimiser state, counters and readings as
-    the lab that learned in its own thread, and every step ran in the child."""
+    the lab that learned in its own thread, and every step ran in the child.
+
+    Each team's steps ran in this process too until the child had caught up (the hand-over,
+    ``RemoteSteps.handing_over``); the host is polled once a tick, as the window's frame does."""
     lv = LEVELS[level]
     labs = [Lab(lv, lineup(DEFAULT_LINEUP, lv, 5), flock=32, seed=5, stagger=True)
             for _ in range(2)]
@@ -141,10 +144,12 @@ def test_a_labs_teams_learning_in_one_child_learn_exactly_as_in_the_labs_thread(
     try:
         for team in hosted.teams:
             team.learner.remote = RemoteSteps(team.learner, host, auto=False)
-            assert team.learner.remote.attached
+            assert team.learner.remote.sending and team.learner.remote.handing_over
         for _ in range(240 if level == "classic" else 600):
             hosted.tick()
             alone.tick()
+            host.poll()
+        assert all(team.learner.remote.attached for team in hosted.teams)
         for lab in labs:
             lab.read_all()  # settles each team: its owed steps paid, the child's weights back
         for a, b in zip(hosted.teams, alone.teams, strict=True):
@@ -160,6 +165,55 @@ def test_a_labs_teams_learning_in_one_child_learn_exactly_as_in_the_labs_thread(
                     assert torch.equal(la.target.flat, lb.target.flat)
                 if lb.memory is not None:
                     assert la.memory.samples == lb.memory.samples > 0
+            assert a.readings[-1].skill == b.readings[-1].skill
+    finally:
+        host.close()
+
+
+def test_a_lab_team_handed_to_the_child_never_waits_for_it_and_then_learns_there_alone():
+    """The hand-over: a team's state goes to the child and the team goes on deciding without
+    waiting, its steps taken here (a report is read only when the host is polled: none is, so
+    none has come back) and sent there too. Once the child reports every step paid done it
+    has the team's own weights (the same state, rows and steps) and the steps run there
+    alone: the learner here stops stepping, and the team learns exactly as a team that never
+    left the lab's thread."""
+    lv = LEVELS["arcade"]
+    hosted, alone = (Lab(lv, lineup(("tutorial", "ours"), lv, 3), flock=16, seed=3)
+                     for _ in range(2))
+    host = _ready(Host())
+    try:
+        for _ in range(120):  # both learn in this process first, as before the child is ready
+            hosted.tick()
+            alone.tick()
+        for team in hosted.teams:
+            team.learner.remote = RemoteSteps(team.learner, host, auto=False)
+        before = [t.learner.updates for t in hosted.teams]
+        for _ in range(24):
+            hosted.tick()
+            alone.tick()
+        for team, b in zip(hosted.teams, before, strict=True):
+            remote = team.learner.remote
+            assert team.learner.updates > b, team.spec.key  # taken here, not waited for
+            assert remote.handing_over and remote.done == 0 and remote.sent > 0
+            assert remote.sent == team.learner.updates - b
+        deadline = time.monotonic() + 60
+        while not all(t.learner.remote.attached for t in hosted.teams):
+            assert time.monotonic() < deadline and host.failed is None
+            host.poll(0.05)
+        handed = [t.learner.updates for t in hosted.teams]
+        for _ in range(240):
+            hosted.tick()
+            alone.tick()
+            host.poll()
+        for lab in (hosted, alone):
+            lab.read_all()
+        for a, b, n in zip(hosted.teams, alone.teams, handed, strict=True):
+            la, lb, remote = a.learner, b.learner, a.learner.remote
+            assert la.updates == lb.updates > n, a.spec.key
+            assert remote.done == remote.sent == la.updates - before[hosted.teams.index(a)]
+            assert torch.equal(la.net.flat, lb.net.flat), a.spec.key
+            if a.spec.key == "ours":
+                _same(la, lb)
             assert a.readings[-1].skill == b.readings[-1].skill
     finally:
         host.close()

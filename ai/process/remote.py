@@ -24,11 +24,17 @@ gradient steps change hands (``Learner._run``, ``TutorialLearner.train``):
   the game's process: a report never touches them.
 
 Until the child is ready (~2 s of torch import) the learners step in the game's process, as
-without a child. At max speed too the game learner's steps go to the child (the window then
-flew ~8,500 flyer decisions a second against ~6,000 without it), and ``MAX_IN_FLIGHT`` keeps
-the flock from flying ahead of them. A learner given new weights (``load_pilot``) re-sends its
-state (``reinit``); a report from before is told apart by its epoch and dropped. If the child
-dies, every learner steps in the game's process again and the terminal says so, once.
+without a child. A lab team keeps stepping there after its state is sent, its rows and paid
+steps sent too, until the child reports every step paid done (``handing_over``): from the
+same state, rows and steps the child's weights are then the team's own, and only then do its
+steps run in the child alone. Before this the lab's first decisions after the hand-over waited
+for the child to unpack the teams and catch up: one frame of ~0.2 s.
+
+At max speed too the game learner's steps go to the child (the window then flew ~8,500
+flyer decisions a second against ~6,000 without it), and ``MAX_IN_FLIGHT`` keeps the flock
+from flying ahead of them. A learner given new weights (``load_pilot``) re-sends its state
+(``reinit``); a report from before is told apart by its epoch and dropped. If the child dies,
+every learner steps in the game's process again and the terminal says so, once.
 
 Nothing is pickled but the child's start arguments (none): tensors and arrays go as raw
 buffers, their dtypes and shapes and everything else as JSON (``ai.process.kinds``).
@@ -241,6 +247,9 @@ class RemoteSteps:
         self.epoch = 0
         self.active = False
         """The child has the learner's state: steps and rows go there."""
+        self.handing_over = False
+        """A slot that is not ``auto``, its state sent this epoch: its steps still run in the
+        game's process, and go to the child too, until the child reports them all done."""
         self.sent = 0
         """Steps sent this epoch."""
         self.done = 0
@@ -260,7 +269,12 @@ class RemoteSteps:
 
     @property
     def attached(self) -> bool:
-        """Steps and rows go to the child."""
+        """The steps run in the child (not here); rows go there too."""
+        return self.sending and not self.handing_over
+
+    @property
+    def sending(self) -> bool:
+        """Rows and paid steps go to the child (``attached``, or ``handing_over``)."""
         return self.active and self.failed is None
 
     @property
@@ -279,6 +293,7 @@ class RemoteSteps:
         self.active = False  # the snapshot must not ask the child for a sync
         state = self.kind.snapshot(self.learner)
         self.active = True
+        self.handing_over = not self.auto
         return self.kind, state, {"slot": self.slot, "kind": self.kind.name,
                                   "epoch": self.epoch, "auto": self.auto}
 
@@ -288,13 +303,21 @@ class RemoteSteps:
 
     def take(self, header: dict[str, Any], buffers: list[memoryview]) -> None:
         """A report from the child (``Host.poll``): this epoch's only."""
-        if header["epoch"] == self.epoch and self.active:
-            self.kind.apply(self.learner, header, buffers)
-            self.done = int(header["done"])
+        if header["epoch"] != self.epoch or not self.active:
+            return
+        self.done = int(header["done"])
+        if self.handing_over:
+            # the learner here is ahead of a report of fewer steps than it took; one of all
+            # of them holds its own weights (the same state, rows and steps): from now on the
+            # steps run in the child only
+            if self.done < self.sent:
+                return
+            self.handing_over = False
+        self.kind.apply(self.learner, header, buffers)
 
     def add_rows(self, *rows: np.ndarray) -> None:
         """The rows the learner's memory stored (``ReplayMemory.add_batch``'s arguments)."""
-        if not self.attached or len(rows[0]) == 0:
+        if not self.sending or len(rows[0]) == 0:
             return
         arrays = [np.ascontiguousarray(r) for r in rows]
         header = {"slot": self.slot, "dtypes": [a.dtype.str for a in arrays],
@@ -302,8 +325,8 @@ class RemoteSteps:
         self.host.send(pack(ROWS, header, *(a.tobytes() for a in arrays)))
 
     def pay(self, steps: int) -> None:
-        """``steps`` gradient steps for the child; an ``auto`` slot waits while too many are
-        in flight."""
+        """``steps`` gradient steps for the child (called before the learner takes them here,
+        ``handing_over``); an ``auto`` slot waits while too many are in flight."""
         self.host.send(pack(PAY, {"slot": self.slot, "steps": int(steps),
                                   **self.kind.pay_header(self.learner)}))
         self.sent += int(steps)
