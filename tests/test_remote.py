@@ -4,6 +4,8 @@ the game's learner or the lesson lab's teams (every kind in one child)."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import time
 
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 import torch
 
 from ai.learner import Learner
+from ai.process import remote as remote_module
 from ai.process.remote import Host, RemoteSteps, pack, unpack
 from game.play.lab import Lab
 from game.sim.levels import LEVELS
@@ -172,10 +175,11 @@ def test_a_labs_teams_learning_in_one_child_learn_exactly_as_in_the_labs_thread(
 
 def test_a_lab_team_handed_to_the_child_never_waits_for_it_and_then_learns_there_alone():
     """The hand-over: a team's state goes to the child and the team goes on deciding without
-    waiting, its steps taken here (a report is read only when the host is polled: none is, so
-    none has come back) and sent there too. Once the child reports every step paid done it
-    has the team's own weights (the same state, rows and steps) and the steps run there
-    alone: the learner here stops stepping, and the team learns exactly as a team that never
+    waiting, its steps taken here and sent there too. The child is stopped (SIGSTOP) through
+    the first decisions, so nothing comes back: before the hand-over a team waited there for
+    the child's weights (``sync``, up to its 30-s timeout). Once the child runs again and
+    reports every step paid done it has the team's own weights (the same state, rows and
+    steps) and the steps run there alone, and the team learns exactly as a team that never
     left the lab's thread."""
     lv = LEVELS["arcade"]
     hosted, alone = (Lab(lv, lineup(("tutorial", "ours"), lv, 3), flock=16, seed=3)
@@ -185,12 +189,18 @@ def test_a_lab_team_handed_to_the_child_never_waits_for_it_and_then_learns_there
         for _ in range(120):  # both learn in this process first, as before the child is ready
             hosted.tick()
             alone.tick()
-        for team in hosted.teams:
-            team.learner.remote = RemoteSteps(team.learner, host, auto=False)
-        before = [t.learner.updates for t in hosted.teams]
-        for _ in range(24):
-            hosted.tick()
-            alone.tick()
+        os.kill(host._proc.pid, signal.SIGSTOP)
+        try:
+            for team in hosted.teams:
+                team.learner.remote = RemoteSteps(team.learner, host, auto=False)
+            before = [t.learner.updates for t in hosted.teams]
+            t0 = time.monotonic()
+            for _ in range(24):
+                hosted.tick()
+                alone.tick()
+            assert time.monotonic() - t0 < remote_module.SYNC_TIMEOUT_S
+        finally:
+            os.kill(host._proc.pid, signal.SIGCONT)
         for team, b in zip(hosted.teams, before, strict=True):
             remote = team.learner.remote
             assert team.learner.updates > b, team.spec.key  # taken here, not waited for

@@ -330,14 +330,21 @@ class RemoteSteps:
         self.host.send(pack(PAY, {"slot": self.slot, "steps": int(steps),
                                   **self.kind.pay_header(self.learner)}))
         self.sent += int(steps)
-        if self.auto:
+        if self.handing_over:
+            self.host.poll()  # the child's reports read as they come (its pipe never fills)
+        elif self.auto:
             self.host.poll()
             while self.attached and self.in_flight > self.max_in_flight:
                 self.host.poll(0.005)
 
     def sync(self) -> None:
         """Waits for every step sent and takes the child's weights (a slot not ``auto`` has
-        them sent as soon as its steps are done: usually they are waiting already)."""
+        them sent as soon as its steps are done: usually they are waiting already). While
+        ``handing_over`` the weights here are the learner's own: it only reads what the child
+        sent, never waiting, and the hand-over may end there."""
+        if self.handing_over:
+            self.host.poll()
+            return
         if not self.attached or self.in_flight == 0:
             return
         self.host._finish_init()
