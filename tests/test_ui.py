@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -301,3 +302,44 @@ def test_sound_that_cannot_play_is_said_once_and_muting_is_silent(tmp_path):
     ok.muted = False
     ok.play("jump")
     assert played == [1] and ok.take_error() is None
+
+
+# ---------------------------------------------------------------- the speed's shortfall
+class _Remote:
+    """A learner's child process as the game view sees it (``ai.process.remote.RemoteSteps``)."""
+
+    def __init__(self) -> None:
+        self.attached, self.failed, self.max_in_flight = False, None, 0
+
+    def poll(self) -> None:
+        pass
+
+
+def test_a_slow_start_while_the_learners_child_starts_is_not_told_and_not_counted():
+    """Until the learner's child takes the gradient steps they run in the window's process
+    (~4 s), and 1x may fall short then. That says nothing of the game after it: the "1x runs
+    at 0.88x (L: learning off)" notice waits, and the speed reached is measured afresh from
+    the child's first frame. A shortfall after that is told, once."""
+    from game.ui.game_view import GameCommands, GameView
+
+    said = []
+    view = SimpleNamespace(session=Session("arcade", seed=0), say=lambda t, s=2.5: said.append(t),
+                           renderer=None, learn_elsewhere=None, remote=_Remote(),
+                           _learning_there=False)
+    view.child_starting = GameView.child_starting.fget(view)
+    commands = GameCommands(view)
+    gauge = view.session.pace.gauge
+    for i in range(150):  # 2.5 s of frames that flew half the ticks 1x asks for
+        gauge.add(1 / 60, i % 2)
+    assert view.session.pace.short() and view.child_starting
+    commands.tell_shortfall()
+    assert said == []
+    view.remote.attached = True
+    GameView._poll_remote(view)  # the child's first frame
+    view.child_starting = GameView.child_starting.fget(view)
+    assert not view.child_starting and gauge.seconds == 0 and not view.session.pace.short()
+    for i in range(150):
+        gauge.add(1 / 60, i % 2)
+    commands.tell_shortfall()
+    commands.tell_shortfall()
+    assert said == ["1x runs at 0.50x"]  # (no learner here: no "L: learning off")

@@ -182,7 +182,8 @@ class GameCommands:
         """Once per speed chosen: why the speed asked for is not reached (the HUD says what is)."""
         pace = self.view.session.pace
         key = (pace.index, pace.tick_rate)
-        if not pace.short() or key == self._short_told or pace.gauge.seconds < pace.gauge.window_s:
+        if (not pace.short() or key == self._short_told or pace.gauge.seconds < pace.gauge.window_s
+                or self.view.child_starting):
             return  # (a whole window of frames first: the first frames after a load are slow)
         self._short_told = key
         learner = self.view.session.learner
@@ -247,6 +248,15 @@ class GameView(View):
         self.learner_source: str | None = None
         """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
         self.commands = GameCommands(self)
+        self._learning_there = False
+
+    @property
+    def child_starting(self) -> bool:
+        """The learner's child process is starting: until it takes the gradient steps they
+        run in this process, and the speed reached then says nothing of the rest."""
+        remote = self.remote
+        return self.learn_elsewhere is not None or (
+            remote is not None and not remote.attached and remote.failed is None)
 
     def say(self, text: str, seconds: float = 2.5) -> None:
         self.messages.say(text, seconds)
@@ -358,6 +368,11 @@ class GameView(View):
         """The child's weights taken in; once it learns, the ticks hand it their steps (each
         one a message, nothing left to pay as the frame is drawn)."""
         self.remote.poll()
+        if self.remote.attached and not self._learning_there:
+            # its first frame: the speed reached is measured afresh (the frames before took
+            # the steps in this process, while the child's import held the other core)
+            self.session.pace.gauge.clear()
+        self._learning_there = self.remote.attached
         paced = self.session.pace.multiplier is not None
         self.remote.max_in_flight = PACED_IN_FLIGHT if paced else MAX_IN_FLIGHT
         flock = self.session.flock
