@@ -289,9 +289,11 @@ class Learner(BatchCalls):
 
     # ---- persistence --------------------------------------------------------------------
 
-    def state(self) -> LearnerState:
-        """A complete copy of the learner: continuing from it is bit-identical."""
-        return _snapshot(self)
+    def state(self, filled: bool = False) -> LearnerState:
+        """A complete copy of the learner: continuing from it is bit-identical. ``filled``:
+        the replay memory's stored rows only (``ReplayMemory.state``; a child process's copy,
+        not a save)."""
+        return _snapshot(self, filled)
 
     @classmethod
     def from_state(cls, state: LearnerState, expect: Mapping[str, str] | None = None,
@@ -349,12 +351,12 @@ def _restore(learner: Learner, state: LearnerState, version: int) -> None:
         learner.nstep.load(meta["nstep"])
 
 
-def _snapshot(learner: Learner) -> LearnerState:
+def _snapshot(learner: Learner, filled: bool = False) -> LearnerState:
     """``Learner.state``: copies of every tensor and array, and the counters as JSON."""
     if learner.remote is not None:
         learner.remote.sync()  # the child's steps in flight, done and taken back
     tensors = learner.weights.tensors()
-    arrays, memory_meta = learner.memory.state()
+    arrays, memory_meta = learner.memory.state(filled)
     meta = {
         "format_version": STATE_FORMAT_VERSION,
         "meta": dict(learner.meta),

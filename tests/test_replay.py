@@ -88,6 +88,33 @@ def test_state_round_trip_continues_identically() -> None:
     np.testing.assert_array_equal(copy.sample(32).obs, mem.sample(32).obs)
 
 
+def test_a_state_of_the_stored_rows_only_rebuilds_the_same_memory() -> None:
+    """``state(filled=True)`` (a learner handed to a child process): only the rows stored, in
+    both rings, and ``from_state`` puts each back in its slot, zeros elsewhere as in a memory
+    that never stored them; what it samples next is the same. A short array is refused."""
+    mem = ReplayMemory(2, ring=8, terminal=4, seed=5)
+    for k in range(6):
+        _add(mem, k + 1, terminated=k % 3 == 0, human=k < 2)
+    assert 0 < mem.count < mem.ring and 0 < mem.tcount < mem.terminal
+    arrays, meta = mem.state(filled=True)
+    assert arrays["obs"].shape == (mem.count + mem.tcount, 2) and meta["filled"]
+    copy = ReplayMemory.from_state(arrays, meta)
+    for name in ReplayMemory.ARRAYS:
+        np.testing.assert_array_equal(getattr(copy, name), getattr(mem, name))
+    assert (copy.pos, copy.count, copy.tpos, copy.tcount, copy.human_count) == (
+        mem.pos, mem.count, mem.tpos, mem.tcount, mem.human_count)
+    np.testing.assert_array_equal(copy.sample(32).obs, mem.sample(32).obs)
+    full = ReplayMemory(2, ring=8, terminal=4, seed=5)  # a full ring: every row goes
+    for k in range(12):
+        _add(full, k + 1)
+    arrays, meta = full.state(filled=True)
+    copy = ReplayMemory.from_state(arrays, meta)
+    np.testing.assert_array_equal(copy.obs, full.obs)
+    arrays["obs"] = arrays["obs"][1:]
+    with pytest.raises(ValueError, match="obs"):
+        ReplayMemory.from_state(arrays, meta)
+
+
 def test_state_with_wrong_shape_is_refused() -> None:
     mem = ReplayMemory(2, ring=8, terminal=3, seed=5)
     arrays, meta = mem.state()

@@ -132,7 +132,7 @@ def _dqn_apply(learner: Any, header: dict[str, Any], buffers: list[memoryview]) 
 
 DQN = Kind(
     "dqn",
-    snapshot=lambda learner: learner.state(),
+    snapshot=lambda learner: learner.state(filled=True),  # the memory's stored rows only
     encode=_dqn_encode,
     build=_dqn_build,
     add_rows=lambda learner, rows: learner.memory.add_batch(*rows),
