@@ -4,8 +4,7 @@ the game's learner or the lesson lab's teams (every kind in one child)."""
 from __future__ import annotations
 
 import dataclasses
-import os
-import signal
+import threading
 import time
 
 import numpy as np
@@ -13,7 +12,6 @@ import pytest
 import torch
 
 from ai.learner import Learner
-from ai.process import remote as remote_module
 from ai.process.remote import Host, RemoteSteps, pack, unpack
 from game.play.lab import Lab
 from game.sim.levels import LEVELS
@@ -175,37 +173,47 @@ def test_a_labs_teams_learning_in_one_child_learn_exactly_as_in_the_labs_thread(
 
 def test_a_lab_team_handed_to_the_child_never_waits_for_it_and_then_learns_there_alone():
     """The hand-over: a team's state goes to the child and the team goes on deciding without
-    waiting, its steps taken here and sent there too. The child is stopped (SIGSTOP) through
-    the first decisions, so nothing comes back: before the hand-over a team waited there for
-    the child's weights (``sync``, up to its 30-s timeout). Once the child runs again and
-    reports every step paid done it has the team's own weights (the same state, rows and
-    steps) and the steps run there alone, and the team learns exactly as a team that never
-    left the lab's thread."""
+    waiting, its steps taken here and sent there too. The states' sending is held back through
+    the first decisions, so the child has nothing and nothing comes back: before the hand-over
+    a team waited there for the child's weights (``sync``: for the sending, then the child).
+    Once the child has the states and reports every step paid done it has the team's own
+    weights (the same state, rows and steps) and the steps run there alone, and the team learns
+    exactly as a team that never left the lab's thread."""
     lv = LEVELS["arcade"]
     hosted, alone = (Lab(lv, lineup(("tutorial", "ours"), lv, 3), flock=16, seed=3)
                      for _ in range(2))
     host = _ready(Host())
+    release = threading.Event()
+    safety = threading.Timer(20.0, release.set)  # the old code would wait for it
+    send = host._send_init
+
+    def held(jobs):
+        release.wait()
+        send(jobs)
+
+    host._send_init = held
     try:
         for _ in range(120):  # both learn in this process first, as before the child is ready
             hosted.tick()
             alone.tick()
-        os.kill(host._proc.pid, signal.SIGSTOP)
-        try:
-            for team in hosted.teams:
-                team.learner.remote = RemoteSteps(team.learner, host, auto=False)
-            before = [t.learner.updates for t in hosted.teams]
-            t0 = time.monotonic()
-            for _ in range(24):
-                hosted.tick()
-                alone.tick()
-            assert time.monotonic() - t0 < remote_module.SYNC_TIMEOUT_S
-        finally:
-            os.kill(host._proc.pid, signal.SIGCONT)
+        safety.start()
+        remotes = [RemoteSteps(team.learner, host, auto=False, send=False)
+                   for team in hosted.teams]
+        for team, remote in zip(hosted.teams, remotes, strict=True):
+            team.learner.remote = remote
+        host.send_states(remotes)  # as the window does (``game.ui.lab.elsewhere``)
+        before = [t.learner.updates for t in hosted.teams]
+        t0 = time.monotonic()
+        for _ in range(24):
+            hosted.tick()
+            alone.tick()
+        assert time.monotonic() - t0 < 10.0  # no tick waited for the held states
         for team, b in zip(hosted.teams, before, strict=True):
             remote = team.learner.remote
             assert team.learner.updates > b, team.spec.key  # taken here, not waited for
             assert remote.handing_over and remote.done == 0 and remote.sent > 0
             assert remote.sent == team.learner.updates - b
+        release.set()
         deadline = time.monotonic() + 60
         while not all(t.learner.remote.attached for t in hosted.teams):
             assert time.monotonic() < deadline and host.failed is None
@@ -226,6 +234,8 @@ def test_a_lab_team_handed_to_the_child_never_waits_for_it_and_then_learns_there
                 _same(la, lb)
             assert a.readings[-1].skill == b.readings[-1].skill
     finally:
+        release.set()
+        safety.cancel()
         host.close()
 
 
