@@ -258,6 +258,10 @@ def test_a_slot_dropped_leaves_the_others_learning():
             team.learner.remote = RemoteSteps(team.learner, host, auto=False)
         for _ in range(60):
             second.tick()
+        deadline = time.monotonic() + 60  # the hand-over ends (the window's frames poll)
+        while not all(t.learner.remote.attached for t in second.teams):
+            assert time.monotonic() < deadline and host.failed is None
+            host.poll(0.05)
         second.read_all()
         assert [t.learner.remote.slot for t in second.teams] == [2, 3]
         assert all(t.learner.remote.done == t.learner.updates > 0 for t in second.teams)
