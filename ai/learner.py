@@ -290,9 +290,7 @@ class Learner(BatchCalls):
     # ---- persistence --------------------------------------------------------------------
 
     def state(self, filled: bool = False) -> LearnerState:
-        """A complete copy of the learner: continuing from it is bit-identical. ``filled``:
-        the replay memory's stored rows only (``ReplayMemory.state``; a child process's copy,
-        not a save)."""
+        """A complete copy: continuing from it is bit-identical (``ReplayMemory.state``)."""
         return _snapshot(self, filled)
 
     @classmethod

@@ -45,6 +45,8 @@ class SpeedGauge:
         self.frames: deque[tuple[float, int]] = deque()
         self.seconds = 0.0
         self.ticks = 0
+        self.flown_s = 0.0
+        """Seconds of flying added since the game began (``clear`` keeps it)."""
 
     def clear(self) -> None:
         """Starts over (another speed or tick rate was chosen)."""
@@ -54,6 +56,7 @@ class SpeedGauge:
     def add(self, seconds: float, ticks: int) -> None:
         """A frame of ``seconds`` flew ``ticks`` ticks (0 seconds: more ticks of the same frame)."""
         self.frames.append((seconds, ticks))
+        self.flown_s += seconds
         self.seconds += seconds
         self.ticks += ticks
         while len(self.frames) > 1 and self.seconds - self.frames[0][0] >= self.window_s:

@@ -183,7 +183,8 @@ class GameCommands:
         pace = self.view.session.pace
         key = (pace.index, pace.tick_rate)
         if (not pace.short() or key == self._short_told or pace.gauge.seconds < pace.gauge.window_s
-                or self.view.child_starting):
+                or self.view.child_starting
+                or pace.gauge.flown_s - self.view.handed_at_s < pace.gauge.window_s):
             return  # (a whole window of frames first: the first frames after a load are slow)
         self._short_told = key
         learner = self.view.session.learner
@@ -249,6 +250,8 @@ class GameView(View):
         """'saved' (resumed), 'pilot' (fresh, from --autopilot) or 'new'; None: no learner."""
         self.commands = GameCommands(self)
         self._learning_there = False
+        self.handed_at_s = 0.0
+        """The speed gauge's flying seconds when the learner's child took the steps."""
 
     @property
     def child_starting(self) -> bool:
@@ -369,9 +372,10 @@ class GameView(View):
         one a message, nothing left to pay as the frame is drawn)."""
         self.remote.poll()
         if self.remote.attached and not self._learning_there:
-            # its first frame: the speed reached is measured afresh (the frames before took
-            # the steps in this process, while the child's import held the other core)
-            self.session.pace.gauge.clear()
+            # its first frame: a shortfall is told only of the frames after it (the frames
+            # before took the steps in this process, while the child's import held the other
+            # core); the HUD goes on showing what the gauge measures
+            self.handed_at_s = self.session.pace.gauge.flown_s
         self._learning_there = self.remote.attached
         paced = self.session.pace.multiplier is not None
         self.remote.max_in_flight = PACED_IN_FLIGHT if paced else MAX_IN_FLIGHT
